@@ -1,0 +1,146 @@
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A Stream user as it travels on the wire: `id`, the fields Stream knows, and custom
+/// fields (`name`, `image`, anything else) kept in [`User::extra_data`] and flattened
+/// into the JSON object.
+///
+/// The same type carries the "own user" (`me`) of a connection, whose extra fields
+/// (`devices`, `mutes`, `channel_mutes`, unread counters) are `Some` only there. Fields
+/// that are `None` are left out of the JSON, so a user round-trips exactly.
+///
+/// ```
+/// use stream_chat_protocol::User;
+///
+/// let user = User::new("bender").with_name("Bender").with_image("https://bit.ly/321RmWb");
+/// let json = serde_json::to_value(&user).unwrap();
+/// assert_eq!(json, serde_json::json!({"id": "bender", "name": "Bender", "image": "https://bit.ly/321RmWb"}));
+/// assert_eq!(serde_json::from_value::<User>(json).unwrap(), user);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The user id.
+    pub id: String,
+    /// The app-level role: `user`, `admin`, `guest`, `anonymous`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// All roles of the user (the anonymous user has `[]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Teams, for multi-tenant apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
+    /// Creation time, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Last update time, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Last time the user was active, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active: Option<String>,
+    /// Whether the user is banned app-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banned: Option<bool>,
+    /// Whether the user has an open connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<bool>,
+    /// Whether the user hides their online status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invisible: Option<bool>,
+    /// The user's language, `""` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Push devices (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<Value>>,
+    /// Muted users (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutes: Option<Vec<Value>>,
+    /// Muted channels (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_mutes: Option<Vec<Value>>,
+    /// Unread messages (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<u64>,
+    /// Unread messages across channels (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_unread_count: Option<u64>,
+    /// Channels with unread messages (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_channels: Option<u64>,
+    /// Custom fields, including `name` and `image`.
+    #[serde(flatten)]
+    pub extra_data: Map<String, Value>,
+}
+
+impl User {
+    /// A user with only an id.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::new("alice").id, "alice");
+    /// ```
+    pub fn new(id: impl Into<String>) -> Self {
+        User {
+            id: id.into(),
+            ..User::default()
+        }
+    }
+
+    /// Sets a custom field (Kotlin's `extraData["key"] = value`).
+    ///
+    /// ```
+    /// let u = stream_chat_protocol::User::new("a").with_extra("tier", 3);
+    /// assert_eq!(u.extra_data["tier"], 3);
+    /// ```
+    pub fn with_extra(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra_data.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the `name` custom field.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::new("a").with_name("A").name(), Some("A"));
+    /// ```
+    pub fn with_name(self, name: impl Into<String>) -> Self {
+        self.with_extra("name", name.into())
+    }
+
+    /// Sets the `image` custom field.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::new("a").with_image("u").image(), Some("u"));
+    /// ```
+    pub fn with_image(self, image: impl Into<String>) -> Self {
+        self.with_extra("image", image.into())
+    }
+
+    /// Sets the role.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::new("a").with_role("admin").role.as_deref(), Some("admin"));
+    /// ```
+    pub fn with_role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// The `name` custom field, if it is a string.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::new("a").name(), None);
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.extra_data.get("name").and_then(Value::as_str)
+    }
+
+    /// The `image` custom field, if it is a string.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::new("a").image(), None);
+    /// ```
+    pub fn image(&self) -> Option<&str> {
+        self.extra_data.get("image").and_then(Value::as_str)
+    }
+}
