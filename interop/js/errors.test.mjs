@@ -1,0 +1,103 @@
+// Auth and permission errors as the official stream-chat@9.53.0 client sees them.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  assertStreamError,
+  disconnectAll,
+  nowSeconds,
+  rejection,
+  safeJson,
+  startServer,
+  tokenFor,
+  userClient,
+  withTimeout,
+  wsErrorOf,
+} from './harness.mjs';
+
+const CONNECT_TIMEOUT = 20_000;
+
+test('bad signature: connectUser rejects with code 43 and does not retry', async (t) => {
+  const server = await startServer(t);
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+
+  const forged = tokenFor(server, 'alice', { secret: 'not-the-secret' });
+  const err = await rejection(client.connectUser({ id: 'alice' }, forged), 'connectUser with a forged token', CONNECT_TIMEOUT);
+  const e = wsErrorOf(err);
+  assert.equal(e.code, 43, safeJson(e));
+  assert.equal(e.StatusCode, 401, safeJson(e));
+  assert.equal(e.isWSFailure, false, 'an API rejection, not a transport failure');
+  assert.match(e.message, /^WS failed with code 43 and reason - ./);
+  assert.equal(client.userID, undefined, 'connectUser cleaned up after the rejection');
+});
+
+test('expired static token: connectUser rejects with code 40', async (t) => {
+  const server = await startServer(t);
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+
+  const expired = tokenFor(server, 'alice', { exp: nowSeconds() - 600 });
+  const err = await rejection(client.connectUser({ id: 'alice' }, expired), 'connectUser with an expired token', CONNECT_TIMEOUT);
+  const e = wsErrorOf(err);
+  assert.equal(e.code, 40, safeJson(e));
+  assert.equal(e.StatusCode, 401, safeJson(e));
+  assert.equal(e.isWSFailure, false);
+});
+
+test('guest may not read a messaging channel (code 17, HTTP 403)', async (t) => {
+  const server = await startServer(t);
+  const alice = userClient(server);
+  const guest = userClient(server);
+  t.after(() => disconnectAll(alice, guest));
+
+  await withTimeout(alice.connectUser({ id: 'alice' }, tokenFor(server, 'alice')), CONNECT_TIMEOUT, 'connectUser(alice)');
+  await alice.channel('messaging', 'lounge', { members: ['alice'] }).create();
+
+  const g = await withTimeout(guest.setGuestUser({ id: 'drifter', name: 'Drifter' }), CONNECT_TIMEOUT, 'setGuestUser');
+  assert.equal(g.me.role, 'guest');
+  const err = await rejection(guest.channel('messaging', 'lounge').watch(), 'guest watch of messaging:lounge');
+  assertStreamError(err, 17, 403);
+  assert.match(err.response.data.message, /not allowed/i, 'Stream’s "... is not allowed to ..." form');
+});
+
+test('guest may not create a messaging channel either (code 17, HTTP 403)', async (t) => {
+  const server = await startServer(t);
+  const guest = userClient(server);
+  t.after(() => disconnectAll(guest));
+  await withTimeout(guest.setGuestUser({ id: 'wanderer' }), CONNECT_TIMEOUT, 'setGuestUser');
+  const err = await rejection(guest.channel('messaging', 'guestroom').watch(), 'guest creating messaging:guestroom');
+  assertStreamError(err, 17, 403);
+});
+
+test('--multi-tenant: setGuestUser is refused with a Stream-shaped error carrying a code', async (t) => {
+  const server = await startServer(t, { multiTenant: true });
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+
+  const err = await rejection(client.setGuestUser({ id: 'visitor', name: 'Visitor' }), 'setGuestUser under --multi-tenant');
+  const body = err?.response?.data;
+  assert.ok(err.status >= 400 && err.status < 500, `a 4xx status, got ${err.status}; ${safeJson(body)}`);
+  assert.equal(typeof body?.code, 'number', `body.code: ${safeJson(body)}`);
+  assert.equal(err.code, body.code);
+  assertStreamError(err, body.code, err.status);
+  assert.equal(client.userID, undefined, 'no user is set after the refusal');
+  assert.equal(client.anonymous, false);
+
+  // a regular JWT user still connects on a multi-tenant server
+  const res = await withTimeout(
+    client.connectUser({ id: 'alice' }, tokenFor(server, 'alice')),
+    CONNECT_TIMEOUT,
+    'connectUser(alice) under --multi-tenant',
+  );
+  assert.equal(res.me.id, 'alice');
+});
+
+test('REST with an unknown api_key is refused with code 2', async (t) => {
+  const server = await startServer(t);
+  const client = userClient({ ...server, apiKey: 'some-other-key' });
+  t.after(() => disconnectAll(client));
+  const err = await rejection(client.setGuestUser({ id: 'visitor' }), 'setGuestUser with an unknown api_key');
+  assertStreamError(err, 2, 401);
+});
