@@ -1,8 +1,37 @@
 //! The Stream Chat wire format shared by the SDK and the local server: serde models,
 //! error codes and HS256 JWT handling. No I/O lives here.
+//!
+//! ```
+//! use stream_chat_protocol::{Event, jwt};
+//!
+//! let frame = r#"{"type":"health.check","connection_id":"c1","cid":"*","created_at":"2025-01-01T00:00:00Z"}"#;
+//! let event: Event = serde_json::from_str(frame).unwrap();
+//! assert_eq!(event.connection_id.as_deref(), Some("c1"));
+//! assert_eq!(jwt::decode_unverified(&jwt::dev_token("a")).unwrap().user_id.as_deref(), Some("a"));
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod channel;
+pub mod codes;
+mod connect;
+mod error;
+pub mod event;
+pub mod jwt;
+mod message;
 mod user;
+mod users;
 
-pub use user::User;
+pub use channel::{
+    Channel, ChannelConfig, ChannelRequestData, ChannelState, Member, MessagePagination,
+    QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, Read, SortParam,
+};
+pub use connect::{ConnectPayload, GuestRequest, GuestResponse};
+pub use error::{ApiErrorBody, MORE_INFO_URL};
+pub use event::Event;
+pub use message::{Message, MessageResponse, SendMessageRequest};
+pub use user::{ANONYMOUS_USER_ID, OwnUser, User};
+pub use users::{
+    PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
+    UpsertUsersRequest, UsersResponse,
+};

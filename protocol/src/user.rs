@@ -144,3 +144,70 @@ impl User {
         self.extra_data.get("image").and_then(Value::as_str)
     }
 }
+
+/// The own user of a connection (`me`): the same type as [`User`], with the own-user fields set.
+pub type OwnUser = User;
+
+/// The id Stream gives anonymous users in `me`.
+pub const ANONYMOUS_USER_ID: &str = "!anon";
+
+/// The timestamp Stream uses for the anonymous user's `created_at`/`updated_at`.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+impl User {
+    /// The `me` of an anonymous connection, exactly as Stream documents it, with `last_active`.
+    ///
+    /// ```
+    /// let me = stream_chat_protocol::User::anonymous("2020-11-02T18:36:01.125136Z");
+    /// assert_eq!(me.id, "!anon");
+    /// assert_eq!(me.roles, Some(vec![]));
+    /// assert_eq!(me.language.as_deref(), Some(""));
+    /// ```
+    pub fn anonymous(last_active: impl Into<String>) -> Self {
+        User {
+            id: ANONYMOUS_USER_ID.to_owned(),
+            role: Some("anonymous".to_owned()),
+            roles: Some(Vec::new()),
+            created_at: Some(ZERO_TIME.to_owned()),
+            updated_at: Some(ZERO_TIME.to_owned()),
+            last_active: Some(last_active.into()),
+            banned: Some(false),
+            online: Some(true),
+            invisible: Some(false),
+            devices: Some(Vec::new()),
+            mutes: Some(Vec::new()),
+            channel_mutes: Some(Vec::new()),
+            unread_count: Some(0),
+            total_unread_count: Some(0),
+            unread_channels: Some(0),
+            language: Some(String::new()),
+            ..User::default()
+        }
+    }
+
+    /// Fills the own-user fields a `me` must carry (arrays and unread counters) where unset.
+    ///
+    /// ```
+    /// let me = stream_chat_protocol::User::new("a").into_own_user();
+    /// assert_eq!(me.channel_mutes, Some(vec![]));
+    /// assert_eq!(me.unread_count, Some(0));
+    /// ```
+    pub fn into_own_user(mut self) -> Self {
+        self.devices.get_or_insert_with(Vec::new);
+        self.mutes.get_or_insert_with(Vec::new);
+        self.channel_mutes.get_or_insert_with(Vec::new);
+        self.unread_count.get_or_insert(0);
+        self.total_unread_count.get_or_insert(0);
+        self.unread_channels.get_or_insert(0);
+        self
+    }
+
+    /// Whether this is a user with the `anonymous` role.
+    ///
+    /// ```
+    /// assert!(stream_chat_protocol::User::anonymous("now").is_anonymous());
+    /// ```
+    pub fn is_anonymous(&self) -> bool {
+        self.role.as_deref() == Some("anonymous")
+    }
+}

@@ -1,0 +1,104 @@
+//! Stream's API error codes (the `code` field of an error body), as named constants.
+//!
+//! The HTTP status that goes with each code is given by [`http_status`].
+//!
+//! ```
+//! use stream_chat_protocol::codes;
+//! assert_eq!(codes::TOKEN_EXPIRED, 40);
+//! assert_eq!(codes::http_status(codes::NOT_ALLOWED), 403);
+//! ```
+
+/// Internal system error (HTTP 500).
+pub const INTERNAL: i32 = -1;
+/// Access key error: unknown or missing `api_key` (HTTP 401).
+pub const ACCESS_KEY: i32 = 2;
+/// Authentication failed (client-side code in the JS SDK).
+pub const AUTHENTICATION_FAILED: i32 = 3;
+/// Input error: wrong data or parameter (HTTP 400).
+pub const INPUT: i32 = 4;
+/// Authentication error, e.g. a malformed JWT (HTTP 401).
+pub const AUTHENTICATION: i32 = 5;
+/// Duplicate username (HTTP 400).
+pub const DUPLICATE_USERNAME: i32 = 6;
+/// Rate limited (HTTP 429).
+pub const RATE_LIMIT: i32 = 9;
+/// Resource does not exist (HTTP 404).
+pub const DOES_NOT_EXIST: i32 = 16;
+/// Not allowed: permission failure (HTTP 403).
+pub const NOT_ALLOWED: i32 = 17;
+/// Event not supported (HTTP 400).
+pub const EVENT_NOT_SUPPORTED: i32 = 18;
+/// Channel feature not supported (HTTP 400).
+pub const CHANNEL_FEATURE_NOT_SUPPORTED: i32 = 19;
+/// Message too long (HTTP 400).
+pub const MESSAGE_TOO_LONG: i32 = 20;
+/// Replies nested more than one level (HTTP 400).
+pub const MULTIPLE_NESTING_LEVEL: i32 = 21;
+/// Payload too big (HTTP 413).
+pub const PAYLOAD_TOO_BIG: i32 = 22;
+/// Request timeout (HTTP 408).
+pub const REQUEST_TIMEOUT: i32 = 23;
+/// Request headers too large (HTTP 431).
+pub const MAX_HEADER_SIZE_EXCEEDED: i32 = 24;
+/// Token expired, `exp` in the past (HTTP 401). The only code that makes clients refresh the token.
+pub const TOKEN_EXPIRED: i32 = 40;
+/// Token not valid yet, `nbf` in the future (HTTP 401).
+pub const TOKEN_NOT_VALID_YET: i32 = 41;
+/// Token used before its issue date, `iat` in the future (HTTP 401).
+pub const TOKEN_USED_BEFORE_ISSUED_AT: i32 = 42;
+/// Token signature invalid (HTTP 401).
+pub const TOKEN_SIGNATURE_INVALID: i32 = 43;
+/// Custom command endpoint missing (HTTP 400).
+pub const CUSTOM_COMMAND_ENDPOINT_MISSING: i32 = 44;
+/// Custom command endpoint call failed (HTTP 400).
+pub const CUSTOM_COMMAND_ENDPOINT_CALL: i32 = 45;
+/// Long-poll connection id not found.
+pub const CONNECTION_ID_NOT_FOUND: i32 = 46;
+/// Slow-mode cooldown (HTTP 403).
+pub const COOLDOWN: i32 = 60;
+/// Wrong region.
+pub const WRONG_REGION: i32 = 69;
+/// No access to the requested channels (HTTP 403).
+pub const QUERY_CHANNEL_PERMISSIONS: i32 = 70;
+/// Too many connections.
+pub const TOO_MANY_CONNECTIONS: i32 = 71;
+/// Message did not pass moderation (HTTP 400).
+pub const MESSAGE_MODERATION_FAILED: i32 = 73;
+/// App suspended (HTTP 403).
+pub const APP_SUSPENDED: i32 = 99;
+
+/// The HTTP status Stream answers with for `code` (400 for codes it does not document).
+///
+/// ```
+/// use stream_chat_protocol::codes::{http_status, PAYLOAD_TOO_BIG, TOKEN_EXPIRED};
+/// assert_eq!(http_status(TOKEN_EXPIRED), 401);
+/// assert_eq!(http_status(PAYLOAD_TOO_BIG), 413);
+/// ```
+pub fn http_status(code: i32) -> u16 {
+    match code {
+        INTERNAL => 500,
+        ACCESS_KEY
+        | AUTHENTICATION
+        | TOKEN_EXPIRED
+        | TOKEN_NOT_VALID_YET
+        | TOKEN_USED_BEFORE_ISSUED_AT
+        | TOKEN_SIGNATURE_INVALID => 401,
+        RATE_LIMIT => 429,
+        DOES_NOT_EXIST => 404,
+        NOT_ALLOWED | COOLDOWN | QUERY_CHANNEL_PERMISSIONS | APP_SUSPENDED => 403,
+        PAYLOAD_TOO_BIG => 413,
+        REQUEST_TIMEOUT => 408,
+        MAX_HEADER_SIZE_EXCEEDED => 431,
+        _ => 400,
+    }
+}
+
+/// Whether `code` is one of the token errors (40–43) that mean "get a new token".
+///
+/// ```
+/// assert!(stream_chat_protocol::codes::is_token_error(41));
+/// assert!(!stream_chat_protocol::codes::is_token_error(17));
+/// ```
+pub fn is_token_error(code: i32) -> bool {
+    (TOKEN_EXPIRED..=TOKEN_SIGNATURE_INVALID).contains(&code)
+}

@@ -1,0 +1,593 @@
+//! HS256 JSON Web Tokens as Stream uses them: signing, verification, unverified decoding
+//! and development tokens.
+//!
+//! ```
+//! use stream_chat_protocol::jwt;
+//!
+//! let token = jwt::user_token(b"secret", "alice", None);
+//! assert_eq!(
+//!     token,
+//!     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UifQ.YbDM4fmZOvvxOWjBdMVV--0AGcSWNENiVdni8bfgD_M"
+//! );
+//! let claims = jwt::verify(&token, b"secret", 0, &jwt::VerifyOptions::default()).unwrap();
+//! assert_eq!(claims.user_id.as_deref(), Some("alice"));
+//! ```
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::codes;
+
+type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// The base64url header every token here carries: `{"alg":"HS256","typ":"JWT"}`.
+pub const HS256_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+/// The signature segment of development tokens.
+pub const DEV_SIGNATURE: &str = "devtoken";
+/// Longest token accepted, in bytes.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Longest encoded header segment accepted, in bytes.
+pub const MAX_HEADER_LEN: usize = 512;
+/// Default clock leeway for `exp`, `nbf` and `iat`, in seconds.
+pub const DEFAULT_LEEWAY_SECS: i64 = 1;
+
+/// The claims Stream reads; anything else is kept in `extra`.
+///
+/// ```
+/// let c: stream_chat_protocol::jwt::Claims = serde_json::from_str(r#"{"user_id":"a","team":"x"}"#).unwrap();
+/// assert_eq!(c.user_id.as_deref(), Some("a"));
+/// assert_eq!(c.extra["team"], "x");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user the token acts as (user tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// `true` for server tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<bool>,
+    /// Expiry, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Issued at, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Not before, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Any other claims.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Claims {
+    /// Claims of a user token.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::jwt::Claims::user("bob").user_id.as_deref(), Some("bob"));
+    /// ```
+    pub fn user(user_id: impl Into<String>) -> Self {
+        Claims {
+            user_id: Some(user_id.into()),
+            ..Claims::default()
+        }
+    }
+
+    /// Whether these are server-token claims (`"server": true`).
+    ///
+    /// ```
+    /// use stream_chat_protocol::jwt::{Claims, decode_unverified, server_token};
+    /// assert!(decode_unverified(&server_token(b"s")).unwrap().is_server());
+    /// assert!(!Claims::user("a").is_server());
+    /// ```
+    pub fn is_server(&self) -> bool {
+        self.server == Some(true)
+    }
+}
+
+/// Why a token was rejected. [`JwtError::code`] gives the Stream error code to answer with.
+///
+/// ```
+/// use stream_chat_protocol::jwt::JwtError;
+/// assert_eq!(JwtError::Expired.code(), 40);
+/// assert_eq!(JwtError::Expired.to_string(), "JWTAuth error: token is expired (exp)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtError {
+    /// Not a well-formed JWT (segments, base64, JSON, claim types).
+    #[error("JWTAuth error: {0}")]
+    Malformed(String),
+    /// Larger than [`MAX_TOKEN_LEN`] or with a header over [`MAX_HEADER_LEN`].
+    #[error("JWTAuth error: token is too large")]
+    TooLarge,
+    /// The header's `alg` is not exactly `HS256`.
+    #[error("JWTAuth error: signing method {0} is invalid")]
+    UnsupportedAlgorithm(String),
+    /// The signature does not match the secret.
+    #[error("JWTAuth error: signature is not valid")]
+    Signature,
+    /// `exp` is in the past.
+    #[error("JWTAuth error: token is expired (exp)")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("JWTAuth error: token is not valid yet (nbf)")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("JWTAuth error: token used before issued at (iat)")]
+    IssuedInFuture,
+}
+
+impl JwtError {
+    /// The Stream error code: 40 expired, 41 `nbf`, 42 `iat`, 43 signature, 5 otherwise.
+    ///
+    /// ```
+    /// use stream_chat_protocol::jwt::JwtError;
+    /// assert_eq!(JwtError::Signature.code(), 43);
+    /// assert_eq!(JwtError::Malformed("x".into()).code(), 5);
+    /// ```
+    pub fn code(&self) -> i32 {
+        match self {
+            JwtError::Expired => codes::TOKEN_EXPIRED,
+            JwtError::NotYetValid => codes::TOKEN_NOT_VALID_YET,
+            JwtError::IssuedInFuture => codes::TOKEN_USED_BEFORE_ISSUED_AT,
+            JwtError::Signature => codes::TOKEN_SIGNATURE_INVALID,
+            JwtError::Malformed(_) | JwtError::TooLarge | JwtError::UnsupportedAlgorithm(_) => {
+                codes::AUTHENTICATION
+            }
+        }
+    }
+}
+
+/// Options for [`verify`].
+///
+/// ```
+/// let opts = stream_chat_protocol::jwt::VerifyOptions { allow_dev_tokens: true, ..Default::default() };
+/// assert_eq!(opts.leeway_secs, stream_chat_protocol::jwt::DEFAULT_LEEWAY_SECS);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Clock leeway applied to `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_secs: i64,
+    /// Accept tokens whose signature is the literal `devtoken` ("disable auth checks").
+    pub allow_dev_tokens: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            allow_dev_tokens: false,
+        }
+    }
+}
+
+/// Signs `claims` with HS256 (header `{"alg":"HS256","typ":"JWT"}`, base64url segments).
+///
+/// ```
+/// use stream_chat_protocol::jwt::{sign, Claims};
+/// assert_eq!(sign(&Claims::user("alice"), b"secret"), stream_chat_protocol::jwt::user_token(b"secret", "alice", None));
+/// ```
+pub fn sign(claims: &Claims, secret: &[u8]) -> String {
+    let payload = serde_json::to_vec(claims).expect("claims always serialize");
+    sign_segments(&URL_SAFE_NO_PAD.encode(payload), secret)
+}
+
+/// Signs an already encoded payload segment: returns `<header>.<payload>.<signature>`.
+///
+/// Lets callers choose the exact payload bytes (e.g. to avoid `-`/`_` in the segment).
+///
+/// ```
+/// let t = stream_chat_protocol::jwt::sign_segments("eyJ1c2VyX2lkIjoiYWxpY2UifQ", b"secret");
+/// assert_eq!(t, stream_chat_protocol::jwt::user_token(b"secret", "alice", None));
+/// ```
+pub fn sign_segments(payload_segment: &str, secret: &[u8]) -> String {
+    let signing_input = format!("{HS256_HEADER}.{payload_segment}");
+    let signature = URL_SAFE_NO_PAD.encode(
+        mac(secret, signing_input.as_bytes())
+            .finalize()
+            .into_bytes(),
+    );
+    format!("{signing_input}.{signature}")
+}
+
+/// A user token for `user_id`, with an optional `exp` (Unix seconds), like `createToken`.
+///
+/// ```
+/// let t = stream_chat_protocol::jwt::user_token(b"secret", "alice", Some(2_000_000_000));
+/// assert_eq!(stream_chat_protocol::jwt::decode_unverified(&t).unwrap().exp, Some(2_000_000_000));
+/// ```
+pub fn user_token(secret: &[u8], user_id: &str, exp: Option<i64>) -> String {
+    sign(
+        &Claims {
+            exp,
+            ..Claims::user(user_id)
+        },
+        secret,
+    )
+}
+
+/// A server token: payload `{"server":true}`, no expiry.
+///
+/// ```
+/// assert_eq!(
+///     stream_chat_protocol::jwt::server_token(b"secret"),
+///     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXJ2ZXIiOnRydWV9.DHnfQolWsEGFcTR7ZwVBbIVUFAvxzDJXzB6UlyU-7JQ"
+/// );
+/// ```
+pub fn server_token(secret: &[u8]) -> String {
+    sign(
+        &Claims {
+            server: Some(true),
+            ..Claims::default()
+        },
+        secret,
+    )
+}
+
+/// A development token, as the JS `devToken`: fixed header, standard padded base64 payload,
+/// and the literal signature `devtoken`. Servers accept it only with auth checks disabled.
+///
+/// ```
+/// assert_eq!(
+///     stream_chat_protocol::jwt::dev_token("alice"),
+///     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UifQ==.devtoken"
+/// );
+/// ```
+pub fn dev_token(user_id: &str) -> String {
+    let payload = serde_json::to_vec(&Claims::user(user_id)).expect("claims always serialize");
+    format!(
+        "{HS256_HEADER}.{}.{DEV_SIGNATURE}",
+        STANDARD.encode(payload)
+    )
+}
+
+/// Reads the claims without checking the signature or times (for clients). Accepts base64url
+/// and standard base64, padded or not.
+///
+/// ```
+/// let c = stream_chat_protocol::jwt::decode_unverified(&stream_chat_protocol::jwt::dev_token("bob")).unwrap();
+/// assert_eq!(c.user_id.as_deref(), Some("bob"));
+/// assert!(stream_chat_protocol::jwt::decode_unverified("nope").is_err());
+/// ```
+pub fn decode_unverified(token: &str) -> Result<Claims, JwtError> {
+    let [_, payload, _] = split(token)?;
+    parse_claims(payload)
+}
+
+/// Verifies an HS256 token against `secret` at time `now_unix` and returns its claims.
+///
+/// Checks, in order: size, three segments, `alg` exactly `HS256`, the signature (constant
+/// time; `devtoken` only with [`VerifyOptions::allow_dev_tokens`]), the claims' JSON, then
+/// `exp`, `iat` and `nbf` with the configured leeway.
+///
+/// ```
+/// use stream_chat_protocol::jwt::{self, JwtError, VerifyOptions};
+/// let opts = VerifyOptions::default();
+/// let expired = jwt::user_token(b"s", "a", Some(100));
+/// assert_eq!(jwt::verify(&expired, b"s", 1_000, &opts), Err(JwtError::Expired));
+/// assert_eq!(jwt::verify(&expired, b"other", 0, &opts), Err(JwtError::Signature));
+/// ```
+pub fn verify(
+    token: &str,
+    secret: &[u8],
+    now_unix: i64,
+    opts: &VerifyOptions,
+) -> Result<Claims, JwtError> {
+    let [header, payload, signature] = split(token)?;
+    check_header(header)?;
+    if !(opts.allow_dev_tokens && signature == DEV_SIGNATURE) {
+        let sig = decode_b64(signature)
+            .ok_or_else(|| JwtError::Malformed("signature is not valid base64".into()))?;
+        let input_len = header.len() + 1 + payload.len();
+        mac(secret, &token.as_bytes()[..input_len])
+            .verify_slice(&sig)
+            .map_err(|_| JwtError::Signature)?;
+    }
+    let claims = parse_claims(payload)?;
+    let leeway = opts.leeway_secs.max(0);
+    if claims
+        .exp
+        .is_some_and(|exp| now_unix > exp.saturating_add(leeway))
+    {
+        return Err(JwtError::Expired);
+    }
+    if claims
+        .iat
+        .is_some_and(|iat| iat > now_unix.saturating_add(leeway))
+    {
+        return Err(JwtError::IssuedInFuture);
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf > now_unix.saturating_add(leeway))
+    {
+        return Err(JwtError::NotYetValid);
+    }
+    Ok(claims)
+}
+
+fn mac(secret: &[u8], input: &[u8]) -> HmacSha256 {
+    let mut mac =
+        <HmacSha256 as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");
+    mac.update(input);
+    mac
+}
+
+fn split(token: &str) -> Result<[&str; 3], JwtError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::TooLarge);
+    }
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() => {
+            if h.len() > MAX_HEADER_LEN {
+                return Err(JwtError::TooLarge);
+            }
+            Ok([h, p, s])
+        }
+        _ => Err(JwtError::Malformed(
+            "token contains an invalid number of segments".into(),
+        )),
+    }
+}
+
+fn check_header(segment: &str) -> Result<(), JwtError> {
+    let bytes = decode_b64(segment)
+        .ok_or_else(|| JwtError::Malformed("header is not valid base64".into()))?;
+    let header: Map<String, Value> = serde_json::from_slice(&bytes)
+        .map_err(|_| JwtError::Malformed("header is not a JSON object".into()))?;
+    match header.get("alg") {
+        Some(Value::String(alg)) if alg == "HS256" => Ok(()),
+        Some(Value::String(alg)) => Err(JwtError::UnsupportedAlgorithm(alg.clone())),
+        _ => Err(JwtError::Malformed("header has no alg".into())),
+    }
+}
+
+fn parse_claims(segment: &str) -> Result<Claims, JwtError> {
+    let bytes = decode_b64(segment)
+        .ok_or_else(|| JwtError::Malformed("payload is not valid base64".into()))?;
+    match serde_json::from_slice::<Claims>(&bytes) {
+        Ok(claims) => Ok(claims),
+        // The JS dev-token encoder truncates UTF-16 units to bytes: read such payloads as Latin-1.
+        Err(_) if std::str::from_utf8(&bytes).is_err() => {
+            let latin1: String = bytes.iter().map(|&b| char::from(b)).collect();
+            serde_json::from_str(&latin1)
+                .map_err(|e| JwtError::Malformed(format!("invalid claims: {e}")))
+        }
+        Err(e) => Err(JwtError::Malformed(format!("invalid claims: {e}"))),
+    }
+}
+
+/// Decodes base64url or standard base64, with or without `=` padding.
+fn decode_b64(segment: &str) -> Option<Vec<u8>> {
+    let normalized: String = segment
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    URL_SAFE_NO_PAD.decode(normalized).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALICE: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UifQ.YbDM4fmZOvvxOWjBdMVV--0AGcSWNENiVdni8bfgD_M";
+    const SERVER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXJ2ZXIiOnRydWV9.DHnfQolWsEGFcTR7ZwVBbIVUFAvxzDJXzB6UlyU-7JQ";
+    const NOW: i64 = 1_700_000_000;
+
+    fn opts() -> VerifyOptions {
+        VerifyOptions::default()
+    }
+
+    fn jw_validation() -> jsonwebtoken::Validation {
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        v
+    }
+
+    #[test]
+    fn reference_tokens_are_byte_identical() {
+        assert_eq!(user_token(b"secret", "alice", None), ALICE);
+        assert_eq!(server_token(b"secret"), SERVER);
+        assert_eq!(
+            verify(ALICE, b"secret", NOW, &opts()).unwrap(),
+            Claims::user("alice")
+        );
+        assert!(verify(SERVER, b"secret", NOW, &opts()).unwrap().is_server());
+    }
+
+    #[test]
+    fn ours_verify_with_jsonwebtoken() {
+        let token = sign(
+            &Claims {
+                exp: Some(NOW + 3600),
+                iat: Some(NOW),
+                ..Claims::user("bob").clone()
+            },
+            b"k3y",
+        );
+        let key = jsonwebtoken::DecodingKey::from_secret(b"k3y");
+        let data = jsonwebtoken::decode::<Value>(&token, &key, &jw_validation()).unwrap();
+        assert_eq!(data.claims["user_id"], "bob");
+        assert_eq!(data.claims["exp"], NOW + 3600);
+        let wrong = jsonwebtoken::DecodingKey::from_secret(b"nope");
+        assert!(jsonwebtoken::decode::<Value>(&token, &wrong, &jw_validation()).is_err());
+    }
+
+    #[test]
+    fn jsonwebtoken_tokens_verify_with_ours() {
+        let claims = serde_json::json!({"user_id": "carol", "exp": NOW + 60, "role": "x"});
+        let key = jsonwebtoken::EncodingKey::from_secret(b"k3y");
+        let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
+        let got = verify(&token, b"k3y", NOW, &opts()).unwrap();
+        assert_eq!(got.user_id.as_deref(), Some("carol"));
+        assert_eq!(got.extra["role"], "x");
+        assert_eq!(
+            verify(&token, b"bad", NOW, &opts()),
+            Err(JwtError::Signature)
+        );
+    }
+
+    #[test]
+    fn other_algorithms_are_rejected() {
+        let key = jsonwebtoken::EncodingKey::from_secret(b"k3y");
+        let hs512 = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+            &Claims::user("a"),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(
+            verify(&hs512, b"k3y", NOW, &opts()),
+            Err(JwtError::UnsupportedAlgorithm("HS512".into()))
+        );
+        let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let none = format!("{none_header}.eyJ1c2VyX2lkIjoiYWxpY2UifQ.");
+        let err = verify(&none, b"k3y", NOW, &opts()).unwrap_err();
+        assert_eq!(err, JwtError::UnsupportedAlgorithm("none".into()));
+        assert_eq!(err.code(), codes::AUTHENTICATION);
+    }
+
+    #[test]
+    fn tampered_tokens_are_rejected() {
+        let mut sig_flipped = ALICE.to_owned();
+        let last = sig_flipped.pop().unwrap();
+        sig_flipped.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(
+            verify(&sig_flipped, b"secret", NOW, &opts()),
+            Err(JwtError::Signature)
+        );
+        let other_payload =
+            ALICE.replace("eyJ1c2VyX2lkIjoiYWxpY2UifQ", "eyJ1c2VyX2lkIjoiYWRtaW4ifQ");
+        assert_eq!(
+            verify(&other_payload, b"secret", NOW, &opts()),
+            Err(JwtError::Signature)
+        );
+        assert_eq!(
+            verify(ALICE, b"Secret", NOW, &opts()).unwrap_err().code(),
+            43
+        );
+    }
+
+    #[test]
+    fn time_claims_map_to_stream_codes() {
+        let s = b"s";
+        let t = |c: Claims| verify(&sign(&c, s), s, NOW, &opts());
+        let base = Claims::user("a");
+        assert_eq!(
+            t(Claims {
+                exp: Some(NOW - 10),
+                ..base.clone()
+            })
+            .unwrap_err()
+            .code(),
+            40
+        );
+        assert_eq!(
+            t(Claims {
+                nbf: Some(NOW + 10),
+                ..base.clone()
+            })
+            .unwrap_err()
+            .code(),
+            41
+        );
+        assert_eq!(
+            t(Claims {
+                iat: Some(NOW + 10),
+                ..base.clone()
+            })
+            .unwrap_err()
+            .code(),
+            42
+        );
+        // Within the leeway everything passes.
+        assert!(
+            t(Claims {
+                exp: Some(NOW - 1),
+                iat: Some(NOW + 1),
+                nbf: Some(NOW + 1),
+                ..base
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_are_code_5_and_never_panic() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a.b",
+            "a.b.c.d",
+            "!!!.???.###",
+            "eyJhbGciOiJIUzI1NiJ9.%%%.x",
+            "bm90IGpzb24.eyJ1c2VyX2lkIjoiYSJ9.x",
+        ] {
+            let err = verify(bad, b"s", NOW, &opts()).unwrap_err();
+            assert_eq!(err.code(), 5, "{bad:?} gave {err:?}");
+            assert!(err.to_string().starts_with("JWTAuth error: "));
+        }
+        let wrong_type = sign_segments(&URL_SAFE_NO_PAD.encode(br#"{"exp":{"a":1}}"#), b"s");
+        assert!(matches!(
+            verify(&wrong_type, b"s", NOW, &opts()),
+            Err(JwtError::Malformed(_))
+        ));
+        let huge = format!("{HS256_HEADER}.{}.x", "A".repeat(MAX_TOKEN_LEN));
+        assert_eq!(verify(&huge, b"s", NOW, &opts()), Err(JwtError::TooLarge));
+    }
+
+    #[test]
+    fn dev_tokens_only_with_the_switch() {
+        let dev = dev_token("alice");
+        assert_eq!(
+            dev,
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UifQ==.devtoken"
+        );
+        assert_eq!(verify(&dev, b"s", NOW, &opts()), Err(JwtError::Signature));
+        let allow = VerifyOptions {
+            allow_dev_tokens: true,
+            ..opts()
+        };
+        assert_eq!(
+            verify(&dev, b"s", NOW, &allow).unwrap(),
+            Claims::user("alice")
+        );
+    }
+
+    #[test]
+    fn unverified_decoding_accepts_both_alphabets() {
+        // "u>>>" encodes to a payload with '-' in base64url and '+' in standard base64.
+        let url = sign(&Claims::user("u>>>"), b"s");
+        assert!(url.split('.').nth(1).unwrap().contains('-'));
+        let std_payload = STANDARD.encode(serde_json::to_vec(&Claims::user("u>>>")).unwrap());
+        let std = format!("{HS256_HEADER}.{std_payload}.sig");
+        assert_eq!(
+            decode_unverified(&url).unwrap().user_id.as_deref(),
+            Some("u>>>")
+        );
+        assert_eq!(
+            decode_unverified(&std).unwrap().user_id.as_deref(),
+            Some("u>>>")
+        );
+        let latin1 = format!(
+            "{HS256_HEADER}.{}.devtoken",
+            STANDARD.encode(b"{\"user_id\":\"\xe5\"}")
+        );
+        assert_eq!(
+            decode_unverified(&latin1).unwrap().user_id.as_deref(),
+            Some("å")
+        );
+    }
+}
