@@ -426,9 +426,15 @@ mod tests {
 
     #[test]
     fn display_names_kind_and_hint_for_client_errors() {
-        let err = ChatError::new(ErrorKind::TokenUserMismatch, "token is for 'a', user is 'b'");
+        let err = ChatError::new(
+            ErrorKind::TokenUserMismatch,
+            "token is for 'a', user is 'b'",
+        );
         let text = err.to_string();
-        assert!(text.starts_with("token user mismatch: token is for 'a'"), "{text}");
+        assert!(
+            text.starts_with("token user mismatch: token is for 'a'"),
+            "{text}"
+        );
         assert!(text.contains("same user id"), "{text}");
     }
 }

@@ -1,0 +1,334 @@
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::panic_message;
+
+type Task = Box<dyn FnOnce() + Send>;
+type UserExecutor = dyn Fn(Box<dyn FnOnce() + Send>) + Send + Sync;
+
+/// Where a [`Call`](crate::Call)'s callback runs.
+///
+/// - [`Executor::pool_thread`] (the default): right where the work finished, i.e. on the
+///   pool thread for enqueued calls (on the caller's thread for calls without a pool,
+///   such as [`Call::of`](crate::Call::of)).
+/// - [`CallbackQueue::executor`]: queued until a GUI loop drains the queue.
+/// - [`Executor::from_fn`]: handed to your own closure.
+///
+/// Set it per call with [`Call::with_executor`](crate::Call::with_executor) or
+/// [`Call::enqueue_on`](crate::Call::enqueue_on). Cloning is cheap.
+///
+/// ```
+/// use stream_chat_callbacks::{Call, ChatResult, Executor};
+///
+/// let (tx, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+/// let tx = std::sync::Mutex::new(tx);
+/// let executor = Executor::from_fn(move |task| tx.lock().unwrap().send(task).unwrap());
+/// Call::of(ChatResult::Success(5)).enqueue_on(&executor, |r| assert_eq!(*r.data(), 5));
+/// rx.recv().unwrap()(); // the callback runs here
+/// ```
+#[derive(Clone)]
+pub struct Executor {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Inline,
+    Fn(Arc<UserExecutor>),
+    Queue(Arc<QueueShared>),
+}
+
+impl Executor {
+    /// Runs callbacks on the thread that finished the call's work: a pool thread for
+    /// enqueued calls. [`execute`](Self::execute) on it runs the task immediately.
+    ///
+    /// ```
+    /// use stream_chat_callbacks::Executor;
+    /// let mut ran = false;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// Executor::pool_thread().execute(Box::new(move || tx.send(()).unwrap()));
+    /// assert!(rx.try_recv().is_ok(), "ran inline");
+    /// ```
+    pub fn pool_thread() -> Executor {
+        Executor { kind: Kind::Inline }
+    }
+
+    /// Hands every callback to `f`, which must eventually run it (on whatever thread it
+    /// likes) for the callback to fire. A panic inside `f` is caught and logged.
+    ///
+    /// ```
+    /// use stream_chat_callbacks::Executor;
+    /// let executor = Executor::from_fn(|task| {
+    ///     std::thread::spawn(task);
+    /// });
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// executor.execute(Box::new(move || tx.send(7).unwrap()));
+    /// assert_eq!(rx.recv().unwrap(), 7);
+    /// ```
+    pub fn from_fn(f: impl Fn(Box<dyn FnOnce() + Send>) + Send + Sync + 'static) -> Executor {
+        Executor {
+            kind: Kind::Fn(Arc::new(f)),
+        }
+    }
+
+    /// Schedules `task` on this executor.
+    ///
+    /// ```
+    /// use stream_chat_callbacks::CallbackQueue;
+    /// let queue = CallbackQueue::new();
+    /// queue.executor().execute(Box::new(|| println!("later")));
+    /// assert_eq!(queue.len(), 1);
+    /// assert_eq!(queue.run_pending(), 1);
+    /// ```
+    pub fn execute(&self, task: Box<dyn FnOnce() + Send>) {
+        match &self.kind {
+            Kind::Inline => task(),
+            Kind::Fn(f) => {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(task))) {
+                    log::error!("a callback executor panicked: {}", panic_message(&*payload));
+                }
+            }
+            Kind::Queue(queue) => queue.push(task),
+        }
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::pool_thread()
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Inline => "Executor::pool_thread",
+            Kind::Fn(_) => "Executor::from_fn",
+            Kind::Queue(_) => "Executor(CallbackQueue)",
+        })
+    }
+}
+
+/// A queue of callbacks for a GUI event loop (or any single thread that owns the state
+/// the callbacks touch).
+///
+/// Calls enqueued with [`executor`](Self::executor) push their callback here; the loop
+/// runs them on its own thread with [`run_pending`](Self::run_pending) (never blocks),
+/// [`run_until`](Self::run_until) or [`wait_and_run`](Self::wait_and_run). A callback that
+/// panics is caught and logged; the others still run. Callbacks left in a queue that is
+/// dropped never run.
+///
+/// To wake a sleeping loop, pass a waker to [`with_waker`](Self::with_waker); it is called
+/// (on the pushing thread) after every push:
+/// - winit: `let proxy = event_loop.create_proxy();` then
+///   `CallbackQueue::with_waker(move || { let _ = proxy.send_event(UserEvent::Callbacks); })`
+///   and call `queue.run_pending()` in `user_event` (your `ApplicationHandler`).
+/// - glib/GTK: `let (tx, rx) = async_channel::unbounded();`, waker `move || { let _ = tx.try_send(()); }`,
+///   and on the main context `glib::spawn_future_local(async move { while rx.recv().await.is_ok() { queue.run_pending(); } })`
+///   (the pattern gtk-rs recommends for waking `MainContext` from other threads).
+/// - egui: clone the `egui::Context` into the waker: `move || ctx.request_repaint()`, and
+///   call `queue.run_pending()` at the top of your `update`.
+///
+/// ```
+/// use stream_chat_callbacks::{Call, CallbackQueue, ChatResult, WorkerPool};
+///
+/// let pool = WorkerPool::new(2);
+/// let queue = CallbackQueue::new();
+/// let ui_thread = std::thread::current().id();
+/// Call::new(&pool, |_| ChatResult::Success("hello"))
+///     .with_executor(queue.executor())
+///     .enqueue(move |r| {
+///         assert_eq!(std::thread::current().id(), ui_thread);
+///         assert_eq!(*r.data(), "hello");
+///     });
+/// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+/// assert_eq!(queue.wait_and_run(deadline), 1);
+/// ```
+#[derive(Clone)]
+pub struct CallbackQueue {
+    shared: Arc<QueueShared>,
+}
+
+struct QueueShared {
+    tasks: Mutex<VecDeque<Task>>,
+    available: Condvar,
+    waker: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl QueueShared {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Task>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, task: Task) {
+        self.lock().push_back(task);
+        self.available.notify_all();
+        if let Some(waker) = &self.waker
+            && let Err(payload) = catch_unwind(AssertUnwindSafe(waker))
+        {
+            log::error!(
+                "a CallbackQueue waker panicked: {}",
+                panic_message(&*payload)
+            );
+        }
+    }
+}
+
+impl CallbackQueue {
+    /// An empty queue without a waker.
+    ///
+    /// ```
+    /// assert!(stream_chat_callbacks::CallbackQueue::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        CallbackQueue::build(None)
+    }
+
+    /// An empty queue that calls `waker` after each push, so a sleeping loop can wake up
+    /// and call [`run_pending`](Self::run_pending).
+    ///
+    /// ```
+    /// use stream_chat_callbacks::CallbackQueue;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let queue = CallbackQueue::with_waker(move || { let _ = tx.send(()); });
+    /// queue.executor().execute(Box::new(|| {}));
+    /// assert!(rx.try_recv().is_ok(), "woken on push");
+    /// ```
+    pub fn with_waker(waker: impl Fn() + Send + Sync + 'static) -> Self {
+        CallbackQueue::build(Some(Box::new(waker)))
+    }
+
+    fn build(waker: Option<Box<dyn Fn() + Send + Sync>>) -> Self {
+        CallbackQueue {
+            shared: Arc::new(QueueShared {
+                tasks: Mutex::new(VecDeque::new()),
+                available: Condvar::new(),
+                waker,
+            }),
+        }
+    }
+
+    /// The executor that pushes callbacks into this queue.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// let queue = CallbackQueue::new();
+    /// queue.executor().execute(Box::new(|| {}));
+    /// assert_eq!(queue.len(), 1);
+    /// ```
+    pub fn executor(&self) -> Executor {
+        Executor {
+            kind: Kind::Queue(self.shared.clone()),
+        }
+    }
+
+    /// Runs the callbacks queued right now, on this thread, and returns how many ran.
+    /// Never blocks; callbacks queued meanwhile (even by these callbacks) wait for the
+    /// next call.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// let queue = CallbackQueue::new();
+    /// assert_eq!(queue.run_pending(), 0);
+    /// ```
+    pub fn run_pending(&self) -> usize {
+        let batch = std::mem::take(&mut *self.shared.lock());
+        let count = batch.len();
+        for task in batch {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(task)) {
+                log::error!("a queued callback panicked: {}", panic_message(&*payload));
+            }
+        }
+        count
+    }
+
+    /// Runs callbacks as they arrive until `deadline`, then returns how many ran.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// use std::time::{Duration, Instant};
+    /// let queue = CallbackQueue::new();
+    /// queue.executor().execute(Box::new(|| {}));
+    /// assert_eq!(queue.run_until(Instant::now() + Duration::from_millis(5)), 1);
+    /// ```
+    pub fn run_until(&self, deadline: Instant) -> usize {
+        let mut count = self.run_pending();
+        while self.wait_for_task(deadline) {
+            count += self.run_pending();
+        }
+        count
+    }
+
+    /// Waits until at least one callback is queued (or `deadline` passes), then runs all
+    /// queued callbacks; returns how many ran (0 on timeout). Handy for a dedicated
+    /// callback thread or for tests.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// use std::time::{Duration, Instant};
+    /// let queue = CallbackQueue::new();
+    /// assert_eq!(queue.wait_and_run(Instant::now() + Duration::from_millis(1)), 0);
+    /// ```
+    pub fn wait_and_run(&self, deadline: Instant) -> usize {
+        self.wait_for_task(deadline);
+        self.run_pending()
+    }
+
+    /// Blocks until a task is queued (true) or the deadline passed (false).
+    fn wait_for_task(&self, deadline: Instant) -> bool {
+        let mut tasks = self.shared.lock();
+        loop {
+            if !tasks.is_empty() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            tasks = self
+                .shared
+                .available
+                .wait_timeout(tasks, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// How many callbacks are waiting.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// assert_eq!(CallbackQueue::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.lock().len()
+    }
+
+    /// True when no callback is waiting.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// assert!(CallbackQueue::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for CallbackQueue {
+    fn default() -> Self {
+        CallbackQueue::new()
+    }
+}
+
+impl fmt::Debug for CallbackQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackQueue")
+            .field("pending", &self.len())
+            .field("waker", &self.shared.waker.is_some())
+            .finish()
+    }
+}
