@@ -317,8 +317,8 @@ fn official_js_client() {
     }
     let _guard = lock();
     let node = find_node();
-    let bin = server_binary();
     install_js(&node);
+    let bin = server_binary();
 
     let mut cmd = Command::new(&node.node);
     cmd.arg("--test");
@@ -407,7 +407,7 @@ fn install_python(python: &str, version: &str) -> PathBuf {
         py.to_str().expect("utf-8 path"),
         &[
             "-c",
-            "import stream_chat, pytest; print(stream_chat.__version__)",
+            "import importlib.metadata as m, stream_chat, pytest; print(m.version(\"stream-chat\"))",
         ],
     );
     assert_eq!(
@@ -426,8 +426,8 @@ fn official_python_client() {
     }
     let _guard = lock();
     let (python, version) = find_python();
-    let bin = server_binary();
     let py = install_python(&python, &version);
+    let bin = server_binary();
 
     let mut cmd = Command::new(&py);
     cmd.args(["-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider"])
