@@ -6,6 +6,7 @@ import { test } from 'node:test';
 
 import {
   disconnectAll,
+  mintToken,
   nowSeconds,
   startServer,
   tokenFor,
@@ -102,6 +103,35 @@ test('token provider: a first token with exp in the past is refreshed after code
   assert.deepEqual(
     users.map((u) => u.id),
     ['bob'],
+  );
+});
+
+test('token provider over REST: a request refused with 401/code 40 calls the provider and is retried', async (t) => {
+  const server = await startServer(t);
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+
+  // first token: valid for the WS connect, expiring a few seconds later; then a long-lived one
+  const issued = [];
+  const provider = async () => {
+    const minted = mintToken(server, 'erin', { exp: nowSeconds() + (issued.length === 0 ? 3 : 3600) });
+    issued.push(minted.exp);
+    return minted.token;
+  };
+  await withTimeout(client.connectUser({ id: 'erin' }, provider), CONNECT_TIMEOUT, 'connectUser(erin, provider)');
+  assert.equal(issued.length, 1);
+
+  // Let the first token's exp pass. This waits for the wall clock (the JWT's expiry), not for the
+  // server: nothing here races with the server.
+  const msUntilExpired = (issued[0] + 1) * 1000 - Date.now() + 100;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, msUntilExpired)));
+
+  const { users } = await client.queryUsers({ id: { $in: ['erin'] } });
+  assert.equal(issued.length, 2, 'the REST 401/40 made the client call the provider again');
+  assert.deepEqual(
+    users.map((u) => u.id),
+    ['erin'],
+    'the retried request succeeded with the fresh token',
   );
 });
 

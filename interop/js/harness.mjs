@@ -134,16 +134,22 @@ export function serverClient(server, secret = server.apiSecret) {
  * own client-side check (reference §5.4); we pick ids/exp values that avoid it and assert so.
  */
 export function tokenFor(server, userId, { exp, secret } = {}) {
+  return mintToken(server, userId, { exp, secret }).token;
+}
+
+/** Like tokenFor, but also returns the exp actually used: { token, exp }. */
+export function mintToken(server, userId, { exp, secret } = {}) {
   const minter = serverClient(server, secret ?? server.apiSecret);
   if (exp === undefined) {
     const token = minter.createToken(userId);
     assertStdBase64Payload(token, userId);
-    return token;
+    return { token, exp: undefined };
   }
-  // walk exp a few seconds until the payload avoids '-'/'_'
+  // walk exp a few seconds (away from now) until the payload avoids '-'/'_'
+  const step = exp < nowSeconds() ? -1 : 1;
   for (let d = 0; d < 64; d++) {
-    const token = minter.createToken(userId, exp - d);
-    if (!/[-_]/.test(token.split('.')[1])) return token;
+    const token = minter.createToken(userId, exp + step * d);
+    if (!/[-_]/.test(token.split('.')[1])) return { token, exp: exp + step * d };
   }
   throw new Error(`could not mint a token for ${userId} without '-'/'_' in its payload`);
 }
