@@ -151,6 +151,7 @@ impl fmt::Debug for WorkerPool {
 impl Drop for PoolOwner {
     fn drop(&mut self) {
         self.shared.shut_down();
+        log::debug!("worker pool '{}' shutting down", self.name);
         let me = thread::current().id();
         if self.workers.iter().any(|w| w.thread().id() == me) {
             // Dropped by one of our own jobs: joining would wait for ourselves. The

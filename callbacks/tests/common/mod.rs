@@ -1,0 +1,35 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unused_imports)]
+
+use std::time::Duration;
+
+pub use crossbeam_channel::{Receiver, Sender, unbounded};
+
+/// Generous bound for anything the tests wait for; reaching it fails the test.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Receives one message or fails the test after [`TIMEOUT`].
+#[track_caller]
+pub fn recv<T>(rx: &Receiver<T>) -> T {
+    match rx.recv_timeout(TIMEOUT) {
+        Ok(value) => value,
+        Err(err) => panic!("nothing received within {TIMEOUT:?}: {err}"),
+    }
+}
+
+/// Asserts that nothing was sent and nothing can be sent any more (all senders gone).
+#[track_caller]
+pub fn assert_silent<T: std::fmt::Debug>(rx: &Receiver<T>) {
+    match rx.try_recv() {
+        Ok(value) => panic!("expected no message, got {value:?}"),
+        Err(crossbeam_channel::TryRecvError::Empty) => {
+            panic!("a sender is still alive, so silence proves nothing")
+        }
+        Err(crossbeam_channel::TryRecvError::Disconnected) => {}
+    }
+}
+
+/// The current thread's name ("" when unnamed).
+pub fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("").to_owned()
+}
