@@ -53,7 +53,7 @@ fn second_enqueue_delivers_already_executed_to_its_own_callback_once() {
     let second = tx.clone();
     call.enqueue(move |r| second.send(("second", r)).unwrap());
     drop(tx);
-    let mut got = vec![recv(&rx), recv(&rx)];
+    let mut got = [recv(&rx), recv(&rx)];
     got.sort_by_key(|(name, _)| *name);
     assert_eq!(got[0], ("first", ChatResult::Success(5)));
     assert_eq!(got[1].0, "second");

@@ -32,11 +32,11 @@ fn execute_and_enqueue_inside_a_callback_on_a_one_thread_pool() {
         tx.send(("nested", nested.map(|n| n + outer.data())))
             .unwrap();
     });
-    let mut got = vec![recv(&rx), recv(&rx)];
+    let mut got = [recv(&rx), recv(&rx)];
     got.sort_by_key(|(k, _)| *k);
     assert_eq!(
         got,
-        vec![
+        [
             ("enqueued", ChatResult::Success(23)),
             ("nested", ChatResult::Success(24))
         ]
