@@ -49,6 +49,9 @@ impl<T: Send + 'static> Call<T> {
     ) -> Call<U> {
         self.derive(|inner| {
             Arc::new(move |token: &CancelToken| match inner(token) {
+                ChatResult::Success(_) if token.is_canceled() => {
+                    ChatResult::Failure(ChatError::cancelled())
+                }
                 ChatResult::Success(data) => {
                     let next = f(data);
                     token.link(&next.token);
@@ -80,7 +83,7 @@ impl<T: Send + 'static> Call<T> {
                     ChatResult::Success(data) => data,
                     ChatResult::Failure(err) => return ChatResult::Failure(err),
                 };
-                if other_token.is_canceled() {
+                if token.is_canceled() || other_token.is_canceled() {
                     return ChatResult::Failure(ChatError::cancelled());
                 }
                 other_work(&other_token).map(|second| (first, second))

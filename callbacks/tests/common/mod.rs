@@ -17,15 +17,14 @@ pub fn recv<T>(rx: &Receiver<T>) -> T {
     }
 }
 
-/// Asserts that nothing was sent and nothing can be sent any more (all senders gone).
+/// Asserts that the channel closes (every sender dropped, e.g. every callback consumed)
+/// without delivering a message; fails after [`TIMEOUT`].
 #[track_caller]
 pub fn assert_silent<T: std::fmt::Debug>(rx: &Receiver<T>) {
-    match rx.try_recv() {
+    match rx.recv_timeout(TIMEOUT) {
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {}
         Ok(value) => panic!("expected no message, got {value:?}"),
-        Err(crossbeam_channel::TryRecvError::Empty) => {
-            panic!("a sender is still alive, so silence proves nothing")
-        }
-        Err(crossbeam_channel::TryRecvError::Disconnected) => {}
+        Err(err) => panic!("a sender stayed alive for {TIMEOUT:?}: {err}"),
     }
 }
 
