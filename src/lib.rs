@@ -1,1 +1,49 @@
-//! placeholder
+//! Stream Chat for Rust, in the Android SDK's callback style.
+//!
+//! A blocking client: every operation returns a [`Call`] that you `execute()` on the
+//! current thread or `enqueue(callback)` on the client's worker pool. The WebSocket runs
+//! on a thread of its own, pings the server, and reconnects with back-off.
+//!
+//! ```
+//! use stream_chat_client::{ChatClient, User};
+//! use stream_chat_server::Server;
+//!
+//! let server = Server::builder().start().unwrap(); // a local Stream-compatible server
+//! let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+//! let user = User::new("bender").with_name("Bender").with_image("https://bit.ly/321RmWb");
+//! let token = server.create_token("bender", None);
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! client.connect_user(user, token).enqueue(move |result| {
+//!     if result.is_success() {
+//!         let user: &User = &result.data().user;
+//!         let connection_id: &str = &result.data().connection_id;
+//!         println!("logged in as {} on {connection_id}", user.id);
+//!     } else {
+//!         eprintln!("{}", result.error());
+//!     }
+//!     tx.send(result.is_success()).unwrap();
+//! });
+//! assert!(rx.recv().unwrap());
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod events;
+mod http;
+mod session;
+mod socket;
+mod token;
+
+pub use client::{ChatClient, ChatClientBuilder, ConnectionData, DEFAULT_BASE_URL};
+pub use events::{ChatEvent, ConnectionState, Subscription, event_types};
+pub use stream_chat_callbacks::{
+    Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorKind, Executor, RetryPolicy,
+};
+pub use stream_chat_protocol::{Event, QueryUsersRequest, User};
+pub use token::{TokenError, TokenProvider, TokenSource};
+
+/// The seed page, rewritten for Rust; its snippets run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/user-types.md")]
+mod user_types_page {}

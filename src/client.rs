@@ -1,0 +1,869 @@
+//! `ChatClient`: the builder, the global instance, the connect flows and accessors.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use stream_chat_callbacks::{
+    Call, CancelToken, ChatError, ChatResult, ErrorKind, Executor, WorkerPool,
+};
+use stream_chat_protocol::{
+    ANONYMOUS_USER_ID, GuestRequest, GuestResponse, QueryUsersRequest, QueryUsersResponse, User,
+    jwt,
+};
+use url::Url;
+
+use crate::events::{ChatEvent, ConnectionState, EventBus, Subscription};
+use crate::http::{Auth, Http, Request};
+use crate::session::{AuthMode, Hub, Session, WaitEnd};
+use crate::socket::SocketConfig;
+use crate::token::{self, TokenManager, TokenSource};
+
+/// Stream's production API.
+pub const DEFAULT_BASE_URL: &str = "https://chat.stream-io-api.com";
+
+/// The result of a successful connect: the user as the server returned it (`me`) and the
+/// id of the WebSocket connection (Kotlin's `ConnectionData`).
+///
+/// ```
+/// use stream_chat_client::{ConnectionData, User};
+/// let data = ConnectionData { user: User::new("bender"), connection_id: "c-1".into() };
+/// assert_eq!(data.user.id, "bender");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionData {
+    /// The connected user as the server sees it.
+    pub user: User,
+    /// The id of the WebSocket connection.
+    pub connection_id: String,
+}
+
+static INSTANCE: Mutex<Option<ChatClient>> = Mutex::new(None);
+
+/// Configures a [`ChatClient`]; start with [`ChatClient::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use stream_chat_client::{CallbackQueue, ChatClient};
+///
+/// let queue = CallbackQueue::new();
+/// let client = ChatClient::builder("api-key")
+///     .base_url("http://127.0.0.1:3030")
+///     .callback_executor(queue.executor())
+///     .worker_threads(2)
+///     .connect_timeout(Duration::from_secs(5))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.api_key(), "api-key");
+/// ```
+#[derive(Clone)]
+pub struct ChatClientBuilder {
+    api_key: String,
+    base_url: String,
+    executor: Executor,
+    worker_threads: usize,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    health_check_interval: Duration,
+    dead_connection_timeout: Duration,
+    max_reconnect_delay: Duration,
+    wait_for_connection_timeout: Duration,
+}
+
+impl ChatClientBuilder {
+    /// The API's base URL (default [`DEFAULT_BASE_URL`]). The WebSocket URL is derived
+    /// from it: `http` → `ws`, `https` → `wss` (TLS through rustls), same host and port.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// let client = ChatClient::builder("key").base_url("http://localhost:3030/").build().unwrap();
+    /// assert_eq!(client.base_url(), "http://localhost:3030/");
+    /// ```
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Where `enqueue` callbacks and event listeners run (default:
+    /// [`Executor::pool_thread`]). Use a [`CallbackQueue`](crate::CallbackQueue)'s executor
+    /// to run them on your GUI thread.
+    ///
+    /// ```
+    /// # use stream_chat_client::{CallbackQueue, ChatClient};
+    /// let queue = CallbackQueue::new();
+    /// let client = ChatClient::builder("key").callback_executor(queue.executor()).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn callback_executor(mut self, executor: Executor) -> Self {
+        self.executor = executor;
+        self
+    }
+
+    /// Threads of the worker pool that runs enqueued calls (0, the default: the number
+    /// of CPUs, at least 2).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// let client = ChatClient::builder("key").worker_threads(4).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = threads;
+        self
+    }
+
+    /// The time limit for a connect: token, TCP, handshake and the server's first
+    /// `health.check` (default 15 s). Also the TCP connect limit of REST requests.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::Duration;
+    /// let client = ChatClient::builder("key").connect_timeout(Duration::from_secs(3)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The time limit of each REST request, token reload included (default 30 s).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::Duration;
+    /// let client = ChatClient::builder("key").request_timeout(Duration::from_secs(10)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How often the client pings the server while connected (default 10 s).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::Duration;
+    /// let client = ChatClient::builder("key").health_check_interval(Duration::from_secs(1)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn health_check_interval(mut self, interval: Duration) -> Self {
+        self.health_check_interval = interval;
+        self
+    }
+
+    /// A connection with no frame from the server for this long is dead and gets
+    /// replaced (default 30 s). Keep it above the health-check interval.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::Duration;
+    /// let client = ChatClient::builder("key").dead_connection_timeout(Duration::from_secs(3)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn dead_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.dead_connection_timeout = timeout;
+        self
+    }
+
+    /// The longest wait between reconnect attempts (default 25 s, Stream's cap).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::Duration;
+    /// let client = ChatClient::builder("key").max_reconnect_delay(Duration::from_secs(1)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
+        self.max_reconnect_delay = delay;
+        self
+    }
+
+    /// How long calls that need a connection wait for it before failing (default 5 s).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::Duration;
+    /// let client = ChatClient::builder("key").wait_for_connection_timeout(Duration::from_secs(2)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn wait_for_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.wait_for_connection_timeout = timeout;
+        self
+    }
+
+    /// Builds the client and makes it the global [`ChatClient::instance`].
+    ///
+    /// Fails with [`ErrorKind::InvalidArgument`] for an empty API key, a base URL that is
+    /// not `http(s)://host[:port]`, or a zero duration.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ErrorKind};
+    /// let err = ChatClient::builder("").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// let err = ChatClient::builder("key").base_url("ftp://x").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// ```
+    pub fn build(self) -> Result<ChatClient, ChatError> {
+        let invalid = |msg: String| ChatError::new(ErrorKind::InvalidArgument, msg);
+        if self.api_key.trim().is_empty() {
+            return Err(invalid("the API key is empty".into()));
+        }
+        let mut base = Url::parse(&self.base_url).map_err(|e| {
+            invalid(format!("the base URL '{}' is not a URL", self.base_url)).with_source(e)
+        })?;
+        let ws_scheme = match base.scheme() {
+            "http" => "ws",
+            "https" => "wss",
+            other => {
+                return Err(invalid(format!(
+                    "the base URL must be http or https, not '{other}'"
+                )));
+            }
+        };
+        if base.host().is_none() {
+            return Err(invalid(format!(
+                "the base URL '{}' has no host",
+                self.base_url
+            )));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        for (name, d) in [
+            ("connect_timeout", self.connect_timeout),
+            ("request_timeout", self.request_timeout),
+            ("health_check_interval", self.health_check_interval),
+            ("dead_connection_timeout", self.dead_connection_timeout),
+            (
+                "wait_for_connection_timeout",
+                self.wait_for_connection_timeout,
+            ),
+        ] {
+            if d.is_zero() {
+                return Err(invalid(format!("{name} must be above zero")));
+            }
+        }
+        let mut ws_base = base.clone();
+        ws_base
+            .set_scheme(ws_scheme)
+            .map_err(|()| invalid("cannot derive the WebSocket URL".into()))?;
+        let tls = (ws_scheme == "wss").then(tls_config);
+        let bus = EventBus::start(self.executor.clone()).map_err(|e| {
+            ChatError::new(ErrorKind::ShutDown, "cannot start the event thread").with_source(e)
+        })?;
+        let socket = SocketConfig {
+            ws_base,
+            api_key: self.api_key.clone(),
+            connect_timeout: self.connect_timeout,
+            health_check_interval: self.health_check_interval,
+            dead_connection_timeout: self.dead_connection_timeout,
+            max_reconnect_delay: self.max_reconnect_delay,
+            tls,
+        };
+        let pool = WorkerPool::builder()
+            .threads(self.worker_threads)
+            .thread_name("stream-chat-worker")
+            .build();
+        let client = ChatClient {
+            inner: Arc::new(Inner {
+                http: Http::new(
+                    base.clone(),
+                    self.api_key.clone(),
+                    self.connect_timeout,
+                    self.request_timeout,
+                ),
+                hub: Arc::new(Hub::new(bus.sender(), socket)),
+                bus,
+                pool,
+                executor: self.executor,
+                base_url: base,
+                api_key: self.api_key,
+                connect_timeout: self.connect_timeout,
+                wait_for_connection_timeout: self.wait_for_connection_timeout,
+            }),
+        };
+        let previous = lock(&INSTANCE).replace(client.clone());
+        if previous.is_some() {
+            log::warn!("a new ChatClient was built; ChatClient::instance() now returns it");
+        }
+        Ok(client)
+    }
+}
+
+impl fmt::Debug for ChatClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tls_config() -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+        .unwrap_or_else(|e| {
+            // ring supports the default versions; this cannot fail in practice.
+            log::error!("TLS setup failed ({e}); falling back to the default config");
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        });
+    Arc::new(config)
+}
+
+/// The Stream Chat client: connects users, keeps the WebSocket up and delivers events.
+///
+/// Every operation returns a cold [`Call`]: run it with `execute()` (blocks the calling
+/// thread) or `enqueue(callback)` (runs on the client's worker pool; the callback runs
+/// on the client's callback executor). Cloning is cheap and clones share everything;
+/// the client is `Send + Sync`.
+///
+/// ```
+/// use stream_chat_client::{ChatClient, User};
+/// use stream_chat_server::Server;
+///
+/// let server = Server::builder().start().unwrap();
+/// let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+/// let user = User::new("bender").with_name("Bender");
+/// let token = server.create_token("bender", None);
+/// let data = client.connect_user(user, token).execute().into_result().unwrap();
+/// assert_eq!(data.user.id, "bender");
+/// assert_eq!(client.connection_id(), Some(data.connection_id));
+/// client.disconnect().execute().into_result().unwrap();
+/// ```
+#[derive(Clone)]
+pub struct ChatClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    hub: Arc<Hub>,
+    bus: EventBus,
+    pool: WorkerPool,
+    executor: Executor,
+    base_url: Url,
+    api_key: String,
+    connect_timeout: Duration,
+    #[allow(dead_code)] // read by the channel calls that wait for a connection
+    wait_for_connection_timeout: Duration,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let session = self.hub.lock().current.take();
+        if let Some(session) = session {
+            session.stop();
+        }
+    }
+}
+
+impl ChatClient {
+    /// Starts configuring a client for `api_key`.
+    ///
+    /// ```
+    /// let client = stream_chat_client::ChatClient::builder("api-key").build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn builder(api_key: impl Into<String>) -> ChatClientBuilder {
+        ChatClientBuilder {
+            api_key: api_key.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            executor: Executor::pool_thread(),
+            worker_threads: 0,
+            connect_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(30),
+            health_check_interval: Duration::from_secs(10),
+            dead_connection_timeout: Duration::from_secs(30),
+            max_reconnect_delay: Duration::from_secs(25),
+            wait_for_connection_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The client built last (Kotlin's `ChatClient.instance()`), or
+    /// [`ErrorKind::NotInitialized`] when none was built yet.
+    ///
+    /// ```
+    /// use stream_chat_client::ChatClient;
+    /// let built = ChatClient::builder("key").build().unwrap();
+    /// let client = ChatClient::instance().unwrap();
+    /// assert_eq!(client.api_key(), built.api_key());
+    /// ```
+    pub fn instance() -> Result<ChatClient, ChatError> {
+        lock(&INSTANCE).clone().ok_or_else(|| {
+            ChatError::new(
+                ErrorKind::NotInitialized,
+                "ChatClient::builder(..).build() must be called before ChatClient::instance()",
+            )
+        })
+    }
+
+    /// The API key.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert_eq!(client.api_key(), "key");
+    /// ```
+    pub fn api_key(&self) -> &str {
+        &self.inner.api_key
+    }
+
+    /// The REST base URL, normalised to end with `/`.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert_eq!(client.base_url(), "https://chat.stream-io-api.com/");
+    /// ```
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url.as_str()
+    }
+
+    /// Connects `user` with a JWT (`&str`/`String`) or a [`TokenProvider`](crate::TokenProvider).
+    ///
+    /// Before any network access a fixed token must decode and be issued for `user.id`
+    /// ([`ErrorKind::EmptyToken`], [`ErrorKind::InvalidToken`],
+    /// [`ErrorKind::TokenUserMismatch`]); a provider's token is checked the same way once
+    /// loaded. Resolves once, with the server's `me` and the connection id, or with the
+    /// error: Stream's code for a rejected token, [`ErrorKind::Network`] for a refused or
+    /// closed connection, [`ErrorKind::Timeout`] after the connect timeout.
+    ///
+    /// Connecting the user who is already connected resolves with the existing
+    /// connection (concurrent connects of one user share one attempt); another user fails
+    /// with [`ErrorKind::AlreadyConnected`] until [`disconnect`](Self::disconnect).
+    /// Cancelling the call aborts the attempt when no other connect waits for it.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ErrorKind, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let token = server.create_token("bender", None);
+    /// client.connect_user(User::new("bender"), token).enqueue(move |result| {
+    ///     tx.send(result.is_success()).unwrap();
+    /// });
+    /// assert!(rx.recv().unwrap());
+    /// let other = client.connect_user(User::new("fry"), server.create_token("fry", None)).execute();
+    /// assert_eq!(other.error().kind(), ErrorKind::AlreadyConnected);
+    /// ```
+    pub fn connect_user(&self, user: User, token: impl Into<TokenSource>) -> Call<ConnectionData> {
+        let source: TokenSource = token.into();
+        let client = self.clone();
+        self.call(move |cancel| {
+            client
+                .connect_with_token(user.clone(), source.clone(), false, cancel)
+                .into()
+        })
+    }
+
+    /// Disconnects whoever is connected, then connects `user` (Kotlin's `switchUser`).
+    /// Works when nobody is connected too.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let data = client.switch_user(User::new("fry"), server.create_token("fry", None)).execute().into_result().unwrap();
+    /// assert_eq!(data.user.id, "fry");
+    /// ```
+    pub fn switch_user(&self, user: User, token: impl Into<TokenSource>) -> Call<ConnectionData> {
+        let source: TokenSource = token.into();
+        let client = self.clone();
+        self.call(move |cancel| {
+            client
+                .connect_with_token(user.clone(), source.clone(), true, cancel)
+                .into()
+        })
+    }
+
+    /// Creates a guest user with `POST /guest` (no token needed), then connects it with
+    /// the token and user the server returns. Errors of `/guest` come back as they are.
+    ///
+    /// ```
+    /// use stream_chat_client::ChatClient;
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let data = client.connect_guest_user("bender", "Bender").execute().into_result().unwrap();
+    /// assert_eq!(data.user.role.as_deref(), Some("guest"));
+    /// ```
+    pub fn connect_guest_user(
+        &self,
+        user_id: impl Into<String>,
+        username: impl Into<String>,
+    ) -> Call<ConnectionData> {
+        let (user_id, username) = (user_id.into(), username.into());
+        let client = self.clone();
+        self.call(move |cancel| client.connect_guest(&user_id, &username, cancel).into())
+    }
+
+    /// Connects the anonymous user: no token, and the server's `!anon` user back.
+    ///
+    /// ```
+    /// use stream_chat_client::ChatClient;
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let data = client.connect_anonymous_user().execute().into_result().unwrap();
+    /// assert_eq!(data.user.id, "!anon");
+    /// assert_eq!(data.user.role.as_deref(), Some("anonymous"));
+    /// ```
+    pub fn connect_anonymous_user(&self) -> Call<ConnectionData> {
+        let client = self.clone();
+        self.call(move |cancel| {
+            client
+                .connect_session(
+                    User::new(ANONYMOUS_USER_ID),
+                    || Ok(AuthMode::Anonymous),
+                    false,
+                    cancel,
+                )
+                .into()
+        })
+    }
+
+    /// Closes the connection and forgets the user. Fails with
+    /// [`ErrorKind::NotConnected`] when nobody is connected. The connection's threads are
+    /// stopped before it resolves (within about a second).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ConnectionState, ErrorKind};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// assert_eq!(client.disconnect().execute().error().kind(), ErrorKind::NotConnected);
+    /// client.connect_anonymous_user().execute().into_result().unwrap();
+    /// client.disconnect().execute().into_result().unwrap();
+    /// assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    /// assert!(client.current_user().is_none());
+    /// ```
+    pub fn disconnect(&self) -> Call<()> {
+        let client = self.clone();
+        self.call(move |_| {
+            let session = {
+                let hub = &client.inner.hub;
+                let mut slot = hub.lock();
+                let Some(session) = slot.current.clone() else {
+                    return ChatResult::Failure(ChatError::new(
+                        ErrorKind::NotConnected,
+                        "no user is connected",
+                    ));
+                };
+                hub.end_session(&mut slot, &session, None);
+                session
+            };
+            session.stop();
+            session.join(Duration::from_secs(1));
+            ChatResult::Success(())
+        })
+    }
+
+    /// A development token for `user_id` (Stream's `devToken` format). The server accepts
+    /// it only when auth checks are disabled.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert!(client.dev_token("bender").ends_with(".devtoken"));
+    /// ```
+    pub fn dev_token(&self, user_id: &str) -> String {
+        jwt::dev_token(user_id)
+    }
+
+    /// The connected (or connecting) user: the local one until the server confirms it,
+    /// then the server's `me`. `None` when nobody is connected.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert!(client.current_user().is_none());
+    /// ```
+    pub fn current_user(&self) -> Option<User> {
+        let session = self.inner.hub.lock().current.clone();
+        session.map(|s| s.user())
+    }
+
+    /// The WebSocket connection id while connected.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert!(client.connection_id().is_none());
+    /// ```
+    pub fn connection_id(&self) -> Option<String> {
+        let session = self.inner.hub.lock().current.clone();
+        session.and_then(|s| s.connection_id())
+    }
+
+    /// The state of the connection.
+    ///
+    /// ```
+    /// # use stream_chat_client::ConnectionState;
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    /// ```
+    pub fn connection_state(&self) -> ConnectionState {
+        self.inner.hub.lock().state
+    }
+
+    /// Registers `listener` for every event, from now on (also before connecting).
+    /// Listeners run in event order on the client's callback executor; keep the returned
+    /// [`Subscription`] as long as you want events.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ChatEvent, ConnectionState};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let _subscription = client.subscribe(move |event| {
+    ///     if let ChatEvent::ConnectionChanged { state, .. } = event {
+    ///         let _ = tx.send(*state);
+    ///     }
+    /// });
+    /// client.connect_anonymous_user().execute().into_result().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), ConnectionState::Connecting);
+    /// assert_eq!(rx.recv().unwrap(), ConnectionState::Connected);
+    /// ```
+    pub fn subscribe(&self, listener: impl Fn(&ChatEvent) + Send + Sync + 'static) -> Subscription {
+        self.inner.bus.subscribe(None, listener)
+    }
+
+    /// Registers `listener` for events whose [`kind`](ChatEvent::kind) is one of
+    /// `event_types` (e.g. `"health.check"`, `"connection.changed"`, `"message.new"`).
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// let _s = client.subscribe_for(&["health.check"], |event| println!("{event:?}"));
+    /// ```
+    pub fn subscribe_for(
+        &self,
+        event_types: &[&str],
+        listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
+    ) -> Subscription {
+        let types = event_types.iter().map(|t| (*t).to_owned()).collect();
+        self.inner.bus.subscribe(Some(types), listener)
+    }
+
+    /// Queries users (`GET /users`) as the connected user.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, QueryUsersRequest, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let mut request = QueryUsersRequest::default();
+    /// request.filter_conditions.insert("id".into(), serde_json::json!({"$in": ["bender"]}));
+    /// let users = client.query_users(request).execute().into_result().unwrap();
+    /// assert_eq!(users[0].id, "bender");
+    /// ```
+    pub fn query_users(&self, request: QueryUsersRequest) -> Call<Vec<User>> {
+        let client = self.clone();
+        self.call(move |cancel| {
+            let run = || -> Result<Vec<User>, ChatError> {
+                let payload = serde_json::to_string(&request).map_err(|e| {
+                    ChatError::new(ErrorKind::InvalidArgument, "the query cannot be encoded")
+                        .with_source(e)
+                })?;
+                let auth = client.auth()?;
+                let req = Request::get("users").query("payload", payload);
+                let stop = || cancel.is_canceled();
+                let response: QueryUsersResponse = client.inner.http.send(&req, &auth, &stop)?;
+                Ok(response.users)
+            };
+            run().into()
+        })
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        work: impl Fn(&CancelToken) -> ChatResult<T> + Send + Sync + 'static,
+    ) -> Call<T> {
+        Call::new(&self.inner.pool, work).with_executor(self.inner.executor.clone())
+    }
+
+    /// REST auth of the current session.
+    fn auth(&self) -> Result<Auth, ChatError> {
+        let session = self
+            .inner
+            .hub
+            .lock()
+            .current
+            .clone()
+            .ok_or_else(|| ChatError::new(ErrorKind::NotConnected, "no user is connected"))?;
+        let connection_id = session.connection_id();
+        Ok(match session.tokens() {
+            Some(tokens) => Auth::Jwt {
+                tokens: Arc::clone(tokens),
+                user_id: session.user_id.clone(),
+                connection_id,
+            },
+            None => Auth::Anonymous {
+                user_id: session.user_id.clone(),
+                connection_id,
+            },
+        })
+    }
+
+    fn connect_with_token(
+        &self,
+        user: User,
+        source: TokenSource,
+        replace: bool,
+        cancel: &CancelToken,
+    ) -> Result<ConnectionData, ChatError> {
+        if user.id.is_empty() {
+            return Err(ChatError::new(
+                ErrorKind::InvalidArgument,
+                "the user id is empty",
+            ));
+        }
+        if let Some(token) = source.fixed_value() {
+            token::validate(token, &user.id)?;
+        }
+        let user_id = user.id.clone();
+        self.connect_session(
+            user,
+            move || Ok(AuthMode::Jwt(TokenManager::new(&user_id, source.clone()))),
+            replace,
+            cancel,
+        )
+    }
+
+    fn connect_guest(
+        &self,
+        user_id: &str,
+        username: &str,
+        cancel: &CancelToken,
+    ) -> Result<ConnectionData, ChatError> {
+        if user_id.is_empty() {
+            return Err(ChatError::new(
+                ErrorKind::InvalidArgument,
+                "the guest user id is empty",
+            ));
+        }
+        if let Some(current) = self.inner.hub.lock().current.as_ref()
+            && current.user_id != user_id
+        {
+            return Err(already_connected(&current.user_id));
+        }
+        let body = GuestRequest {
+            user: User::new(user_id).with_name(username),
+        };
+        let stop = || cancel.is_canceled();
+        let response: GuestResponse =
+            self.inner
+                .http
+                .send(&Request::post("guest", &body)?, &Auth::None, &stop)?;
+        let mut user = response.user;
+        // Server-managed fields are not sent back as user details.
+        user.created_at = None;
+        user.updated_at = None;
+        user.last_active = None;
+        user.online = None;
+        self.connect_with_token(
+            user,
+            TokenSource::fixed(response.access_token),
+            false,
+            cancel,
+        )
+    }
+
+    /// Joins the current session of `user.id` or starts a new one, then waits for it.
+    fn connect_session(
+        &self,
+        user: User,
+        auth: impl FnOnce() -> Result<AuthMode, ChatError>,
+        replace: bool,
+        cancel: &CancelToken,
+    ) -> Result<ConnectionData, ChatError> {
+        let hub = &self.inner.hub;
+        let anonymous = user.id == ANONYMOUS_USER_ID;
+        let (session, replaced) = {
+            let mut slot = hub.lock();
+            let mut replaced = None;
+            match slot.current.clone() {
+                Some(current) if replace => {
+                    hub.end_session(&mut slot, &current, None);
+                    current.stop();
+                    replaced = Some(current);
+                }
+                Some(current)
+                    if current.user_id == user.id && current.is_anonymous() == anonymous =>
+                {
+                    current.add_waiter();
+                    drop(slot);
+                    return self.wait_for(&current, cancel);
+                }
+                Some(current) => return Err(already_connected(&current.user_id)),
+                None => {}
+            }
+            log::info!("connecting '{}'", user.id);
+            (hub.start_session(&mut slot, user, auth()?)?, replaced)
+        };
+        if let Some(old) = replaced {
+            old.join(Duration::from_secs(1));
+        }
+        self.wait_for(&session, cancel)
+    }
+
+    fn wait_for(
+        &self,
+        session: &Arc<Session>,
+        cancel: &CancelToken,
+    ) -> Result<ConnectionData, ChatError> {
+        // The connection thread enforces the connect timeout; the margin covers its wake-up.
+        let deadline = Instant::now() + self.inner.connect_timeout + Duration::from_secs(1);
+        let result = session.wait_connected(cancel, deadline);
+        let hub = &self.inner.hub;
+        let mut slot = hub.lock();
+        let remaining = session.remove_waiter();
+        match result {
+            Ok(data) => Ok(data),
+            Err(WaitEnd::Failed(err)) => Err(err),
+            Err(end) => {
+                let connecting = !session.ever_connected();
+                if remaining == 0 && connecting && hub.end_session(&mut slot, session, None) {
+                    log::info!("connect of '{}' abandoned", session.user_id);
+                    session.stop();
+                }
+                Err(match end {
+                    WaitEnd::Cancelled => ChatError::cancelled(),
+                    _ => ChatError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "'{}' was not connected within the connect timeout",
+                            session.user_id
+                        ),
+                    ),
+                })
+            }
+        }
+    }
+}
+
+fn already_connected(current: &str) -> ChatError {
+    ChatError::new(
+        ErrorKind::AlreadyConnected,
+        format!("'{current}' is connected; call disconnect() or switch_user() first"),
+    )
+}
+
+impl fmt::Debug for ChatClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let slot = self.inner.hub.lock();
+        f.debug_struct("ChatClient")
+            .field("api_key", &self.inner.api_key)
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("state", &slot.state)
+            .field("user_id", &slot.current.as_ref().map(|s| s.user_id.clone()))
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

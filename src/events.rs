@@ -1,0 +1,358 @@
+//! Events: the public `ChatEvent`, `ConnectionState` and `Subscription`, and the private
+//! bus that delivers events in order through one dispatcher thread per client.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use crossbeam_channel::{Receiver, Sender};
+use stream_chat_callbacks::{ChatError, Executor};
+use stream_chat_protocol::{Event, User};
+
+/// The state of the client's WebSocket connection.
+///
+/// ```
+/// use stream_chat_client::ConnectionState;
+/// assert_eq!(ConnectionState::Connected.to_string(), "connected");
+/// assert!(ConnectionState::Connected.is_connected());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// `connect_user` (or a guest/anonymous connect) is opening the first connection.
+    Connecting,
+    /// The socket is up and the server confirmed the user.
+    Connected,
+    /// No socket: nobody is connected, or the connection was lost. After a lost connection
+    /// the client moves on to [`Reconnecting`](Self::Reconnecting) by itself unless the
+    /// error was terminal (then the user is disconnected).
+    Disconnected,
+    /// The connection was lost and the client is opening a new one with back-off.
+    Reconnecting,
+}
+
+impl ConnectionState {
+    /// True for [`ConnectionState::Connected`].
+    ///
+    /// ```
+    /// assert!(!stream_chat_client::ConnectionState::Reconnecting.is_connected());
+    /// ```
+    pub fn is_connected(self) -> bool {
+        self == ConnectionState::Connected
+    }
+
+    /// A short lower-case name.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::ConnectionState::Reconnecting.as_str(), "reconnecting");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::Reconnecting => "reconnecting",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Event type names of the events the SDK itself produces or decodes.
+pub mod event_types {
+    /// The local event sent on every [`ConnectionState`](crate::ConnectionState) change.
+    pub const CONNECTION_CHANGED: &str = "connection.changed";
+    /// The server's keep-alive; the first one of a connection carries `me`.
+    pub const HEALTH_CHECK: &str = "health.check";
+    /// An error frame from the server.
+    pub const CONNECTION_ERROR: &str = "connection.error";
+}
+
+/// An event delivered to [`subscribe`](crate::ChatClient::subscribe) listeners.
+///
+/// Variants cover what the SDK interprets itself; every other server event arrives as
+/// [`ChatEvent::Other`] with the full decoded frame. New variants may be added, so match
+/// with a wildcard arm.
+///
+/// ```
+/// use stream_chat_client::{ChatEvent, ConnectionState};
+///
+/// let event = ChatEvent::ConnectionChanged { state: ConnectionState::Connected, error: None };
+/// assert_eq!(event.kind(), "connection.changed");
+/// match event {
+///     ChatEvent::ConnectionChanged { state, .. } => assert!(state.is_connected()),
+///     _ => {}
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    /// Local `connection.changed`: the connection moved to `state`. `error` says why a
+    /// connection was lost or a connect failed.
+    ConnectionChanged {
+        /// The new state.
+        state: ConnectionState,
+        /// The cause, for changes caused by a failure.
+        error: Option<ChatError>,
+    },
+    /// `health.check`: the server's keep-alive. The first one of each connection carries
+    /// the connected user as `me`.
+    HealthCheck {
+        /// The connection it belongs to.
+        connection_id: String,
+        /// The server's timestamp (RFC 3339).
+        created_at: Option<String>,
+        /// The connected user, on the first health check of a connection.
+        me: Option<User>,
+    },
+    /// `connection.error`: the server rejected or dropped the connection with this error
+    /// (Stream's code and HTTP status are on the `ChatError`).
+    ConnectionError {
+        /// The server's error.
+        error: ChatError,
+    },
+    /// Any other server event, decoded but not interpreted (yet).
+    Other(Event),
+}
+
+impl ChatEvent {
+    /// The event type: `connection.changed`, `health.check`, `connection.error`, or the
+    /// server's `type` for [`ChatEvent::Other`] (`message.new`, ...).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatEvent, Event};
+    /// assert_eq!(ChatEvent::Other(Event::new("message.new")).kind(), "message.new");
+    /// ```
+    pub fn kind(&self) -> &str {
+        match self {
+            ChatEvent::ConnectionChanged { .. } => event_types::CONNECTION_CHANGED,
+            ChatEvent::HealthCheck { .. } => event_types::HEALTH_CHECK,
+            ChatEvent::ConnectionError { .. } => event_types::CONNECTION_ERROR,
+            ChatEvent::Other(e) => &e.kind,
+        }
+    }
+}
+
+type Listener = dyn Fn(&ChatEvent) + Send + Sync;
+
+struct Sub {
+    id: u64,
+    active: AtomicBool,
+    filter: Option<Vec<String>>,
+    listener: Box<Listener>,
+}
+
+impl Sub {
+    fn wants(&self, event: &ChatEvent) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| t == event.kind()))
+    }
+}
+
+type Registry = Mutex<Vec<Arc<Sub>>>;
+
+/// Keeps a listener registered; [`dispose`](Subscription::dispose) it, or drop it, to stop
+/// delivery (events already queued for it are dropped too).
+///
+/// ```
+/// use stream_chat_client::ChatClient;
+///
+/// let client = ChatClient::builder("key").build().unwrap();
+/// let subscription = client.subscribe(|event| println!("{}", event.kind()));
+/// assert!(!subscription.is_disposed());
+/// subscription.dispose();
+/// assert!(subscription.is_disposed());
+/// ```
+#[must_use = "dropping a Subscription stops delivery at once; keep it while you want events"]
+pub struct Subscription {
+    sub: Arc<Sub>,
+    registry: Weak<Registry>,
+}
+
+impl Subscription {
+    /// Stops delivery to this listener; calling it again does nothing.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// let s = client.subscribe_for(&["health.check"], |_| {});
+    /// s.dispose();
+    /// s.dispose();
+    /// ```
+    pub fn dispose(&self) {
+        if self.sub.active.swap(false, Ordering::AcqRel)
+            && let Some(registry) = self.registry.upgrade()
+        {
+            lock(&registry).retain(|s| s.id != self.sub.id);
+        }
+    }
+
+    /// True once disposed.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// let s = client.subscribe(|_| {});
+    /// assert!(!s.is_disposed());
+    /// ```
+    pub fn is_disposed(&self) -> bool {
+        !self.sub.active.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.dispose();
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("filter", &self.sub.filter)
+            .field("disposed", &self.is_disposed())
+            .finish()
+    }
+}
+
+/// Registered listeners plus the queue of the client's dispatcher thread.
+pub(crate) struct EventBus {
+    registry: Arc<Registry>,
+    next_id: AtomicU64,
+    tx: Sender<ChatEvent>,
+}
+
+impl EventBus {
+    /// Starts the dispatcher thread; it hands each event, in order, to `executor` and
+    /// ends once the bus (every sender) is gone.
+    pub(crate) fn start(executor: Executor) -> Result<EventBus, std::io::Error> {
+        let registry: Arc<Registry> = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let weak = Arc::downgrade(&registry);
+        std::thread::Builder::new()
+            .name("stream-chat-events".into())
+            .spawn(move || dispatch(rx, weak, executor))?;
+        Ok(EventBus {
+            registry,
+            next_id: AtomicU64::new(1),
+            tx,
+        })
+    }
+
+    pub(crate) fn subscribe(
+        &self,
+        filter: Option<Vec<String>>,
+        listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
+    ) -> Subscription {
+        let sub = Arc::new(Sub {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            active: AtomicBool::new(true),
+            filter,
+            listener: Box::new(listener),
+        });
+        lock(&self.registry).push(Arc::clone(&sub));
+        Subscription {
+            sub,
+            registry: Arc::downgrade(&self.registry),
+        }
+    }
+
+    pub(crate) fn sender(&self) -> EventSender {
+        EventSender(self.tx.clone())
+    }
+}
+
+/// A handle the connection threads use to publish events.
+#[derive(Clone)]
+pub(crate) struct EventSender(Sender<ChatEvent>);
+
+impl EventSender {
+    pub(crate) fn send(&self, event: ChatEvent) {
+        // Fails only once the dispatcher is gone, i.e. the client was dropped.
+        let _ = self.0.send(event);
+    }
+}
+
+fn dispatch(rx: Receiver<ChatEvent>, registry: Weak<Registry>, executor: Executor) {
+    for event in rx.iter() {
+        let Some(registry) = registry.upgrade() else {
+            return;
+        };
+        let targets: Vec<Arc<Sub>> = lock(&registry)
+            .iter()
+            .filter(|s| s.wants(&event))
+            .cloned()
+            .collect();
+        drop(registry);
+        if targets.is_empty() {
+            continue;
+        }
+        executor.execute(Box::new(move || {
+            for sub in targets {
+                if !sub.active.load(Ordering::Acquire) {
+                    continue;
+                }
+                if catch_unwind(AssertUnwindSafe(|| (sub.listener)(&event))).is_err() {
+                    log::error!("an event listener panicked on {}", event.kind());
+                }
+            }
+        }));
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn events_arrive_in_order_filtered_and_stop_after_dispose() {
+        let bus = EventBus::start(Executor::pool_thread()).unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let all = {
+            let tx = tx.clone();
+            bus.subscribe(None, move |e| {
+                tx.send(("all", e.kind().to_owned())).unwrap()
+            })
+        };
+        let only = bus.subscribe(Some(vec!["health.check".into()]), move |e| {
+            tx.send(("hc", e.kind().to_owned())).unwrap()
+        });
+        let sender = bus.sender();
+        for i in 0..50 {
+            sender.send(ChatEvent::Other(Event::new(format!("e{i}"))));
+        }
+        sender.send(ChatEvent::HealthCheck {
+            connection_id: "c".into(),
+            created_at: None,
+            me: None,
+        });
+        let got: Vec<_> = (0..52)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        let expected: Vec<_> = (0..50)
+            .map(|i| ("all", format!("e{i}")))
+            .chain([
+                ("all", "health.check".into()),
+                ("hc", "health.check".into()),
+            ])
+            .collect();
+        assert_eq!(got, expected);
+        drop(all);
+        only.dispose();
+        sender.send(ChatEvent::Other(Event::new("late")));
+        // A marker subscription proves the dispatcher got past "late" without delivering it.
+        let (mtx, mrx) = crossbeam_channel::unbounded();
+        let _marker = bus.subscribe(Some(vec!["marker".into()]), move |_| mtx.send(()).unwrap());
+        sender.send(ChatEvent::Other(Event::new("marker")));
+        mrx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(rx.try_recv().is_err());
+    }
+}

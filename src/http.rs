@@ -1,0 +1,369 @@
+//! REST over one ureq `Agent` per client: Stream's headers and query parameters, error
+//! bodies mapped to `ChatError`, and the code-40 token refresh with a rebuilt request.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_protocol::{ApiErrorBody, codes};
+use url::Url;
+
+use crate::token::{Interrupt, TokenManager, TokenWaitError};
+
+/// The `X-Stream-Client` value of every request and WebSocket connection.
+pub(crate) const CLIENT_ID: &str = concat!("stream-chat-rust-v", env!("CARGO_PKG_VERSION"));
+
+/// Who a request is made as.
+pub(crate) enum Auth {
+    /// No user: `stream-auth-type: anonymous`, no `Authorization`, no `user_id` (`POST /guest`).
+    None,
+    /// The anonymous user: no `Authorization`, but `user_id` and `connection_id`.
+    Anonymous {
+        user_id: String,
+        connection_id: Option<String>,
+    },
+    /// A JWT user.
+    Jwt {
+        tokens: Arc<TokenManager>,
+        user_id: String,
+        connection_id: Option<String>,
+    },
+}
+
+/// The request a call wants to make; turned into a ureq request once per attempt so a
+/// retry after a token refresh carries the new token.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'static str,
+    pub(crate) path: &'a str,
+    pub(crate) query: Vec<(&'a str, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl<'a> Request<'a> {
+    pub(crate) fn get(path: &'a str) -> Self {
+        Request {
+            method: "GET",
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn post(path: &'a str, body: &impl Serialize) -> Result<Self, ChatError> {
+        let body = serde_json::to_vec(body).map_err(|e| {
+            ChatError::new(
+                ErrorKind::InvalidArgument,
+                "the request body cannot be encoded",
+            )
+            .with_source(e)
+        })?;
+        Ok(Request {
+            method: "POST",
+            path,
+            query: Vec::new(),
+            body: Some(body),
+        })
+    }
+
+    pub(crate) fn query(mut self, key: &'a str, value: impl Into<String>) -> Self {
+        self.query.push((key, value.into()));
+        self
+    }
+}
+
+pub(crate) struct Http {
+    agent: ureq::Agent,
+    base: Url,
+    api_key: String,
+    timeout: Duration,
+}
+
+impl Http {
+    pub(crate) fn new(
+        base: Url,
+        api_key: String,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Self {
+        let loopback = is_loopback(&base);
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(connect_timeout))
+            .timeout_global(Some(timeout))
+            .user_agent(CLIENT_ID)
+            .max_idle_connections_per_host(8);
+        if loopback {
+            // A proxy from the environment must not capture traffic to a local server.
+            config = config.proxy(None);
+        }
+        Http {
+            agent: config.build().into(),
+            base,
+            api_key,
+            timeout,
+        }
+    }
+
+    /// Sends `req` as `auth` and decodes the JSON answer. On code 40 with a token provider
+    /// the token is reloaded (shared with concurrent callers) and the request rebuilt and
+    /// sent once more.
+    pub(crate) fn send<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<T, ChatError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut token = match auth {
+            Auth::Jwt { tokens, .. } => Some(wait_token(tokens.get(stop, Some(deadline)))?),
+            _ => None,
+        };
+        let mut refreshed = false;
+        loop {
+            if stop() {
+                return Err(ChatError::cancelled());
+            }
+            let result = self.send_once(req, auth, token.as_ref().map(|t| t.value.as_str()));
+            match (&result, auth) {
+                (Err(err), Auth::Jwt { tokens, .. })
+                    if err.stream_code() == Some(codes::TOKEN_EXPIRED)
+                        && tokens.has_provider()
+                        && !refreshed =>
+                {
+                    log::info!(
+                        "{} {}: token expired, reloading it and retrying once",
+                        req.method,
+                        req.path
+                    );
+                    let stale = token.as_ref().map_or(0, |t| t.version);
+                    token = Some(wait_token(tokens.refresh(stale, stop, Some(deadline)))?);
+                    refreshed = true;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    fn send_once<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        token: Option<&str>,
+    ) -> Result<T, ChatError> {
+        let mut url = self
+            .base
+            .join(req.path.trim_start_matches('/'))
+            .map_err(|e| {
+                ChatError::new(ErrorKind::InvalidArgument, "bad request path").with_source(e)
+            })?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in &req.query {
+                q.append_pair(k, v);
+            }
+            match auth {
+                Auth::None => {}
+                Auth::Anonymous {
+                    user_id,
+                    connection_id,
+                }
+                | Auth::Jwt {
+                    user_id,
+                    connection_id,
+                    ..
+                } => {
+                    q.append_pair("user_id", user_id);
+                    if let Some(id) = connection_id {
+                        q.append_pair("connection_id", id);
+                    }
+                }
+            }
+            q.append_pair("api_key", &self.api_key);
+        }
+        let auth_type = if matches!(auth, Auth::Jwt { .. }) {
+            "jwt"
+        } else {
+            "anonymous"
+        };
+        let mut builder = ureq::http::Request::builder()
+            .method(req.method)
+            .uri(url.as_str())
+            .header("stream-auth-type", auth_type)
+            .header("X-Stream-Client", CLIENT_ID)
+            .header("x-client-request-id", new_request_id());
+        if let Some(token) = token {
+            builder = builder.header("Authorization", token);
+        }
+        if req.body.is_some() {
+            builder = builder.header("Content-Type", "application/json");
+        }
+        let request = builder
+            .body(req.body.clone().unwrap_or_default())
+            .map_err(|e| {
+                ChatError::new(ErrorKind::InvalidArgument, "cannot build the request")
+                    .with_source(e)
+            })?;
+        let started = Instant::now();
+        let mut response = self.agent.run(request).map_err(map_transport_error)?;
+        let status = response.status().as_u16();
+        log::debug!(
+            "{} {} -> {status} in {:?}",
+            req.method,
+            req.path,
+            started.elapsed()
+        );
+        let body = response
+            .body_mut()
+            .read_to_vec()
+            .map_err(map_transport_error)?;
+        if status >= 400 {
+            return Err(error_from_body(status, &body));
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            ChatError::new(
+                ErrorKind::Parse,
+                format!(
+                    "the response of {} {} cannot be parsed",
+                    req.method, req.path
+                ),
+            )
+            .with_source(e)
+            .with_status_code(status)
+        })
+    }
+}
+
+fn wait_token(
+    r: Result<crate::token::Token, TokenWaitError>,
+) -> Result<crate::token::Token, ChatError> {
+    r.map_err(|e| match e {
+        TokenWaitError::Failed(err) => err,
+        TokenWaitError::Interrupted(Interrupt::Stopped) => ChatError::cancelled(),
+        TokenWaitError::Interrupted(Interrupt::TimedOut) => ChatError::new(
+            ErrorKind::Timeout,
+            "the TokenProvider did not return a token in time",
+        ),
+    })
+}
+
+/// Maps a Stream error body (`code`, `message`, `StatusCode`, `more_info`) to a `ChatError`;
+/// bodies that are not Stream errors keep the status and a snippet of the text.
+pub(crate) fn error_from_body(status: u16, body: &[u8]) -> ChatError {
+    match serde_json::from_slice::<ApiErrorBody>(body) {
+        Ok(e) if e.code != 0 || !e.message.is_empty() => api_error(&e, status),
+        _ => {
+            let text = String::from_utf8_lossy(body);
+            let snippet: String = text.chars().take(200).collect();
+            ChatError::new(ErrorKind::Network, format!("HTTP {status}: {snippet}"))
+                .with_status_code(status)
+        }
+    }
+}
+
+/// A `ChatError` from Stream's error object; `fallback_status` when it has no `StatusCode`.
+pub(crate) fn api_error(e: &ApiErrorBody, fallback_status: u16) -> ChatError {
+    let status = if e.status_code != 0 {
+        e.status_code
+    } else {
+        fallback_status
+    };
+    let err = ChatError::api(e.code, status, e.message.clone());
+    if e.more_info.is_empty() {
+        err
+    } else {
+        err.with_more_info(e.more_info.clone())
+    }
+}
+
+fn map_transport_error(e: ureq::Error) -> ChatError {
+    match e {
+        ureq::Error::Timeout(t) => {
+            ChatError::new(ErrorKind::Timeout, format!("the request timed out ({t})"))
+                .with_source(ureq::Error::Timeout(t))
+        }
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            ChatError::new(ErrorKind::Timeout, "the request timed out").with_source(io)
+        }
+        other => ChatError::new(ErrorKind::Network, format!("the request failed: {other}"))
+            .with_source(other),
+    }
+}
+
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A random UUIDv4 string (request and connection-attempt ids).
+pub(crate) fn new_request_id() -> String {
+    let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_error_bodies_keep_code_status_and_more_info() {
+        let body = br#"{"code":40,"message":"JWTAuth error: token is expired (exp)","StatusCode":401,"duration":"","more_info":"https://getstream.io/chat/docs/api_errors_response"}"#;
+        let err = error_from_body(401, body);
+        assert_eq!(err.kind(), ErrorKind::Api);
+        assert_eq!(
+            (err.stream_code(), err.status_code()),
+            (Some(40), Some(401))
+        );
+        assert_eq!(err.message(), "JWTAuth error: token is expired (exp)");
+        assert!(err.more_info().is_some());
+    }
+
+    #[test]
+    fn other_error_bodies_keep_the_status() {
+        let err = error_from_body(502, b"<html>bad gateway</html>");
+        assert_eq!(err.kind(), ErrorKind::Network);
+        assert_eq!((err.stream_code(), err.status_code()), (None, Some(502)));
+        assert!(err.message().contains("bad gateway"));
+    }
+
+    #[test]
+    fn request_ids_are_uuid_v4() {
+        let id = new_request_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, new_request_id());
+    }
+
+    #[test]
+    fn loopback_detection() {
+        for (u, l) in [
+            ("http://127.0.0.1:1", true),
+            ("http://localhost:1", true),
+            ("http://[::1]:1", true),
+            ("https://chat.stream-io-api.com", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(u).unwrap()), l, "{u}");
+        }
+    }
+}

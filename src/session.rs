@@ -1,0 +1,393 @@
+//! The connection state machine: which session (user + connection thread) is current,
+//! its `ConnectionState`, and waiting for a session to connect.
+
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
+use stream_chat_protocol::User;
+
+use crate::client::ConnectionData;
+use crate::events::{ChatEvent, ConnectionState, EventSender};
+use crate::socket::SocketConfig;
+use crate::token::TokenManager;
+
+/// How a session authenticates.
+pub(crate) enum AuthMode {
+    Jwt(Arc<TokenManager>),
+    Anonymous,
+}
+
+/// The shared connection state of one client.
+pub(crate) struct Hub {
+    slot: Mutex<Slot>,
+    events: EventSender,
+    socket: SocketConfig,
+}
+
+pub(crate) struct Slot {
+    pub(crate) current: Option<Arc<Session>>,
+    pub(crate) state: ConnectionState,
+    next_id: u64,
+}
+
+/// One connected (or connecting) user and its connection thread.
+pub(crate) struct Session {
+    id: u64,
+    pub(crate) user_id: String,
+    pub(crate) auth: AuthMode,
+    initial_details: User,
+    inner: Mutex<Inner>,
+    changed: Condvar,
+    stopped: AtomicBool,
+    /// Waiting connect calls; changed only under the hub's slot lock.
+    waiters: AtomicUsize,
+    stop_tx: Mutex<Option<Sender<()>>>,
+    stop_rx: Receiver<()>,
+    stream: Mutex<Option<TcpStream>>,
+    exited: Mutex<Option<Receiver<()>>>,
+}
+
+struct Inner {
+    user: User,
+    connection_id: Option<String>,
+    ever_connected: bool,
+    failed: Option<ChatError>,
+}
+
+/// Why waiting for a connection ended without one.
+pub(crate) enum WaitEnd {
+    Failed(ChatError),
+    Cancelled,
+    TimedOut,
+}
+
+impl Hub {
+    pub(crate) fn new(events: EventSender, socket: SocketConfig) -> Self {
+        Hub {
+            slot: Mutex::new(Slot {
+                current: None,
+                state: ConnectionState::Disconnected,
+                next_id: 1,
+            }),
+            events,
+            socket,
+        }
+    }
+
+    pub(crate) fn socket_config(&self) -> SocketConfig {
+        self.socket.clone()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Creates a session for `user` in state `Connecting` and starts its thread. Called
+    /// with the slot locked and empty.
+    pub(crate) fn start_session(
+        self: &Arc<Self>,
+        slot: &mut Slot,
+        user: User,
+        auth: AuthMode,
+    ) -> Result<Arc<Session>, ChatError> {
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
+        let (exit_tx, exit_rx) = crossbeam_channel::bounded::<()>(0);
+        let session = Arc::new(Session {
+            id: slot.next_id,
+            user_id: user.id.clone(),
+            auth,
+            initial_details: user.clone(),
+            inner: Mutex::new(Inner {
+                user,
+                connection_id: None,
+                ever_connected: false,
+                failed: None,
+            }),
+            changed: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            waiters: AtomicUsize::new(1),
+            stop_tx: Mutex::new(Some(stop_tx)),
+            stop_rx,
+            stream: Mutex::new(None),
+            exited: Mutex::new(Some(exit_rx)),
+        });
+        slot.next_id += 1;
+        let (hub, thread_session) = (Arc::clone(self), Arc::clone(&session));
+        std::thread::Builder::new()
+            .name("stream-chat-ws".into())
+            .spawn(move || {
+                let _exit = exit_tx;
+                crate::socket::run(hub, thread_session);
+            })
+            .map_err(|e| {
+                ChatError::new(ErrorKind::Network, "cannot start the connection thread")
+                    .with_source(e)
+            })?;
+        slot.current = Some(Arc::clone(&session));
+        self.set_state(slot, ConnectionState::Connecting, None);
+        Ok(session)
+    }
+
+    /// Removes `session` if it is current: state `Disconnected`, its thread stopped.
+    /// Returns whether it was current.
+    pub(crate) fn end_session(
+        &self,
+        slot: &mut Slot,
+        session: &Arc<Session>,
+        error: Option<ChatError>,
+    ) -> bool {
+        if !is_current(slot, session) {
+            return false;
+        }
+        slot.current = None;
+        self.set_state(slot, ConnectionState::Disconnected, error);
+        true
+    }
+
+    fn set_state(&self, slot: &mut Slot, state: ConnectionState, error: Option<ChatError>) {
+        if slot.state == state && error.is_none() {
+            return;
+        }
+        log::info!("connection state: {} -> {state}", slot.state);
+        slot.state = state;
+        self.events
+            .send(ChatEvent::ConnectionChanged { state, error });
+    }
+
+    /// The first `health.check` arrived. Returns false when `session` is no longer current.
+    pub(crate) fn on_connected(
+        &self,
+        session: &Arc<Session>,
+        connection_id: &str,
+        me: Option<User>,
+    ) -> bool {
+        let mut slot = self.lock();
+        if !is_current(&slot, session) {
+            return false;
+        }
+        {
+            let mut inner = session.lock();
+            if let Some(me) = me {
+                inner.user = me;
+            }
+            inner.connection_id = Some(connection_id.to_owned());
+            inner.ever_connected = true;
+        }
+        session.changed.notify_all();
+        self.set_state(&mut slot, ConnectionState::Connected, None);
+        true
+    }
+
+    /// A connected link broke; the thread will reconnect.
+    pub(crate) fn on_lost(&self, session: &Arc<Session>, error: ChatError) {
+        let mut slot = self.lock();
+        if is_current(&slot, session) {
+            session.lock().connection_id = None;
+            self.set_state(&mut slot, ConnectionState::Disconnected, Some(error));
+        }
+    }
+
+    pub(crate) fn on_reconnecting(&self, session: &Arc<Session>) {
+        let mut slot = self.lock();
+        if is_current(&slot, session) {
+            self.set_state(&mut slot, ConnectionState::Reconnecting, None);
+        }
+    }
+
+    /// The session ends with a terminal error: pending connects fail with it.
+    pub(crate) fn on_failed(&self, session: &Arc<Session>, error: ChatError) {
+        log::warn!("connection of '{}' ended: {error}", session.user_id);
+        let mut slot = self.lock();
+        {
+            let mut inner = session.lock();
+            inner.connection_id = None;
+            inner.failed = Some(error.clone());
+        }
+        session.changed.notify_all();
+        self.end_session(&mut slot, session, Some(error));
+    }
+
+    /// Publishes `event` if `session` is still current.
+    pub(crate) fn emit(&self, session: &Arc<Session>, event: ChatEvent) {
+        let slot = self.lock();
+        if is_current(&slot, session) {
+            self.events.send(event);
+        }
+    }
+}
+
+fn is_current(slot: &Slot, session: &Arc<Session>) -> bool {
+    slot.current.as_ref().is_some_and(|c| c.id == session.id)
+}
+
+impl Session {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn is_anonymous(&self) -> bool {
+        matches!(self.auth, AuthMode::Anonymous)
+    }
+
+    pub(crate) fn has_provider(&self) -> bool {
+        matches!(&self.auth, AuthMode::Jwt(t) if t.has_provider())
+    }
+
+    pub(crate) fn tokens(&self) -> Option<&Arc<TokenManager>> {
+        match &self.auth {
+            AuthMode::Jwt(t) => Some(t),
+            AuthMode::Anonymous => None,
+        }
+    }
+
+    pub(crate) fn initial_details(&self) -> User {
+        self.initial_details.clone()
+    }
+
+    pub(crate) fn user(&self) -> User {
+        self.lock().user.clone()
+    }
+
+    pub(crate) fn connection_id(&self) -> Option<String> {
+        self.lock().connection_id.clone()
+    }
+
+    pub(crate) fn ever_connected(&self) -> bool {
+        self.lock().ever_connected
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Fires (by disconnecting) when the session is stopped.
+    pub(crate) fn stop_signal(&self) -> &Receiver<()> {
+        &self.stop_rx
+    }
+
+    /// Sleeps for `d`; false when the session was stopped meanwhile.
+    pub(crate) fn sleep(&self, d: Duration) -> bool {
+        if d.is_zero() {
+            return !self.is_stopped();
+        }
+        matches!(
+            self.stop_rx.recv_timeout(d),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout)
+        )
+    }
+
+    /// Registers the socket that `stop` shuts down; false when already stopped.
+    pub(crate) fn set_stream(&self, stream: Option<TcpStream>) -> bool {
+        let mut slot = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        if stream.is_some() && self.is_stopped() {
+            return false;
+        }
+        *slot = stream;
+        true
+    }
+
+    pub(crate) fn add_waiter(&self) {
+        self.waiters.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Removes a waiter; returns how many remain.
+    pub(crate) fn remove_waiter(&self) -> usize {
+        self.waiters.fetch_sub(1, Ordering::AcqRel) - 1
+    }
+
+    /// Stops the connection thread: every blocking point (read, backoff, dial, token
+    /// wait) wakes at once. Does not wait for it; see [`Session::join`].
+    pub(crate) fn stop(&self) {
+        if self.stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        drop(
+            self.stop_tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        if let Some(stream) = self
+            .stream
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            // Only the read half: the thread still sends its close frame before it ends.
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+        if let Some(tokens) = self.tokens() {
+            tokens.wake_all();
+        }
+        let _guard = self.lock();
+        self.changed.notify_all();
+    }
+
+    /// Waits up to `limit` for the connection thread to end; true if it did.
+    pub(crate) fn join(&self, limit: Duration) -> bool {
+        let Some(exited) = self.exited.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return true;
+        };
+        let done = matches!(
+            exited.recv_timeout(limit),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+        );
+        if !done {
+            log::warn!(
+                "the connection thread of '{}' did not end within {limit:?}",
+                self.user_id
+            );
+        }
+        done
+    }
+
+    /// Blocks until the session is connected, fails, is stopped, `cancel` fires or
+    /// `deadline` passes.
+    pub(crate) fn wait_connected(
+        self: &Arc<Self>,
+        cancel: &CancelToken,
+        deadline: Instant,
+    ) -> Result<ConnectionData, WaitEnd> {
+        let weak = Arc::downgrade(self);
+        cancel.on_cancel(move || {
+            if let Some(session) = weak.upgrade() {
+                let _guard = session.lock();
+                session.changed.notify_all();
+            }
+        });
+        let mut inner = self.lock();
+        loop {
+            if let Some(connection_id) = &inner.connection_id {
+                return Ok(ConnectionData {
+                    user: inner.user.clone(),
+                    connection_id: connection_id.clone(),
+                });
+            }
+            if let Some(err) = &inner.failed {
+                return Err(WaitEnd::Failed(err.clone()));
+            }
+            if self.is_stopped() {
+                return Err(WaitEnd::Failed(ChatError::new(
+                    ErrorKind::NotConnected,
+                    "disconnect() was called before the connection was established",
+                )));
+            }
+            if cancel.is_canceled() {
+                return Err(WaitEnd::Cancelled);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WaitEnd::TimedOut);
+            }
+            inner = self
+                .changed
+                .wait_timeout(inner, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}

@@ -1,0 +1,631 @@
+//! The WebSocket: one thread per connection owns the tungstenite socket, keeps it alive
+//! with pings, declares it dead after a silent spell, and reconnects with Stream's
+//! back-off. `Session::stop` wakes it at once by shutting down the TCP stream.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{after, select};
+use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_protocol::{ConnectPayload, Event, User, codes};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Connector, Message, WebSocket};
+use url::Url;
+
+use crate::events::{ChatEvent, event_types};
+use crate::http::{CLIENT_ID, api_error, error_from_body, new_request_id};
+use crate::session::{AuthMode, Hub, Session};
+use crate::token::{Interrupt, Token, TokenWaitError};
+
+/// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.
+pub(crate) const MAX_AUTH_RETRIES: u32 = 3;
+
+/// Connection settings fixed when the client is built.
+#[derive(Clone)]
+pub(crate) struct SocketConfig {
+    pub(crate) ws_base: Url,
+    pub(crate) api_key: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) health_check_interval: Duration,
+    pub(crate) dead_connection_timeout: Duration,
+    pub(crate) max_reconnect_delay: Duration,
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Stream's reconnect delay for the `n`-th consecutive failure: uniform in
+/// `[min(max(250, (n-1)*2000), 25000), min(500 + n*2000, 25000))` ms, at most `cap`.
+pub(crate) fn backoff(n: u32, cap: Duration) -> Duration {
+    let n = u64::from(n);
+    let lo = (n.saturating_sub(1) * 2000).clamp(250, 25_000);
+    let hi = (500 + n * 2000).min(25_000);
+    let ms = if hi > lo { fastrand::u64(lo..hi) } else { lo };
+    Duration::from_millis(ms).min(cap)
+}
+
+/// How one attempt ended.
+enum Attempt {
+    /// `Session::stop` was called.
+    Stopped,
+    /// The attempt never got to `Connected`.
+    Failed(ChatError),
+    /// It was connected, then the link broke.
+    Lost(ChatError),
+}
+
+/// What to do after a failure.
+enum Verdict {
+    /// Give up: the session ends with this error.
+    Terminal,
+    /// Load a new token, then retry.
+    Refresh,
+    /// Retry with back-off.
+    Retry,
+}
+
+fn classify(err: &ChatError, has_provider: bool, auth_failures: u32) -> Verdict {
+    match err.stream_code() {
+        Some(codes::ACCESS_KEY | codes::INPUT | codes::DUPLICATE_USERNAME) => Verdict::Terminal,
+        Some(code @ (codes::AUTHENTICATION | 40..=43)) => {
+            if auth_failures >= MAX_AUTH_RETRIES {
+                Verdict::Terminal
+            } else if code == codes::TOKEN_EXPIRED {
+                if has_provider {
+                    Verdict::Refresh
+                } else {
+                    Verdict::Terminal
+                }
+            } else {
+                Verdict::Retry
+            }
+        }
+        _ => match err.kind() {
+            ErrorKind::EmptyToken
+            | ErrorKind::InvalidToken
+            | ErrorKind::TokenUserMismatch
+            | ErrorKind::TokenProviderFailed => Verdict::Terminal,
+            _ => Verdict::Retry,
+        },
+    }
+}
+
+/// The body of a connection thread.
+pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
+    let cfg = hub.socket_config();
+    let initial_deadline = Instant::now() + cfg.connect_timeout;
+    let mut failures: u32 = 0;
+    let mut auth_failures: u32 = 0;
+    let mut stale_token: Option<u64> = None;
+    loop {
+        if session.is_stopped() {
+            break;
+        }
+        let was_connected = session.ever_connected();
+        let deadline = if was_connected {
+            Instant::now() + cfg.connect_timeout
+        } else {
+            initial_deadline
+        };
+        let token = match load_token(&session, stale_token, deadline) {
+            Ok(token) => token,
+            Err(None) => break,
+            Err(Some(err)) => {
+                hub.on_failed(&session, err);
+                break;
+            }
+        };
+        let used_version = token.as_ref().map(|t| t.version);
+        let err = match attempt(&hub, &session, &cfg, token.as_ref(), deadline) {
+            Attempt::Stopped => break,
+            Attempt::Lost(err) => {
+                log::info!("connection of '{}' lost: {err}", session.user_id);
+                failures = 0;
+                auth_failures = 0;
+                hub.on_lost(&session, err.clone());
+                err
+            }
+            Attempt::Failed(err) => {
+                log::info!("connecting '{}' failed: {err}", session.user_id);
+                failures += 1;
+                err
+            }
+        };
+        let is_auth = err.is_auth_error();
+        let verdict = if !session.ever_connected() && !is_refreshable(&err, &session) {
+            // The first connect reports its failure instead of retrying (code 40 with a
+            // provider is the exception: the token is reloaded within the connect timeout).
+            Verdict::Terminal
+        } else {
+            classify(&err, session.has_provider(), auth_failures)
+        };
+        if is_auth {
+            auth_failures += 1;
+        }
+        let delay = match verdict {
+            Verdict::Terminal => {
+                hub.on_failed(&session, err);
+                break;
+            }
+            // A new token is the change that can make the next attempt work: no wait.
+            Verdict::Refresh => {
+                stale_token = used_version;
+                Duration::ZERO
+            }
+            Verdict::Retry => backoff(failures, cfg.max_reconnect_delay),
+        };
+        if !session.ever_connected() && Instant::now() >= initial_deadline {
+            hub.on_failed(&session, timeout_error(cfg.connect_timeout));
+            break;
+        }
+        let delay = if session.ever_connected() {
+            delay
+        } else {
+            delay.min(initial_deadline.saturating_duration_since(Instant::now()))
+        };
+        log::debug!("'{}' retries in {delay:?}", session.user_id);
+        if !session.sleep(delay) {
+            break;
+        }
+        if session.ever_connected() {
+            hub.on_reconnecting(&session);
+        }
+    }
+    log::debug!("connection thread of '{}' ends", session.user_id);
+}
+
+fn is_refreshable(err: &ChatError, session: &Session) -> bool {
+    err.stream_code() == Some(codes::TOKEN_EXPIRED) && session.has_provider()
+}
+
+fn timeout_error(limit: Duration) -> ChatError {
+    ChatError::new(
+        ErrorKind::Timeout,
+        format!("the connection was not established within {limit:?}"),
+    )
+}
+
+/// The token for the next attempt: `Ok(None)` for anonymous users, `Err(None)` when
+/// stopped, `Err(Some(e))` when no token can be had.
+fn load_token(
+    session: &Arc<Session>,
+    stale: Option<u64>,
+    deadline: Instant,
+) -> Result<Option<Token>, Option<ChatError>> {
+    let AuthMode::Jwt(tokens) = &session.auth else {
+        return Ok(None);
+    };
+    let stop = || session.is_stopped();
+    let result = match stale {
+        Some(v) => tokens.refresh(v, &stop, Some(deadline)),
+        None => tokens.get(&stop, Some(deadline)),
+    };
+    match result {
+        Ok(token) => Ok(Some(token)),
+        Err(TokenWaitError::Failed(e)) => Err(Some(e)),
+        Err(TokenWaitError::Interrupted(Interrupt::Stopped)) => Err(None),
+        Err(TokenWaitError::Interrupted(Interrupt::TimedOut)) => Err(Some(ChatError::new(
+            ErrorKind::Timeout,
+            "the TokenProvider did not return a token within the connect timeout",
+        ))),
+    }
+}
+
+type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// One connection attempt; when it connects, it also runs the read loop until the link
+/// breaks or the session stops.
+fn attempt(
+    hub: &Hub,
+    session: &Arc<Session>,
+    cfg: &SocketConfig,
+    token: Option<&Token>,
+    deadline: Instant,
+) -> Attempt {
+    let url = match connect_url(cfg, session, token) {
+        Ok(url) => url,
+        Err(e) => return Attempt::Failed(e),
+    };
+    let tcp = match dial(&url, deadline, session) {
+        Ok(tcp) => tcp,
+        Err(None) => return Attempt::Stopped,
+        Err(Some(e)) => return Attempt::Failed(e),
+    };
+    let Ok(control) = tcp.try_clone() else {
+        return Attempt::Failed(ChatError::new(
+            ErrorKind::Network,
+            "cannot clone the TCP stream",
+        ));
+    };
+    match control.try_clone() {
+        Ok(clone) => {
+            if !session.set_stream(Some(clone)) {
+                return Attempt::Stopped;
+            }
+        }
+        Err(e) => {
+            return Attempt::Failed(
+                ChatError::new(ErrorKind::Network, "cannot clone the TCP stream").with_source(e),
+            );
+        }
+    }
+    let result = match handshake(url, tcp, &control, cfg, deadline) {
+        Ok(mut ws) => read_loop(hub, session, cfg, &mut ws, &control, deadline),
+        Err(_) if session.is_stopped() => Attempt::Stopped,
+        Err(e) => Attempt::Failed(e),
+    };
+    session.set_stream(None);
+    let _ = control.shutdown(std::net::Shutdown::Both);
+    result
+}
+
+fn connect_url(
+    cfg: &SocketConfig,
+    session: &Session,
+    token: Option<&Token>,
+) -> Result<Url, ChatError> {
+    let details = if session.ever_connected() {
+        // Reconnects send only the id, so server-side updates to the user are kept.
+        User::new(session.user_id.clone())
+    } else {
+        session.initial_details()
+    };
+    let payload = ConnectPayload {
+        user_id: session.user_id.clone(),
+        user_details: Some(details),
+        server_determines_connection_id: Some(true),
+        client_request_id: Some(new_request_id()),
+        ..ConnectPayload::default()
+    };
+    let json = serde_json::to_string(&payload).map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "the user cannot be encoded").with_source(e)
+    })?;
+    let mut url = cfg.ws_base.join("connect").map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
+    })?;
+    url.query_pairs_mut()
+        .append_pair("json", &json)
+        .append_pair("api_key", &cfg.api_key)
+        .append_pair("authorization", token.map_or("", |t| t.value.as_str()))
+        .append_pair(
+            "stream-auth-type",
+            if token.is_some() { "jwt" } else { "anonymous" },
+        )
+        .append_pair("X-Stream-Client", CLIENT_ID);
+    Ok(url)
+}
+
+/// Resolves and connects on a helper thread, so that `stop` is not held up by a slow DNS
+/// lookup or TCP connect (the helper ends on its own by `deadline`).
+fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Option<ChatError>> {
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let spawned = std::thread::Builder::new()
+        .name("stream-chat-dial".into())
+        .spawn(move || {
+            let _ = tx.send(connect_tcp(&host, port, deadline));
+        });
+    if let Err(e) = spawned {
+        return Err(Some(
+            ChatError::new(ErrorKind::Network, "cannot start the dial thread").with_source(e),
+        ));
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    select! {
+        recv(rx) -> r => match r {
+            Ok(Ok(tcp)) => Ok(tcp),
+            Ok(Err(e)) => Err(Some(e)),
+            Err(_) => Err(Some(ChatError::new(ErrorKind::Network, "the dial thread ended without a result"))),
+        },
+        recv(session.stop_signal()) -> _ => Err(None),
+        recv(after(remaining)) -> _ => Err(Some(ChatError::new(ErrorKind::Timeout, "the TCP connection was not established in time"))),
+    }
+}
+
+fn connect_tcp(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, ChatError> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| {
+            ChatError::new(ErrorKind::Network, format!("cannot resolve {host}")).with_source(e)
+        })?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, remaining) {
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) if e.kind() == io::ErrorKind::TimedOut => ChatError::new(
+            ErrorKind::Timeout,
+            format!("connecting to {host}:{port} timed out"),
+        )
+        .with_source(e),
+        Some(e) => ChatError::new(
+            ErrorKind::Network,
+            format!("cannot connect to {host}:{port}: {e}"),
+        )
+        .with_source(e),
+        None => ChatError::new(
+            ErrorKind::Timeout,
+            format!("connecting to {host}:{port} timed out"),
+        ),
+    })
+}
+
+fn set_timeouts(control: &TcpStream, read: Duration, write: Duration) {
+    let floor = Duration::from_millis(1);
+    let _ = control.set_read_timeout(Some(read.max(floor)));
+    let _ = control.set_write_timeout(Some(write.max(floor)));
+}
+
+fn handshake(
+    url: Url,
+    tcp: TcpStream,
+    control: &TcpStream,
+    cfg: &SocketConfig,
+    deadline: Instant,
+) -> Result<Ws, ChatError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    set_timeouts(control, remaining, remaining);
+    let request = url.as_str().into_client_request().map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
+    })?;
+    let connector = match &cfg.tls {
+        Some(tls) if url.scheme() == "wss" => Connector::Rustls(Arc::clone(tls)),
+        _ => Connector::Plain,
+    };
+    let ws_config = WebSocketConfig::default().max_message_size(Some(16 << 20));
+    let mut result =
+        tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector));
+    loop {
+        match result {
+            Ok((ws, _response)) => return Ok(ws),
+            Err(HandshakeError::Interrupted(mid)) => {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(ChatError::new(
+                        ErrorKind::Timeout,
+                        "the server did not complete the WebSocket handshake in time",
+                    ));
+                }
+                set_timeouts(control, remaining, remaining);
+                result = mid.handshake();
+            }
+            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
+        }
+    }
+}
+
+fn handshake_error(e: tungstenite::Error) -> ChatError {
+    match e {
+        tungstenite::Error::Http(response) => {
+            let status = response.status().as_u16();
+            error_from_body(status, response.body().as_deref().unwrap_or_default())
+        }
+        tungstenite::Error::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            ChatError::new(ErrorKind::Timeout, "the WebSocket handshake timed out").with_source(io)
+        }
+        other => ChatError::new(
+            ErrorKind::Network,
+            format!("the WebSocket handshake failed: {other}"),
+        )
+        .with_source(other),
+    }
+}
+
+fn read_loop(
+    hub: &Hub,
+    session: &Arc<Session>,
+    cfg: &SocketConfig,
+    ws: &mut Ws,
+    control: &TcpStream,
+    connect_deadline: Instant,
+) -> Attempt {
+    let client_id = format!("{}--{}", session.user_id, new_request_id());
+    let write_timeout = cfg.health_check_interval.min(Duration::from_secs(5));
+    let mut connected = false;
+    let mut last_frame = Instant::now();
+    let mut next_ping = last_frame + cfg.health_check_interval;
+    let ended = |connected: bool, err: ChatError| {
+        if connected {
+            Attempt::Lost(err)
+        } else {
+            Attempt::Failed(err)
+        }
+    };
+    loop {
+        if session.is_stopped() {
+            close_politely(ws, control);
+            return Attempt::Stopped;
+        }
+        let now = Instant::now();
+        let wake_at = if connected {
+            let dead_at = last_frame + cfg.dead_connection_timeout;
+            if now >= dead_at {
+                let err = ChatError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no frame from the server for {:?}",
+                        cfg.dead_connection_timeout
+                    ),
+                );
+                return Attempt::Lost(err);
+            }
+            if now >= next_ping {
+                let ping = format!(r#"[{{"type":"health.check","client_id":"{client_id}"}}]"#);
+                if let Err(e) = ws.send(Message::text(ping)) {
+                    return Attempt::Lost(io_error("sending a health check failed", e));
+                }
+                next_ping = now + cfg.health_check_interval;
+                continue;
+            }
+            dead_at.min(next_ping)
+        } else {
+            if now >= connect_deadline {
+                return Attempt::Failed(ChatError::new(
+                    ErrorKind::Timeout,
+                    "the server did not confirm the connection in time",
+                ));
+            }
+            connect_deadline
+        };
+        set_timeouts(control, wake_at - now, write_timeout);
+        match ws.read() {
+            Ok(Message::Text(text)) => {
+                last_frame = Instant::now();
+                let event: Event = match serde_json::from_str(text.as_str()) {
+                    Ok(event) => event,
+                    Err(e) => {
+                        log::warn!("ignoring an undecodable frame: {e}");
+                        continue;
+                    }
+                };
+                if let Some(body) = &event.error {
+                    let err = api_error(body, 0);
+                    hub.emit(session, ChatEvent::ConnectionError { error: err.clone() });
+                    close_politely(ws, control);
+                    return ended(connected, err);
+                }
+                if event.kind == event_types::HEALTH_CHECK {
+                    let connection_id = event.connection_id.clone().unwrap_or_default();
+                    if !connected {
+                        if connection_id.is_empty() {
+                            return Attempt::Failed(ChatError::new(
+                                ErrorKind::Parse,
+                                "the server's first health.check has no connection_id",
+                            ));
+                        }
+                        if !hub.on_connected(session, &connection_id, event.me.clone()) {
+                            close_politely(ws, control);
+                            return Attempt::Stopped;
+                        }
+                        connected = true;
+                        next_ping = last_frame + cfg.health_check_interval;
+                    }
+                    hub.emit(
+                        session,
+                        ChatEvent::HealthCheck {
+                            connection_id,
+                            created_at: event.created_at,
+                            me: event.me,
+                        },
+                    );
+                } else if connected {
+                    hub.emit(session, ChatEvent::Other(event));
+                } else {
+                    log::debug!(
+                        "ignoring '{}' before the connection was confirmed",
+                        event.kind
+                    );
+                }
+            }
+            Ok(Message::Close(frame)) => {
+                let _ = ws.flush();
+                let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                    (u16::from(f.code), f.reason.to_string())
+                });
+                if session.is_stopped() {
+                    return Attempt::Stopped;
+                }
+                let err = ChatError::new(
+                    ErrorKind::Network,
+                    format!("the server closed the connection (code {code}) {reason}")
+                        .trim_end()
+                        .to_owned(),
+                );
+                return ended(connected, err);
+            }
+            Ok(_) => last_frame = Instant::now(),
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => {
+                if session.is_stopped() {
+                    close_politely(ws, control);
+                    return Attempt::Stopped;
+                }
+                return ended(connected, io_error("the connection failed", e));
+            }
+        }
+    }
+}
+
+fn io_error(what: &str, e: tungstenite::Error) -> ChatError {
+    ChatError::new(ErrorKind::Network, format!("{what}: {e}")).with_source(e)
+}
+
+/// Sends a close frame (code 1000) without waiting for the server's answer.
+fn close_politely(ws: &mut Ws, control: &TcpStream) {
+    let _ = control.set_write_timeout(Some(Duration::from_millis(200)));
+    let _ = ws.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "Connection close by client".into(),
+    }));
+    let _ = ws.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_follows_streams_formula() {
+        let cap = Duration::from_secs(60);
+        for _ in 0..200 {
+            let ms = |n| backoff(n, cap).as_millis();
+            assert!((250..500).contains(&ms(0)));
+            assert!((250..2500).contains(&ms(1)));
+            assert!((2000..4500).contains(&ms(2)));
+            assert!((4000..6500).contains(&ms(3)));
+            assert_eq!(ms(40), 25_000);
+        }
+        assert_eq!(
+            backoff(5, Duration::from_millis(100)),
+            Duration::from_millis(100)
+        );
+    }
+
+    #[test]
+    fn terminal_and_auth_codes_are_classified() {
+        let v = |code, provider, n| match classify(&ChatError::api(code, 401, "x"), provider, n) {
+            Verdict::Terminal => "terminal",
+            Verdict::Refresh => "refresh",
+            Verdict::Retry => "retry",
+        };
+        assert_eq!(v(2, true, 0), "terminal");
+        assert_eq!(v(4, true, 0), "terminal");
+        assert_eq!(v(40, true, 0), "refresh");
+        assert_eq!(v(40, false, 0), "terminal");
+        assert_eq!(v(43, true, 0), "retry");
+        assert_eq!(v(43, true, MAX_AUTH_RETRIES), "terminal");
+        assert_eq!(v(40, true, MAX_AUTH_RETRIES), "terminal");
+        assert_eq!(v(-1, true, 99), "retry");
+        let network = ChatError::new(ErrorKind::Network, "reset");
+        assert!(matches!(classify(&network, false, 0), Verdict::Retry));
+    }
+}
