@@ -27,8 +27,21 @@ use crate::ChatError;
 /// ```
 pub trait RetryPolicy: Send + Sync {
     /// Whether to run the work again after its `attempt`-th failure (1-based).
+    ///
+    /// ```
+    /// use stream_chat_callbacks::{ChatError, ErrorKind, FixedRetry, RetryPolicy};
+    /// let policy = FixedRetry { max_attempts: 1, delay: std::time::Duration::ZERO };
+    /// assert!(policy.should_retry(1, &ChatError::new(ErrorKind::Timeout, "slow")));
+    /// ```
     fn should_retry(&self, attempt: u32, error: &ChatError) -> bool;
     /// How long to wait before retry number `attempt`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stream_chat_callbacks::{ChatError, ErrorKind, ExponentialBackoff, RetryPolicy};
+    /// let policy = ExponentialBackoff::default();
+    /// assert_eq!(policy.delay(2, &ChatError::new(ErrorKind::Network, "reset")), Duration::from_millis(500));
+    /// ```
     fn delay(&self, attempt: u32, error: &ChatError) -> Duration;
 }
 
