@@ -210,6 +210,64 @@ pub fn user_token(secret: &[u8], user_id: &str, exp: Option<i64>) -> String {
     )
 }
 
+/// A user token whose payload segment contains no `-` or `_`, so clients that decode it with
+/// the standard base64 alphabet (the JS client does) read it correctly. The claims are the
+/// same as [`user_token`]'s (`{"user_id": …}`); only the JSON spelling varies (spaces,
+/// `\u` escapes, and as a last resort a filler claim `"n"`).
+///
+/// ```
+/// use stream_chat_protocol::jwt;
+/// let t = jwt::js_safe_user_token(b"secret", "u>>>");
+/// let payload = t.split('.').nth(1).unwrap();
+/// assert!(!payload.contains('-') && !payload.contains('_'));
+/// let claims = jwt::verify(&t, b"secret", 0, &jwt::VerifyOptions::default()).unwrap();
+/// assert_eq!(claims.user_id.as_deref(), Some("u>>>"));
+/// ```
+pub fn js_safe_user_token(secret: &[u8], user_id: &str) -> String {
+    let plain = serde_json::to_string(user_id).expect("strings serialize");
+    let escaped = escape_json_string(user_id);
+    let mut candidates = Vec::new();
+    for id in [&plain, &escaped] {
+        for front in 0..3 {
+            for back in 0..3 {
+                candidates.push(format!(
+                    "{{{}\"user_id\":{id}{}}}",
+                    " ".repeat(front),
+                    " ".repeat(back)
+                ));
+            }
+        }
+    }
+    let filler = (0..10_000).map(|n| format!("{{\"user_id\":{escaped},\"n\":{n}}}"));
+    let segment = candidates
+        .into_iter()
+        .chain(filler)
+        .map(|payload| URL_SAFE_NO_PAD.encode(payload))
+        .find(|seg| !seg.contains(['-', '_']))
+        .unwrap_or_else(|| {
+            URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&Claims::user(user_id)).expect("claims serialize"))
+        });
+    sign_segments(&segment, secret)
+}
+
+/// A JSON string literal with every character except ASCII letters and digits `\u`-escaped.
+fn escape_json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A server token: payload `{"server":true}`, no expiry.
 ///
 /// ```
@@ -546,6 +604,33 @@ mod tests {
         ));
         let huge = format!("{HS256_HEADER}.{}.x", "A".repeat(MAX_TOKEN_LEN));
         assert_eq!(verify(&huge, b"s", NOW, &opts()), Err(JwtError::TooLarge));
+    }
+
+    #[test]
+    fn js_safe_tokens_avoid_url_alphabet() {
+        let ids = [
+            "alice", "u>>>", "???", "~~~~", "a>b?c~d", "bob", "x_y-z", "guest-42", "é>?", "!anon",
+            "a b",
+        ];
+        for id in ids
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..300).map(|i| format!("u{}", ">?~".repeat(i % 7))))
+        {
+            let t = js_safe_user_token(b"s", &id);
+            let payload = t.split('.').nth(1).unwrap();
+            assert!(!payload.contains(['-', '_']), "{id:?}: {payload}");
+            // The JS client decodes with the standard alphabet.
+            let bytes = STANDARD
+                .decode(format!(
+                    "{payload}{}",
+                    "=".repeat((4 - payload.len() % 4) % 4)
+                ))
+                .unwrap();
+            let claims: Claims = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(claims.user_id.as_deref(), Some(id.as_str()));
+            assert_eq!(verify(&t, b"s", NOW, &opts()).unwrap().user_id, Some(id));
+        }
     }
 
     #[test]

@@ -1,1 +1,393 @@
-//! placeholder
+//! A local Stream Chat-compatible server for development and tests.
+//!
+//! It verifies JWTs, enforces Stream's default roles and grants for the built-in `messaging`
+//! and `livestream` channel types, keeps users, channels, messages and watchers in memory,
+//! and pushes events over the WebSocket `/connect` endpoint on the same port as the REST API.
+//! The official JS (`stream-chat`) and Python (`stream-chat`) clients work against it
+//! unmodified. See `docs/local-server.md`.
+//!
+//! ```
+//! use stream_chat_server::Server;
+//!
+//! let server = Server::builder().start().unwrap();
+//! assert!(server.base_url().starts_with("http://127.0.0.1:"));
+//! server.shutdown();
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod auth;
+mod config;
+mod error;
+mod permissions;
+mod routes;
+mod state;
+mod time;
+mod ws;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use stream_chat_protocol::jwt;
+use tokio::runtime::Runtime;
+
+use crate::config::Config;
+pub use crate::state::Usage;
+use crate::state::{AppState, Outgoing};
+
+/// The development API key used when none is configured. Not a secret.
+pub const DEFAULT_API_KEY: &str = "stream-local-key";
+/// The development API secret used when none is configured. Only for local use.
+pub const DEFAULT_API_SECRET: &str = "stream-local-secret-for-development-only";
+/// The port the binary listens on by default (3030 is avoided: the JS client maps it to 8800 for WebSockets).
+pub const DEFAULT_PORT: u16 = 3031;
+/// The default interval of unsolicited `health.check` frames.
+pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+/// The close code used by [`ServerHandle::kick_connections`] (clients reconnect after it).
+pub const KICK_CLOSE_CODE: u16 = 1012;
+
+/// Entry point: `Server::builder()...start()`.
+///
+/// ```
+/// let server = stream_chat_server::Server::builder().api_key("k").start().unwrap();
+/// assert_eq!(server.api_key(), "k");
+/// ```
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// A builder with the development defaults: [`DEFAULT_API_KEY`], [`DEFAULT_API_SECRET`],
+    /// auth checks on, single-tenant, `127.0.0.1:0`, health checks every 30 s.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.api_key(), stream_chat_server::DEFAULT_API_KEY);
+    /// ```
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            config: Config {
+                api_key: DEFAULT_API_KEY.to_owned(),
+                api_secret: DEFAULT_API_SECRET.to_owned(),
+                disable_auth_checks: false,
+                multi_tenant: false,
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
+            },
+        }
+    }
+}
+
+/// Configures and starts a server.
+///
+/// ```
+/// use std::time::Duration;
+/// let server = stream_chat_server::Server::builder()
+///     .api_key("key")
+///     .api_secret("secret")
+///     .disable_auth_checks(true)
+///     .multi_tenant(false)
+///     .addr("127.0.0.1:0".parse().unwrap())
+///     .health_check_interval(Duration::from_secs(5))
+///     .start()
+///     .unwrap();
+/// assert_eq!(server.api_secret(), "secret");
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerBuilder {
+    config: Config,
+}
+
+impl ServerBuilder {
+    /// The API key clients must send as `api_key`.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().api_key("k");
+    /// # drop(b);
+    /// ```
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.config.api_key = key.into();
+        self
+    }
+
+    /// The secret tokens are signed with.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().api_secret("s");
+    /// # drop(b);
+    /// ```
+    pub fn api_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.api_secret = secret.into();
+        self
+    }
+
+    /// Accept development tokens (signature `devtoken`), like Stream's "Disable Auth Checks".
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().disable_auth_checks(true);
+    /// # drop(b);
+    /// ```
+    pub fn disable_auth_checks(mut self, disable: bool) -> Self {
+        self.config.disable_auth_checks = disable;
+        self
+    }
+
+    /// Multi-tenancy (teams) on: guest users are refused.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().multi_tenant(true);
+    /// # drop(b);
+    /// ```
+    pub fn multi_tenant(mut self, on: bool) -> Self {
+        self.config.multi_tenant = on;
+        self
+    }
+
+    /// Address to listen on; port 0 picks a free port.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().addr(([127, 0, 0, 1], 0).into());
+    /// # drop(b);
+    /// ```
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.config.addr = addr;
+        self
+    }
+
+    /// Interval of the unsolicited `health.check` frames (at least 1 ms).
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().health_check_interval(std::time::Duration::from_millis(200));
+    /// # drop(b);
+    /// ```
+    pub fn health_check_interval(mut self, interval: Duration) -> Self {
+        self.config.health_check_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Binds the address and starts serving on a runtime of its own (two worker threads).
+    ///
+    /// Usable from plain blocking code; the returned handle stops the server when dropped.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_ne!(server.addr().port(), 0);
+    /// ```
+    pub fn start(self) -> std::io::Result<ServerHandle> {
+        let listener = TcpListener::bind(self.config.addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("stream-chat-server")
+            .enable_all()
+            .build()?;
+        let config = Config {
+            addr,
+            ..self.config
+        };
+        let state = Arc::new(AppState::new(config));
+        let app = routes::router(state.clone());
+        let mut down = state.shutdown.subscribe();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let serve = runtime.spawn(async move {
+            let listener = match tokio::net::TcpListener::from_std(listener) {
+                Ok(l) => {
+                    let _ = ready_tx.send(Ok(()));
+                    l
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            let stop = async move {
+                let _ = down.wait_for(|d| *d).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::error!(error = %e, "server stopped with an error");
+            }
+        });
+        ready_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("server task ended before listening"))??;
+        tracing::info!(%addr, "stream-chat-server listening");
+        Ok(ServerHandle {
+            addr,
+            state,
+            running: Mutex::new(Some((runtime, serve))),
+        })
+    }
+}
+
+/// A running server. Dropping it shuts the server down.
+///
+/// ```
+/// let server = stream_chat_server::Server::builder().start().unwrap();
+/// let token = server.create_token("alice", None);
+/// assert_eq!(token.split('.').count(), 3);
+/// drop(server); // shuts down
+/// ```
+pub struct ServerHandle {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    running: Mutex<Option<(Runtime, tokio::task::JoinHandle<()>)>>,
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerHandle {
+    /// The bound address.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert!(server.addr().ip().is_loopback());
+    /// ```
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`, the base URL for REST and WebSocket clients.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.base_url(), format!("http://{}", server.addr()));
+    /// ```
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API key.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.api_key(), stream_chat_server::DEFAULT_API_KEY);
+    /// ```
+    pub fn api_key(&self) -> &str {
+        &self.state.config.api_key
+    }
+
+    /// The API secret.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.api_secret(), stream_chat_server::DEFAULT_API_SECRET);
+    /// ```
+    pub fn api_secret(&self) -> &str {
+        &self.state.config.api_secret
+    }
+
+    /// A user token for `user_id`, expiring after `expires_in` if given.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().api_secret("secret").start().unwrap();
+    /// assert_eq!(
+    ///     server.create_token("alice", None),
+    ///     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UifQ.YbDM4fmZOvvxOWjBdMVV--0AGcSWNENiVdni8bfgD_M"
+    /// );
+    /// ```
+    pub fn create_token(&self, user_id: &str, expires_in: Option<Duration>) -> String {
+        let exp = expires_in.map(|d| {
+            time::unix_secs().saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        });
+        jwt::user_token(self.api_secret().as_bytes(), user_id, exp)
+    }
+
+    /// A server token (`{"server": true}`), allowed everything.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let claims = stream_chat_protocol::jwt::decode_unverified(&server.server_token()).unwrap();
+    /// assert!(claims.is_server());
+    /// ```
+    pub fn server_token(&self) -> String {
+        jwt::server_token(self.api_secret().as_bytes())
+    }
+
+    /// Current usage: monthly active users and open connections.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.usage(), stream_chat_server::Usage::default());
+    /// ```
+    pub fn usage(&self) -> Usage {
+        self.state.usage()
+    }
+
+    /// Closes every socket of `user_id` with close code [`KICK_CLOSE_CODE`] (1012), so
+    /// clients treat it as transient and reconnect. Returns how many sockets were closed.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.kick_connections("nobody"), 0);
+    /// ```
+    pub fn kick_connections(&self, user_id: &str) -> usize {
+        self.state.for_user_conns(user_id, |c| {
+            let _ =
+                c.tx.send(Outgoing::Close(KICK_CLOSE_CODE, "kicked by the server"));
+        })
+    }
+
+    /// Freezes (`true`) or thaws (`false`) every socket of `user_id`: while frozen the server
+    /// writes no frame at all to it (no events, no health checks) and reads nothing from it,
+    /// like a silently dead link. Returns how many sockets were affected.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.freeze_connections("nobody", true), 0);
+    /// ```
+    pub fn freeze_connections(&self, user_id: &str, frozen: bool) -> usize {
+        self.state.for_user_conns(user_id, |c| {
+            c.frozen.send_replace(frozen);
+        })
+    }
+
+    /// Stops the server: closes every WebSocket (code 1001), stops accepting, and frees the
+    /// port before returning. Idempotent; also runs on drop.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let addr = server.addr();
+    /// server.shutdown();
+    /// std::net::TcpListener::bind(addr).unwrap(); // the port is free again
+    /// ```
+    pub fn shutdown(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some((runtime, serve)) = running else {
+            return;
+        };
+        self.state.shutdown.send_replace(true);
+        let state = self.state.clone();
+        // A separate thread, so shutting down from inside another async runtime cannot panic.
+        let stopper = std::thread::spawn(move || {
+            runtime.block_on(async {
+                let _ = tokio::time::timeout(Duration::from_secs(3), serve).await;
+                let mut conns = state.connections_open.subscribe();
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(3), conns.wait_for(|n| *n == 0)).await;
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        });
+        let _ = stopper.join();
+        tracing::info!(addr = %self.addr, "stream-chat-server stopped");
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,120 @@
+//! Request authentication: api_key, `stream-auth-type`, and JWT verification.
+
+use std::collections::HashMap;
+
+use axum::http::HeaderMap;
+use stream_chat_protocol::codes;
+use stream_chat_protocol::jwt::{self, Claims, JwtError, VerifyOptions};
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::time;
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Actor {
+    /// A server token: everything is allowed.
+    Server,
+    /// A user token acting as this user id.
+    User(String),
+    /// `stream-auth-type: anonymous`.
+    Anonymous,
+}
+
+/// Checks the `api_key` query parameter (code 2 when missing or unknown).
+pub(crate) fn check_api_key(config: &Config, api_key: Option<&str>, op: &str) -> ApiResult<()> {
+    match api_key {
+        Some(key) if key == config.api_key => Ok(()),
+        Some(key) => Err(ApiError::op(
+            op,
+            codes::ACCESS_KEY,
+            format!("api_key not found: '{key}'"),
+        )),
+        None => Err(ApiError::op(op, codes::ACCESS_KEY, "api_key is missing")),
+    }
+}
+
+/// Verifies a JWT with the server's secret (dev tokens only with auth checks disabled).
+pub(crate) fn verify_token(config: &Config, token: &str) -> Result<Claims, JwtError> {
+    let opts = VerifyOptions {
+        allow_dev_tokens: config.disable_auth_checks,
+        ..VerifyOptions::default()
+    };
+    jwt::verify(
+        token,
+        config.api_secret.as_bytes(),
+        time::unix_secs(),
+        &opts,
+    )
+}
+
+/// Maps a JWT failure to Stream's error for operation `op`.
+pub(crate) fn jwt_error(op: &str, e: &JwtError) -> ApiError {
+    ApiError::op(op, e.code(), e.to_string())
+}
+
+/// The user a verified token acts as, checked against a claimed id (`user_id` param / payload).
+pub(crate) fn token_actor(
+    op: &str,
+    claims: &Claims,
+    claimed_user: Option<&str>,
+) -> ApiResult<Actor> {
+    if claims.is_server() {
+        return Ok(Actor::Server);
+    }
+    let user_id = claims.user_id.as_deref().unwrap_or_default();
+    if user_id.is_empty() {
+        return Err(ApiError::op(
+            op,
+            codes::AUTHENTICATION,
+            "JWTAuth error: token has no user_id claim",
+        ));
+    }
+    match claimed_user {
+        Some(claimed) if !claimed.is_empty() && claimed != user_id => Err(ApiError::op(
+            op,
+            codes::AUTHENTICATION,
+            format!("JWTAuth error: the token is for user '{user_id}', not for '{claimed}'"),
+        )),
+        _ => Ok(Actor::User(user_id.to_owned())),
+    }
+}
+
+/// Authenticates a REST request for operation `op`.
+pub(crate) fn authenticate(
+    config: &Config,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    op: &str,
+) -> ApiResult<Actor> {
+    check_api_key(config, query.get("api_key").map(String::as_str), op)?;
+    let auth_type = header(headers, "stream-auth-type").unwrap_or("jwt");
+    if auth_type.eq_ignore_ascii_case("anonymous") {
+        return Ok(Actor::Anonymous);
+    }
+    if !auth_type.eq_ignore_ascii_case("jwt") {
+        return Err(ApiError::op(
+            op,
+            codes::AUTHENTICATION,
+            format!("stream-auth-type must be 'jwt' or 'anonymous', got '{auth_type}'"),
+        ));
+    }
+    let token = header(headers, "authorization").unwrap_or_default();
+    let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+    if token.is_empty() {
+        return Err(ApiError::op(
+            op,
+            codes::AUTHENTICATION,
+            "JWTAuth error: the Authorization header is missing",
+        ));
+    }
+    let claims = verify_token(config, token).map_err(|e| jwt_error(op, &e))?;
+    token_actor(op, &claims, query.get("user_id").map(String::as_str))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}

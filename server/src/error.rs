@@ -1,0 +1,54 @@
+//! Stream-shaped error responses.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use stream_chat_protocol::{ApiErrorBody, codes};
+
+/// An error answered as Stream's error JSON with the matching HTTP status.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError(pub ApiErrorBody);
+
+impl ApiError {
+    /// `code` with its usual status and a plain message.
+    pub(crate) fn plain(code: i32, message: impl Into<String>) -> Self {
+        ApiError(ApiErrorBody::new(code, message))
+    }
+
+    /// Stream's form: `<op> failed with error: "<detail>"`.
+    pub(crate) fn op(op: &str, code: i32, detail: impl AsRef<str>) -> Self {
+        Self::plain(
+            code,
+            format!("{op} failed with error: \"{}\"", detail.as_ref()),
+        )
+    }
+
+    /// Input error (code 4, HTTP 400).
+    pub(crate) fn input(op: &str, detail: impl AsRef<str>) -> Self {
+        Self::op(op, codes::INPUT, detail)
+    }
+
+    /// Not found (code 16, HTTP 404).
+    pub(crate) fn not_found(op: &str, detail: impl AsRef<str>) -> Self {
+        Self::op(op, codes::DOES_NOT_EXIST, detail)
+    }
+
+    /// Not allowed (code 17, HTTP 403).
+    pub(crate) fn forbidden(op: &str, detail: impl AsRef<str>) -> Self {
+        Self::op(op, codes::NOT_ALLOWED, detail)
+    }
+
+    /// The error body.
+    pub(crate) fn body(&self) -> &ApiErrorBody {
+        &self.0
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status_code).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, Json(self.0)).into_response()
+    }
+}
+
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

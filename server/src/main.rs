@@ -1,0 +1,148 @@
+//! The `stream-chat-server` binary: a local Stream Chat-compatible server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use stream_chat_server::{
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PORT, Server, ServerBuilder,
+};
+
+fn usage() -> String {
+    format!(
+        "stream-chat-server: a local Stream Chat-compatible server (REST and WebSocket on one port)
+
+USAGE:
+    stream-chat-server [OPTIONS]
+
+OPTIONS:
+    --addr HOST:PORT               Address to listen on; port 0 picks a free port [default: 127.0.0.1:{DEFAULT_PORT}]
+    --api-key KEY                  API key clients must send [default: {DEFAULT_API_KEY}]
+    --api-secret SECRET            Secret tokens are signed with [default: the development secret, see docs]
+    --disable-auth-checks          Accept development tokens (signature \"devtoken\")
+    --multi-tenant                 Teams on: guest users are refused
+    --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
+    -h, --help                     Print this help
+
+The first line on stdout contains the base URL (http://HOST:PORT). Logs go to stderr
+(filter with RUST_LOG, e.g. RUST_LOG=debug).
+"
+    )
+}
+
+/// Parses the command line; `Ok(None)` means `--help`.
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<ServerBuilder>, String> {
+    let mut builder = Server::builder().addr(SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)));
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or(format!("{name} needs a value"))
+        };
+        builder =
+            match flag.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--addr" => {
+                    let v = value("--addr")?;
+                    builder.addr(v.parse().map_err(|_| {
+                        format!("--addr: '{v}' is not HOST:PORT (e.g. 127.0.0.1:0)")
+                    })?)
+                }
+                "--api-key" => builder.api_key(value("--api-key")?),
+                "--api-secret" => builder.api_secret(value("--api-secret")?),
+                "--disable-auth-checks" => builder.disable_auth_checks(true),
+                "--multi-tenant" => builder.multi_tenant(true),
+                "--health-check-interval" => {
+                    let v = value("--health-check-interval")?;
+                    let secs: f64 = v
+                        .parse()
+                        .ok()
+                        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
+                        .ok_or(format!(
+                            "--health-check-interval: '{v}' is not a positive number of seconds"
+                        ))?;
+                    builder.health_check_interval(Duration::from_secs_f64(secs))
+                }
+                other => return Err(format!("unknown argument '{other}'")),
+            };
+    }
+    Ok(Some(builder))
+}
+
+fn main() -> ExitCode {
+    let builder = match parse(std::env::args().skip(1)) {
+        Ok(Some(builder)) => builder,
+        Ok(None) => {
+            print!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{}", usage());
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let server = match builder.start() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("error: cannot start the server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "stream-chat-server listening on {} (api_key {})",
+        server.base_url(),
+        server.api_key()
+    );
+    let _ = stdout.flush();
+    if server.api_secret() == DEFAULT_API_SECRET {
+        tracing::warn!(
+            "using the built-in development API secret; pass --api-secret for anything shared"
+        );
+    }
+    wait_for_signal();
+    server.shutdown();
+    ExitCode::SUCCESS
+}
+
+/// Blocks until SIGINT or SIGTERM.
+fn wait_for_signal() {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        loop {
+            std::thread::park();
+        }
+    };
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let Ok(mut term) = signal(SignalKind::terminate()) {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    });
+}

@@ -1,0 +1,149 @@
+//! Built-in channel types and their default grants (reference §8.2).
+
+use stream_chat_protocol::ChannelConfig;
+
+/// Channel types this server knows.
+pub(crate) const CHANNEL_TYPES: [&str; 2] = ["messaging", "livestream"];
+
+/// Permission-checked actions, named as in Stream's error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    ReadChannel,
+    CreateChannel,
+    CreateMessage,
+    SendCustomEvent,
+    UpdateChannelMembers,
+    UpdateChannel,
+    MarkRead,
+}
+
+impl Action {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::ReadChannel => "ReadChannel",
+            Action::CreateChannel => "CreateChannel",
+            Action::CreateMessage => "CreateMessage",
+            Action::SendCustomEvent => "SendCustomEvent",
+            Action::UpdateChannelMembers => "UpdateChannelMembers",
+            Action::UpdateChannel => "UpdateChannel",
+            Action::MarkRead => "MarkRead",
+        }
+    }
+}
+
+/// The caller's relation to a channel.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Relation {
+    pub creator: bool,
+    pub member: bool,
+}
+
+/// Whether an app-level `role` may do `action` in a channel of type `kind`.
+pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> bool {
+    use Action::*;
+    let owner_or_member = rel.creator || rel.member;
+    match (role, kind) {
+        ("admin", _) => true,
+        ("anonymous", "livestream") => action == ReadChannel,
+        ("guest", "livestream") => matches!(action, ReadChannel | MarkRead),
+        ("anonymous" | "guest", _) => false,
+        (_, "livestream") => match action {
+            UpdateChannelMembers | UpdateChannel => rel.creator,
+            _ => true,
+        },
+        _ => match action {
+            CreateChannel => true,
+            ReadChannel | CreateMessage | SendCustomEvent | MarkRead => owner_or_member,
+            UpdateChannelMembers | UpdateChannel => rel.creator,
+        },
+    }
+}
+
+/// `channel.own_capabilities` for a caller.
+pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation) -> Vec<String> {
+    let mut caps: Vec<&str> = Vec::new();
+    if allowed(role, kind, rel, Action::ReadChannel) {
+        caps.extend(["connect-events", "search-messages"]);
+        if role != "anonymous" {
+            caps.extend(["flag-message", "mute-channel", "read-events"]);
+        }
+    }
+    if allowed(role, kind, rel, Action::CreateMessage) {
+        caps.extend([
+            "create-attachment",
+            "delete-own-message",
+            "pin-message",
+            "quote-message",
+            "send-custom-events",
+            "send-links",
+            "send-message",
+            "send-reaction",
+            "send-reply",
+            "send-typing-events",
+            "typing-events",
+            "update-own-message",
+            "upload-file",
+        ]);
+    }
+    if allowed(role, kind, rel, Action::UpdateChannelMembers) {
+        caps.extend(["update-channel", "update-channel-members"]);
+    }
+    caps.sort_unstable();
+    caps.into_iter().map(str::to_owned).collect()
+}
+
+/// The configuration of a built-in channel type.
+pub(crate) fn config(kind: &str, created_at: &str) -> ChannelConfig {
+    let livestream = kind == "livestream";
+    ChannelConfig {
+        name: kind.to_owned(),
+        typing_events: !livestream,
+        read_events: !livestream,
+        connect_events: true,
+        delivery_events: Some(false),
+        search: true,
+        reactions: true,
+        replies: true,
+        quotes: true,
+        mutes: true,
+        uploads: true,
+        url_enrichment: !livestream,
+        custom_events: true,
+        push_notifications: true,
+        message_retention: Some("infinite".into()),
+        max_message_length: Some(crate::routes::channels::MAX_MESSAGE_LENGTH as u32),
+        automod: Some("disabled".into()),
+        commands: Some(Vec::new()),
+        created_at: Some(created_at.to_owned()),
+        updated_at: Some(created_at.to_owned()),
+        extra: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_grants() {
+        let none = Relation::default();
+        let member = Relation {
+            member: true,
+            creator: false,
+        };
+        assert!(allowed("user", "livestream", none, Action::CreateMessage));
+        assert!(allowed("guest", "livestream", none, Action::ReadChannel));
+        assert!(!allowed("guest", "livestream", none, Action::CreateMessage));
+        assert!(!allowed(
+            "anonymous",
+            "livestream",
+            none,
+            Action::CreateChannel
+        ));
+        assert!(!allowed("user", "messaging", none, Action::ReadChannel));
+        assert!(allowed("user", "messaging", member, Action::CreateMessage));
+        assert!(allowed("user", "messaging", none, Action::CreateChannel));
+        assert!(!allowed("guest", "messaging", member, Action::ReadChannel));
+        assert!(allowed("admin", "messaging", none, Action::UpdateChannel));
+    }
+}

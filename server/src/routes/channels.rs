@@ -1,0 +1,1059 @@
+//! Channel endpoints: get-or-create/watch, query channels, messages, reads, stop-watching,
+//! custom events and member updates.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use stream_chat_protocol::event::types;
+use stream_chat_protocol::{
+    Channel, ChannelRequestData, ChannelState, Event, Message, MessagePagination, MessageResponse,
+    QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, SendMessageRequest,
+    SortParam, User, codes,
+};
+
+use super::filter;
+use super::{DURATION, Req, path_params};
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::permissions::{self, Action, Relation};
+use crate::state::{AppState, ChannelRec, Inner, MemberRec, ReadRec, random_id};
+
+/// Longest message text, in characters (code 20 beyond).
+pub(crate) const MAX_MESSAGE_LENGTH: usize = 5000;
+const DEFAULT_MESSAGE_LIMIT: u32 = 100;
+const DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT: u32 = 25;
+const MAX_MESSAGE_LIMIT: u32 = 300;
+const DEFAULT_CHANNEL_LIMIT: u32 = 10;
+const MAX_CHANNEL_LIMIT: u32 = 100;
+/// Channel data keys that are not custom fields.
+const RESERVED_CHANNEL_KEYS: [&str; 12] = [
+    "id",
+    "cid",
+    "type",
+    "config",
+    "own_capabilities",
+    "created_at",
+    "updated_at",
+    "member_count",
+    "last_message_at",
+    "deleted_at",
+    "team",
+    "members",
+];
+
+/// The resolved caller: actor, app role and the id permissions are checked for.
+pub(crate) struct Caller {
+    pub actor: Actor,
+    pub role: String,
+    pub id: String,
+}
+
+impl Caller {
+    pub(crate) fn resolve(inner: &Inner, actor: Actor) -> Caller {
+        match &actor {
+            Actor::Server => Caller {
+                role: "admin".into(),
+                id: String::new(),
+                actor,
+            },
+            Actor::Anonymous => Caller {
+                role: "anonymous".into(),
+                id: "!anon".into(),
+                actor,
+            },
+            Actor::User(id) => Caller {
+                role: inner.role_of(id),
+                id: id.clone(),
+                actor,
+            },
+        }
+    }
+
+    fn is_server(&self) -> bool {
+        self.actor == Actor::Server
+    }
+
+    fn relation(&self, channel: &ChannelRec) -> Relation {
+        Relation {
+            creator: !self.is_server() && channel.created_by == self.id,
+            member: !self.is_server() && channel.is_member(&self.id),
+        }
+    }
+
+    /// Code 17 unless the caller may do `action` (server tokens may do everything).
+    fn require(&self, op: &str, kind: &str, rel: Relation, action: Action) -> ApiResult<()> {
+        if self.is_server() || permissions::allowed(&self.role, kind, rel, action) {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(
+            op,
+            format!(
+                "User '{}' with roles ['{}'] is not allowed to perform action {} in scope '{kind}'",
+                self.id,
+                self.role,
+                action.name()
+            ),
+        ))
+    }
+}
+
+fn check_type(op: &str, kind: &str) -> ApiResult<()> {
+    if permissions::CHANNEL_TYPES.contains(&kind) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            op,
+            format!("channel type '{kind}' does not exist"),
+        ))
+    }
+}
+
+fn check_id(op: &str, id: &str) -> ApiResult<()> {
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '!' | '_' | '-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::input(
+            op,
+            format!("channel id '{id}' is not valid: use 1 to 64 letters, numbers and \"!-_\""),
+        ))
+    }
+}
+
+/// Looks up an existing channel for `op` (code 16 when it does not exist).
+fn existing<'a>(inner: &'a Inner, op: &str, cid: &str) -> ApiResult<&'a ChannelRec> {
+    inner
+        .channels
+        .get(cid)
+        .ok_or_else(|| ApiError::not_found(op, format!("channel {cid} does not exist")))
+}
+
+/// Gets or creates `kind:id`, checking ReadChannel / CreateChannel. Returns the cid.
+fn get_or_create(
+    inner: &mut Inner,
+    op: &str,
+    caller: &Caller,
+    kind: &str,
+    id: &str,
+    data: Option<ChannelRequestData>,
+) -> ApiResult<String> {
+    let cid = format!("{kind}:{id}");
+    if let Some(channel) = inner.channels.get(&cid) {
+        caller.require(op, kind, caller.relation(channel), Action::ReadChannel)?;
+        return Ok(cid);
+    }
+    let data = data.unwrap_or_default();
+    let creator = match &caller.actor {
+        Actor::Server => data
+            .created_by
+            .as_ref()
+            .map(|u| u.id.clone())
+            .or_else(|| data.created_by_id.clone())
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                ApiError::input(
+                    op,
+                    "either data.created_by or data.created_by_id must be provided when using server side auth.",
+                )
+            })?,
+        _ => caller.id.clone(),
+    };
+    caller.require(
+        op,
+        kind,
+        Relation {
+            creator: true,
+            member: false,
+        },
+        Action::CreateChannel,
+    )?;
+    inner.ensure_user(&creator);
+    let now = inner.now();
+    let mut members = Vec::new();
+    let mut seen = HashSet::new();
+    for member in data.member_ids() {
+        if seen.insert(member.clone()) {
+            inner.ensure_user(&member);
+            let role = if member == creator { "owner" } else { "member" };
+            members.push(MemberRec {
+                user_id: member,
+                role,
+                created_at: now.clone(),
+            });
+        }
+    }
+    let reads = members
+        .iter()
+        .map(|m| {
+            (
+                m.user_id.clone(),
+                ReadRec {
+                    last_read: now.clone(),
+                    ..ReadRec::default()
+                },
+            )
+        })
+        .collect();
+    let mut custom = data.extra;
+    RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
+        custom.remove(*k);
+    });
+    inner.channels.insert(
+        cid.clone(),
+        ChannelRec {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            cid: cid.clone(),
+            created_by: creator,
+            created_at: now.clone(),
+            updated_at: now,
+            last_message_at: None,
+            custom,
+            members,
+            messages: Vec::new(),
+            reads,
+            watchers: HashSet::new(),
+        },
+    );
+    tracing::debug!(%cid, "channel created");
+    Ok(cid)
+}
+
+/// Subscribes the calling connection when `watch` is set (code 4 for an unknown connection).
+fn watch(
+    inner: &mut Inner,
+    op: &str,
+    caller: &Caller,
+    cid: &str,
+    conn_id: Option<&str>,
+) -> ApiResult<()> {
+    let Some(conn_id) = conn_id else {
+        return Ok(());
+    };
+    if caller.is_server() {
+        return Ok(());
+    }
+    if !inner.conns.contains_key(conn_id) {
+        return Err(ApiError::input(
+            op,
+            format!("connection_id '{conn_id}' is not an open connection"),
+        ));
+    }
+    inner.start_watching(cid, conn_id);
+    Ok(())
+}
+
+/// The API view of a channel for `caller`.
+fn channel_view(inner: &Inner, channel: &ChannelRec, caller: &Caller) -> Channel {
+    let rel = caller.relation(channel);
+    Channel {
+        id: channel.id.clone(),
+        kind: channel.kind.clone(),
+        cid: channel.cid.clone(),
+        created_at: Some(channel.created_at.clone()),
+        updated_at: Some(channel.updated_at.clone()),
+        last_message_at: channel.last_message_at.clone(),
+        created_by: Some(inner.user_response(&channel.created_by)),
+        frozen: Some(false),
+        disabled: Some(false),
+        member_count: Some(channel.members.len() as u64),
+        config: Some(permissions::config(&channel.kind, &channel.created_at)),
+        own_capabilities: Some(permissions::capabilities(&caller.role, &channel.kind, rel)),
+        hidden: Some(false),
+        extra: channel.custom.clone(),
+    }
+}
+
+/// The full state of a channel for `caller`, with a page of messages.
+fn channel_state(
+    inner: &Inner,
+    cid: &str,
+    caller: &Caller,
+    page: Option<&MessagePagination>,
+    default_limit: u32,
+) -> ChannelState {
+    let channel = &inner.channels[cid];
+    let visible: Vec<&Message> = channel
+        .messages
+        .iter()
+        .filter(|m| m.parent_id.is_none() || m.show_in_channel == Some(true))
+        .collect();
+    ChannelState {
+        channel: channel_view(inner, channel, caller),
+        messages: paginate(&visible, page, default_limit),
+        pinned_messages: Vec::new(),
+        members: inner.members(channel),
+        membership: channel
+            .members
+            .iter()
+            .find(|m| m.user_id == caller.id)
+            .map(|m| inner.member(m)),
+        read: inner.reads(channel),
+        watcher_count: inner.watcher_count(channel),
+        watchers: inner.watchers(channel),
+        duration: Some(DURATION.into()),
+        extra: Map::from_iter([("threads".to_owned(), json!([]))]),
+    }
+}
+
+/// One page of messages, oldest first.
+fn paginate(
+    messages: &[&Message],
+    page: Option<&MessagePagination>,
+    default_limit: u32,
+) -> Vec<Message> {
+    let default = MessagePagination::default();
+    let p = page.unwrap_or(&default);
+    let limit = p.limit.unwrap_or(default_limit).min(MAX_MESSAGE_LIMIT) as usize;
+    let pos = |id: &str| messages.iter().position(|m| m.id == id);
+    let (start, end) = if let Some(id) = &p.id_gt {
+        match pos(id) {
+            Some(i) => (i + 1, (i + 1 + limit).min(messages.len())),
+            None => (0, 0),
+        }
+    } else if let Some(id) = &p.id_gte {
+        match pos(id) {
+            Some(i) => (i, (i + limit).min(messages.len())),
+            None => (0, 0),
+        }
+    } else if let Some(id) = &p.id_around {
+        match pos(id) {
+            Some(i) => {
+                let start = i.saturating_sub(limit / 2);
+                (start, (start + limit).min(messages.len()))
+            }
+            None => (0, 0),
+        }
+    } else {
+        let end = match (&p.id_lt, &p.id_lte) {
+            (Some(id), _) => pos(id),
+            (None, Some(id)) => pos(id).map(|i| i + 1),
+            (None, None) => Some(
+                messages
+                    .len()
+                    .saturating_sub(p.offset.unwrap_or(0) as usize),
+            ),
+        };
+        match end {
+            Some(end) => (end.saturating_sub(limit), end),
+            None => (0, 0),
+        }
+    };
+    messages[start..end].iter().map(|m| (*m).clone()).collect()
+}
+
+/// `POST /channels/{type}/{id}/query`.
+pub(crate) async fn query_channel(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<ChannelState>> {
+    const OP: &str = "GetOrCreateChannel";
+    let actor = req.auth(&state, OP)?;
+    let (kind, id) = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    check_id(OP, &id)?;
+    let body: QueryChannelRequest = req.json(OP)?;
+    query_one(
+        &state,
+        OP,
+        actor,
+        &kind,
+        &id,
+        body,
+        req.param("connection_id"),
+    )
+}
+
+/// `POST /channels/{type}/query`: a distinct channel identified by its members.
+pub(crate) async fn query_distinct_channel(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<ChannelState>> {
+    const OP: &str = "GetOrCreateChannel";
+    let actor = req.auth(&state, OP)?;
+    let kind = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    let body: QueryChannelRequest = req.json(OP)?;
+    let mut members = body
+        .data
+        .as_ref()
+        .map(ChannelRequestData::member_ids)
+        .unwrap_or_default();
+    members.sort();
+    members.dedup();
+    if members.len() < 2 {
+        return Err(ApiError::input(
+            OP,
+            "When using member based IDs specify at least 2 members",
+        ));
+    }
+    // FNV-1a over the sorted member ids gives a stable id.
+    let hash = members
+        .join(",")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let id = format!("!members-{hash:016x}");
+    query_one(
+        &state,
+        OP,
+        actor,
+        &kind,
+        &id,
+        body,
+        req.param("connection_id"),
+    )
+}
+
+fn query_one(
+    state: &AppState,
+    op: &str,
+    actor: Actor,
+    kind: &str,
+    id: &str,
+    body: QueryChannelRequest,
+    conn_id: Option<&str>,
+) -> ApiResult<Json<ChannelState>> {
+    let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
+    let cid = get_or_create(&mut inner, op, &caller, kind, id, body.data)?;
+    if body.watch == Some(true) {
+        watch(&mut inner, op, &caller, &cid, conn_id)?;
+    }
+    Ok(Json(channel_state(
+        &inner,
+        &cid,
+        &caller,
+        body.messages.as_ref(),
+        DEFAULT_MESSAGE_LIMIT,
+    )))
+}
+
+/// The document query-channels filters and sorts on.
+fn channel_doc(channel: &ChannelRec) -> Value {
+    let mut doc = channel.custom.clone();
+    let last_updated = channel
+        .last_message_at
+        .clone()
+        .unwrap_or_else(|| channel.created_at.clone());
+    for (k, v) in [
+        ("cid", json!(channel.cid)),
+        ("id", json!(channel.id)),
+        ("type", json!(channel.kind)),
+        (
+            "members",
+            json!(
+                channel
+                    .members
+                    .iter()
+                    .map(|m| &m.user_id)
+                    .collect::<Vec<_>>()
+            ),
+        ),
+        ("member_count", json!(channel.members.len())),
+        ("created_by_id", json!(channel.created_by)),
+        ("created_at", json!(channel.created_at)),
+        ("updated_at", json!(channel.updated_at)),
+        ("last_message_at", json!(channel.last_message_at)),
+        ("last_updated", json!(last_updated)),
+        ("frozen", json!(false)),
+        ("disabled", json!(false)),
+    ] {
+        doc.insert(k.to_owned(), v);
+    }
+    Value::Object(doc)
+}
+
+/// `POST /channels`.
+pub(crate) async fn query_channels(
+    State(state): State<Arc<AppState>>,
+    req: Req,
+) -> ApiResult<Json<QueryChannelsResponse>> {
+    const OP: &str = "QueryChannels";
+    let actor = req.auth(&state, OP)?;
+    let body: QueryChannelsRequest = req.json(OP)?;
+    let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
+    let mut found = Vec::new();
+    for channel in inner.channels.values() {
+        let doc = channel_doc(channel);
+        let hit =
+            filter::matches(&doc, &body.filter_conditions).map_err(|e| ApiError::input(OP, e))?;
+        let readable = caller.is_server()
+            || permissions::allowed(
+                &caller.role,
+                &channel.kind,
+                caller.relation(channel),
+                Action::ReadChannel,
+            );
+        if hit && readable {
+            found.push((doc, channel.cid.clone()));
+        }
+    }
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut sort = body.sort.clone();
+    if sort.is_empty() {
+        sort.push(SortParam {
+            field: "last_updated".into(),
+            direction: -1,
+        });
+    }
+    filter::sort_docs(&mut found, &sort);
+    let offset = body.offset.unwrap_or(0) as usize;
+    let limit = body
+        .limit
+        .unwrap_or(DEFAULT_CHANNEL_LIMIT)
+        .min(MAX_CHANNEL_LIMIT) as usize;
+    let cids: Vec<String> = found
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(_, cid)| cid)
+        .collect();
+    if body.watch == Some(true) {
+        for cid in &cids {
+            watch(&mut inner, OP, &caller, cid, req.param("connection_id"))?;
+        }
+    }
+    let page = MessagePagination {
+        limit: body.message_limit,
+        ..MessagePagination::default()
+    };
+    let channels = cids
+        .iter()
+        .map(|cid| {
+            let mut s = channel_state(
+                &inner,
+                cid,
+                &caller,
+                Some(&page),
+                DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT,
+            );
+            s.duration = None;
+            s
+        })
+        .collect();
+    Ok(Json(QueryChannelsResponse {
+        channels,
+        duration: DURATION.into(),
+    }))
+}
+
+/// The acting user of a server-side call: `user_id` or `user.id` in the body.
+fn server_acting_user(
+    op: &str,
+    what: &str,
+    user_id: Option<&str>,
+    user: Option<&User>,
+) -> ApiResult<String> {
+    user_id
+        .or(user.map(|u| u.id.as_str()))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ApiError::input(op, format!("either {what}.user or {what}.user_id must be provided when using server side auth."))
+        })
+}
+
+/// The user a call acts as: the token's user, or the body's for server tokens.
+fn acting_user(
+    op: &str,
+    caller: &Caller,
+    what: &str,
+    user_id: Option<&str>,
+    user: Option<&User>,
+) -> ApiResult<String> {
+    match &caller.actor {
+        Actor::Server => server_acting_user(op, what, user_id, user),
+        Actor::Anonymous => Ok(caller.id.clone()),
+        Actor::User(id) => match user_id.or(user.map(|u| u.id.as_str())) {
+            Some(other) if !other.is_empty() && other != id => Err(ApiError::forbidden(
+                op,
+                format!("user '{id}' cannot act as user '{other}'"),
+            )),
+            _ => Ok(id.clone()),
+        },
+    }
+}
+
+/// `POST /channels/{type}/{id}/message`.
+pub(crate) async fn send_message(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<MessageResponse>> {
+    const OP: &str = "SendMessage";
+    let actor = req.auth(&state, OP)?;
+    let (kind, id) = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    let body: SendMessageRequest = req.json(OP)?;
+    let cid = format!("{kind}:{id}");
+    let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
+    let input = body.message;
+    let sender = acting_user(
+        OP,
+        &caller,
+        "message",
+        input.user_id.as_deref(),
+        input.user.as_ref(),
+    )?;
+    let sender_caller = match caller.actor {
+        Actor::Server => Caller {
+            role: "admin".into(),
+            ..caller
+        },
+        _ => caller,
+    };
+    let channel = existing(&inner, OP, &cid)?;
+    sender_caller.require(
+        OP,
+        &kind,
+        sender_caller.relation(channel),
+        Action::CreateMessage,
+    )?;
+
+    let text = input.text.clone().unwrap_or_default();
+    let attachments = input.attachments.clone().unwrap_or_default();
+    if text.trim().is_empty() && attachments.is_empty() {
+        return Err(ApiError::input(
+            OP,
+            "message.text or message.attachments is required",
+        ));
+    }
+    if text.chars().count() > MAX_MESSAGE_LENGTH {
+        return Err(ApiError::op(
+            OP,
+            codes::MESSAGE_TOO_LONG,
+            format!("message is too long: at most {MAX_MESSAGE_LENGTH} characters"),
+        ));
+    }
+    let message_id = if input.id.is_empty() {
+        random_id()
+    } else {
+        input.id.clone()
+    };
+    if message_id.len() > 255 {
+        return Err(ApiError::input(
+            OP,
+            "message.id is longer than 255 characters",
+        ));
+    }
+    if inner.message_ids.contains(&message_id) {
+        return Err(ApiError::input(
+            OP,
+            format!("a message with ID {message_id} already exists"),
+        ));
+    }
+    inner.ensure_user(&sender);
+    let now = inner.now();
+    let user = inner.user_response(&sender);
+    let mentioned: Vec<Value> = input
+        .mentioned_users
+        .iter()
+        .flatten()
+        .filter_map(|m| {
+            m.as_str()
+                .map(str::to_owned)
+                .or_else(|| m.get("id")?.as_str().map(str::to_owned))
+        })
+        .map(|id| serde_json::to_value(inner.user_response(&id)).unwrap_or_default())
+        .collect();
+    let mut extra = input.extra.clone();
+    for (k, v) in [
+        ("pinned_at", Value::Null),
+        ("pinned_by", Value::Null),
+        ("pin_expires", Value::Null),
+        ("restricted_visibility", json!([])),
+    ] {
+        extra.insert(k.to_owned(), v);
+    }
+    let message = Message {
+        id: message_id.clone(),
+        text: Some(text.clone()),
+        html: Some(if text.is_empty() {
+            String::new()
+        } else {
+            format!("<p>{}</p>\n", escape_html(&text))
+        }),
+        kind: Some(
+            if input.parent_id.is_some() {
+                "reply"
+            } else {
+                "regular"
+            }
+            .into(),
+        ),
+        user: Some(user.clone()),
+        user_id: None,
+        cid: Some(cid.clone()),
+        attachments: Some(attachments),
+        mentioned_users: Some(mentioned),
+        latest_reactions: Some(Vec::new()),
+        own_reactions: Some(Vec::new()),
+        reaction_counts: Some(Map::new()),
+        reaction_scores: Some(Map::new()),
+        parent_id: input.parent_id.clone(),
+        show_in_channel: input.show_in_channel,
+        reply_count: Some(0),
+        deleted_reply_count: Some(0),
+        quoted_message_id: input.quoted_message_id.clone(),
+        shadowed: Some(false),
+        silent: Some(input.silent.unwrap_or(false)),
+        pinned: Some(false),
+        created_at: Some(now.clone()),
+        updated_at: Some(now.clone()),
+        extra,
+    };
+
+    inner.message_ids.insert(message_id.clone());
+    let channel = inner.channels.get_mut(&cid).expect("checked above");
+    if let Some(parent) = input.parent_id.as_deref() {
+        if let Some(p) = channel.messages.iter_mut().find(|m| m.id == parent) {
+            p.reply_count = Some(p.reply_count.unwrap_or(0) + 1);
+        }
+    }
+    channel.messages.push(message.clone());
+    channel.last_message_at = Some(now.clone());
+    let member_ids: Vec<String> = channel.members.iter().map(|m| m.user_id.clone()).collect();
+    for member in &member_ids {
+        let read = channel.reads.entry(member.clone()).or_default();
+        if *member == sender {
+            read.last_read = now.clone();
+            read.last_read_message_id = Some(message_id.clone());
+            read.unread = 0;
+        } else {
+            read.unread += 1;
+        }
+    }
+    let member_count = member_ids.len();
+
+    let mut event = inner.channel_event(types::MESSAGE_NEW, &cid);
+    event.message = Some(message.clone());
+    event.user = Some(user);
+    event.extra.insert("message_id".into(), json!(message_id));
+    event
+        .extra
+        .insert("channel_member_count".into(), json!(member_count));
+    inner.broadcast(&cid, &event);
+    notify_members(&inner, &cid, &sender, &member_ids, &event);
+    Ok(Json(MessageResponse {
+        message,
+        duration: DURATION.into(),
+    }))
+}
+
+/// `notification.message_new` to members' connections that do not watch the channel.
+fn notify_members(inner: &Inner, cid: &str, sender: &str, members: &[String], new: &Event) {
+    let channel = &inner.channels[cid];
+    for (conn_id, conn) in &inner.conns {
+        if conn.anonymous || conn.user_id == sender || channel.watchers.contains(conn_id) {
+            continue;
+        }
+        if !members.contains(&conn.user_id) {
+            continue;
+        }
+        let caller = Caller {
+            actor: Actor::User(conn.user_id.clone()),
+            role: inner.role_of(&conn.user_id),
+            id: conn.user_id.clone(),
+        };
+        let (unread, unread_channels) = inner.unread_counts(&conn.user_id);
+        let mut event = new.clone();
+        event.kind = types::NOTIFICATION_MESSAGE_NEW.into();
+        event.extra.insert(
+            "channel".into(),
+            serde_json::to_value(channel_view(inner, channel, &caller)).unwrap_or_default(),
+        );
+        event
+            .extra
+            .insert("total_unread_count".into(), json!(unread));
+        event.extra.insert("unread_count".into(), json!(unread));
+        event
+            .extra
+            .insert("unread_channels".into(), json!(unread_channels));
+        inner.send_to(conn_id, &event);
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+}
+
+/// Body of mark-read and send-event: the acting user for server-side calls.
+#[derive(Deserialize, Default)]
+struct ActingBody {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    user: Option<User>,
+    #[serde(default)]
+    message_id: Option<String>,
+    #[serde(default)]
+    event: Option<Event>,
+}
+
+/// `POST /channels/{type}/{id}/read`.
+pub(crate) async fn mark_read(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<Value>> {
+    const OP: &str = "MarkRead";
+    let actor = req.auth(&state, OP)?;
+    let (kind, id) = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    let body: ActingBody = req.json(OP)?;
+    let cid = format!("{kind}:{id}");
+    let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
+    let reader = acting_user(
+        OP,
+        &caller,
+        "read",
+        body.user_id.as_deref(),
+        body.user.as_ref(),
+    )?;
+    let channel = existing(&inner, OP, &cid)?;
+    caller.require(OP, &kind, caller.relation(channel), Action::MarkRead)?;
+    let last_id = body
+        .message_id
+        .or_else(|| channel.messages.last().map(|m| m.id.clone()));
+    inner.ensure_user(&reader);
+    let now = inner.now();
+    let channel = inner.channels.get_mut(&cid).expect("checked above");
+    let read = channel.reads.entry(reader.clone()).or_default();
+    read.last_read = now;
+    read.last_read_message_id = last_id.clone();
+    read.unread = 0;
+    let mut event = inner.channel_event(types::MESSAGE_READ, &cid);
+    event.user = Some(inner.user_response(&reader));
+    if let Some(id) = last_id {
+        event.extra.insert("last_read_message_id".into(), json!(id));
+    }
+    inner.broadcast(&cid, &event);
+    Ok(Json(json!({"event": event, "duration": DURATION})))
+}
+
+/// `POST /channels/{type}/{id}/stop-watching`.
+pub(crate) async fn stop_watching(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<Value>> {
+    const OP: &str = "StopWatchingChannel";
+    req.auth(&state, OP)?;
+    let (kind, id) = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    let _: Value = req.json(OP)?;
+    let cid = format!("{kind}:{id}");
+    let mut inner = state.lock();
+    existing(&inner, OP, &cid)?;
+    if let Some(conn_id) = req.param("connection_id") {
+        if let Some((user_id, anonymous)) = inner
+            .conns
+            .get(conn_id)
+            .map(|c| (c.user_id.clone(), c.anonymous))
+        {
+            inner.stop_watching(&cid, conn_id, &user_id, anonymous);
+        }
+    }
+    Ok(Json(json!({"duration": DURATION})))
+}
+
+/// `POST /channels/{type}/{id}/event`: typing and custom events to the watchers.
+pub(crate) async fn send_event(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<Value>> {
+    const OP: &str = "SendEvent";
+    let actor = req.auth(&state, OP)?;
+    let (kind, id) = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    let body: ActingBody = req.json(OP)?;
+    let Some(input) = body.event.filter(|e| !e.kind.is_empty()) else {
+        return Err(ApiError::input(OP, "event.type is required"));
+    };
+    let cid = format!("{kind}:{id}");
+    let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
+    let user = acting_user(
+        OP,
+        &caller,
+        "event",
+        input.extra.get("user_id").and_then(Value::as_str),
+        input.user.as_ref(),
+    )?;
+    let channel = existing(&inner, OP, &cid)?;
+    caller.require(OP, &kind, caller.relation(channel), Action::SendCustomEvent)?;
+    let mut event = inner.channel_event(&input.kind, &cid);
+    event.extra = input.extra;
+    event.extra.remove("user_id");
+    event.user = Some(inner.user_response(&user));
+    inner.broadcast(&cid, &event);
+    Ok(Json(json!({"event": event, "duration": DURATION})))
+}
+
+/// Body of `POST /channels/{type}/{id}`.
+#[derive(Deserialize, Default)]
+struct UpdateChannelBody {
+    #[serde(default)]
+    add_members: Option<Vec<Value>>,
+    #[serde(default)]
+    remove_members: Option<Vec<Value>>,
+    #[serde(default)]
+    data: Option<Map<String, Value>>,
+}
+
+/// `POST /channels/{type}/{id}`: add/remove members and replace custom data.
+pub(crate) async fn update_channel(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Req,
+) -> ApiResult<Json<Value>> {
+    const OP: &str = "UpdateChannel";
+    let actor = req.auth(&state, OP)?;
+    let (kind, id) = path_params(OP, path)?;
+    check_type(OP, &kind)?;
+    let body: UpdateChannelBody = req.json(OP)?;
+    let cid = format!("{kind}:{id}");
+    let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
+    let channel = existing(&inner, OP, &cid)?;
+    let rel = caller.relation(channel);
+    let ids = |v: &Option<Vec<Value>>| {
+        ChannelRequestData {
+            members: v.clone(),
+            ..Default::default()
+        }
+        .member_ids()
+    };
+    let (add, remove) = (ids(&body.add_members), ids(&body.remove_members));
+    if !add.is_empty() || !remove.is_empty() {
+        caller.require(OP, &kind, rel, Action::UpdateChannelMembers)?;
+    }
+    if body.data.is_some() {
+        caller.require(OP, &kind, rel, Action::UpdateChannel)?;
+    }
+    add.iter().for_each(|id| inner.ensure_user(id));
+    let now = inner.now();
+    let channel = inner.channels.get_mut(&cid).expect("checked above");
+    let mut roles: HashMap<String, &'static str> = HashMap::new();
+    for user_id in add {
+        if !channel.is_member(&user_id) {
+            let role = if user_id == channel.created_by {
+                "owner"
+            } else {
+                "member"
+            };
+            roles.insert(user_id.clone(), role);
+            channel
+                .reads
+                .entry(user_id.clone())
+                .or_insert_with(|| ReadRec {
+                    last_read: now.clone(),
+                    ..ReadRec::default()
+                });
+            channel.members.push(MemberRec {
+                user_id,
+                role,
+                created_at: now.clone(),
+            });
+        }
+    }
+    channel.members.retain(|m| !remove.contains(&m.user_id));
+    if let Some(mut data) = body.data {
+        RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
+            data.remove(*k);
+        });
+        channel.custom = data;
+    }
+    channel.updated_at = now;
+    let state = channel_state(&inner, &cid, &caller, None, DEFAULT_MESSAGE_LIMIT);
+    Ok(Json(
+        json!({"channel": state.channel, "members": state.members, "duration": DURATION}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msgs(n: usize) -> Vec<Message> {
+        (0..n)
+            .map(|i| Message {
+                id: format!("m{i}"),
+                ..Message::default()
+            })
+            .collect()
+    }
+
+    fn ids(page: Vec<Message>) -> Vec<String> {
+        page.into_iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn pagination() {
+        let all = msgs(10);
+        let refs: Vec<&Message> = all.iter().collect();
+        let p = |v: Value| serde_json::from_value::<MessagePagination>(v).unwrap();
+        assert_eq!(ids(paginate(&refs, None, 3)), ["m7", "m8", "m9"]);
+        assert_eq!(
+            ids(paginate(
+                &refs,
+                Some(&p(json!({"limit": 2, "id_lt": "m5"}))),
+                100
+            )),
+            ["m3", "m4"]
+        );
+        assert_eq!(
+            ids(paginate(
+                &refs,
+                Some(&p(json!({"limit": 2, "id_gt": "m5"}))),
+                100
+            )),
+            ["m6", "m7"]
+        );
+        assert_eq!(
+            ids(paginate(
+                &refs,
+                Some(&p(json!({"limit": 2, "id_lte": "m1"}))),
+                100
+            )),
+            ["m0", "m1"]
+        );
+        assert_eq!(
+            ids(paginate(
+                &refs,
+                Some(&p(json!({"limit": 3, "id_around": "m5"}))),
+                100
+            )),
+            ["m4", "m5", "m6"]
+        );
+        assert_eq!(
+            ids(paginate(
+                &refs,
+                Some(&p(json!({"limit": 2, "offset": 1}))),
+                100
+            )),
+            ["m7", "m8"]
+        );
+        assert!(paginate(&refs, Some(&p(json!({"id_lt": "nope"}))), 100).is_empty());
+    }
+}

@@ -1,0 +1,226 @@
+//! The HTTP router: REST endpoints, the WebSocket upgrade, CORS and Stream-shaped fallbacks.
+
+pub(crate) mod channels;
+mod filter;
+mod guest;
+pub(crate) mod users;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, Method, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use stream_chat_protocol::codes;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::auth::{self, Actor};
+use crate::config::MAX_BODY_BYTES;
+use crate::error::{ApiError, ApiResult};
+use crate::permissions;
+use crate::state::AppState;
+use crate::ws;
+
+/// `duration` of every success body.
+pub(crate) const DURATION: &str = "0.00ms";
+
+/// Builds the application router.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("stream-auth-type"),
+            HeaderName::from_static("x-stream-client"),
+            HeaderName::from_static("x-client-request-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(86_400));
+    Router::new()
+        .route("/connect", get(ws::connect))
+        .route("/hi", get(hi))
+        .route("/app", get(app_settings))
+        .route("/emulator/usage", get(usage))
+        .route("/guest", post(guest::create_guest))
+        .route(
+            "/users",
+            get(users::query_users)
+                .post(users::upsert_users)
+                .patch(users::partial_update_users),
+        )
+        .route("/channels", post(channels::query_channels))
+        .route(
+            "/channels/{type}/query",
+            post(channels::query_distinct_channel),
+        )
+        .route("/channels/{type}/{id}", post(channels::update_channel))
+        .route("/channels/{type}/{id}/query", post(channels::query_channel))
+        .route(
+            "/channels/{type}/{id}/message",
+            post(channels::send_message),
+        )
+        .route(
+            "/channels/{type}/{id}/stop-watching",
+            post(channels::stop_watching),
+        )
+        .route("/channels/{type}/{id}/read", post(channels::mark_read))
+        .route("/channels/{type}/{id}/event", post(channels::send_event))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(cors)
+        .with_state(state)
+}
+
+/// A REST request: query parameters, headers and the (size-capped) body.
+pub(crate) struct Req {
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+    body: Result<Bytes, ()>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Req {
+    type Rejection = Infallible;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Infallible> {
+        let (parts, body) = req.into_parts();
+        let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|q| q.0)
+            .unwrap_or_default();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body = if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            Err(())
+        } else {
+            axum::body::to_bytes(body, MAX_BODY_BYTES)
+                .await
+                .map_err(drop)
+        };
+        Ok(Req {
+            query,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+impl Req {
+    /// Authenticates the caller for operation `op`.
+    pub(crate) fn auth(&self, state: &AppState, op: &str) -> ApiResult<Actor> {
+        auth::authenticate(&state.config, &self.query, &self.headers, op)
+    }
+
+    /// A query parameter.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The JSON body (`{}` when empty): code 22 when too large, code 4 when malformed.
+    pub(crate) fn json<T: DeserializeOwned>(&self, op: &str) -> ApiResult<T> {
+        let Ok(bytes) = &self.body else {
+            return Err(ApiError::op(
+                op,
+                codes::PAYLOAD_TOO_BIG,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            ));
+        };
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            bytes
+        };
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::input(op, format!("invalid JSON body: {e}")))
+    }
+}
+
+/// Parses path parameters, mapping failures to code 4.
+pub(crate) fn path_params<T>(
+    op: &str,
+    path: Result<axum::extract::Path<T>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<T> {
+    path.map(|p| p.0)
+        .map_err(|e| ApiError::input(op, format!("invalid path: {e}")))
+}
+
+async fn hi() -> impl IntoResponse {
+    Json(json!({"duration": DURATION}))
+}
+
+async fn app_settings(State(state): State<Arc<AppState>>, req: Req) -> ApiResult<Json<Value>> {
+    req.auth(&state, "GetApp")?;
+    let now = crate::time::rfc3339(0);
+    let configs: serde_json::Map<String, Value> = permissions::CHANNEL_TYPES
+        .iter()
+        .map(|t| {
+            (
+                t.to_string(),
+                serde_json::to_value(permissions::config(t, &now)).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Json(json!({
+        "app": {
+            "name": "stream-chat-server",
+            "disable_auth_checks": state.config.disable_auth_checks,
+            "disable_permissions_checks": false,
+            "multi_tenant_enabled": state.config.multi_tenant,
+            "guest_user_creation_disabled": state.config.multi_tenant,
+            "permission_version": "v2",
+            "channel_configs": configs,
+            "file_upload_config": {},
+            "image_upload_config": {},
+        },
+        "duration": DURATION,
+    })))
+}
+
+async fn usage(State(state): State<Arc<AppState>>, req: Req) -> ApiResult<Json<Value>> {
+    const OP: &str = "GetUsage";
+    if req.auth(&state, OP)? != Actor::Server {
+        return Err(ApiError::forbidden(
+            OP,
+            "usage is only available with a server token",
+        ));
+    }
+    let usage = state.usage();
+    Ok(Json(json!({
+        "monthly_active_users": usage.monthly_active_users,
+        "concurrent_connections": usage.concurrent_connections,
+        "duration": DURATION,
+    })))
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::plain(
+        codes::DOES_NOT_EXIST,
+        format!("{method} {} is not an endpoint of this server", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError(stream_chat_protocol::ApiErrorBody::with_status(
+        codes::INPUT,
+        405,
+        format!("{method} is not allowed on {}", uri.path()),
+    ))
+}

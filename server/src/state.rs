@@ -1,0 +1,420 @@
+//! In-memory state: users, channels, messages, connections and usage. One std `Mutex`,
+//! held only for short synchronous sections (never across `.await`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use stream_chat_protocol::{Event, Member, Message, Read, User};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::time;
+
+/// A frame queued for one WebSocket connection.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// A JSON text frame.
+    Text(String),
+    /// Close the socket with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// An open WebSocket connection.
+pub(crate) struct Conn {
+    /// Stored user id, or `!anon`.
+    pub user_id: String,
+    pub anonymous: bool,
+    pub tx: mpsc::UnboundedSender<Outgoing>,
+    pub frozen: watch::Sender<bool>,
+    /// cids this connection watches.
+    pub watching: HashSet<String>,
+}
+
+/// A channel member.
+pub(crate) struct MemberRec {
+    pub user_id: String,
+    pub role: &'static str,
+    pub created_at: String,
+}
+
+/// A user's read state in a channel.
+#[derive(Default)]
+pub(crate) struct ReadRec {
+    pub last_read: String,
+    pub last_read_message_id: Option<String>,
+    pub unread: u64,
+}
+
+/// A stored channel.
+pub(crate) struct ChannelRec {
+    pub kind: String,
+    pub id: String,
+    pub cid: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_message_at: Option<String>,
+    pub custom: Map<String, Value>,
+    pub members: Vec<MemberRec>,
+    pub messages: Vec<Message>,
+    pub reads: HashMap<String, ReadRec>,
+    /// Connection ids watching.
+    pub watchers: HashSet<String>,
+}
+
+impl ChannelRec {
+    pub(crate) fn is_member(&self, user_id: &str) -> bool {
+        self.members.iter().any(|m| m.user_id == user_id)
+    }
+}
+
+/// Everything behind the lock.
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub users: HashMap<String, User>,
+    pub channels: HashMap<String, ChannelRec>,
+    pub message_ids: HashSet<String>,
+    pub conns: HashMap<String, Conn>,
+    /// Month (`YYYY-MM`) to the users who connected in it.
+    pub mau: HashMap<String, HashSet<String>>,
+    last_nanos: u128,
+}
+
+/// Usage figures, as `GET /emulator/usage` reports them.
+///
+/// ```
+/// let u = stream_chat_server::Usage { monthly_active_users: 2, concurrent_connections: 3 };
+/// assert_eq!(serde_json::to_value(u).unwrap()["concurrent_connections"], 3);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// Distinct regular and guest users who connected this calendar month (UTC).
+    pub monthly_active_users: u64,
+    /// Open WebSocket connections, anonymous ones included.
+    pub concurrent_connections: u64,
+}
+
+/// Shared server state.
+pub(crate) struct AppState {
+    pub config: Config,
+    inner: Mutex<Inner>,
+    /// Flips to `true` when the server shuts down; connection tasks watch it.
+    pub shutdown: watch::Sender<bool>,
+    /// Number of running WebSocket tasks (shutdown waits for zero).
+    pub connections_open: watch::Sender<usize>,
+}
+
+/// Counts a running WebSocket task while alive.
+pub(crate) struct TaskGuard<'a>(&'a watch::Sender<usize>);
+
+impl Drop for TaskGuard<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl AppState {
+    pub(crate) fn new(config: Config) -> Self {
+        AppState {
+            config,
+            inner: Mutex::new(Inner::default()),
+            shutdown: watch::Sender::new(false),
+            connections_open: watch::Sender::new(0),
+        }
+    }
+
+    /// Marks a WebSocket task as running until the guard drops.
+    pub(crate) fn task_guard(&self) -> TaskGuard<'_> {
+        self.connections_open.send_modify(|n| *n += 1);
+        TaskGuard(&self.connections_open)
+    }
+
+    /// Locks the state; a panic elsewhere never wedges the server.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn usage(&self) -> Usage {
+        let inner = self.lock();
+        let month = time::month(time::unix_nanos());
+        Usage {
+            monthly_active_users: inner.mau.get(&month).map_or(0, |s| s.len() as u64),
+            concurrent_connections: inner.conns.len() as u64,
+        }
+    }
+
+    /// Closes (`Some(code)`) or freezes/unfreezes every socket of `user_id`; returns how many.
+    pub(crate) fn for_user_conns(&self, user_id: &str, f: impl Fn(&Conn)) -> usize {
+        let inner = self.lock();
+        let conns: Vec<&Conn> = inner
+            .conns
+            .values()
+            .filter(|c| c.user_id == user_id)
+            .collect();
+        conns.iter().for_each(|c| f(c));
+        conns.len()
+    }
+}
+
+impl Inner {
+    /// A strictly increasing timestamp (nanos, RFC 3339), so stored times never tie.
+    pub(crate) fn now(&mut self) -> String {
+        let nanos = time::unix_nanos().max(self.last_nanos + 1);
+        self.last_nanos = nanos;
+        time::rfc3339(nanos)
+    }
+
+    pub(crate) fn is_online(&self, user_id: &str) -> bool {
+        self.conns
+            .values()
+            .any(|c| !c.anonymous && c.user_id == user_id)
+    }
+
+    /// The user as API responses show it (`online` computed).
+    pub(crate) fn user_response(&self, user_id: &str) -> User {
+        let mut user = self.users.get(user_id).cloned().unwrap_or_else(|| User {
+            role: Some("user".into()),
+            banned: Some(false),
+            ..User::new(user_id)
+        });
+        user.online = Some(self.is_online(user_id));
+        user
+    }
+
+    /// The stored role of `user_id` (`user` for unknown users).
+    pub(crate) fn role_of(&self, user_id: &str) -> String {
+        self.users
+            .get(user_id)
+            .and_then(|u| u.role.clone())
+            .unwrap_or_else(|| "user".into())
+    }
+
+    /// Creates `user_id` with role `user` if it does not exist.
+    pub(crate) fn ensure_user(&mut self, user_id: &str) {
+        if !self.users.contains_key(user_id) {
+            let now = self.now();
+            self.users
+                .insert(user_id.to_owned(), new_user(user_id, "user", &now));
+        }
+    }
+
+    /// Distinct watchers of a channel: users by id, anonymous connections each.
+    pub(crate) fn watcher_count(&self, channel: &ChannelRec) -> u64 {
+        let mut keys = HashSet::new();
+        for conn_id in &channel.watchers {
+            if let Some(c) = self.conns.get(conn_id) {
+                keys.insert(if c.anonymous {
+                    conn_id.as_str()
+                } else {
+                    c.user_id.as_str()
+                });
+            }
+        }
+        keys.len() as u64
+    }
+
+    /// Users watching a channel (anonymous watchers are not listed).
+    pub(crate) fn watchers(&self, channel: &ChannelRec) -> Vec<User> {
+        let mut ids: Vec<&str> = channel
+            .watchers
+            .iter()
+            .filter_map(|id| self.conns.get(id))
+            .filter(|c| !c.anonymous)
+            .map(|c| c.user_id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().map(|id| self.user_response(id)).collect()
+    }
+
+    /// Queues `event` for one connection (dropped silently if it is gone).
+    pub(crate) fn send_to(&self, conn_id: &str, event: &Event) {
+        if let Some(conn) = self.conns.get(conn_id) {
+            send_event(conn, event);
+        }
+    }
+
+    /// Queues `event` for every connection watching `cid`.
+    pub(crate) fn broadcast(&self, cid: &str, event: &Event) {
+        if let Some(channel) = self.channels.get(cid) {
+            for conn_id in &channel.watchers {
+                self.send_to(conn_id, event);
+            }
+        }
+    }
+
+    /// A channel event envelope: type, cid, channel_id, channel_type, created_at, watcher_count.
+    pub(crate) fn channel_event(&mut self, kind: &str, cid: &str) -> Event {
+        let created_at = self.now();
+        let (id, ty, watcher_count) = match self.channels.get(cid) {
+            Some(c) => (c.id.clone(), c.kind.clone(), self.watcher_count(c)),
+            None => (String::new(), String::new(), 0),
+        };
+        Event {
+            cid: Some(cid.to_owned()),
+            channel_id: Some(id),
+            channel_type: Some(ty),
+            created_at: Some(created_at),
+            watcher_count: Some(watcher_count),
+            ..Event::new(kind)
+        }
+    }
+
+    /// Members as API responses show them.
+    pub(crate) fn members(&self, channel: &ChannelRec) -> Vec<Member> {
+        channel.members.iter().map(|m| self.member(m)).collect()
+    }
+
+    pub(crate) fn member(&self, m: &MemberRec) -> Member {
+        Member {
+            user_id: Some(m.user_id.clone()),
+            user: Some(self.user_response(&m.user_id)),
+            status: Some("member".into()),
+            role: Some(m.role.into()),
+            channel_role: Some(
+                if m.role == "owner" {
+                    "channel_moderator"
+                } else {
+                    "channel_member"
+                }
+                .into(),
+            ),
+            banned: Some(false),
+            shadow_banned: Some(false),
+            notifications_muted: Some(false),
+            created_at: Some(m.created_at.clone()),
+            updated_at: Some(m.created_at.clone()),
+            ..Member::default()
+        }
+    }
+
+    /// Read states of a channel.
+    pub(crate) fn reads(&self, channel: &ChannelRec) -> Vec<Read> {
+        let mut ids: Vec<&String> = channel.reads.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .map(|id| {
+                let r = &channel.reads[id];
+                Read {
+                    user: self.user_response(id),
+                    last_read: r.last_read.clone(),
+                    unread_messages: r.unread,
+                    last_read_message_id: r.last_read_message_id.clone(),
+                    extra: Map::new(),
+                }
+            })
+            .collect()
+    }
+
+    /// (unread messages, channels with unread messages) of a user.
+    pub(crate) fn unread_counts(&self, user_id: &str) -> (u64, u64) {
+        self.channels
+            .values()
+            .filter_map(|c| {
+                c.reads
+                    .get(user_id)
+                    .filter(|r| r.unread > 0 && c.is_member(user_id))
+            })
+            .fold((0, 0), |(n, ch), r| (n + r.unread, ch + 1))
+    }
+
+    /// Removes a connection: it stops watching everything. Returns whether it existed.
+    pub(crate) fn remove_conn(&mut self, conn_id: &str) -> bool {
+        let Some(conn) = self.conns.remove(conn_id) else {
+            return false;
+        };
+        for cid in &conn.watching {
+            self.stop_watching(cid, conn_id, &conn.user_id, conn.anonymous);
+        }
+        true
+    }
+
+    /// Unsubscribes `conn_id` from `cid`; emits `user.watching.stop` when the user's last
+    /// watching connection leaves. The caller has already removed it from `conns` or not.
+    pub(crate) fn stop_watching(
+        &mut self,
+        cid: &str,
+        conn_id: &str,
+        user_id: &str,
+        anonymous: bool,
+    ) {
+        if let Some(conn) = self.conns.get_mut(conn_id) {
+            conn.watching.remove(cid);
+        }
+        let Some(channel) = self.channels.get_mut(cid) else {
+            return;
+        };
+        if !channel.watchers.remove(conn_id) || anonymous {
+            return;
+        }
+        let still_watching = channel
+            .watchers
+            .iter()
+            .any(|id| self.conns.get(id).is_some_and(|c| c.user_id == user_id));
+        if !still_watching {
+            let mut event =
+                self.channel_event(stream_chat_protocol::event::types::USER_WATCHING_STOP, cid);
+            event.user = Some(self.user_response(user_id));
+            self.broadcast(cid, &event);
+        }
+    }
+
+    /// Subscribes `conn_id` to `cid`; emits `user.watching.start` for a newly watching user.
+    pub(crate) fn start_watching(&mut self, cid: &str, conn_id: &str) {
+        let Some(conn) = self.conns.get_mut(conn_id) else {
+            return;
+        };
+        conn.watching.insert(cid.to_owned());
+        let (user_id, anonymous) = (conn.user_id.clone(), conn.anonymous);
+        let Some(channel) = self.channels.get_mut(cid) else {
+            return;
+        };
+        let already = channel.watchers.iter().any(|id| {
+            self.conns
+                .get(id)
+                .is_some_and(|c| !c.anonymous && c.user_id == user_id)
+        });
+        if !channel.watchers.insert(conn_id.to_owned()) || anonymous || already {
+            return;
+        }
+        let mut event =
+            self.channel_event(stream_chat_protocol::event::types::USER_WATCHING_START, cid);
+        event.user = Some(self.user_response(&user_id));
+        self.broadcast(cid, &event);
+    }
+}
+
+/// Queues an event on a connection.
+pub(crate) fn send_event(conn: &Conn, event: &Event) {
+    if let Ok(text) = serde_json::to_string(event) {
+        // A closed receiver means the socket is going away; nothing to do.
+        let _ = conn.tx.send(Outgoing::Text(text));
+    }
+}
+
+/// A freshly created stored user.
+pub(crate) fn new_user(id: &str, role: &str, now: &str) -> User {
+    User {
+        role: Some(role.into()),
+        created_at: Some(now.into()),
+        updated_at: Some(now.into()),
+        banned: Some(false),
+        ..User::new(id)
+    }
+}
+
+/// A random hex id shaped like a UUID.
+pub(crate) fn random_id() -> String {
+    let a = fastrand::u64(..);
+    let b = fastrand::u64(..);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
+}

@@ -1,0 +1,302 @@
+//! The WebSocket endpoint `/connect`: authentication, the connected event, keep-alive,
+//! event delivery, kick/freeze and cleanup.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use stream_chat_protocol::{ApiErrorBody, ConnectPayload, Event, User, codes};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+
+use crate::auth::{self, Actor};
+use crate::config::{MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES};
+use crate::error::ApiError;
+use crate::routes::users::apply_user_input;
+use crate::state::{AppState, Conn, Outgoing, new_user, random_id};
+use crate::time;
+
+/// How long a single frame write may take before the connection counts as dead.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the peer's reply to our close frame.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /connect`: upgrades, then authenticates. Auth failures are reported in-band
+/// (a `connection.error` frame, then close 1000), as Stream does.
+pub(crate) async fn connect(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return ApiError::input("Connect", "/connect expects a WebSocket upgrade request")
+            .into_response();
+    };
+    upgrade
+        .read_buffer_size(WS_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_message_size(MAX_WS_MESSAGE_BYTES)
+        .max_frame_size(MAX_WS_MESSAGE_BYTES)
+        .on_upgrade(move |socket| run(socket, state, query))
+}
+
+/// Who a connection belongs to.
+enum Identity {
+    User { id: String, details: User },
+    Anonymous,
+}
+
+/// Checks api_key, the `json` payload and the token.
+fn authenticate(
+    state: &AppState,
+    query: &HashMap<String, String>,
+) -> Result<Identity, ApiErrorBody> {
+    let plain = |code, msg: &str| ApiErrorBody::new(code, msg);
+    match query.get("api_key") {
+        Some(k) if *k == state.config.api_key => {}
+        Some(_) => return Err(plain(codes::ACCESS_KEY, "api_key not found")),
+        None => return Err(plain(codes::ACCESS_KEY, "api_key is missing")),
+    }
+    let Some(json) = query.get("json") else {
+        return Err(plain(codes::INPUT, "json is a required query parameter"));
+    };
+    let payload: ConnectPayload = serde_json::from_str(json).map_err(|e| {
+        ApiErrorBody::new(
+            codes::INPUT,
+            format!("json query parameter is not valid: {e}"),
+        )
+    })?;
+    let Some(details) = payload.user_details.clone() else {
+        return Err(plain(codes::INPUT, "user_details is a required field"));
+    };
+    let auth_type = query.get("stream-auth-type").map_or("jwt", String::as_str);
+    if auth_type.eq_ignore_ascii_case("anonymous") {
+        return Ok(Identity::Anonymous);
+    }
+    if !auth_type.eq_ignore_ascii_case("jwt") {
+        return Err(plain(
+            codes::AUTHENTICATION,
+            "stream-auth-type must be 'jwt' or 'anonymous'",
+        ));
+    }
+    let token = query
+        .get("authorization")
+        .filter(|t| !t.is_empty())
+        .or(payload.user_token.as_ref())
+        .ok_or_else(|| {
+            plain(
+                codes::AUTHENTICATION,
+                "JWTAuth error: the authorization parameter is missing",
+            )
+        })?;
+    let claims = auth::verify_token(&state.config, token)
+        .map_err(|e| ApiErrorBody::new(e.code(), e.to_string()))?;
+    let claimed = Some(payload.user_id.as_str())
+        .filter(|id| !id.is_empty())
+        .unwrap_or(details.id.as_str());
+    match auth::token_actor("Connect", &claims, Some(claimed)) {
+        Ok(Actor::User(id)) => Ok(Identity::User { id, details }),
+        Ok(_) => Err(plain(
+            codes::AUTHENTICATION,
+            "JWTAuth error: a user token is required to connect",
+        )),
+        // Strip the REST operation prefix: WS errors carry the bare reason.
+        Err(e) => Err(ApiErrorBody::new(
+            e.body().code,
+            e.body()
+                .message
+                .replacen("Connect failed with error: ", "", 1)
+                .trim_matches('"')
+                .to_owned(),
+        )),
+    }
+}
+
+/// Registers the connection and builds its connected event (`health.check` with `me`).
+fn register(
+    state: &AppState,
+    identity: Identity,
+) -> (
+    String,
+    Event,
+    mpsc::UnboundedReceiver<Outgoing>,
+    watch::Receiver<bool>,
+) {
+    let conn_id = random_id();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (frozen, frozen_rx) = watch::channel(false);
+    let mut inner = state.lock();
+    let now = inner.now();
+    let (user_id, anonymous_me) = match identity {
+        Identity::Anonymous => ("!anon".to_owned(), Some(User::anonymous(now.clone()))),
+        Identity::User { id, details } => {
+            let mut user = inner
+                .users
+                .remove(&id)
+                .unwrap_or_else(|| new_user(&id, "user", &now));
+            apply_user_input(&mut user, &details, false);
+            user.last_active = Some(now.clone());
+            inner.users.insert(id.clone(), user);
+            inner
+                .mau
+                .entry(time::month(time::unix_nanos()))
+                .or_default()
+                .insert(id.clone());
+            (id, None)
+        }
+    };
+    inner.conns.insert(
+        conn_id.clone(),
+        Conn {
+            user_id: user_id.clone(),
+            anonymous: anonymous_me.is_some(),
+            tx,
+            frozen,
+            watching: HashSet::new(),
+        },
+    );
+    let me = if let Some(me) = anonymous_me {
+        me
+    } else {
+        let (unread, unread_channels) = inner.unread_counts(&user_id);
+        let mut me = inner.user_response(&user_id).into_own_user();
+        me.unread_count = Some(unread);
+        me.total_unread_count = Some(unread);
+        me.unread_channels = Some(unread_channels);
+        if me.roles.is_none() {
+            me.roles = Some(Vec::new());
+        }
+        me.invisible.get_or_insert(false);
+        me.language.get_or_insert_with(String::new);
+        me
+    };
+    let mut event = Event::health_check(conn_id.clone(), now);
+    event.me = Some(me);
+    (conn_id, event, rx, frozen_rx)
+}
+
+async fn run(mut socket: WebSocket, state: Arc<AppState>, query: HashMap<String, String>) {
+    let _running = state.task_guard();
+    let identity = match authenticate(&state, &query) {
+        Ok(identity) => identity,
+        Err(error) => {
+            tracing::info!(code = error.code, "websocket connection refused");
+            let frame = Event::connection_error(error, time::rfc3339(time::unix_nanos()));
+            if send_json(&mut socket, &frame).await {
+                close(&mut socket, 1000, "").await;
+            }
+            return;
+        }
+    };
+    let (conn_id, connected, mut rx, mut frozen) = register(&state, identity);
+    tracing::info!(%conn_id, "websocket connected");
+    let mut shutdown = state.shutdown.subscribe();
+    if send_json(&mut socket, &connected).await {
+        serve(
+            &mut socket,
+            &state,
+            &conn_id,
+            &mut rx,
+            &mut frozen,
+            &mut shutdown,
+        )
+        .await;
+    }
+    state.lock().remove_conn(&conn_id);
+    tracing::info!(%conn_id, "websocket closed");
+}
+
+/// The connection loop: client frames, queued events, health checks, freeze and shutdown.
+async fn serve(
+    socket: &mut WebSocket,
+    state: &AppState,
+    conn_id: &str,
+    rx: &mut mpsc::UnboundedReceiver<Outgoing>,
+    frozen: &mut watch::Receiver<bool>,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let period = state.config.health_check_interval;
+    let mut health = tokio::time::interval_at(Instant::now() + period, period);
+    health.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let health_check = || {
+        let frame = Event::health_check(conn_id, time::rfc3339(time::unix_nanos()));
+        serde_json::to_string(&frame).unwrap_or_default()
+    };
+    loop {
+        let is_frozen = *frozen.borrow_and_update();
+        tokio::select! {
+            incoming = socket.recv(), if !is_frozen => match incoming {
+                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                    // Every client frame is treated as a health check, parsable or not.
+                    if !send_text(socket, health_check()).await {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+            },
+            out = rx.recv() => match out {
+                Some(Outgoing::Text(text)) => {
+                    if !is_frozen && !send_text(socket, text).await {
+                        return;
+                    }
+                }
+                Some(Outgoing::Close(code, reason)) => {
+                    close(socket, code, reason).await;
+                    return;
+                }
+                None => return,
+            },
+            _ = health.tick() => {
+                if !is_frozen && !send_text(socket, health_check()).await {
+                    return;
+                }
+            }
+            changed = frozen.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = async { drop(shutdown.wait_for(|down| *down).await) } => {
+                close(socket, 1001, "server shutting down").await;
+                return;
+            }
+        }
+    }
+}
+
+async fn send_json(socket: &mut WebSocket, event: &Event) -> bool {
+    match serde_json::to_string(event) {
+        Ok(text) => send_text(socket, text).await,
+        Err(_) => false,
+    }
+}
+
+/// Sends a text frame; false when the socket is gone or stuck.
+async fn send_text(socket: &mut WebSocket, text: String) -> bool {
+    matches!(
+        timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Sends a close frame and waits (briefly) for the peer to finish the close handshake.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if matches!(
+        timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await,
+        Ok(Ok(()))
+    ) {
+        let _ = timeout(CLOSE_TIMEOUT, async {
+            while let Some(Ok(_)) = socket.recv().await {}
+        })
+        .await;
+    }
+}
