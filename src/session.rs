@@ -48,7 +48,8 @@ pub(crate) struct Session {
     stop_tx: Mutex<Option<Sender<()>>>,
     stop_rx: Receiver<()>,
     stream: Mutex<Option<TcpStream>>,
-    exited: Mutex<Option<Receiver<()>>>,
+    /// The thread's exit signal (its sender drops when the body returns) and handle.
+    thread: Mutex<Option<(Receiver<()>, std::thread::JoinHandle<()>)>>,
 }
 
 struct Inner {
@@ -113,11 +114,11 @@ impl Hub {
             stop_tx: Mutex::new(Some(stop_tx)),
             stop_rx,
             stream: Mutex::new(None),
-            exited: Mutex::new(Some(exit_rx)),
+            thread: Mutex::new(None),
         });
         slot.next_id += 1;
         let (hub, thread_session) = (Arc::clone(self), Arc::clone(&session));
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("stream-chat-ws".into())
             .spawn(move || {
                 let _exit = exit_tx;
@@ -127,6 +128,7 @@ impl Hub {
                 ChatError::new(ErrorKind::Network, "cannot start the connection thread")
                     .with_source(e)
             })?;
+        *session.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some((exit_rx, handle));
         slot.current = Some(Arc::clone(&session));
         self.set_state(slot, ConnectionState::Connecting, None);
         Ok(session)
@@ -329,14 +331,18 @@ impl Session {
 
     /// Waits up to `limit` for the connection thread to end; true if it did.
     pub(crate) fn join(&self, limit: Duration) -> bool {
-        let Some(exited) = self.exited.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        let Some((exited, handle)) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take()
+        else {
             return true;
         };
         let done = matches!(
             exited.recv_timeout(limit),
             Err(crossbeam_channel::RecvTimeoutError::Disconnected)
         );
-        if !done {
+        if done {
+            // The body has returned, so this join is immediate.
+            let _ = handle.join();
+        } else {
             log::warn!(
                 "the connection thread of '{}' did not end within {limit:?}",
                 self.user_id

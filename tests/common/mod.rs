@@ -1,0 +1,137 @@
+//! Helpers shared by the integration tests: a local server, clients pointed at it, and
+//! waiting on events with deadlines (never sleeping to synchronise).
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender};
+use stream_chat_client::{
+    ChatClient, ChatClientBuilder, ChatEvent, ChatResult, ConnectionState, Subscription,
+    TokenError, TokenSource,
+};
+use stream_chat_server::{Server, ServerHandle};
+
+/// Generous upper bound for anything that should happen "soon".
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn server() -> ServerHandle {
+    Server::builder().start().expect("local server starts")
+}
+
+pub fn builder(server: &ServerHandle) -> ChatClientBuilder {
+    ChatClient::builder(server.api_key()).base_url(server.base_url())
+}
+
+pub fn client(server: &ServerHandle) -> ChatClient {
+    builder(server).build().expect("client builds")
+}
+
+pub fn addr(server: &ServerHandle) -> SocketAddr {
+    let url = server.base_url();
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("base_url is http://ip:port")
+}
+
+/// A loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Runs `call.enqueue` and waits for its single callback; fails the test after `WAIT`.
+pub fn enqueue_and_wait<T: Send + 'static>(call: &stream_chat_client::Call<T>) -> ChatResult<T> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    call.enqueue(move |r| tx.send(r).unwrap());
+    let result = rx.recv_timeout(WAIT).expect("the callback fires");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(200)).is_err(),
+        "the callback fired more than once"
+    );
+    result
+}
+
+/// A token provider that counts its calls and hands out the tokens `make(n)` returns for
+/// the n-th call (0-based).
+pub fn counting_provider(
+    make: impl Fn(usize) -> String + Send + Sync + 'static,
+) -> (TokenSource, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let source = TokenSource::provider(move || -> Result<String, TokenError> {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        Ok(make(n))
+    });
+    (source, calls)
+}
+
+/// Records every event of a client into a channel.
+pub struct Recorder {
+    pub rx: Receiver<(Instant, ChatEvent)>,
+    _subscription: Subscription,
+}
+
+impl Recorder {
+    pub fn new(client: &ChatClient) -> Self {
+        let (tx, rx): (Sender<(Instant, ChatEvent)>, _) = crossbeam_channel::unbounded();
+        let subscription = client.subscribe(move |e| {
+            let _ = tx.send((Instant::now(), e.clone()));
+        });
+        Recorder {
+            rx,
+            _subscription: subscription,
+        }
+    }
+
+    /// Waits for the next `connection.changed` to `state` (skipping others); returns when
+    /// it was delivered and the error it carried.
+    pub fn wait_state(
+        &self,
+        state: ConnectionState,
+        limit: Duration,
+    ) -> (Instant, Option<stream_chat_client::ChatError>) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((at, ChatEvent::ConnectionChanged { state: s, error })) if s == state => {
+                    return (at, error);
+                }
+                Ok(_) => {}
+                Err(_) => panic!("no connection.changed to {state} within {limit:?}"),
+            }
+        }
+    }
+
+    /// The states of the `connection.changed` events received so far.
+    pub fn states_so_far(&self) -> Vec<ConnectionState> {
+        self.rx
+            .try_iter()
+            .filter_map(|(_, e)| match e {
+                ChatEvent::ConnectionChanged { state, .. } => Some(state),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Threads of this process whose name starts with `prefix` (Linux only; `None` elsewhere).
+pub fn threads_named(prefix: &str) -> Option<usize> {
+    let dir = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        dir.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim_end().starts_with(prefix))
+            .count(),
+    )
+}

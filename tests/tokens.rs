@@ -1,0 +1,251 @@
+//! Tokens against the local server: client-side checks before any request, Stream's
+//! auth codes (43, 40), and the provider called again only after code 40, on the
+//! WebSocket and on REST, with concurrent refreshes sharing one provider call.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+use stream_chat_client::{
+    ChatClient, ConnectionState, ErrorKind, QueryUsersRequest, TokenError, User,
+};
+use stream_chat_protocol::jwt;
+
+fn query_bender() -> QueryUsersRequest {
+    let mut request = QueryUsersRequest::default();
+    request
+        .filter_conditions
+        .insert("id".into(), json!({"$in": ["bender"]}));
+    request
+}
+
+#[test]
+fn bad_tokens_fail_before_any_request() {
+    // Nothing listens on this port: any network attempt would fail with a network error.
+    let client = ChatClient::builder("key")
+        .base_url(format!("http://127.0.0.1:{}", closed_port()))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let cases = [
+        ("", ErrorKind::EmptyToken),
+        ("  ", ErrorKind::EmptyToken),
+        ("not-a-jwt", ErrorKind::InvalidToken),
+        ("a.b.c", ErrorKind::InvalidToken),
+        (jwt::dev_token("").as_str(), ErrorKind::InvalidToken),
+        (jwt::dev_token("fry").as_str(), ErrorKind::TokenUserMismatch),
+    ]
+    .map(|(t, k)| (t.to_owned(), k));
+    for (token, kind) in cases {
+        let err = enqueue_and_wait(&client.connect_user(User::new("bender"), token.as_str()))
+            .into_result()
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{token:?}: {err}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    // The seed page's sample token belongs to "fancy-mode-0", not "bender".
+    let page_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiZmFuY3ktbW9kZS0wIn0.rSnrWOv8EbsiYzJlvVwqwCgATZ1Magj_fZl-bZyCHKI";
+    let err = client
+        .connect_user(User::new("bender"), page_token)
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenUserMismatch);
+    assert!(err.message().contains("fancy-mode-0"), "{err}");
+}
+
+#[test]
+fn a_provider_returning_garbage_or_failing_gets_a_typed_error() {
+    let server = server();
+    let client = client(&server);
+    let err = client
+        .connect_user(User::new("bender"), || -> Result<String, TokenError> {
+            Ok(jwt::dev_token("fry"))
+        })
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenUserMismatch);
+    let err = client
+        .connect_user(User::new("bender"), || -> Result<String, TokenError> {
+            Err("backend down".into())
+        })
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TokenProviderFailed);
+    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    assert_eq!(server.usage().concurrent_connections, 0);
+}
+
+#[test]
+fn a_bad_signature_fails_with_stream_code_43() {
+    let server = server();
+    let client = client(&server);
+    let token = jwt::user_token(b"not-the-apps-secret", "bender", None);
+    let started = Instant::now();
+    let err = enqueue_and_wait(&client.connect_user(User::new("bender"), token))
+        .into_result()
+        .unwrap_err();
+    eprintln!("bad signature rejected in {:?}: {err}", started.elapsed());
+    assert_eq!(err.stream_code(), Some(43));
+    assert_eq!(err.status_code(), Some(401));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no retry loop on the first connect"
+    );
+    assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    assert!(client.current_user().is_none());
+}
+
+#[test]
+fn an_expired_static_token_fails_with_stream_code_40() {
+    let server = server();
+    let client = client(&server);
+    let token = jwt::user_token(
+        server.api_secret().as_bytes(),
+        "bender",
+        Some(now_secs() - 3600),
+    );
+    let err = client
+        .connect_user(User::new("bender"), token)
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.stream_code(), Some(40));
+    assert_eq!(err.status_code(), Some(401));
+    assert!(err.is_auth_error());
+}
+
+#[test]
+fn the_provider_is_called_again_after_code_40_on_the_websocket() {
+    let server = server();
+    let client = client(&server);
+    let secret = server.api_secret().to_owned();
+    // First an expired token, then valid ones.
+    let (provider, calls) = counting_provider(move |n| {
+        let exp = if n == 0 {
+            now_secs() - 3600
+        } else {
+            now_secs() + 3600
+        };
+        jwt::user_token(secret.as_bytes(), "bender", Some(exp))
+    });
+    let started = Instant::now();
+    let data = client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+    eprintln!(
+        "connect with an expired first token took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(data.user.id, "bender");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_provider_that_keeps_returning_expired_tokens_ends_with_a_terminal_40() {
+    let server = server();
+    let client = client(&server);
+    let secret = server.api_secret().to_owned();
+    let (provider, calls) = counting_provider(move |_| {
+        jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() - 3600))
+    });
+    let err = client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.stream_code(), Some(40));
+    let n = calls.load(Ordering::SeqCst);
+    eprintln!("provider calls before giving up: {n}");
+    assert!((2..=4).contains(&n), "bounded retries, got {n}");
+}
+
+#[test]
+fn plain_reconnects_keep_the_token() {
+    let server = server();
+    let client = builder(&server)
+        .max_reconnect_delay(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let recorder = Recorder::new(&client);
+    let secret = server.api_secret().to_owned();
+    let (provider, calls) = counting_provider(move |_| {
+        jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600))
+    });
+    let first = client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    server.kick_connections("bender");
+    recorder.wait_state(ConnectionState::Disconnected, WAIT);
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    assert_ne!(client.connection_id().unwrap(), first.connection_id);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "no provider call for a plain reconnect"
+    );
+}
+
+#[test]
+fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
+    let server = server();
+    let client = builder(&server).worker_threads(8).build().unwrap();
+    let secret = server.api_secret().to_owned();
+    // The first token expires one second from now; the following ones after an hour.
+    let expires_at = now_secs() + 1;
+    let (provider, calls) = counting_provider(move |n| {
+        let exp = if n == 0 {
+            expires_at
+        } else {
+            now_secs() + 3600
+        };
+        jwt::user_token(secret.as_bytes(), "bender", Some(exp))
+    });
+    client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // Not synchronisation: the server must see the cached token as expired (exp plus
+    // its one-second leeway), which only the wall clock can bring about.
+    let expired_at = std::time::UNIX_EPOCH + Duration::from_secs((expires_at + 2) as u64);
+    if let Ok(left) = expired_at.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left);
+    }
+    let started = Instant::now();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let queries: Vec<_> = (0..6).map(|_| client.query_users(query_bender())).collect();
+    for q in &queries {
+        let tx = tx.clone();
+        q.enqueue(move |r| tx.send(r).unwrap());
+    }
+    for _ in 0..6 {
+        let users = rx.recv_timeout(WAIT).unwrap().into_result().unwrap();
+        assert_eq!(
+            users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+            ["bender"]
+        );
+    }
+    eprintln!(
+        "6 concurrent REST calls through a code-40 refresh took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "one reload shared by all six requests"
+    );
+}
