@@ -19,7 +19,13 @@ use crate::session::{AuthMode, Hub, Session, WaitEnd};
 use crate::socket::SocketConfig;
 use crate::token::{self, TokenManager, TokenSource};
 
-/// Stream's production API.
+/// Stream's production API, the default base URL.
+///
+/// ```
+/// use stream_chat_client::{ChatClient, DEFAULT_BASE_URL};
+/// let client = ChatClient::builder("key").build().unwrap();
+/// assert_eq!(client.base_url().trim_end_matches('/'), DEFAULT_BASE_URL);
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://chat.stream-io-api.com";
 
 /// The result of a successful connect: the user as the server returned it (`me`) and the

@@ -62,13 +62,32 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-/// Event type names of the events the SDK itself produces or decodes.
+/// Event type names of the events the SDK itself produces or decodes, for
+/// [`subscribe_for`](crate::ChatClient::subscribe_for).
+///
+/// ```
+/// use stream_chat_client::{ChatClient, event_types};
+/// # let client = ChatClient::builder("key").build().unwrap();
+/// let _s = client.subscribe_for(&[event_types::CONNECTION_CHANGED], |e| println!("{e:?}"));
+/// ```
 pub mod event_types {
     /// The local event sent on every [`ConnectionState`](crate::ConnectionState) change.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::CONNECTION_CHANGED, "connection.changed");
+    /// ```
     pub const CONNECTION_CHANGED: &str = "connection.changed";
     /// The server's keep-alive; the first one of a connection carries `me`.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::HEALTH_CHECK, "health.check");
+    /// ```
     pub const HEALTH_CHECK: &str = "health.check";
     /// An error frame from the server.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::CONNECTION_ERROR, "connection.error");
+    /// ```
     pub const CONNECTION_ERROR: &str = "connection.error";
 }
 
@@ -107,7 +126,7 @@ pub enum ChatEvent {
         /// The server's timestamp (RFC 3339).
         created_at: Option<String>,
         /// The connected user, on the first health check of a connection.
-        me: Option<User>,
+        me: Option<Box<User>>,
     },
     /// `connection.error`: the server rejected or dropped the connection with this error
     /// (Stream's code and HTTP status are on the `ChatError`).
@@ -116,7 +135,7 @@ pub enum ChatEvent {
         error: ChatError,
     },
     /// Any other server event, decoded but not interpreted (yet).
-    Other(Event),
+    Other(Box<Event>),
 }
 
 impl ChatEvent {
@@ -125,7 +144,7 @@ impl ChatEvent {
     ///
     /// ```
     /// use stream_chat_client::{ChatEvent, Event};
-    /// assert_eq!(ChatEvent::Other(Event::new("message.new")).kind(), "message.new");
+    /// assert_eq!(ChatEvent::Other(Box::new(Event::new("message.new"))).kind(), "message.new");
     /// ```
     pub fn kind(&self) -> &str {
         match self {
@@ -327,7 +346,7 @@ mod tests {
         });
         let sender = bus.sender();
         for i in 0..50 {
-            sender.send(ChatEvent::Other(Event::new(format!("e{i}"))));
+            sender.send(ChatEvent::Other(Box::new(Event::new(format!("e{i}")))));
         }
         sender.send(ChatEvent::HealthCheck {
             connection_id: "c".into(),
@@ -347,11 +366,11 @@ mod tests {
         assert_eq!(got, expected);
         drop(all);
         only.dispose();
-        sender.send(ChatEvent::Other(Event::new("late")));
+        sender.send(ChatEvent::Other(Box::new(Event::new("late"))));
         // A marker subscription proves the dispatcher got past "late" without delivering it.
         let (mtx, mrx) = crossbeam_channel::unbounded();
         let _marker = bus.subscribe(Some(vec!["marker".into()]), move |_| mtx.send(()).unwrap());
-        sender.send(ChatEvent::Other(Event::new("marker")));
+        sender.send(ChatEvent::Other(Box::new(Event::new("marker"))));
         mrx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert!(rx.try_recv().is_err());
     }

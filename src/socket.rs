@@ -475,7 +475,8 @@ fn read_loop(
                 return Attempt::Lost(err);
             }
             if now >= next_ping {
-                let ping = format!(r#"[{{"type":"health.check","client_id":"{client_id}"}}]"#);
+                let ping = serde_json::json!([{"type": "health.check", "client_id": client_id}])
+                    .to_string();
                 if let Err(e) = ws.send(Message::text(ping)) {
                     return Attempt::Lost(io_error("sending a health check failed", e));
                 }
@@ -530,11 +531,11 @@ fn read_loop(
                         ChatEvent::HealthCheck {
                             connection_id,
                             created_at: event.created_at,
-                            me: event.me,
+                            me: event.me.map(Box::new),
                         },
                     );
                 } else if connected {
-                    hub.emit(session, ChatEvent::Other(event));
+                    hub.emit(session, ChatEvent::Other(Box::new(event)));
                 } else {
                     log::debug!(
                         "ignoring '{}' before the connection was confirmed",

@@ -10,7 +10,14 @@ use std::time::Instant;
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::jwt;
 
-/// The error a [`TokenProvider`] returns when it cannot produce a token.
+/// The error a [`TokenProvider`] returns when it cannot produce a token; any error
+/// converts into it with `?` or `.into()`.
+///
+/// ```
+/// use stream_chat_client::TokenError;
+/// let e: TokenError = "backend down".into();
+/// assert_eq!(e.to_string(), "backend down");
+/// ```
 pub type TokenError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Supplies JWTs for a user, usually by asking your backend (Kotlin's `TokenProvider`).
@@ -45,6 +52,17 @@ pub type TokenError = Box<dyn StdError + Send + Sync + 'static>;
 /// ```
 pub trait TokenProvider: Send + Sync {
     /// Returns a fresh JWT for the connected user, or why none could be loaded.
+    ///
+    /// ```
+    /// use stream_chat_client::{TokenError, TokenProvider};
+    /// struct Fixed;
+    /// impl TokenProvider for Fixed {
+    ///     fn load_token(&self) -> Result<String, TokenError> {
+    ///         Ok("a-jwt".into())
+    ///     }
+    /// }
+    /// assert_eq!(Fixed.load_token().unwrap(), "a-jwt");
+    /// ```
     fn load_token(&self) -> Result<String, TokenError>;
 }
 

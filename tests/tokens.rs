@@ -249,3 +249,43 @@ fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
         "one reload shared by all six requests"
     );
 }
+
+#[test]
+fn a_reconnect_with_an_expired_cached_token_reloads_it_once() {
+    let server = server();
+    let client = builder(&server)
+        .max_reconnect_delay(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let recorder = Recorder::new(&client);
+    let secret = server.api_secret().to_owned();
+    let expires_at = now_secs() + 1;
+    let (provider, calls) = counting_provider(move |n| {
+        let exp = if n == 0 {
+            expires_at
+        } else {
+            now_secs() + 3600
+        };
+        jwt::user_token(secret.as_bytes(), "bender", Some(exp))
+    });
+    client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    // Not synchronisation: only the wall clock can make the cached token expire.
+    let expired_at = std::time::UNIX_EPOCH + Duration::from_secs((expires_at + 2) as u64);
+    if let Ok(left) = expired_at.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left);
+    }
+    server.kick_connections("bender");
+    recorder.wait_state(ConnectionState::Disconnected, WAIT);
+    let (_, _) = recorder.wait_state(ConnectionState::Connected, WAIT);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the reconnect got code 40 and reloaded once"
+    );
+    assert!(client.connection_id().is_some());
+}
