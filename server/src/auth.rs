@@ -54,25 +54,23 @@ pub(crate) fn jwt_error(op: &str, e: &JwtError) -> ApiError {
 }
 
 /// The user a verified token acts as, checked against a claimed id (`user_id` param / payload).
+/// Errors are a code and a bare reason; REST wraps them in its operation form.
 pub(crate) fn token_actor(
-    op: &str,
     claims: &Claims,
     claimed_user: Option<&str>,
-) -> ApiResult<Actor> {
+) -> Result<Actor, (i32, String)> {
     if claims.is_server() {
         return Ok(Actor::Server);
     }
     let user_id = claims.user_id.as_deref().unwrap_or_default();
     if user_id.is_empty() {
-        return Err(ApiError::op(
-            op,
+        return Err((
             codes::AUTHENTICATION,
-            "JWTAuth error: token has no user_id claim",
+            "JWTAuth error: token has no user_id claim".into(),
         ));
     }
     match claimed_user {
-        Some(claimed) if !claimed.is_empty() && claimed != user_id => Err(ApiError::op(
-            op,
+        Some(claimed) if !claimed.is_empty() && claimed != user_id => Err((
             codes::AUTHENTICATION,
             format!("JWTAuth error: the token is for user '{user_id}', not for '{claimed}'"),
         )),
@@ -109,7 +107,8 @@ pub(crate) fn authenticate(
         ));
     }
     let claims = verify_token(config, token).map_err(|e| jwt_error(op, &e))?;
-    token_actor(op, &claims, query.get("user_id").map(String::as_str))
+    token_actor(&claims, query.get("user_id").map(String::as_str))
+        .map_err(|(code, reason)| ApiError::op(op, code, reason))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -7,12 +7,12 @@ use stream_chat_protocol::{ApiErrorBody, codes};
 
 /// An error answered as Stream's error JSON with the matching HTTP status.
 #[derive(Debug, Clone)]
-pub(crate) struct ApiError(pub ApiErrorBody);
+pub(crate) struct ApiError(pub Box<ApiErrorBody>);
 
 impl ApiError {
     /// `code` with its usual status and a plain message.
     pub(crate) fn plain(code: i32, message: impl Into<String>) -> Self {
-        ApiError(ApiErrorBody::new(code, message))
+        ApiError(Box::new(ApiErrorBody::new(code, message)))
     }
 
     /// Stream's form: `<op> failed with error: "<detail>"`.
@@ -28,6 +28,11 @@ impl ApiError {
         Self::op(op, codes::INPUT, detail)
     }
 
+    /// An error with an explicit HTTP status.
+    pub(crate) fn with_status(code: i32, status: u16, message: impl Into<String>) -> Self {
+        ApiError(Box::new(ApiErrorBody::with_status(code, status, message)))
+    }
+
     /// Not found (code 16, HTTP 404).
     pub(crate) fn not_found(op: &str, detail: impl AsRef<str>) -> Self {
         Self::op(op, codes::DOES_NOT_EXIST, detail)
@@ -37,17 +42,12 @@ impl ApiError {
     pub(crate) fn forbidden(op: &str, detail: impl AsRef<str>) -> Self {
         Self::op(op, codes::NOT_ALLOWED, detail)
     }
-
-    /// The error body.
-    pub(crate) fn body(&self) -> &ApiErrorBody {
-        &self.0
-    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status_code).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, Json(self.0)).into_response()
+        (status, Json(*self.0)).into_response()
     }
 }
 

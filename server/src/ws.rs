@@ -46,7 +46,7 @@ pub(crate) async fn connect(
 
 /// Who a connection belongs to.
 enum Identity {
-    User { id: String, details: User },
+    User { id: String, details: Box<User> },
     Anonymous,
 }
 
@@ -54,8 +54,8 @@ enum Identity {
 fn authenticate(
     state: &AppState,
     query: &HashMap<String, String>,
-) -> Result<Identity, ApiErrorBody> {
-    let plain = |code, msg: &str| ApiErrorBody::new(code, msg);
+) -> Result<Identity, Box<ApiErrorBody>> {
+    let plain = |code, msg: &str| Box::new(ApiErrorBody::new(code, msg));
     match query.get("api_key") {
         Some(k) if *k == state.config.api_key => {}
         Some(_) => return Err(plain(codes::ACCESS_KEY, "api_key not found")),
@@ -98,21 +98,16 @@ fn authenticate(
     let claimed = Some(payload.user_id.as_str())
         .filter(|id| !id.is_empty())
         .unwrap_or(details.id.as_str());
-    match auth::token_actor("Connect", &claims, Some(claimed)) {
-        Ok(Actor::User(id)) => Ok(Identity::User { id, details }),
+    match auth::token_actor(&claims, Some(claimed)) {
+        Ok(Actor::User(id)) => Ok(Identity::User {
+            id,
+            details: Box::new(details),
+        }),
         Ok(_) => Err(plain(
             codes::AUTHENTICATION,
             "JWTAuth error: a user token is required to connect",
         )),
-        // Strip the REST operation prefix: WS errors carry the bare reason.
-        Err(e) => Err(ApiErrorBody::new(
-            e.body().code,
-            e.body()
-                .message
-                .replacen("Connect failed with error: ", "", 1)
-                .trim_matches('"')
-                .to_owned(),
-        )),
+        Err((code, reason)) => Err(Box::new(ApiErrorBody::new(code, reason))),
     }
 }
 
@@ -185,7 +180,7 @@ async fn run(mut socket: WebSocket, state: Arc<AppState>, query: HashMap<String,
         Ok(identity) => identity,
         Err(error) => {
             tracing::info!(code = error.code, "websocket connection refused");
-            let frame = Event::connection_error(error, time::rfc3339(time::unix_nanos()));
+            let frame = Event::connection_error(*error, time::rfc3339(time::unix_nanos()));
             if send_json(&mut socket, &frame).await {
                 close(&mut socket, 1000, "").await;
             }
@@ -237,7 +232,14 @@ async fn serve(
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(Message::Close(_))) | None => return,
+                Some(Err(e)) => {
+                    // Oversized or malformed frames: say why, then drop the socket.
+                    let code = if e.to_string().contains("too long") { 1009 } else { 1002 };
+                    tracing::debug!(%conn_id, error = %e, "bad websocket frame");
+                    close(socket, code, "invalid or oversized frame").await;
+                    return;
+                }
             },
             out = rx.recv() => match out {
                 Some(Outgoing::Text(text)) => {

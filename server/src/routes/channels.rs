@@ -720,10 +720,10 @@ pub(crate) async fn send_message(
 
     inner.message_ids.insert(message_id.clone());
     let channel = inner.channels.get_mut(&cid).expect("checked above");
-    if let Some(parent) = input.parent_id.as_deref() {
-        if let Some(p) = channel.messages.iter_mut().find(|m| m.id == parent) {
-            p.reply_count = Some(p.reply_count.unwrap_or(0) + 1);
-        }
+    if let Some(parent) = input.parent_id.as_deref()
+        && let Some(p) = channel.messages.iter_mut().find(|m| m.id == parent)
+    {
+        p.reply_count = Some(p.reply_count.unwrap_or(0) + 1);
     }
     channel.messages.push(message.clone());
     channel.last_message_at = Some(now.clone());
@@ -864,14 +864,13 @@ pub(crate) async fn stop_watching(
     let cid = format!("{kind}:{id}");
     let mut inner = state.lock();
     existing(&inner, OP, &cid)?;
-    if let Some(conn_id) = req.param("connection_id") {
-        if let Some((user_id, anonymous)) = inner
+    if let Some(conn_id) = req.param("connection_id")
+        && let Some((user_id, anonymous)) = inner
             .conns
             .get(conn_id)
             .map(|c| (c.user_id.clone(), c.anonymous))
-        {
-            inner.stop_watching(&cid, conn_id, &user_id, anonymous);
-        }
+    {
+        inner.stop_watching(&cid, conn_id, &user_id, anonymous);
     }
     Ok(Json(json!({"duration": DURATION})))
 }

@@ -37,13 +37,13 @@ pub(crate) async fn create_guest(
     };
     check_user_id(OP, &id)?;
     let mut inner = state.lock();
-    if let Some(existing) = inner.users.get(&id) {
-        if existing.role.as_deref() != Some("guest") {
-            return Err(ApiError::input(
-                OP,
-                format!("user '{id}' already exists and is not a guest"),
-            ));
-        }
+    if let Some(existing) = inner.users.get(&id)
+        && existing.role.as_deref() != Some("guest")
+    {
+        return Err(ApiError::input(
+            OP,
+            format!("user '{id}' already exists and is not a guest"),
+        ));
     }
     let now = inner.now();
     let mut user = inner

@@ -218,9 +218,9 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
 }
 
 async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError(stream_chat_protocol::ApiErrorBody::with_status(
+    ApiError::with_status(
         codes::INPUT,
         405,
         format!("{method} is not allowed on {}", uri.path()),
-    ))
+    )
 }

@@ -1,0 +1,122 @@
+//! Usage counting, kick, freeze, shutdown and restart.
+
+use std::time::Duration;
+
+use serde_json::json;
+use stream_chat_server::{Server, Usage};
+
+use crate::common::*;
+
+#[test]
+fn usage_counts_users_guests_and_connections() {
+    let env = Env::start();
+    let (_a1, _) = env.connect("alice");
+    let (_a2, _) = env.connect("alice");
+    let (_, guest) = env.call(
+        "POST",
+        "/guest",
+        Auth::Anonymous,
+        Some(json!({"user": {"id": "g1"}})),
+    );
+    let (_g, _) = env.connect_with(&[
+        (
+            "json",
+            json!({"user_id": "g1", "user_details": {"id": "g1"}}).to_string(),
+        ),
+        (
+            "authorization",
+            guest["access_token"].as_str().unwrap().to_owned(),
+        ),
+    ]);
+    let (anon, _) = env.connect_anonymous();
+    assert_eq!(
+        env.server.usage(),
+        Usage {
+            monthly_active_users: 2,
+            concurrent_connections: 4
+        }
+    );
+    let (status, body) = env.call("GET", "/emulator/usage", Auth::Server, None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            body["monthly_active_users"].as_u64(),
+            body["concurrent_connections"].as_u64()
+        ),
+        (Some(2), Some(4))
+    );
+    assert!(body["duration"].is_string());
+    let (status, body) = env.call("GET", "/emulator/usage", Auth::User("alice"), None);
+    assert_eq!((status, body["code"].as_i64()), (403, Some(17)));
+
+    anon.close();
+    eventually("the anonymous socket to be gone", || {
+        env.server.usage().concurrent_connections == 3
+    });
+    assert_eq!(env.server.usage().monthly_active_users, 2);
+}
+
+#[test]
+fn kick_closes_the_users_sockets_with_1012() {
+    let env = Env::start();
+    let (mut alice, _) = env.connect("alice");
+    let (mut bob, _) = env.connect("bob");
+    assert_eq!(env.server.kick_connections("alice"), 1);
+    assert_eq!(u16::from(alice.expect_close().code), 1012);
+    bob.send_text("[]");
+    assert_eq!(
+        bob.next_json(WITHIN)["type"],
+        "health.check",
+        "other users are untouched"
+    );
+    assert_eq!(env.server.kick_connections("nobody"), 0);
+}
+
+#[test]
+fn freeze_stops_every_frame_until_thawed() {
+    let env = Env::with(Server::builder().health_check_interval(Duration::from_millis(100)));
+    let (mut alice, first) = env.connect("alice");
+    env.watch(
+        Auth::User("alice"),
+        "livestream:f",
+        first["connection_id"].as_str().unwrap(),
+    );
+    alice.next_event("health.check");
+    assert_eq!(env.server.freeze_connections("alice", true), 1);
+    // Whatever was already queued may still arrive; after that, silence.
+    while alice.next(Duration::from_millis(150)).is_some() {}
+    alice.send_text("[]");
+    env.send(Auth::Server, "livestream:f", "x");
+    env.call(
+        "POST",
+        "/channels/livestream/f/message",
+        Auth::Server,
+        Some(json!({"message": {"text": "while frozen", "user_id": "bob"}})),
+    );
+    assert!(
+        alice.next(Duration::from_millis(500)).is_none(),
+        "a frozen socket receives nothing"
+    );
+    env.server.freeze_connections("alice", false);
+    assert_eq!(
+        alice.next_json(WITHIN)["type"],
+        "health.check",
+        "frames flow again after thawing"
+    );
+}
+
+#[test]
+fn shutdown_closes_sockets_and_the_port_can_be_reused() {
+    let env = Env::start();
+    let addr = env.server.addr();
+    let (mut ws, _) = env.connect("alice");
+    env.server.shutdown();
+    assert_eq!(ws.read_until_closed(), Some(1001));
+    env.server.shutdown(); // idempotent
+    let again = Env::with(Server::builder().addr(addr));
+    assert_eq!(again.server.addr(), addr);
+    let (_ws, first) = again.connect("alice");
+    assert_eq!(first["me"]["id"], "alice");
+    drop(again);
+    std::net::TcpListener::bind(addr).expect("port is free after drop");
+}

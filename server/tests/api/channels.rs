@@ -1,0 +1,577 @@
+//! Channels and messages: watching, fan-out, permissions, queries, reads.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// Creates `kind:id` server-side with `creator` and `members`.
+fn create(env: &Env, cid: &str, creator: &str, members: &[&str]) {
+    let (kind, id) = cid.split_once(':').unwrap();
+    let (status, body) = env.call(
+        "POST",
+        &format!("/channels/{kind}/{id}/query"),
+        Auth::Server,
+        Some(json!({"data": {"created_by_id": creator, "members": members}})),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn message_new_reaches_every_watcher_including_the_sender() {
+    let env = Env::start();
+    let (mut alice, a) = env.connect("alice");
+    let (mut bob, b) = env.connect("bob");
+    let (status, state) = env.watch(
+        Auth::User("alice"),
+        "livestream:show",
+        a["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(state["channel"]["cid"], "livestream:show");
+    assert_eq!(state["messages"], json!([]));
+    assert_eq!(state["watcher_count"], 1);
+    let (_, state) = env.watch(
+        Auth::User("bob"),
+        "livestream:show",
+        b["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!(state["watcher_count"], 2);
+    let own = alice.next_event("user.watching.start");
+    assert_eq!(
+        (own["user"]["id"].as_str(), own["watcher_count"].as_u64()),
+        (Some("alice"), Some(1))
+    );
+    let start = alice.next_event("user.watching.start");
+    assert_eq!(start["user"]["id"], "bob");
+    assert_eq!(start["watcher_count"], 2);
+
+    let (status, sent) = env.send(Auth::User("alice"), "livestream:show", "hello");
+    assert_eq!(status, 200, "{sent}");
+    for ws in [&mut alice, &mut bob] {
+        let event = ws.next_event("message.new");
+        assert_eq!(event["cid"], "livestream:show");
+        assert_eq!(event["channel_id"], "show");
+        assert_eq!(event["channel_type"], "livestream");
+        assert_eq!(event["watcher_count"], 2);
+        assert_eq!(event["user"]["id"], "alice");
+        assert_eq!(event["message"]["text"], "hello");
+        assert_eq!(event["message"]["id"], sent["message"]["id"]);
+        assert!(event["created_at"].is_string());
+    }
+
+    bob.close();
+    let stop = alice.next_event("user.watching.stop");
+    assert_eq!(stop["user"]["id"], "bob");
+    assert_eq!(stop["watcher_count"], 1);
+}
+
+#[test]
+fn stop_watching_unsubscribes_the_connection() {
+    let env = Env::start();
+    let (mut alice, a) = env.connect("alice");
+    let (mut bob, b) = env.connect("bob");
+    let (a_id, b_id) = (
+        a["connection_id"].as_str().unwrap(),
+        b["connection_id"].as_str().unwrap(),
+    );
+    env.watch(Auth::User("alice"), "livestream:s", a_id);
+    env.watch(Auth::User("bob"), "livestream:s", b_id);
+    let (status, body) = env.call(
+        "POST",
+        &format!("/channels/livestream/s/stop-watching?connection_id={b_id}"),
+        Auth::User("bob"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(alice.next_event("user.watching.stop")["user"]["id"], "bob");
+    env.send(Auth::User("alice"), "livestream:s", "only alice sees this");
+    assert_eq!(
+        alice.next_event("message.new")["message"]["text"],
+        "only alice sees this"
+    );
+    bob.assert_no_event("message.new", std::time::Duration::from_millis(300));
+}
+
+#[test]
+fn mark_read_emits_message_read() {
+    let env = Env::start();
+    let (mut alice, a) = env.connect("alice");
+    create(&env, "messaging:room", "alice", &["alice", "bob"]);
+    env.watch(
+        Auth::User("alice"),
+        "messaging:room",
+        a["connection_id"].as_str().unwrap(),
+    );
+    let (_, sent) = env.send(Auth::User("bob"), "messaging:room", "unread for alice");
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/room/read",
+        Auth::User("alice"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["event"]["type"], "message.read");
+    let event = alice.next_event("message.read");
+    assert_eq!(event["user"]["id"], "alice");
+    assert_eq!(event["cid"], "messaging:room");
+    assert_eq!(event["last_read_message_id"], sent["message"]["id"]);
+    let (_, state) = env.call(
+        "POST",
+        "/channels/messaging/room/query",
+        Auth::User("alice"),
+        None,
+    );
+    let read: Vec<&Value> = state["read"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["user"]["id"] == "alice")
+        .collect();
+    assert_eq!(read[0]["unread_messages"], 0);
+    let bob_read: Vec<&Value> = state["read"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["user"]["id"] == "bob")
+        .collect();
+    assert!(bob_read[0]["last_read"].is_string());
+}
+
+#[test]
+fn unread_counts_and_notification_for_members_not_watching() {
+    let env = Env::start();
+    create(&env, "messaging:room", "alice", &["alice", "bob"]);
+    let (mut bob, _) = env.connect("bob");
+    env.send(Auth::User("alice"), "messaging:room", "ping");
+    let note = bob.next_event("notification.message_new");
+    assert_eq!(note["channel"]["cid"], "messaging:room");
+    assert_eq!(note["total_unread_count"], 1);
+    let (_, first) = env.connect("bob");
+    assert_eq!(first["me"]["unread_count"], 1);
+    assert_eq!(first["me"]["unread_channels"], 1);
+}
+
+/// Query/watch, send, and create outcomes (HTTP status) for one caller.
+fn outcomes(env: &Env, auth: Auth, existing: &str, fresh: &str) -> (u16, u16, u16) {
+    let (kind, id) = existing.split_once(':').unwrap();
+    let (read, _) = env.call("POST", &format!("/channels/{kind}/{id}/query"), auth, None);
+    let (post, _) = env.send(auth, existing, "hi");
+    let (kind, id) = fresh.split_once(':').unwrap();
+    let (create, _) = env.call("POST", &format!("/channels/{kind}/{id}/query"), auth, None);
+    (read, post, create)
+}
+
+#[test]
+fn permission_matrix_follows_the_default_grants() {
+    let env = Env::start();
+    env.upsert(&["owner", "member", "stranger"]);
+    create(&env, "livestream:ls", "owner", &[]);
+    create(&env, "messaging:dm", "owner", &["owner", "member"]);
+    let (_, guest) = env.call(
+        "POST",
+        "/guest",
+        Auth::Anonymous,
+        Some(json!({"user": {"id": "visitor"}})),
+    );
+    let guest_token = guest["access_token"].as_str().unwrap().to_owned();
+
+    // livestream: users read+write without membership; guests and anonymous only read.
+    assert_eq!(
+        outcomes(
+            &env,
+            Auth::User("stranger"),
+            "livestream:ls",
+            "livestream:new1"
+        ),
+        (200, 200, 200)
+    );
+    assert_eq!(
+        outcomes(
+            &env,
+            Auth::Token(&guest_token),
+            "livestream:ls",
+            "livestream:new2"
+        ),
+        (200, 403, 403)
+    );
+    assert_eq!(
+        outcomes(&env, Auth::Anonymous, "livestream:ls", "livestream:new3"),
+        (200, 403, 403)
+    );
+    // messaging: creator and members read+write, any user may create; guests and anonymous nothing.
+    assert_eq!(
+        outcomes(&env, Auth::User("member"), "messaging:dm", "messaging:new4"),
+        (200, 200, 200)
+    );
+    assert_eq!(
+        outcomes(&env, Auth::User("owner"), "messaging:dm", "messaging:new5"),
+        (200, 200, 200)
+    );
+    assert_eq!(
+        outcomes(
+            &env,
+            Auth::User("stranger"),
+            "messaging:dm",
+            "messaging:new6"
+        ),
+        (403, 403, 200)
+    );
+    assert_eq!(
+        outcomes(
+            &env,
+            Auth::Token(&guest_token),
+            "messaging:dm",
+            "messaging:new7"
+        ),
+        (403, 403, 403)
+    );
+    assert_eq!(
+        outcomes(&env, Auth::Anonymous, "messaging:dm", "messaging:new8"),
+        (403, 403, 403)
+    );
+
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/dm/query",
+        Auth::Token(&guest_token),
+        None,
+    );
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], 17);
+    assert_eq!(body["StatusCode"], 403);
+    assert_eq!(
+        body["message"],
+        "GetOrCreateChannel failed with error: \"User 'visitor' with roles ['guest'] is not allowed to perform action ReadChannel in scope 'messaging'\""
+    );
+    let (_, body) = env.send(Auth::Anonymous, "livestream:ls", "x");
+    assert_eq!(
+        body["message"],
+        "SendMessage failed with error: \"User '!anon' with roles ['anonymous'] is not allowed to perform action CreateMessage in scope 'livestream'\""
+    );
+    // own_capabilities reflect the grants.
+    let (_, state) = env.call(
+        "POST",
+        "/channels/livestream/ls/query",
+        Auth::Anonymous,
+        None,
+    );
+    let caps = state["channel"]["own_capabilities"].as_array().unwrap();
+    assert!(!caps.contains(&json!("send-message")));
+    let (_, state) = env.call(
+        "POST",
+        "/channels/livestream/ls/query",
+        Auth::User("stranger"),
+        None,
+    );
+    let caps = state["channel"]["own_capabilities"].as_array().unwrap();
+    assert!(caps.contains(&json!("send-message")) && caps.contains(&json!("read-events")));
+}
+
+#[test]
+fn server_side_creation_needs_created_by() {
+    let env = Env::start();
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/orphan/query",
+        Auth::Server,
+        None,
+    );
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("created_by"));
+    create(&env, "messaging:ok", "ann", &["ann", "ben"]);
+    let (_, state) = env.call("POST", "/channels/messaging/ok/query", Auth::Server, None);
+    assert_eq!(state["channel"]["created_by"]["id"], "ann");
+    assert_eq!(state["channel"]["member_count"], 2);
+    assert_eq!(state["members"][0]["role"], "owner");
+}
+
+#[test]
+fn unknown_channel_type_and_channel() {
+    let env = Env::start();
+    let (status, body) = env.call(
+        "POST",
+        "/channels/no-such-type/x/query",
+        Auth::User("alice"),
+        None,
+    );
+    assert_eq!((status, body["code"].as_i64()), (404, Some(16)), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("no-such-type"));
+    let (status, body) = env.send(Auth::Server, "messaging:never", "x");
+    assert_eq!(
+        (status, body["code"].as_i64()),
+        (400, Some(4)),
+        "server sends need a user: {body}"
+    );
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/never/message",
+        Auth::Server,
+        Some(json!({"message": {"text": "x", "user_id": "ann"}})),
+    );
+    assert_eq!((status, body["code"].as_i64()), (404, Some(16)), "{body}");
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/bad%20id/query",
+        Auth::User("alice"),
+        None,
+    );
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+}
+
+#[test]
+fn client_message_ids_are_kept_and_duplicates_refused() {
+    let env = Env::start();
+    let body = json!({"message": {"id": "client-generated-1", "text": "hi", "mood": "happy"}});
+    let (status, sent) = env.call(
+        "POST",
+        "/channels/livestream/l/message",
+        Auth::User("alice"),
+        Some(body.clone()),
+    );
+    assert_eq!(status, 404, "the channel does not exist yet: {sent}");
+    env.call(
+        "POST",
+        "/channels/livestream/l/query",
+        Auth::User("alice"),
+        None,
+    );
+    let (status, sent) = env.call(
+        "POST",
+        "/channels/livestream/l/message",
+        Auth::User("alice"),
+        Some(body.clone()),
+    );
+    assert_eq!(status, 200, "{sent}");
+    let m = &sent["message"];
+    assert_eq!(m["id"], "client-generated-1");
+    assert_eq!(m["type"], "regular");
+    assert_eq!(m["mood"], "happy");
+    assert_eq!(m["attachments"], json!([]));
+    assert_eq!(m["latest_reactions"], json!([]));
+    let (status, dup) = env.call(
+        "POST",
+        "/channels/livestream/l/message",
+        Auth::User("alice"),
+        Some(body),
+    );
+    assert_eq!((status, dup["code"].as_i64()), (400, Some(4)), "{dup}");
+    // A user cannot post as someone else.
+    let (status, _) = env.call(
+        "POST",
+        "/channels/livestream/l/message",
+        Auth::User("alice"),
+        Some(json!({"message": {"text": "x", "user_id": "bob"}})),
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn message_pagination() {
+    let env = Env::start();
+    env.call(
+        "POST",
+        "/channels/livestream/p/query",
+        Auth::User("alice"),
+        None,
+    );
+    let ids: Vec<String> = (0..5)
+        .map(|i| {
+            env.send(Auth::User("alice"), "livestream:p", &format!("m{i}"))
+                .1["message"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let page = |messages: Value| {
+        let (_, state) = env.call(
+            "POST",
+            "/channels/livestream/p/query",
+            Auth::User("alice"),
+            Some(json!({"messages": messages})),
+        );
+        state["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(json!({})), ["m0", "m1", "m2", "m3", "m4"]);
+    assert_eq!(page(json!({"limit": 2})), ["m3", "m4"]);
+    assert_eq!(page(json!({"limit": 2, "id_lt": ids[3]})), ["m1", "m2"]);
+    assert_eq!(page(json!({"limit": 2, "id_gt": ids[0]})), ["m1", "m2"]);
+}
+
+#[test]
+fn query_channels_filters_sorts_and_pages() {
+    let env = Env::start();
+    for (id, members) in [
+        ("a", ["ann", "ben"]),
+        ("b", ["ben", "cat"]),
+        ("c", ["cat", "dan"]),
+    ] {
+        create(&env, &format!("messaging:{id}"), members[0], &members);
+    }
+    for id in ["b", "c", "a"] {
+        env.call(
+            "POST",
+            &format!("/channels/messaging/{id}/message"),
+            Auth::Server,
+            Some(json!({"message": {"text": id, "user_id": "cat"}})),
+        );
+    }
+    let query = |auth: Auth, body: Value| {
+        let (status, res) = env.call("POST", "/channels", auth, Some(body));
+        assert_eq!(status, 200, "{res}");
+        res["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["channel"]["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let by_last = json!([{"field": "last_message_at", "direction": -1}]);
+    assert_eq!(
+        query(
+            Auth::Server,
+            json!({"filter_conditions": {"members": {"$in": ["ben"]}}, "sort": by_last})
+        ),
+        ["a", "b"]
+    );
+    assert_eq!(
+        query(
+            Auth::Server,
+            json!({"filter_conditions": {"cid": {"$in": ["messaging:a", "messaging:c"]}}, "sort": by_last})
+        ),
+        ["a", "c"]
+    );
+    assert_eq!(
+        query(
+            Auth::Server,
+            json!({"filter_conditions": {"type": "messaging"}, "sort": by_last})
+        ),
+        ["a", "c", "b"]
+    );
+    assert_eq!(
+        query(
+            Auth::Server,
+            json!({"filter_conditions": {}, "sort": [{"field": "last_message_at", "direction": 1}], "limit": 2, "offset": 1})
+        ),
+        ["c", "a"]
+    );
+    assert_eq!(
+        query(
+            Auth::Server,
+            json!({"filter_conditions": {"members": {"$eq": ["dan", "cat"]}}})
+        ),
+        ["c"]
+    );
+    // A user only sees channels they may read.
+    assert_eq!(
+        query(
+            Auth::User("dan"),
+            json!({"filter_conditions": {"type": "messaging"}})
+        ),
+        ["c"]
+    );
+    let (status, body) = env.call(
+        "POST",
+        "/channels",
+        Auth::Server,
+        Some(json!({"filter_conditions": {"id": {"$regex": "a"}}})),
+    );
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)));
+    // Elements carry what clients need.
+    let (_, res) = env.call(
+        "POST",
+        "/channels",
+        Auth::Server,
+        Some(json!({"filter_conditions": {"cid": "messaging:a"}})),
+    );
+    let element = &res["channels"][0];
+    assert_eq!(element["messages"][0]["text"], "a");
+    assert!(
+        element["channel"]["config"]["read_events"]
+            .as_bool()
+            .unwrap()
+    );
+    assert!(element.get("duration").is_none());
+}
+
+#[test]
+fn watching_from_query_channels_delivers_events() {
+    let env = Env::start();
+    create(&env, "messaging:a", "ann", &["ann", "ben"]);
+    let (mut ann, first) = env.connect("ann");
+    let conn = first["connection_id"].as_str().unwrap();
+    let (status, _) = env.call(
+        "POST",
+        &format!("/channels?connection_id={conn}"),
+        Auth::User("ann"),
+        Some(json!({"filter_conditions": {"members": {"$in": ["ann"]}}, "watch": true, "state": true})),
+    );
+    assert_eq!(status, 200);
+    env.send(Auth::User("ben"), "messaging:a", "yo");
+    assert_eq!(ann.next_event("message.new")["message"]["text"], "yo");
+}
+
+#[test]
+fn distinct_channels_by_members() {
+    let env = Env::start();
+    let body = json!({"data": {"members": ["ann", "ben"]}});
+    let (status, first) = env.call(
+        "POST",
+        "/channels/messaging/query",
+        Auth::User("ann"),
+        Some(body),
+    );
+    assert_eq!(status, 200, "{first}");
+    let (_, again) = env.call(
+        "POST",
+        "/channels/messaging/query",
+        Auth::User("ben"),
+        Some(json!({"data": {"members": ["ben", "ann"]}})),
+    );
+    assert_eq!(first["channel"]["cid"], again["channel"]["cid"]);
+    assert!(
+        first["channel"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("!members-")
+    );
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/query",
+        Auth::User("ann"),
+        Some(json!({"data": {"members": ["ann"]}})),
+    );
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)));
+}
+
+#[test]
+fn add_members_updates_the_channel() {
+    let env = Env::start();
+    create(&env, "messaging:room", "ann", &["ann"]);
+    let (status, res) = env.call(
+        "POST",
+        "/channels/messaging/room",
+        Auth::Server,
+        Some(json!({"add_members": ["ben", "cat"]})),
+    );
+    assert_eq!(status, 200, "{res}");
+    let ids: Vec<&str> = res["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ann", "ben", "cat"]);
+    let (status, _) = env.call(
+        "POST",
+        "/channels/messaging/room",
+        Auth::User("ben"),
+        Some(json!({"add_members": ["dan"]})),
+    );
+    assert_eq!(status, 403, "only the creator updates members");
+}

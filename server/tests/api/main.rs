@@ -1,0 +1,12 @@
+//! Integration tests: real HTTP and WebSocket traffic against an in-process server
+//! (and the binary), covering auth, connections, channels, users, guests and admin hooks.
+
+mod admin;
+mod auth;
+mod binary;
+mod channels;
+mod common;
+mod guests;
+mod http;
+mod users;
+mod websocket;
