@@ -83,7 +83,7 @@ fn main() -> ExitCode {
         }
         // 3. "render"
         frames += 1;
-        if frames % 30 == 0 {
+        if frames.is_multiple_of(30) {
             println!("frame {frames:4}: {}", screen.status);
         }
         // 4. app logic: stay connected for a second's worth of frames, then log out
