@@ -31,8 +31,10 @@ pub const DEV_SIGNATURE: &str = "devtoken";
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// Longest encoded header segment accepted, in bytes.
 pub const MAX_HEADER_LEN: usize = 512;
-/// Default clock leeway for `exp`, `nbf` and `iat`, in seconds.
+/// Default clock leeway for `nbf` and `iat`, in seconds (absorbs clients that round `iat` up).
 pub const DEFAULT_LEEWAY_SECS: i64 = 1;
+/// Default leeway for `exp`, in seconds: a token is expired once the clock has passed `exp`.
+pub const DEFAULT_EXP_LEEWAY_SECS: i64 = 0;
 
 /// The claims Stream reads; anything else is kept in `extra`.
 ///
@@ -150,8 +152,10 @@ impl JwtError {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyOptions {
-    /// Clock leeway applied to `exp`, `nbf` and `iat`, in seconds.
+    /// Clock leeway applied to `nbf` and `iat`, in seconds.
     pub leeway_secs: i64,
+    /// Clock leeway applied to `exp`, in seconds.
+    pub exp_leeway_secs: i64,
     /// Accept tokens whose signature is the literal `devtoken` ("disable auth checks").
     pub allow_dev_tokens: bool,
 }
@@ -160,6 +164,7 @@ impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
             leeway_secs: DEFAULT_LEEWAY_SECS,
+            exp_leeway_secs: DEFAULT_EXP_LEEWAY_SECS,
             allow_dev_tokens: false,
         }
     }
@@ -320,7 +325,7 @@ pub fn decode_unverified(token: &str) -> Result<Claims, JwtError> {
 ///
 /// Checks, in order: size, three segments, `alg` exactly `HS256`, the signature (constant
 /// time; `devtoken` only with [`VerifyOptions::allow_dev_tokens`]), the claims' JSON, then
-/// `exp`, `iat` and `nbf` with the configured leeway.
+/// `exp` (expired once `now_unix > exp`), `iat` and `nbf`, each with its configured leeway.
 ///
 /// ```
 /// use stream_chat_protocol::jwt::{self, JwtError, VerifyOptions};
