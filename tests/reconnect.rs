@@ -137,3 +137,63 @@ fn a_kicked_connection_reconnects_with_backoff() {
     assert!(took >= Duration::from_millis(240), "{took:?}");
     assert_eq!(client.current_user().unwrap().id, "!anon");
 }
+
+#[test]
+fn terminal_errors_on_reconnect_stop_reconnecting_and_clear_the_user() {
+    let server = server();
+    let addr = addr(&server);
+    let client = builder(&server)
+        .max_reconnect_delay(Duration::from_millis(200))
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let recorder = Recorder::new(&client);
+    let (errors_tx, errors_rx) = crossbeam_channel::unbounded();
+    let _errors = client.subscribe_for(&["connection.error"], move |e| {
+        if let ChatEvent::ConnectionError { error } = e {
+            let _ = errors_tx.send(error.stream_code());
+        }
+    });
+    client
+        .connect_user(User::new("bender"), server.create_token("bender", None))
+        .execute()
+        .into_result()
+        .unwrap();
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    // The app's secret changes: the cached token now has a bad signature (code 43).
+    server.shutdown();
+    let started = Instant::now();
+    let _server = Server::builder()
+        .addr(addr)
+        .api_secret("a-rotated-secret")
+        .start()
+        .unwrap();
+    // Disconnected twice: the link lost (then Reconnecting), then the terminal error.
+    let (_, lost) = recorder.wait_state(ConnectionState::Disconnected, WAIT);
+    assert_eq!(
+        lost.and_then(|e| e.stream_code()),
+        None,
+        "the lost link has no Stream code"
+    );
+    let (ended_at, error) = recorder.wait_state(ConnectionState::Disconnected, WAIT);
+    assert!(
+        client.current_user().is_none(),
+        "a terminal error disconnects the user"
+    );
+    let error = error.expect("the terminal error");
+    eprintln!(
+        "code {:?} on every reconnect: gave up after {:?}",
+        error.stream_code(),
+        ended_at - started
+    );
+    assert_eq!(error.stream_code(), Some(43));
+    let codes: Vec<_> = errors_rx.try_iter().collect();
+    assert_eq!(
+        codes.len() as u32,
+        4,
+        "one attempt plus three retries: {codes:?}"
+    );
+    assert!(codes.iter().all(|c| *c == Some(43)));
+    assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    assert!(client.connection_id().is_none());
+}
