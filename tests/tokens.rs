@@ -289,3 +289,47 @@ fn a_reconnect_with_an_expired_cached_token_reloads_it_once() {
     );
     assert!(client.connection_id().is_some());
 }
+
+#[test]
+fn a_provider_that_hangs_still_resolves_the_connect_within_its_timeout() {
+    let server = server();
+    let timeout = Duration::from_secs(1);
+    let client = builder(&server).connect_timeout(timeout).build().unwrap();
+    let (_never, blocked) = crossbeam_channel::bounded::<()>(0);
+    let provider = move || -> Result<String, TokenError> {
+        let _ = blocked.recv_timeout(Duration::from_secs(30));
+        Err("gave up".into())
+    };
+    let started = Instant::now();
+    let err = enqueue_and_wait(&client.connect_user(User::new("bender"), provider))
+        .into_result()
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("hanging provider: connect resolved after {elapsed:?}");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        elapsed >= timeout && elapsed < timeout + Duration::from_millis(500),
+        "{elapsed:?}"
+    );
+    assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+}
+
+#[test]
+fn empty_ids_are_invalid_arguments() {
+    let client = ChatClient::builder("key")
+        .base_url(format!("http://127.0.0.1:{}", closed_port()))
+        .build()
+        .unwrap();
+    let err = client
+        .connect_user(User::new(""), jwt::dev_token(""))
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    let err = client
+        .connect_guest_user("", "Nobody")
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+}
