@@ -354,7 +354,7 @@ pub fn verify(
     let leeway = opts.leeway_secs.max(0);
     if claims
         .exp
-        .is_some_and(|exp| now_unix > exp.saturating_add(leeway))
+        .is_some_and(|exp| now_unix > exp.saturating_add(opts.exp_leeway_secs.max(0)))
     {
         return Err(JwtError::Expired);
     }
@@ -574,10 +574,17 @@ mod tests {
             .code(),
             42
         );
-        // Within the leeway everything passes.
-        assert!(
+        // Expired as soon as the clock passes exp; iat/nbf get a one-second leeway.
+        assert_eq!(
             t(Claims {
                 exp: Some(NOW - 1),
+                ..base.clone()
+            }),
+            Err(JwtError::Expired)
+        );
+        assert!(
+            t(Claims {
+                exp: Some(NOW),
                 iat: Some(NOW + 1),
                 nbf: Some(NOW + 1),
                 ..base
