@@ -84,14 +84,20 @@ fn classify(err: &ChatError, has_provider: bool, auth_failures: u32) -> Verdict 
                 Verdict::Retry
             }
         }
-        _ => match err.kind() {
-            ErrorKind::EmptyToken
+        // A provider that fails or hands out unusable tokens gets the same bounded retries.
+        _ if is_token_error(err) && auth_failures >= MAX_AUTH_RETRIES => Verdict::Terminal,
+        _ => Verdict::Retry,
+    }
+}
+
+fn is_token_error(err: &ChatError) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::EmptyToken
             | ErrorKind::InvalidToken
             | ErrorKind::TokenUserMismatch
-            | ErrorKind::TokenProviderFailed => Verdict::Terminal,
-            _ => Verdict::Retry,
-        },
-    }
+            | ErrorKind::TokenProviderFailed
+    )
 }
 
 /// The body of a connection thread.
@@ -111,16 +117,17 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
         } else {
             initial_deadline
         };
-        let token = match load_token(&session, stale_token, deadline) {
-            Ok(token) => token,
-            Err(None) => break,
-            Err(Some(err)) => {
-                hub.on_failed(&session, err);
-                break;
+        let outcome = match load_token(&session, stale_token, deadline) {
+            Ok(token) => {
+                stale_token = None;
+                let outcome = attempt(&hub, &session, &cfg, token.as_ref(), deadline);
+                (outcome, token.map(|t| t.version))
             }
+            Err(None) => break,
+            Err(Some(err)) => (Attempt::Failed(err), None),
         };
-        let used_version = token.as_ref().map(|t| t.version);
-        let err = match attempt(&hub, &session, &cfg, token.as_ref(), deadline) {
+        let (outcome, used_version) = outcome;
+        let err = match outcome {
             Attempt::Stopped => break,
             Attempt::Lost(err) => {
                 log::info!("connection of '{}' lost: {err}", session.user_id);
@@ -135,7 +142,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
                 err
             }
         };
-        let is_auth = err.is_auth_error();
+        let is_auth = err.is_auth_error() || is_token_error(&err);
         let verdict = if !session.ever_connected() && !is_refreshable(&err, &session) {
             // The first connect reports its failure instead of retrying (code 40 with a
             // provider is the exception: the token is reloaded within the connect timeout).
@@ -627,6 +634,12 @@ mod tests {
         assert_eq!(v(40, true, MAX_AUTH_RETRIES), "terminal");
         assert_eq!(v(-1, true, 99), "retry");
         let network = ChatError::new(ErrorKind::Network, "reset");
-        assert!(matches!(classify(&network, false, 0), Verdict::Retry));
+        assert!(matches!(classify(&network, false, 99), Verdict::Retry));
+        let provider = ChatError::new(ErrorKind::TokenProviderFailed, "backend down");
+        assert!(matches!(classify(&provider, true, 0), Verdict::Retry));
+        assert!(matches!(
+            classify(&provider, true, MAX_AUTH_RETRIES),
+            Verdict::Terminal
+        ));
     }
 }

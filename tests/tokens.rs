@@ -333,3 +333,52 @@ fn empty_ids_are_invalid_arguments() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
+
+#[test]
+fn a_provider_failing_once_during_a_reconnect_is_retried() {
+    let server = server();
+    let client = builder(&server)
+        .max_reconnect_delay(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let recorder = Recorder::new(&client);
+    let secret = server.api_secret().to_owned();
+    let expires_at = now_secs() + 1;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&calls);
+    let provider = move || -> Result<String, TokenError> {
+        match counter.fetch_add(1, Ordering::SeqCst) {
+            0 => Ok(jwt::user_token(
+                secret.as_bytes(),
+                "bender",
+                Some(expires_at),
+            )),
+            1 => Err("token backend briefly down".into()),
+            _ => Ok(jwt::user_token(
+                secret.as_bytes(),
+                "bender",
+                Some(now_secs() + 3600),
+            )),
+        }
+    };
+    client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    // Not synchronisation: only the wall clock can make the cached token expire.
+    let expired_at = std::time::UNIX_EPOCH + Duration::from_secs((expires_at + 2) as u64);
+    if let Ok(left) = expired_at.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left);
+    }
+    server.kick_connections("bender");
+    recorder.wait_state(ConnectionState::Disconnected, WAIT);
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "40 -> reload fails -> reload again"
+    );
+    assert_eq!(client.current_user().unwrap().id, "bender");
+}
