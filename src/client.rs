@@ -106,7 +106,8 @@ impl ChatClientBuilder {
     }
 
     /// Threads of the worker pool that runs enqueued calls (0, the default: the number
-    /// of CPUs, at least 2).
+    /// of CPUs, at least 2). An enqueued connect holds a worker until it resolves, so
+    /// keep at least two if you enqueue other calls (a `disconnect`) meanwhile.
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;

@@ -27,6 +27,9 @@ pub type TokenError = Box<dyn StdError + Send + Sync + 'static>;
 /// is cached: the provider is called again only after Stream reports the token expired
 /// (code 40), and concurrent reloads share one call.
 ///
+/// A provider that never returns cannot block the SDK: the connect (or REST call) that
+/// waits for it fails with [`ErrorKind::Timeout`] after its time limit.
+///
 /// Closures with the right signature are providers too:
 ///
 /// ```
