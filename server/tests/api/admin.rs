@@ -120,3 +120,15 @@ fn shutdown_closes_sockets_and_the_port_can_be_reused() {
     drop(again);
     std::net::TcpListener::bind(addr).expect("port is free after drop");
 }
+
+#[test]
+fn the_handle_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<stream_chat_server::ServerHandle>();
+    let env = Env::start();
+    let server = &env.server;
+    std::thread::scope(|s| {
+        s.spawn(|| assert_eq!(server.kick_connections("nobody"), 0));
+        s.spawn(|| assert_eq!(server.usage(), Usage::default()));
+    });
+}
