@@ -196,3 +196,28 @@ test('messaging: a user who is not a member may not read (code 17, HTTP 403)', a
   const err = await rejection(mallory.channel('messaging', 'private').watch(), 'non-member watch');
   assertStreamError(err, 17, 403);
 });
+
+test('livestream: a guest may read and watch but not post (code 17, HTTP 403)', async (t) => {
+  const server = await startServer(t);
+  const alice = await connectJwt(server, t, { id: 'alice' });
+  const aliceCh = alice.channel('livestream', 'town-hall');
+  await aliceCh.watch();
+  await aliceCh.sendMessage({ text: 'welcome' });
+
+  const guest = userClient(server);
+  t.after(() => disconnectAll(guest));
+  await withTimeout(guest.setGuestUser({ id: 'visitor' }), CONNECT_TIMEOUT, 'setGuestUser');
+  const ch = guest.channel('livestream', 'town-hall');
+  const state = await ch.watch();
+  assert.deepEqual(
+    state.messages.map((m) => m.text),
+    ['welcome'],
+  );
+
+  const live = waitForEvent(ch, 'message.new', { predicate: (e) => e.message?.text === 'second' });
+  await aliceCh.sendMessage({ text: 'second' });
+  await live;
+
+  const err = await rejection(ch.sendMessage({ text: 'guest write' }), 'guest sendMessage in livestream');
+  assertStreamError(err, 17, 403);
+});

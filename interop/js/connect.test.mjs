@@ -8,11 +8,15 @@ import {
   disconnectAll,
   mintToken,
   nowSeconds,
+  rejection,
+  safeJson,
+  serverClient,
   startServer,
   tokenFor,
   userClient,
   waitForEvent,
   withTimeout,
+  wsErrorOf,
 } from './harness.mjs';
 
 const CONNECT_TIMEOUT = 20_000;
@@ -257,4 +261,54 @@ test("health check: the JS client's ping [{type:'health.check',client_id}] is an
   assert.equal(ev.me, undefined, 'the answer to a ping must not carry me');
   assert.equal(conn.isHealthy, true);
   conn.pingInterval = 25_000;
+});
+
+test('dev tokens: client.devToken() connects under --disable-auth-checks and is refused (43) without it', async (t) => {
+  const open = await startServer(t, { extraArgs: ['--disable-auth-checks'] });
+  const relaxed = userClient(open);
+  t.after(() => disconnectAll(relaxed));
+  const res = await withTimeout(
+    relaxed.connectUser({ id: 'alice', name: 'Alice' }, relaxed.devToken('alice')),
+    CONNECT_TIMEOUT,
+    'connectUser(alice, devToken) with --disable-auth-checks',
+  );
+  assert.equal(res.me.id, 'alice');
+  const { users } = await relaxed.queryUsers({ id: { $in: ['alice'] } });
+  assert.deepEqual(
+    users.map((u) => u.id),
+    ['alice'],
+    'REST accepts the dev token too',
+  );
+
+  const strict = await startServer(t);
+  const client = userClient(strict);
+  t.after(() => disconnectAll(client));
+  const err = await rejection(
+    client.connectUser({ id: 'alice' }, client.devToken('alice')),
+    'connectUser with a dev token without --disable-auth-checks',
+    CONNECT_TIMEOUT,
+  );
+  const e = wsErrorOf(err);
+  assert.equal(e.code, 43, safeJson(e));
+});
+
+test('usage: /emulator/usage counts users and guests as MAU (never anonymous) and every open socket', async (t) => {
+  const server = await startServer(t);
+  const alice = userClient(server);
+  const guest = userClient(server);
+  const anon = userClient(server);
+  t.after(() => disconnectAll(alice, guest, anon));
+
+  await withTimeout(alice.connectUser({ id: 'alice' }, tokenFor(server, 'alice')), CONNECT_TIMEOUT, 'alice');
+  await withTimeout(guest.setGuestUser({ id: 'visitor' }), CONNECT_TIMEOUT, 'guest');
+  await withTimeout(anon.connectAnonymousUser(), CONNECT_TIMEOUT, 'anonymous');
+
+  // the official server-side client's generic GET, authenticated with the server token
+  const usage = await serverClient(server).get(`${server.baseURL}/emulator/usage`);
+  assert.equal(usage.monthly_active_users, 2, safeJson(usage));
+  assert.equal(usage.concurrent_connections, 3, safeJson(usage));
+
+  // a user token may not read it
+  const err = await rejection(alice.get(`${server.baseURL}/emulator/usage`), 'usage with a user token');
+  assert.ok(err.status === 401 || err.status === 403, `status ${err.status}: ${safeJson(err.response?.data)}`);
 });
