@@ -23,7 +23,7 @@ test('bad signature: connectUser rejects with code 43 and does not retry', async
   const client = userClient(server);
   t.after(() => disconnectAll(client));
 
-  const forged = tokenFor(server, 'alice', { secret: 'not-the-secret' });
+  const forged = tokenFor(server, 'alice', { secret: 'not-the-secret-of-this-server-0123456789' });
   const err = await rejection(client.connectUser({ id: 'alice' }, forged), 'connectUser with a forged token', CONNECT_TIMEOUT);
   const e = wsErrorOf(err);
   assert.equal(e.code, 43, safeJson(e));

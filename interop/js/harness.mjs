@@ -16,7 +16,7 @@ import { StreamChat } from 'stream-chat';
 export { StreamChat };
 
 export const API_KEY = 'interop-key';
-export const API_SECRET = 'interop-secret-0123456789';
+export const API_SECRET = 'interop-secret-0123456789-abcdefghijkl';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;

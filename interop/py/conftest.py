@@ -16,7 +16,7 @@ import pytest
 from stream_chat import StreamChat
 
 API_KEY = "interop-key"
-API_SECRET = "interop-secret-0123456789"
+API_SECRET = "interop-secret-0123456789-abcdefghijkl"
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 

@@ -32,7 +32,7 @@ def test_unknown_channel_type(server):
 
 
 def test_bad_secret_is_refused_with_code_43(server):
-    forged = server.client(secret="not-the-secret")
+    forged = server.client(secret="not-the-secret-of-this-server-0123456789")
     with pytest.raises(StreamAPIException) as info:
         forged.upsert_user({"id": "ann"})
     assert_stream_error(info.value, 43, 401)
