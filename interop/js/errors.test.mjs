@@ -9,6 +9,8 @@ import {
   nowSeconds,
   rejection,
   safeJson,
+  serverClient,
+  signJwt,
   startServer,
   tokenFor,
   userClient,
@@ -44,6 +46,60 @@ test('expired static token: connectUser rejects with code 40', async (t) => {
   assert.equal(e.code, 40, safeJson(e));
   assert.equal(e.StatusCode, 401, safeJson(e));
   assert.equal(e.isWSFailure, false);
+});
+
+/** A claim value near `target` for which the signed token's payload has no '-'/'_'. */
+function stdBase64Claim(userId, claim, target, sign) {
+  for (let d = 0; d < 64; d++) {
+    const token = sign(target + d);
+    if (!/[-_]/.test(token.split('.')[1])) return token;
+  }
+  throw new Error(`no ${claim} near ${target} gives a std-base64 payload for ${userId}`);
+}
+
+test('iat in the future: connectUser rejects with code 42', async (t) => {
+  const server = await startServer(t);
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+  const minter = serverClient(server);
+  // the official createToken(userID, exp, iat)
+  const token = stdBase64Claim('alice', 'iat', nowSeconds() + 3600, (iat) => minter.createToken('alice', undefined, iat));
+  const err = await rejection(client.connectUser({ id: 'alice' }, token), 'connectUser with iat in the future', CONNECT_TIMEOUT);
+  const e = wsErrorOf(err);
+  assert.equal(e.code, 42, safeJson(e));
+  assert.equal(e.StatusCode, 401, safeJson(e));
+});
+
+test('nbf in the future: connectUser rejects with code 41', async (t) => {
+  const server = await startServer(t);
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+  const token = stdBase64Claim('alice', 'nbf', nowSeconds() + 3600, (nbf) =>
+    signJwt({ user_id: 'alice', nbf }, server.apiSecret),
+  );
+  const err = await rejection(client.connectUser({ id: 'alice' }, token), 'connectUser with nbf in the future', CONNECT_TIMEOUT);
+  const e = wsErrorOf(err);
+  assert.equal(e.code, 41, safeJson(e));
+  assert.equal(e.StatusCode, 401, safeJson(e));
+});
+
+test('alg "none" is never accepted, on the WebSocket or over REST', async (t) => {
+  const server = await startServer(t);
+  const token = signJwt({ user_id: 'alice' }, server.apiSecret, { alg: 'none', typ: 'JWT' });
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+  const err = await rejection(client.connectUser({ id: 'alice' }, token), 'connectUser with alg none', CONNECT_TIMEOUT);
+  const e = wsErrorOf(err);
+  assert.equal(typeof e.code, 'number', safeJson(e));
+  assert.equal(e.isWSFailure, false, safeJson(e));
+  assert.ok([5, 43].includes(e.code), `an authentication code (5 or 43): ${safeJson(e)}`);
+
+  // REST: the same token as Authorization (set as the client's token without connecting) is refused
+  const rest = userClient(server);
+  rest.tokenManager.token = token;
+  const restErr = await rejection(rest.queryUsers({ id: { $in: ['alice'] } }), 'REST with alg none');
+  assert.equal(restErr.status, 401, safeJson(restErr.response?.data));
+  assert.ok([5, 43].includes(restErr.code), `an authentication code (5 or 43): ${safeJson(restErr.response?.data)}`);
 });
 
 test('guest may not read a messaging channel (code 17, HTTP 403)', async (t) => {

@@ -7,6 +7,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import assert from 'node:assert/strict';
@@ -277,4 +278,16 @@ export function assertStreamError(err, code, status) {
   assert.equal(typeof body.more_info, 'string', `body.more_info (${ctx})`);
   assert.ok(Array.isArray(body.details), `body.details must be an array (${ctx})`);
   assert.equal(err.message, `StreamChat error code ${code}: ${body.message}`);
+}
+
+/**
+ * Sign an arbitrary JWT with node:crypto (for claims the official createToken cannot produce,
+ * e.g. nbf, or a foreign alg). The payload must keep the std-base64 property (no '-'/'_').
+ */
+export function signJwt(payload, secret, header = { alg: 'HS256', typ: 'JWT' }) {
+  const b64url = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+  const input = `${b64url(header)}.${b64url(payload)}`;
+  const sig =
+    header.alg === 'HS256' ? createHmac('sha256', secret).update(input).digest('base64url') : '';
+  return `${input}.${sig}`;
 }
