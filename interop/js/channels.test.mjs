@@ -155,6 +155,13 @@ test('messaging: members read and write, a member receives message.new, markRead
   assert.deepEqual(created.members.map((m) => m.user_id ?? m.user?.id).sort(), ['alice', 'bob']);
   assert.equal(created.channel.topic, 'interop', 'custom channel data is kept');
   assert.equal(created.channel.created_by?.id, 'alice');
+  const config = created.channel.config;
+  assert.ok(config, 'channel.config');
+  assert.equal(config.read_events, true, 'config.read_events (markRead is a no-op without it)');
+  assert.equal(config.connect_events, true, 'config.connect_events');
+  assert.equal(typeof config.typing_events, 'boolean', 'config.typing_events');
+  // with delivery_events on, the client would POST /channels/delivered on its own (reference §6.6)
+  assert.notEqual(config.delivery_events, true, 'config.delivery_events must not be true');
 
   const bobCh = bob.channel('messaging', 'team');
   await bobCh.watch();
