@@ -58,6 +58,7 @@ fn first_stdout_line_is_the_base_url() {
             "--health-check-interval",
             "1",
         ])
+        .env("RUST_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,11 +89,37 @@ fn first_stdout_line_is_the_base_url() {
         .unwrap()
         .status()
         .as_u16();
+    // A real token over REST and WebSocket must not show up in the (trace-level) logs.
+    let token = stream_chat_protocol::jwt::user_token(b"bin-secret", "alice", None);
+    let authorized = agent
+        .post(&format!("{url}/channels?api_key=bin-key"))
+        .header("Authorization", &token)
+        .send_empty()
+        .unwrap()
+        .status()
+        .as_u16();
+    let addr = url.trim_start_matches("http://").parse().unwrap();
+    let tcp = std::net::TcpStream::connect_timeout(&addr, WITHIN).unwrap();
+    let json = crate::common::encode(r#"{"user_id":"alice","user_details":{"id":"alice"}}"#);
+    let ws_url = format!(
+        "ws://{addr}/connect?json={json}&api_key=bin-key&authorization={token}&stream-auth-type=jwt"
+    );
+    let (mut ws, _) = tungstenite::client(ws_url, tcp).unwrap();
+    let first = ws.read().unwrap();
+    assert!(first.to_text().unwrap().contains("health.check"));
+    ws.close(None).unwrap();
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(status, 200);
     assert_eq!(unauthorized, 401);
+    assert_eq!(authorized, 200);
     let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("websocket connected"),
+        "trace logs are on: {logs}"
+    );
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!logs.contains(signature), "logs never contain a token");
     assert!(
         !logs.contains("bin-secret"),
         "logs never contain the secret"
