@@ -126,9 +126,9 @@ test('token provider over REST: a request refused with 401/code 40 calls the pro
   assert.equal(issued.length, 1);
 
   // Let the first token's exp pass. This waits for the wall clock (the JWT's expiry), not for the
-  // server: nothing here races with the server. One extra second tolerates a clock leeway on exp
-  // (see SERVER_GAPS.md: the server currently accepts a token one second past its exp).
-  const msUntilExpired = (issued[0] + 2) * 1000 - Date.now() + 100;
+  // server: nothing here races with the server. Once the clock's second is past exp the token is
+  // expired (no leeway on exp; SERVER_GAPS.md #1 was a one-second leeway, since fixed).
+  const msUntilExpired = (issued[0] + 1) * 1000 - Date.now() + 100;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, msUntilExpired)));
 
   const { users } = await client.queryUsers({ id: { $in: ['erin'] } });
