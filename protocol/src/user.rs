@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 ///
 /// The same type carries the "own user" (`me`) of a connection, whose extra fields
 /// (`devices`, `mutes`, `channel_mutes`, unread counters) are `Some` only there. Fields
-/// that are `None` are left out of the JSON, so a user round-trips exactly.
+/// that are `None` are left out of the JSON, so a user round-trips exactly. Fields are
+/// declared in the order of the anonymous user on Stream's User Types page, so `me`
+/// prints as documented.
 ///
 /// ```
 /// use stream_chat_protocol::User;
@@ -27,9 +29,6 @@ pub struct User {
     /// All roles of the user (the anonymous user has `[]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
-    /// Teams, for multi-tenant apps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<String>>,
     /// Creation time, RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -48,9 +47,6 @@ pub struct User {
     /// Whether the user hides their online status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invisible: Option<bool>,
-    /// The user's language, `""` when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
     /// Push devices (own user only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<Value>>,
@@ -69,6 +65,12 @@ pub struct User {
     /// Channels with unread messages (own user only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_channels: Option<u64>,
+    /// The user's language, `""` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Teams, for multi-tenant apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
     /// Custom fields, including `name` and `image`.
     #[serde(flatten)]
     pub extra_data: Map<String, Value>,
