@@ -4,20 +4,24 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde::de::DeserializeOwned;
 use stream_chat_callbacks::{
     Call, CancelToken, ChatError, ChatResult, ErrorKind, Executor, WorkerPool,
 };
 use stream_chat_protocol::{
-    ANONYMOUS_USER_ID, GuestRequest, GuestResponse, QueryUsersRequest, QueryUsersResponse, User,
-    jwt,
+    ANONYMOUS_USER_ID, ChannelState, GuestRequest, GuestResponse, QueryChannelsRequest,
+    QueryChannelsResponse, QueryUsersRequest, QueryUsersResponse, User, jwt,
 };
 use url::Url;
 
+use crate::channel::{self, ChannelClient};
 use crate::events::{ChatEvent, ConnectionState, EventBus, Subscription};
 use crate::http::{Auth, Http, Request};
+use crate::recovery::Tracker;
 use crate::session::{AuthMode, Hub, Session, WaitEnd};
 use crate::socket::SocketConfig;
 use crate::token::{self, TokenManager, TokenSource};
+use crate::typed_events::EventKind;
 
 /// Stream's production API, the default base URL.
 ///
@@ -74,6 +78,7 @@ pub struct ChatClientBuilder {
     dead_connection_timeout: Duration,
     max_reconnect_delay: Duration,
     wait_for_connection_timeout: Duration,
+    max_recovered_messages: usize,
 }
 
 impl ChatClientBuilder {
@@ -186,7 +191,12 @@ impl ChatClientBuilder {
         self
     }
 
-    /// How long calls that need a connection wait for it before failing (default 5 s).
+    /// How long calls that need the connection id (`watch()`, queries with `watch` or
+    /// `presence`) wait for the socket before failing (default 10 s). They also wait when
+    /// made before `connect_user`, so a UI can fire them while it connects. When the wait
+    /// runs out the call fails with [`ErrorKind::Timeout`] if a user is set but the socket
+    /// is not up, or [`ErrorKind::NotConnected`] if nobody connected (or the user was
+    /// disconnected during the wait).
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -196,6 +206,21 @@ impl ChatClientBuilder {
     /// ```
     pub fn wait_for_connection_timeout(mut self, timeout: Duration) -> Self {
         self.wait_for_connection_timeout = timeout;
+        self
+    }
+
+    /// After a reconnect, at most this many missed messages per watched channel are
+    /// delivered as `message.new` events (default 500; the newest ones). A channel that
+    /// missed more is listed in `connection.recovered`'s `gaps` with the message to page
+    /// back from. See `docs/channels.md`, "Reconnects".
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// let client = ChatClient::builder("key").max_recovered_messages(1000).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn max_recovered_messages(mut self, limit: usize) -> Self {
+        self.max_recovered_messages = limit;
         self
     }
 
@@ -254,6 +279,9 @@ impl ChatClientBuilder {
                 return Err(invalid(format!("{name} must be above zero")));
             }
         }
+        if self.max_recovered_messages == 0 {
+            return Err(invalid("max_recovered_messages must be above zero".into()));
+        }
         let mut ws_base = base.clone();
         ws_base
             .set_scheme(ws_scheme)
@@ -275,15 +303,21 @@ impl ChatClientBuilder {
             .threads(self.worker_threads)
             .thread_name("stream-chat-worker")
             .build();
+        let http = Arc::new(Http::new(
+            base.clone(),
+            self.api_key.clone(),
+            self.connect_timeout,
+            self.request_timeout,
+        ));
+        let tracker = Arc::new(Tracker::new(
+            bus.sender(),
+            Arc::clone(&http),
+            self.max_recovered_messages,
+        ));
         let client = ChatClient {
             inner: Arc::new(Inner {
-                http: Http::new(
-                    base.clone(),
-                    self.api_key.clone(),
-                    self.connect_timeout,
-                    self.request_timeout,
-                ),
-                hub: Arc::new(Hub::new(bus.sender(), socket)),
+                http,
+                hub: Arc::new(Hub::new(bus.sender(), socket, tracker)),
                 bus,
                 pool,
                 executor: self.executor,
@@ -354,7 +388,7 @@ pub struct ChatClient {
 }
 
 struct Inner {
-    http: Http,
+    http: Arc<Http>,
     hub: Arc<Hub>,
     bus: EventBus,
     pool: WorkerPool,
@@ -362,7 +396,6 @@ struct Inner {
     base_url: Url,
     api_key: String,
     connect_timeout: Duration,
-    #[allow(dead_code)] // read by the channel calls that wait for a connection
     wait_for_connection_timeout: Duration,
 }
 
@@ -393,7 +426,8 @@ impl ChatClient {
             health_check_interval: Duration::from_secs(10),
             dead_connection_timeout: Duration::from_secs(30),
             max_reconnect_delay: Duration::from_secs(25),
-            wait_for_connection_timeout: Duration::from_secs(5),
+            wait_for_connection_timeout: Duration::from_secs(10),
+            max_recovered_messages: 500,
         }
     }
 
@@ -685,15 +719,149 @@ impl ChatClient {
         })
     }
 
-    fn call<T: Send + 'static>(
+    /// A client for the channel `channel_type:channel_id` (Kotlin's
+    /// `client.channel(type, id)`). Fails with [`ErrorKind::InvalidArgument`] unless the
+    /// type matches `^[\w_-]+$` and the id `^[\w!_-]+$` (ASCII), as the JS client checks.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ErrorKind};
+    /// # let client = ChatClient::builder("key").build().unwrap();
+    /// let channel = client.channel("messaging", "general").unwrap();
+    /// assert_eq!(channel.cid(), "messaging:general");
+    /// assert_eq!(client.channel("messaging", "a b").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    /// ```
+    pub fn channel(
+        &self,
+        channel_type: &str,
+        channel_id: &str,
+    ) -> Result<ChannelClient, ChatError> {
+        channel::validate(channel_type, channel_id)?;
+        Ok(ChannelClient::new(self.clone(), channel_type, channel_id))
+    }
+
+    /// A client for the channel with this cid (`"livestream:demo"`). Fails with
+    /// [`ErrorKind::InvalidArgument`] for an empty cid, one without `:`, or an invalid
+    /// type or id.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ErrorKind};
+    /// # let client = ChatClient::builder("key").build().unwrap();
+    /// let channel = client.channel_cid("livestream:demo").unwrap();
+    /// assert_eq!((channel.channel_type(), channel.channel_id()), ("livestream", "demo"));
+    /// assert_eq!(client.channel_cid("demo").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    /// ```
+    pub fn channel_cid(&self, cid: &str) -> Result<ChannelClient, ChatError> {
+        let (channel_type, channel_id) = channel::parse_cid(cid)?;
+        Ok(ChannelClient::new(self.clone(), channel_type, channel_id))
+    }
+
+    /// Queries channels (`POST /channels`): `filter_conditions`, `sort`, `limit`,
+    /// `offset`, `message_limit`, `watch`, `presence`, sent as given. With `watch` (or
+    /// `presence`) it waits for the connection like
+    /// [`ChannelClient::watch`], and the returned channels are watched across reconnects.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, QueryChannelsRequest, SortParam, User};
+    /// use serde_json::json;
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// client.channel("messaging", "pe").unwrap().create(["bender"]).execute().into_result().unwrap();
+    /// let mut request = QueryChannelsRequest {
+    ///     sort: vec![SortParam { field: "last_message_at".into(), direction: -1 }],
+    ///     limit: Some(10),
+    ///     watch: Some(true),
+    ///     ..Default::default()
+    /// };
+    /// request.filter_conditions.insert("members".into(), json!({"$in": ["bender"]}));
+    /// let channels = client.query_channels(request).execute().into_result().unwrap();
+    /// assert_eq!(channels[0].channel.cid, "messaging:pe");
+    /// ```
+    pub fn query_channels(&self, request: QueryChannelsRequest) -> Call<Vec<ChannelState>> {
+        let client = self.clone();
+        self.call(move |cancel| {
+            let run = || -> Result<Vec<ChannelState>, ChatError> {
+                let req = Request::post("channels", &request)?;
+                let watch = request.watch == Some(true);
+                if !watch && request.presence != Some(true) {
+                    let auth = client.auth()?;
+                    let response: QueryChannelsResponse = client.send(&req, &auth, cancel)?;
+                    return Ok(response.channels);
+                }
+                client.on_connection(cancel, |auth, session, connection_id| {
+                    let response: QueryChannelsResponse = client.send(&req, auth, cancel)?;
+                    if watch {
+                        client
+                            .tracker()
+                            .watched(session, connection_id, &response.channels);
+                    }
+                    Ok(response.channels)
+                })
+            };
+            run().into()
+        })
+    }
+
+    /// Registers `listener` for events of type `T` only, handed over as `T` (Kotlin's
+    /// `subscribeFor<NewMessageEvent>`). Like [`subscribe`](Self::subscribe): registered at
+    /// once, also before connecting, delivered in order on the callback executor.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, Message, NewMessageEvent, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let _subscription = client.subscribe_for_type::<NewMessageEvent>(move |event| {
+    ///     let _ = tx.send(event.message.text.clone());
+    /// });
+    /// client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.watch().execute().into_result().unwrap();
+    /// channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// assert_eq!(rx.recv().unwrap().as_deref(), Some("hi"));
+    /// ```
+    pub fn subscribe_for_type<T: EventKind>(
+        &self,
+        listener: impl Fn(&T) + Send + Sync + 'static,
+    ) -> Subscription {
+        self.inner.bus.subscribe_where(
+            format!("type {}", T::TYPE),
+            |e| e.kind() == T::TYPE,
+            move |e| {
+                if let Some(typed) = T::from_chat_event(e) {
+                    listener(&typed);
+                }
+            },
+        )
+    }
+
+    pub(crate) fn call<T: Send + 'static>(
         &self,
         work: impl Fn(&CancelToken) -> ChatResult<T> + Send + Sync + 'static,
     ) -> Call<T> {
         Call::new(&self.inner.pool, work).with_executor(self.inner.executor.clone())
     }
 
-    /// REST auth of the current session.
-    fn auth(&self) -> Result<Auth, ChatError> {
+    pub(crate) fn bus(&self) -> &EventBus {
+        &self.inner.bus
+    }
+
+    pub(crate) fn tracker(&self) -> &Arc<Tracker> {
+        self.inner.hub.tracker()
+    }
+
+    /// Sends `req` as `auth`; cancelling the call abandons it.
+    pub(crate) fn send<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        cancel: &CancelToken,
+    ) -> Result<T, ChatError> {
+        self.inner.http.send(req, auth, &|| cancel.is_canceled())
+    }
+
+    /// REST auth of the current session (connected or connecting).
+    pub(crate) fn auth(&self) -> Result<Auth, ChatError> {
         let session = self
             .inner
             .hub
@@ -702,17 +870,34 @@ impl ChatClient {
             .clone()
             .ok_or_else(|| ChatError::new(ErrorKind::NotConnected, "no user is connected"))?;
         let connection_id = session.connection_id();
-        Ok(match session.tokens() {
-            Some(tokens) => Auth::Jwt {
-                tokens: Arc::clone(tokens),
-                user_id: session.user_id.clone(),
-                connection_id,
-            },
-            None => Auth::Anonymous {
-                user_id: session.user_id.clone(),
-                connection_id,
-            },
-        })
+        Ok(Auth::for_session(&session, connection_id))
+    }
+
+    /// Runs `request` on a live connection, waiting for one (bounded by
+    /// `wait_for_connection_timeout`). When it fails after the connection was replaced
+    /// meanwhile, it runs once more on the new connection.
+    pub(crate) fn on_connection<T>(
+        &self,
+        cancel: &CancelToken,
+        request: impl Fn(&Auth, &Arc<Session>, &str) -> Result<T, ChatError>,
+    ) -> Result<T, ChatError> {
+        let hub = &self.inner.hub;
+        let limit = self.inner.wait_for_connection_timeout;
+        let (session, connection_id) = hub.wait_connected(cancel, limit)?;
+        let auth = Auth::for_session(&session, Some(connection_id.clone()));
+        match request(&auth, &session, &connection_id) {
+            Err(err)
+                if !err.is_cancelled()
+                    && !session.is_stopped()
+                    && session.connection_id().as_deref() != Some(connection_id.as_str()) =>
+            {
+                log::info!("the connection changed during the call ({err}); retrying once");
+                let (session, connection_id) = hub.wait_connected(cancel, limit)?;
+                let auth = Auth::for_session(&session, Some(connection_id.clone()));
+                request(&auth, &session, &connection_id)
+            }
+            result => result,
+        }
     }
 
     fn connect_with_token(

@@ -10,6 +10,12 @@ use crossbeam_channel::{Receiver, Sender};
 use stream_chat_callbacks::{ChatError, Executor};
 use stream_chat_protocol::{Event, User};
 
+use crate::typed_events::{
+    ConnectionRecoveredEvent, MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent,
+    NewMessageEvent, NotificationAddedToChannelEvent, NotificationMarkReadEvent,
+    NotificationMessageNewEvent, UserStartWatchingEvent, UserStopWatchingEvent,
+};
+
 /// The state of the client's WebSocket connection.
 ///
 /// ```
@@ -89,13 +95,74 @@ pub mod event_types {
     /// assert_eq!(stream_chat_client::event_types::CONNECTION_ERROR, "connection.error");
     /// ```
     pub const CONNECTION_ERROR: &str = "connection.error";
+    /// The local event sent once the client re-watched its channels after a reconnect.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::CONNECTION_RECOVERED, "connection.recovered");
+    /// ```
+    pub const CONNECTION_RECOVERED: &str = "connection.recovered";
+    /// A new message in a watched channel.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::MESSAGE_NEW, "message.new");
+    /// ```
+    pub const MESSAGE_NEW: &str = "message.new";
+    /// A message was edited.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::MESSAGE_UPDATED, "message.updated");
+    /// ```
+    pub const MESSAGE_UPDATED: &str = "message.updated";
+    /// A message was deleted.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::MESSAGE_DELETED, "message.deleted");
+    /// ```
+    pub const MESSAGE_DELETED: &str = "message.deleted";
+    /// A user marked a channel read.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::MESSAGE_READ, "message.read");
+    /// ```
+    pub const MESSAGE_READ: &str = "message.read";
+    /// A user started watching a channel.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::USER_WATCHING_START, "user.watching.start");
+    /// ```
+    pub const USER_WATCHING_START: &str = "user.watching.start";
+    /// A user stopped watching a channel.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::USER_WATCHING_STOP, "user.watching.stop");
+    /// ```
+    pub const USER_WATCHING_STOP: &str = "user.watching.stop";
+    /// A new message in a channel the user is a member of but does not watch.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::NOTIFICATION_MESSAGE_NEW, "notification.message_new");
+    /// ```
+    pub const NOTIFICATION_MESSAGE_NEW: &str = "notification.message_new";
+    /// The user marked a channel read.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::NOTIFICATION_MARK_READ, "notification.mark_read");
+    /// ```
+    pub const NOTIFICATION_MARK_READ: &str = "notification.mark_read";
+    /// The user was added to a channel.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_client::event_types::NOTIFICATION_ADDED_TO_CHANNEL, "notification.added_to_channel");
+    /// ```
+    pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = "notification.added_to_channel";
 }
 
 /// An event delivered to [`subscribe`](crate::ChatClient::subscribe) listeners.
 ///
-/// Variants cover what the SDK interprets itself; every other server event arrives as
-/// [`ChatEvent::Other`] with the full decoded frame. New variants may be added, so match
-/// with a wildcard arm.
+/// Server frames of the types below arrive typed; other `notification.*` events arrive as
+/// [`ChatEvent::Notification`] and everything else as [`ChatEvent::Other`], both with the
+/// full decoded frame. New variants may be added, so match with a wildcard arm. For one
+/// type, [`subscribe_for_type`](crate::ChatClient::subscribe_for_type) hands you the struct.
 ///
 /// ```
 /// use stream_chat_client::{ChatEvent, ConnectionState};
@@ -134,7 +201,30 @@ pub enum ChatEvent {
         /// The server's error.
         error: ChatError,
     },
-    /// Any other server event, decoded but not interpreted (yet).
+    /// `message.new` (live, or recovered after a reconnect).
+    MessageNew(Box<NewMessageEvent>),
+    /// `message.updated`.
+    MessageUpdated(Box<MessageUpdatedEvent>),
+    /// `message.deleted`.
+    MessageDeleted(Box<MessageDeletedEvent>),
+    /// `message.read`.
+    MessageRead(Box<MessageReadEvent>),
+    /// `user.watching.start`.
+    UserWatchingStart(Box<UserStartWatchingEvent>),
+    /// `user.watching.stop`.
+    UserWatchingStop(Box<UserStopWatchingEvent>),
+    /// `notification.message_new`.
+    NotificationMessageNew(Box<NotificationMessageNewEvent>),
+    /// `notification.mark_read`.
+    NotificationMarkRead(Box<NotificationMarkReadEvent>),
+    /// `notification.added_to_channel`.
+    NotificationAddedToChannel(Box<NotificationAddedToChannelEvent>),
+    /// Any other `notification.*` event, decoded but not interpreted.
+    Notification(Box<Event>),
+    /// Local `connection.recovered`: after a reconnect, the watched channels are watched
+    /// again and their missed messages were delivered.
+    ConnectionRecovered(Box<ConnectionRecoveredEvent>),
+    /// Any other server event, decoded but not interpreted.
     Other(Box<Event>),
 }
 
@@ -151,25 +241,75 @@ impl ChatEvent {
             ChatEvent::ConnectionChanged { .. } => event_types::CONNECTION_CHANGED,
             ChatEvent::HealthCheck { .. } => event_types::HEALTH_CHECK,
             ChatEvent::ConnectionError { .. } => event_types::CONNECTION_ERROR,
-            ChatEvent::Other(e) => &e.kind,
+            ChatEvent::MessageNew(_) => event_types::MESSAGE_NEW,
+            ChatEvent::MessageUpdated(_) => event_types::MESSAGE_UPDATED,
+            ChatEvent::MessageDeleted(_) => event_types::MESSAGE_DELETED,
+            ChatEvent::MessageRead(_) => event_types::MESSAGE_READ,
+            ChatEvent::UserWatchingStart(_) => event_types::USER_WATCHING_START,
+            ChatEvent::UserWatchingStop(_) => event_types::USER_WATCHING_STOP,
+            ChatEvent::NotificationMessageNew(_) => event_types::NOTIFICATION_MESSAGE_NEW,
+            ChatEvent::NotificationMarkRead(_) => event_types::NOTIFICATION_MARK_READ,
+            ChatEvent::NotificationAddedToChannel(_) => event_types::NOTIFICATION_ADDED_TO_CHANNEL,
+            ChatEvent::ConnectionRecovered(_) => event_types::CONNECTION_RECOVERED,
+            ChatEvent::Notification(e) | ChatEvent::Other(e) => &e.kind,
+        }
+    }
+
+    /// The channel (`<type>:<id>`) the event belongs to, if any (`None` for connection
+    /// events and for the `"*"` of health checks).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatEvent, Event};
+    /// let mut frame = Event::new("typing.start");
+    /// frame.cid = Some("messaging:general".into());
+    /// assert_eq!(ChatEvent::from(frame).cid(), Some("messaging:general"));
+    /// ```
+    pub fn cid(&self) -> Option<&str> {
+        match self {
+            ChatEvent::MessageNew(e) => Some(&e.cid),
+            ChatEvent::MessageUpdated(e) => Some(&e.cid),
+            ChatEvent::MessageDeleted(e) => Some(&e.cid),
+            ChatEvent::MessageRead(e) => Some(&e.cid),
+            ChatEvent::UserWatchingStart(e) => Some(&e.cid),
+            ChatEvent::UserWatchingStop(e) => Some(&e.cid),
+            ChatEvent::NotificationMessageNew(e) => Some(&e.cid),
+            ChatEvent::NotificationAddedToChannel(e) => Some(&e.cid),
+            ChatEvent::NotificationMarkRead(e) => e.cid.as_deref(),
+            ChatEvent::Notification(e) | ChatEvent::Other(e) => {
+                e.cid.as_deref().filter(|c| c.contains(':'))
+            }
+            ChatEvent::ConnectionChanged { .. }
+            | ChatEvent::HealthCheck { .. }
+            | ChatEvent::ConnectionError { .. }
+            | ChatEvent::ConnectionRecovered(_) => None,
         }
     }
 }
 
+impl From<Event> for ChatEvent {
+    /// Types a decoded server frame: `health.check`, `connection.error`, the typed
+    /// channel and notification events, else [`ChatEvent::Notification`] or
+    /// [`ChatEvent::Other`].
+    fn from(event: Event) -> Self {
+        crate::typed_events::from_frame(event)
+    }
+}
+
 type Listener = dyn Fn(&ChatEvent) + Send + Sync;
+type Filter = dyn Fn(&ChatEvent) -> bool + Send + Sync;
 
 struct Sub {
     id: u64,
     active: AtomicBool,
-    filter: Option<Vec<String>>,
+    /// What the filter selects, for `Debug`.
+    describe: String,
+    filter: Box<Filter>,
     listener: Box<Listener>,
 }
 
 impl Sub {
     fn wants(&self, event: &ChatEvent) -> bool {
-        self.filter
-            .as_ref()
-            .is_none_or(|types| types.iter().any(|t| t == event.kind()))
+        (self.filter)(event)
     }
 }
 
@@ -231,7 +371,7 @@ impl Drop for Subscription {
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("filter", &self.sub.filter)
+            .field("filter", &self.sub.describe)
             .field("disposed", &self.is_disposed())
             .finish()
     }
@@ -266,10 +406,28 @@ impl EventBus {
         filter: Option<Vec<String>>,
         listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
     ) -> Subscription {
+        match filter {
+            None => self.subscribe_where("all events".into(), |_| true, listener),
+            Some(types) => self.subscribe_where(
+                format!("types {types:?}"),
+                move |e| types.iter().any(|t| t == e.kind()),
+                listener,
+            ),
+        }
+    }
+
+    /// Registers `listener` for the events `filter` selects; `describe` names them.
+    pub(crate) fn subscribe_where(
+        &self,
+        describe: String,
+        filter: impl Fn(&ChatEvent) -> bool + Send + Sync + 'static,
+        listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
+    ) -> Subscription {
         let sub = Arc::new(Sub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             active: AtomicBool::new(true),
-            filter,
+            describe,
+            filter: Box::new(filter),
             listener: Box::new(listener),
         });
         lock(&self.registry).push(Arc::clone(&sub));

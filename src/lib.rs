@@ -28,20 +28,34 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod channel;
 mod client;
 mod events;
 mod http;
+mod recovery;
 mod session;
 mod socket;
 mod token;
+mod typed_events;
 
+pub use channel::ChannelClient;
 pub use client::{ChatClient, ChatClientBuilder, ConnectionData, DEFAULT_BASE_URL};
 pub use events::{ChatEvent, ConnectionState, Subscription, event_types};
 pub use stream_chat_callbacks::{
     Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorKind, Executor, RetryPolicy,
 };
-pub use stream_chat_protocol::{Event, QueryUsersRequest, User};
+pub use stream_chat_protocol::{
+    Channel, ChannelConfig, ChannelRequestData, ChannelState, Event, Member, Message,
+    MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryUsersRequest, Read,
+    SortParam, User,
+};
 pub use token::{TokenError, TokenProvider, TokenSource};
+pub use typed_events::{
+    ConnectionChangedEvent, ConnectionRecoveredEvent, EventKind, HealthCheckEvent,
+    MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent, NewMessageEvent,
+    NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
+    RecoveryGap, UserStartWatchingEvent, UserStopWatchingEvent,
+};
 
 /// The seed page, rewritten for Rust; its snippets run as doctests.
 #[cfg(doctest)]

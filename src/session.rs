@@ -12,6 +12,7 @@ use stream_chat_protocol::User;
 
 use crate::client::ConnectionData;
 use crate::events::{ChatEvent, ConnectionState, EventSender};
+use crate::recovery::Tracker;
 use crate::socket::SocketConfig;
 use crate::token::TokenManager;
 
@@ -24,8 +25,11 @@ pub(crate) enum AuthMode {
 /// The shared connection state of one client.
 pub(crate) struct Hub {
     slot: Mutex<Slot>,
+    /// Notified on every change of the slot (session or state).
+    slot_changed: Condvar,
     events: EventSender,
     socket: SocketConfig,
+    tracker: Arc<Tracker>,
 }
 
 pub(crate) struct Slot {
@@ -67,15 +71,95 @@ pub(crate) enum WaitEnd {
 }
 
 impl Hub {
-    pub(crate) fn new(events: EventSender, socket: SocketConfig) -> Self {
+    pub(crate) fn new(events: EventSender, socket: SocketConfig, tracker: Arc<Tracker>) -> Self {
         Hub {
             slot: Mutex::new(Slot {
                 current: None,
                 state: ConnectionState::Disconnected,
                 next_id: 1,
             }),
+            slot_changed: Condvar::new(),
             events,
             socket,
+            tracker,
+        }
+    }
+
+    pub(crate) fn tracker(&self) -> &Arc<Tracker> {
+        &self.tracker
+    }
+
+    /// Waits until a session is connected, for calls that need a connection id. A call
+    /// made before any connect waits for one. Fails with [`ErrorKind::NotConnected`] when
+    /// the session it waited for ends (disconnect, terminal error) or nobody connected
+    /// within `limit`, with [`ErrorKind::Timeout`] when a user is set but the socket is
+    /// still not up after `limit`.
+    pub(crate) fn wait_connected(
+        self: &Arc<Self>,
+        cancel: &CancelToken,
+        limit: Duration,
+    ) -> Result<(Arc<Session>, String), ChatError> {
+        let deadline = Instant::now() + limit;
+        let weak = Arc::downgrade(self);
+        cancel.on_cancel(move || {
+            if let Some(hub) = weak.upgrade() {
+                let _slot = hub.lock();
+                hub.slot_changed.notify_all();
+            }
+        });
+        let mut slot = self.lock();
+        let mut seen: Option<Arc<Session>> = None;
+        loop {
+            match &slot.current {
+                Some(session) => {
+                    if let Some(id) = session.connection_id() {
+                        return Ok((Arc::clone(session), id));
+                    }
+                    seen = Some(Arc::clone(session));
+                }
+                None => {
+                    if let Some(gone) = &seen {
+                        let why = gone.lock().failed.clone();
+                        let err = ChatError::new(
+                            ErrorKind::NotConnected,
+                            format!(
+                                "'{}' was disconnected while the call waited for the connection",
+                                gone.user_id
+                            ),
+                        );
+                        return Err(match why {
+                            Some(cause) => err.with_source(cause),
+                            None => err,
+                        });
+                    }
+                }
+            }
+            if cancel.is_canceled() {
+                return Err(ChatError::cancelled());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(match &slot.current {
+                    Some(s) => ChatError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the connection of '{}' was not up within {limit:?} (wait_for_connection_timeout)",
+                            s.user_id
+                        ),
+                    ),
+                    None => ChatError::new(
+                        ErrorKind::NotConnected,
+                        format!(
+                            "no user connected within {limit:?} (wait_for_connection_timeout); call connect_user first"
+                        ),
+                    ),
+                });
+            }
+            slot = self
+                .slot_changed
+                .wait_timeout(slot, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -130,6 +214,7 @@ impl Hub {
             })?;
         *session.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some((exit_rx, handle));
         slot.current = Some(Arc::clone(&session));
+        self.tracker.reset(session.id);
         self.set_state(slot, ConnectionState::Connecting, None);
         Ok(session)
     }
@@ -146,7 +231,9 @@ impl Hub {
             return false;
         }
         slot.current = None;
+        self.tracker.reset(0);
         self.set_state(slot, ConnectionState::Disconnected, error);
+        self.slot_changed.notify_all();
         true
     }
 
@@ -158,6 +245,7 @@ impl Hub {
         slot.state = state;
         self.events
             .send(ChatEvent::ConnectionChanged { state, error });
+        self.slot_changed.notify_all();
     }
 
     /// The first `health.check` arrived. Returns false when `session` is no longer current.
@@ -189,6 +277,7 @@ impl Hub {
         let mut slot = self.lock();
         if is_current(&slot, session) {
             session.lock().connection_id = None;
+            self.tracker.lost(session.id);
             self.set_state(&mut slot, ConnectionState::Disconnected, Some(error));
         }
     }
@@ -213,11 +302,25 @@ impl Hub {
         self.end_session(&mut slot, session, Some(error));
     }
 
-    /// Publishes `event` if `session` is still current.
+    /// Publishes a server event (through the tracker) if `session` is still current.
     pub(crate) fn emit(&self, session: &Arc<Session>, event: ChatEvent) {
         let slot = self.lock();
         if is_current(&slot, session) {
-            self.events.send(event);
+            self.tracker.dispatch(event);
+        }
+    }
+
+    /// The connection is confirmed and its first health check published: after a
+    /// reconnect, the watched channels are recovered.
+    pub(crate) fn after_connected(
+        &self,
+        session: &Arc<Session>,
+        connection_id: &str,
+        reconnect: bool,
+    ) {
+        let slot = self.lock();
+        if is_current(&slot, session) {
+            self.tracker.connected(session, connection_id, reconnect);
         }
     }
 }
@@ -229,6 +332,11 @@ fn is_current(slot: &Slot, session: &Arc<Session>) -> bool {
 impl Session {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Unique per client: tells sessions apart after a switch.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     pub(crate) fn is_anonymous(&self) -> bool {

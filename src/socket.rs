@@ -519,6 +519,7 @@ fn read_loop(
                 }
                 if event.kind == event_types::HEALTH_CHECK {
                     let connection_id = event.connection_id.clone().unwrap_or_default();
+                    let mut reconnected = None;
                     if !connected {
                         if connection_id.is_empty() {
                             return Attempt::Failed(ChatError::new(
@@ -526,23 +527,29 @@ fn read_loop(
                                 "the server's first health.check has no connection_id",
                             ));
                         }
+                        let reconnect = session.ever_connected();
                         if !hub.on_connected(session, &connection_id, event.me.clone()) {
                             close_politely(ws, control);
                             return Attempt::Stopped;
                         }
                         connected = true;
+                        reconnected = Some(reconnect);
                         next_ping = last_frame + cfg.health_check_interval;
                     }
                     hub.emit(
                         session,
                         ChatEvent::HealthCheck {
-                            connection_id,
+                            connection_id: connection_id.clone(),
                             created_at: event.created_at,
                             me: event.me.map(Box::new),
                         },
                     );
+                    if let Some(reconnect) = reconnected {
+                        // Before the next frame is read, so recovery holds back what follows.
+                        hub.after_connected(session, &connection_id, reconnect);
+                    }
                 } else if connected {
-                    hub.emit(session, ChatEvent::Other(Box::new(event)));
+                    hub.emit(session, ChatEvent::from(event));
                 } else {
                     log::debug!(
                         "ignoring '{}' before the connection was confirmed",

@@ -135,3 +135,78 @@ pub fn threads_named(prefix: &str) -> Option<usize> {
             .count(),
     )
 }
+
+/// Connects `id` as a regular user with a token from the server.
+pub fn connect_as(
+    client: &ChatClient,
+    server: &ServerHandle,
+    id: &str,
+) -> stream_chat_client::ConnectionData {
+    client
+        .connect_user(
+            stream_chat_client::User::new(id),
+            server.create_token(id, None),
+        )
+        .execute()
+        .into_result()
+        .unwrap_or_else(|e| panic!("connect {id}: {e}"))
+}
+
+/// A client of `server` with `id` connected.
+pub fn connected(server: &ServerHandle, id: &str) -> ChatClient {
+    let client = client(server);
+    connect_as(&client, server, id);
+    client
+}
+
+/// Typed events of one kind, collected into a channel as they are delivered.
+pub struct Events<T> {
+    pub rx: Receiver<T>,
+    _subscription: Subscription,
+}
+
+impl<T: stream_chat_client::EventKind> Events<T> {
+    /// Every `T` of the client.
+    pub fn of(client: &ChatClient) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sub = client.subscribe_for_type::<T>(move |e| {
+            let _ = tx.send(e.clone());
+        });
+        Events {
+            rx,
+            _subscription: sub,
+        }
+    }
+
+    /// The `T`s of one channel.
+    pub fn on(channel: &stream_chat_client::ChannelClient) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let sub = channel.subscribe_for_type::<T>(move |e| {
+            let _ = tx.send(e.clone());
+        });
+        Events {
+            rx,
+            _subscription: sub,
+        }
+    }
+
+    /// The next event; fails the test after `WAIT`.
+    pub fn next(&self) -> T {
+        self.rx
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("no {} within {WAIT:?}", T::TYPE))
+    }
+
+    /// The next `n` events.
+    pub fn take(&self, n: usize) -> Vec<T> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+/// The texts of new-message events, in order.
+pub fn texts(events: &[stream_chat_client::NewMessageEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e.message.text.clone().unwrap_or_default())
+        .collect()
+}

@@ -1,0 +1,466 @@
+//! `ChannelClient`: one channel's calls (watch, query, create, send, stop watching, mark
+//! read) and its events, as Kotlin's `client.channel(type, id)`.
+
+use serde_json::{Map, Value};
+use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
+use stream_chat_protocol::{
+    ChannelRequestData, ChannelState, Message, MessageResponse, QueryChannelRequest,
+    SendMessageRequest,
+};
+
+use crate::client::ChatClient;
+use crate::events::{ChatEvent, Subscription};
+use crate::http::{Request, new_request_id};
+use crate::typed_events::EventKind;
+
+/// Whether `t` is a valid channel type: `^[\w_-]+$` (ASCII), as the JS client checks.
+fn valid_type(t: &str) -> bool {
+    !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+}
+
+/// Whether `id` is a valid channel id: `^[\w!_-]+$` (ASCII).
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '!'))
+}
+
+pub(crate) fn validate(channel_type: &str, channel_id: &str) -> Result<(), ChatError> {
+    if !valid_type(channel_type) {
+        return Err(ChatError::new(
+            ErrorKind::InvalidArgument,
+            format!(r#"Invalid chat type '{channel_type}', letters, numbers and "_-" are allowed"#),
+        ));
+    }
+    if !valid_id(channel_id) {
+        return Err(ChatError::new(
+            ErrorKind::InvalidArgument,
+            format!(r#"Invalid chat id '{channel_id}', letters, numbers and "!-_" are allowed"#),
+        ));
+    }
+    Ok(())
+}
+
+/// Splits `type:id`, validating both halves.
+pub(crate) fn parse_cid(cid: &str) -> Result<(&str, &str), ChatError> {
+    if cid.is_empty() {
+        return Err(ChatError::new(
+            ErrorKind::InvalidArgument,
+            "cid can not be empty",
+        ));
+    }
+    let Some((channel_type, channel_id)) = cid.split_once(':') else {
+        return Err(ChatError::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "cid '{cid}' needs to be in the format channelType:channelId. For example, messaging:123"
+            ),
+        ));
+    };
+    validate(channel_type, channel_id)?;
+    Ok((channel_type, channel_id))
+}
+
+/// One channel of a [`ChatClient`]: get one with [`ChatClient::channel`] or
+/// [`ChatClient::channel_cid`]. Cheap to clone; every method returns a cold [`Call`].
+///
+/// Calls that watch (or ask for presence) need the WebSocket's connection id: they wait for
+/// the connection, also when made before `connect_user`, for at most the builder's
+/// [`wait_for_connection_timeout`](crate::ChatClientBuilder::wait_for_connection_timeout).
+/// The other calls need a user (connected or connecting) and fail with
+/// [`ErrorKind::NotConnected`] without one. Server refusals keep Stream's code and status:
+/// a permission error has `stream_code() == Some(17)` and `status_code() == Some(403)`.
+///
+/// ```
+/// use stream_chat_client::{ChatClient, Message, User};
+/// # let server = stream_chat_server::Server::builder().start().unwrap();
+/// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+/// client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+/// let channel = client.channel("livestream", "demo").unwrap();
+/// let state = channel.watch().execute().into_result().unwrap();
+/// assert_eq!(state.channel.cid, "livestream:demo");
+/// let sent = channel.send_message(Message::text("hello")).execute().into_result().unwrap();
+/// assert_eq!(sent.text.as_deref(), Some("hello"));
+/// ```
+#[derive(Clone)]
+pub struct ChannelClient {
+    client: ChatClient,
+    channel_type: String,
+    channel_id: String,
+    cid: String,
+}
+
+impl std::fmt::Debug for ChannelClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelClient")
+            .field("cid", &self.cid)
+            .finish()
+    }
+}
+
+impl ChannelClient {
+    pub(crate) fn new(client: ChatClient, channel_type: &str, channel_id: &str) -> Self {
+        ChannelClient {
+            client,
+            channel_type: channel_type.to_owned(),
+            channel_id: channel_id.to_owned(),
+            cid: format!("{channel_type}:{channel_id}"),
+        }
+    }
+
+    /// `<type>:<id>`.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert_eq!(client.channel("messaging", "general").unwrap().cid(), "messaging:general");
+    /// ```
+    pub fn cid(&self) -> &str {
+        &self.cid
+    }
+
+    /// The channel type (`messaging`, `livestream`, ...).
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert_eq!(client.channel_cid("livestream:demo").unwrap().channel_type(), "livestream");
+    /// ```
+    pub fn channel_type(&self) -> &str {
+        &self.channel_type
+    }
+
+    /// The channel id.
+    ///
+    /// ```
+    /// # let client = stream_chat_client::ChatClient::builder("key").build().unwrap();
+    /// assert_eq!(client.channel_cid("livestream:demo").unwrap().channel_id(), "demo");
+    /// ```
+    pub fn channel_id(&self) -> &str {
+        &self.channel_id
+    }
+
+    /// Watches the channel on this connection (creating it when the user may): its state
+    /// with the newest 100 messages, then its events. Sends
+    /// `{"state":true,"watch":true,"presence":false}`. The client keeps watching it across
+    /// reconnects (see [`ChatClient::subscribe_for_type`] and `connection.recovered`) until
+    /// [`stop_watching`](Self::stop_watching) or `disconnect()`.
+    ///
+    /// ```
+    /// use stream_chat_client::ChatClient;
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// let watch = channel.watch(); // may be enqueued before connecting: it waits for the socket
+    /// client.connect_anonymous_user().execute().into_result().unwrap();
+    /// // Anonymous users may read a livestream, but not create one.
+    /// assert_eq!(watch.execute().error().stream_code(), Some(17));
+    /// ```
+    pub fn watch(&self) -> Call<ChannelState> {
+        self.query(QueryChannelRequest {
+            state: Some(true),
+            watch: Some(true),
+            presence: Some(false),
+            ..QueryChannelRequest::default()
+        })
+    }
+
+    /// `POST /channels/{type}/{id}/query` with `request` as it is: message pagination
+    /// (`messages.limit`, `id_lt`, `id_gt`, ...), `state`, `watch`, `presence`, `data` for a
+    /// channel it creates. With `watch` or `presence` set it waits for the connection.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, Message, MessagePagination, QueryChannelRequest, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// for text in ["one", "two", "three"] {
+    ///     channel.send_message(Message::text(text)).execute().into_result()
+    ///         .or_else(|_| { channel.create(Vec::<String>::new()).execute().into_result()?;
+    ///                        channel.send_message(Message::text(text)).execute().into_result() })
+    ///         .unwrap();
+    /// }
+    /// let page = channel.query(QueryChannelRequest {
+    ///     state: Some(true),
+    ///     messages: Some(MessagePagination { limit: Some(2), ..Default::default() }),
+    ///     ..Default::default()
+    /// }).execute().into_result().unwrap();
+    /// let texts: Vec<_> = page.messages.iter().filter_map(|m| m.text.as_deref()).collect();
+    /// assert_eq!(texts, ["two", "three"]);
+    /// ```
+    pub fn query(&self, request: QueryChannelRequest) -> Call<ChannelState> {
+        let (client, path) = (self.client.clone(), self.path("query"));
+        self.client
+            .call(move |cancel| query_channel(&client, cancel, &path, &request).into())
+    }
+
+    /// Creates the channel with these members (the caller becomes its creator); returns
+    /// its state. For an existing channel it is a plain read.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let state = client.channel("messaging", "planet-express").unwrap()
+    ///     .create(["bender", "fry"]).execute().into_result().unwrap();
+    /// assert_eq!(state.members.len(), 2);
+    /// ```
+    pub fn create<I, S>(&self, member_ids: I) -> Call<ChannelState>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.create_with_data(member_ids, Map::new())
+    }
+
+    /// [`create`](Self::create) with custom channel data (`name`, `image`, your fields).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, User};
+    /// use serde_json::json;
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let mut data = serde_json::Map::new();
+    /// data.insert("name".into(), json!("Planet Express"));
+    /// let state = client.channel("messaging", "pe").unwrap()
+    ///     .create_with_data(["bender"], data).execute().into_result().unwrap();
+    /// assert_eq!(state.channel.extra["name"], "Planet Express");
+    /// ```
+    pub fn create_with_data<I, S>(
+        &self,
+        member_ids: I,
+        data: Map<String, Value>,
+    ) -> Call<ChannelState>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let members: Vec<Value> = member_ids
+            .into_iter()
+            .map(|m| Value::String(m.into()))
+            .collect();
+        self.query(QueryChannelRequest {
+            data: Some(ChannelRequestData {
+                members: Some(members),
+                extra: data,
+                ..ChannelRequestData::default()
+            }),
+            state: Some(true),
+            watch: Some(false),
+            presence: Some(false),
+            ..QueryChannelRequest::default()
+        })
+    }
+
+    /// Sends `message` (text, attachments, custom fields in `extra`) and returns it as the
+    /// server stored it. A message without an id gets a client-generated one (a UUID) when
+    /// the call is made, so retrying the same call cannot post it twice (the server refuses
+    /// a duplicate id with code 4).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, Message, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.watch().execute().into_result().unwrap();
+    /// let mut message = Message::text("Bite my shiny metal ass");
+    /// message.extra.insert("mood".into(), serde_json::json!("sarcastic"));
+    /// let sent = channel.send_message(message).execute().into_result().unwrap();
+    /// assert!(!sent.id.is_empty());
+    /// assert_eq!(sent.extra["mood"], "sarcastic");
+    /// ```
+    pub fn send_message(&self, mut message: Message) -> Call<Message> {
+        if message.id.is_empty() {
+            message.id = new_request_id();
+        }
+        let body = SendMessageRequest {
+            message,
+            ..SendMessageRequest::default()
+        };
+        let (client, path) = (self.client.clone(), self.path("message"));
+        self.client.call(move |cancel| {
+            let run = || -> Result<Message, ChatError> {
+                let auth = client.auth()?;
+                let response: MessageResponse =
+                    client.send(&Request::post(&path, &body)?, &auth, cancel)?;
+                Ok(response.message)
+            };
+            run().into()
+        })
+    }
+
+    /// Stops watching: no more events of this channel on this connection, and no
+    /// re-watching after reconnects.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.watch().execute().into_result().unwrap();
+    /// channel.stop_watching().execute().into_result().unwrap();
+    /// ```
+    pub fn stop_watching(&self) -> Call<()> {
+        let (client, path, cid) = (
+            self.client.clone(),
+            self.path("stop-watching"),
+            self.cid.clone(),
+        );
+        self.client.call(move |cancel| {
+            let run = || -> Result<(), ChatError> {
+                let auth = client.auth()?;
+                client.tracker().unwatched(&cid);
+                let _: Value = client.send(&Request::post(&path, &Map::new())?, &auth, cancel)?;
+                Ok(())
+            };
+            run().into()
+        })
+    }
+
+    /// Marks the channel read for the user (`message.read` goes to the watchers).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("messaging", "pe").unwrap();
+    /// channel.create(["bender"]).execute().into_result().unwrap();
+    /// channel.mark_read().execute().into_result().unwrap();
+    /// ```
+    pub fn mark_read(&self) -> Call<()> {
+        let (client, path) = (self.client.clone(), self.path("read"));
+        self.client.call(move |cancel| {
+            let run = || -> Result<(), ChatError> {
+                let auth = client.auth()?;
+                let _: Value = client.send(&Request::post(&path, &Map::new())?, &auth, cancel)?;
+                Ok(())
+            };
+            run().into()
+        })
+    }
+
+    /// Registers `listener` for this channel's events only (those whose
+    /// [`cid`](ChatEvent::cid) is this channel's), in order, on the client's callback
+    /// executor. Registered at once, also before connecting.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ChatEvent};
+    /// # let client = ChatClient::builder("key").build().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// let _subscription = channel.subscribe(|event| {
+    ///     if let ChatEvent::MessageNew(e) = event {
+    ///         println!("{}", e.message.text.as_deref().unwrap_or(""));
+    ///     }
+    /// });
+    /// ```
+    pub fn subscribe(&self, listener: impl Fn(&ChatEvent) + Send + Sync + 'static) -> Subscription {
+        let cid = self.cid.clone();
+        self.client.bus().subscribe_where(
+            format!("channel {cid}"),
+            move |e| e.cid() == Some(cid.as_str()),
+            listener,
+        )
+    }
+
+    /// Registers `listener` for this channel's events of type `T`.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, NewMessageEvent};
+    /// # let client = ChatClient::builder("key").build().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// let _s = channel.subscribe_for_type::<NewMessageEvent>(|e| println!("{:?}", e.message.text));
+    /// ```
+    pub fn subscribe_for_type<T: EventKind>(
+        &self,
+        listener: impl Fn(&T) + Send + Sync + 'static,
+    ) -> Subscription {
+        let cid = self.cid.clone();
+        self.client.bus().subscribe_where(
+            format!("channel {cid}, type {}", T::TYPE),
+            move |e| e.kind() == T::TYPE && e.cid() == Some(cid.as_str()),
+            move |e| {
+                if let Some(typed) = T::from_chat_event(e) {
+                    listener(&typed);
+                }
+            },
+        )
+    }
+
+    fn path(&self, action: &str) -> String {
+        format!(
+            "channels/{}/{}/{action}",
+            self.channel_type, self.channel_id
+        )
+    }
+}
+
+/// A channel query; with `watch`/`presence` on a live connection, and the watch tracked.
+fn query_channel(
+    client: &ChatClient,
+    cancel: &CancelToken,
+    path: &str,
+    request: &QueryChannelRequest,
+) -> Result<ChannelState, ChatError> {
+    let req = Request::post(path, request)?;
+    let watch = request.watch == Some(true);
+    if !watch && request.presence != Some(true) {
+        let auth = client.auth()?;
+        return client.send(&req, &auth, cancel);
+    }
+    client.on_connection(cancel, |auth, session, connection_id| {
+        let state: ChannelState = client.send(&req, auth, cancel)?;
+        if watch {
+            client
+                .tracker()
+                .watched(session, connection_id, std::slice::from_ref(&state));
+        }
+        Ok(state)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_ids_and_cids_are_validated_like_the_js_client() {
+        assert!(validate("messaging", "general").is_ok());
+        assert!(validate("live_stream-2", "!members-abc_1").is_ok());
+        for (t, i) in [
+            ("", "x"),
+            ("messaging", ""),
+            ("mess aging", "x"),
+            ("messaging!", "x"),
+            ("messaging", "a:b"),
+            ("messaging", "a/b"),
+            ("messaging", "ü"),
+        ] {
+            let err = validate(t, i).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{t}:{i}");
+        }
+        assert_eq!(
+            parse_cid("livestream:demo").unwrap(),
+            ("livestream", "demo")
+        );
+        for bad in ["", "livestream", ":demo", "livestream:", "a:b:c"] {
+            assert_eq!(
+                parse_cid(bad).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+        assert!(
+            parse_cid("livestream")
+                .unwrap_err()
+                .message()
+                .contains("channelType:channelId")
+        );
+    }
+}
