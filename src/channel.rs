@@ -1,6 +1,8 @@
 //! `ChannelClient`: one channel's calls (watch, query, create, send, stop watching, mark
 //! read) and its events, as Kotlin's `client.channel(type, id)`.
 
+use std::sync::Weak;
+
 use serde_json::{Map, Value};
 use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{
@@ -11,6 +13,7 @@ use stream_chat_protocol::{
 use crate::client::ChatClient;
 use crate::events::{ChatEvent, Subscription};
 use crate::http::{Request, new_request_id};
+use crate::session::Session;
 use crate::typed_events::EventKind;
 
 /// Whether `t` is a valid channel type: `^[\w_-]+$` (ASCII), as the JS client checks.
@@ -69,7 +72,9 @@ pub(crate) fn parse_cid(cid: &str) -> Result<(&str, &str), ChatError> {
 ///
 /// Calls that watch (or ask for presence) need the WebSocket's connection id: they wait for
 /// the connection, also when made before `connect_user`, for at most the builder's
-/// [`wait_for_connection_timeout`](crate::ChatClientBuilder::wait_for_connection_timeout).
+/// [`wait_for_connection_timeout`](crate::ChatClientBuilder::wait_for_connection_timeout)
+/// (which documents the errors). If the socket is replaced while such a call runs and the
+/// call fails, it is sent once more on the new connection.
 /// The other calls need a user (connected or connecting) and fail with
 /// [`ErrorKind::NotConnected`] without one. Server refusals keep Stream's code and status:
 /// a permission error has `stream_code() == Some(17)` and `status_code() == Some(403)`.
@@ -192,8 +197,9 @@ impl ChannelClient {
     /// ```
     pub fn query(&self, request: QueryChannelRequest) -> Call<ChannelState> {
         let (client, path) = (self.client.clone(), self.path("query"));
+        let origin = self.client.session_ref();
         self.client
-            .call(move |cancel| query_channel(&client, cancel, &path, &request).into())
+            .call(move |cancel| query_channel(&client, cancel, &origin, &path, &request).into())
     }
 
     /// Creates the channel with these members (the caller becomes its creator); returns
@@ -405,6 +411,7 @@ impl ChannelClient {
 fn query_channel(
     client: &ChatClient,
     cancel: &CancelToken,
+    origin: &Option<Weak<Session>>,
     path: &str,
     request: &QueryChannelRequest,
 ) -> Result<ChannelState, ChatError> {
@@ -414,7 +421,7 @@ fn query_channel(
         let auth = client.auth()?;
         return client.send(&req, &auth, cancel);
     }
-    client.on_connection(cancel, |auth, session, connection_id| {
+    client.on_connection(cancel, origin, |auth, session, connection_id| {
         let state: ChannelState = client.send(&req, auth, cancel)?;
         if watch {
             client

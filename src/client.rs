@@ -1,7 +1,7 @@
 //! `ChatClient`: the builder, the global instance, the connect flows and accessors.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -192,11 +192,14 @@ impl ChatClientBuilder {
     }
 
     /// How long calls that need the connection id (`watch()`, queries with `watch` or
-    /// `presence`) wait for the socket before failing (default 10 s). They also wait when
-    /// made before `connect_user`, so a UI can fire them while it connects. When the wait
-    /// runs out the call fails with [`ErrorKind::Timeout`] if a user is set but the socket
-    /// is not up, or [`ErrorKind::NotConnected`] if nobody connected (or the user was
-    /// disconnected during the wait).
+    /// `presence`) wait for the socket before failing (default 10 s). A call made while
+    /// nobody is connected waits for the next connect, so a UI can fire it while it
+    /// connects. When the wait runs out the call fails with [`ErrorKind::Timeout`] if a
+    /// user is set but the socket is not up, or [`ErrorKind::NotConnected`] if nobody
+    /// connected. A call made while a user was set fails with
+    /// [`ErrorKind::NotConnected`] at once if that user is disconnected (by
+    /// `disconnect()` or a terminal connect error, the cause attached) before the socket
+    /// is up.
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -779,6 +782,7 @@ impl ChatClient {
     /// ```
     pub fn query_channels(&self, request: QueryChannelsRequest) -> Call<Vec<ChannelState>> {
         let client = self.clone();
+        let origin = self.session_ref();
         self.call(move |cancel| {
             let run = || -> Result<Vec<ChannelState>, ChatError> {
                 let req = Request::post("channels", &request)?;
@@ -788,7 +792,7 @@ impl ChatClient {
                     let response: QueryChannelsResponse = client.send(&req, &auth, cancel)?;
                     return Ok(response.channels);
                 }
-                client.on_connection(cancel, |auth, session, connection_id| {
+                client.on_connection(cancel, &origin, |auth, session, connection_id| {
                     let response: QueryChannelsResponse = client.send(&req, auth, cancel)?;
                     if watch {
                         client
@@ -860,6 +864,11 @@ impl ChatClient {
         self.inner.http.send(req, auth, &|| cancel.is_canceled())
     }
 
+    /// The current session, for calls that wait for its connection.
+    pub(crate) fn session_ref(&self) -> Option<Weak<Session>> {
+        self.inner.hub.lock().current.as_ref().map(Arc::downgrade)
+    }
+
     /// REST auth of the current session (connected or connecting).
     pub(crate) fn auth(&self) -> Result<Auth, ChatError> {
         let session = self
@@ -879,11 +888,12 @@ impl ChatClient {
     pub(crate) fn on_connection<T>(
         &self,
         cancel: &CancelToken,
+        origin: &Option<Weak<Session>>,
         request: impl Fn(&Auth, &Arc<Session>, &str) -> Result<T, ChatError>,
     ) -> Result<T, ChatError> {
         let hub = &self.inner.hub;
         let limit = self.inner.wait_for_connection_timeout;
-        let (session, connection_id) = hub.wait_connected(cancel, limit)?;
+        let (session, connection_id) = hub.wait_connected(cancel, limit, origin.clone())?;
         let auth = Auth::for_session(&session, Some(connection_id.clone()));
         match request(&auth, &session, &connection_id) {
             Err(err)
@@ -892,7 +902,8 @@ impl ChatClient {
                     && session.connection_id().as_deref() != Some(connection_id.as_str()) =>
             {
                 log::info!("the connection changed during the call ({err}); retrying once");
-                let (session, connection_id) = hub.wait_connected(cancel, limit)?;
+                let origin = Some(Arc::downgrade(&session));
+                let (session, connection_id) = hub.wait_connected(cancel, limit, origin)?;
                 let auth = Auth::for_session(&session, Some(connection_id.clone()));
                 request(&auth, &session, &connection_id)
             }

@@ -3,7 +3,7 @@
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -89,15 +89,17 @@ impl Hub {
         &self.tracker
     }
 
-    /// Waits until a session is connected, for calls that need a connection id. A call
-    /// made before any connect waits for one. Fails with [`ErrorKind::NotConnected`] when
-    /// the session it waited for ends (disconnect, terminal error) or nobody connected
-    /// within `limit`, with [`ErrorKind::Timeout`] when a user is set but the socket is
-    /// still not up after `limit`.
+    /// Waits until a session is connected, for calls that need a connection id. `origin`
+    /// is the session current when the call was made: if it (or a session seen while
+    /// waiting) ends without a successor, the wait fails with
+    /// [`ErrorKind::NotConnected`] at once. A call made while nobody was connected waits
+    /// for the next connect. When `limit` passes: [`ErrorKind::Timeout`] if a user is set
+    /// but the socket is not up, [`ErrorKind::NotConnected`] if nobody is connected.
     pub(crate) fn wait_connected(
         self: &Arc<Self>,
         cancel: &CancelToken,
         limit: Duration,
+        origin: Option<Weak<Session>>,
     ) -> Result<(Arc<Session>, String), ChatError> {
         let deadline = Instant::now() + limit;
         let weak = Arc::downgrade(self);
@@ -108,24 +110,23 @@ impl Hub {
             }
         });
         let mut slot = self.lock();
-        let mut seen: Option<Arc<Session>> = None;
+        let mut seen = origin;
         loop {
             match &slot.current {
                 Some(session) => {
                     if let Some(id) = session.connection_id() {
                         return Ok((Arc::clone(session), id));
                     }
-                    seen = Some(Arc::clone(session));
+                    seen = Some(Arc::downgrade(session));
                 }
                 None => {
                     if let Some(gone) = &seen {
-                        let why = gone.lock().failed.clone();
+                        let (user, why) = gone.upgrade().map_or((String::new(), None), |s| {
+                            (s.user_id.clone(), s.lock().failed.clone())
+                        });
                         let err = ChatError::new(
                             ErrorKind::NotConnected,
-                            format!(
-                                "'{}' was disconnected while the call waited for the connection",
-                                gone.user_id
-                            ),
+                            format!("'{user}' was disconnected before the call got a connection"),
                         );
                         return Err(match why {
                             Some(cause) => err.with_source(cause),
