@@ -181,11 +181,9 @@ impl ChannelClient {
     /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.create(Vec::<String>::new()).execute().into_result().unwrap();
     /// for text in ["one", "two", "three"] {
-    ///     channel.send_message(Message::text(text)).execute().into_result()
-    ///         .or_else(|_| { channel.create(Vec::<String>::new()).execute().into_result()?;
-    ///                        channel.send_message(Message::text(text)).execute().into_result() })
-    ///         .unwrap();
+    ///     channel.send_message(Message::text(text)).execute().into_result().unwrap();
     /// }
     /// let page = channel.query(QueryChannelRequest {
     ///     state: Some(true),

@@ -61,3 +61,8 @@ pub use typed_events::{
 #[cfg(doctest)]
 #[doc = include_str!("../docs/user-types.md")]
 mod user_types_page {}
+
+/// The channels and events guide; its snippets run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/channels.md")]
+mod channels_page {}
