@@ -12,6 +12,8 @@ pub(crate) struct Config {
     pub multi_tenant: bool,
     pub addr: SocketAddr,
     pub health_check_interval: Duration,
+    /// Frames queued for one connection before it counts as too slow and is closed.
+    pub max_queued_frames: usize,
 }
 
 /// Largest accepted REST body (1 MiB); larger ones get code 22 / HTTP 413.
@@ -20,3 +22,11 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub(crate) const MAX_WS_MESSAGE_BYTES: usize = 1024 * 1024;
 /// WebSocket read/write buffer size.
 pub(crate) const WS_BUFFER_BYTES: usize = 4096;
+/// Default of [`Config::max_queued_frames`].
+pub(crate) const DEFAULT_MAX_QUEUED_FRAMES: usize = 1024;
+/// Pending TCP connections the listener accepts before the kernel drops SYNs (capped by the
+/// system's `somaxconn`). The usual 128 makes bursts of connects stall for a second.
+pub(crate) const LISTEN_BACKLOG: u32 = 4096;
+/// Upper bound of the health-check interval (larger values would overflow timer arithmetic).
+pub(crate) const MAX_HEALTH_CHECK_INTERVAL: std::time::Duration =
+    std::time::Duration::from_secs(365 * 24 * 3600);

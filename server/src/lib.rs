@@ -32,9 +32,9 @@ use std::time::Duration;
 use stream_chat_protocol::jwt;
 use tokio::runtime::Runtime;
 
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_MAX_QUEUED_FRAMES, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL};
 pub use crate::state::Usage;
-use crate::state::{AppState, Outgoing};
+use crate::state::{AppState, CloseReason};
 
 /// The development API key used when none is configured. Not a secret.
 pub const DEFAULT_API_KEY: &str = "stream-local-key";
@@ -46,6 +46,9 @@ pub const DEFAULT_PORT: u16 = 3031;
 pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
 /// The close code used by [`ServerHandle::kick_connections`] (clients reconnect after it).
 pub const KICK_CLOSE_CODE: u16 = 1012;
+/// The close code for a client that fell too far behind ("try again later"; clients reconnect
+/// and recover their state). See [`ServerBuilder::max_queued_frames`].
+pub const LAGGING_CLOSE_CODE: u16 = 1013;
 
 /// Entry point: `Server::builder()...start()`.
 ///
@@ -73,6 +76,7 @@ impl Server {
                 multi_tenant: false,
                 addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
+                max_queued_frames: DEFAULT_MAX_QUEUED_FRAMES,
             },
         }
     }
@@ -154,14 +158,30 @@ impl ServerBuilder {
         self
     }
 
-    /// Interval of the unsolicited `health.check` frames (at least 1 ms).
+    /// Interval of the unsolicited `health.check` frames (at least 1 ms, at most a year).
     ///
     /// ```
     /// let b = stream_chat_server::Server::builder().health_check_interval(std::time::Duration::from_millis(200));
     /// # drop(b);
     /// ```
     pub fn health_check_interval(mut self, interval: Duration) -> Self {
-        self.config.health_check_interval = interval.max(Duration::from_millis(1));
+        self.config.health_check_interval =
+            interval.clamp(Duration::from_millis(1), MAX_HEALTH_CHECK_INTERVAL);
+        self
+    }
+
+    /// How many frames may wait for one WebSocket client (default 1024, at least 1). A client
+    /// that falls further behind, e.g. a stalled reader, is disconnected with close code
+    /// [`LAGGING_CLOSE_CODE`] instead of letting the server's memory grow; see
+    /// [`ServerHandle::slow_consumer_disconnects`]. The queue comes on top of the kernel's
+    /// socket buffers.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().max_queued_frames(64);
+    /// # drop(b);
+    /// ```
+    pub fn max_queued_frames(mut self, frames: usize) -> Self {
+        self.config.max_queued_frames = frames.max(1);
         self
     }
 
@@ -174,14 +194,13 @@ impl ServerBuilder {
     /// assert_ne!(server.addr().port(), 0);
     /// ```
     pub fn start(self) -> std::io::Result<ServerHandle> {
-        let listener = TcpListener::bind(self.config.addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("stream-chat-server")
             .enable_all()
             .build()?;
+        let listener = listen(&runtime, self.config.addr)?;
+        let addr = listener.local_addr()?;
         let config = Config {
             addr,
             ..self.config
@@ -221,6 +240,23 @@ impl ServerBuilder {
             running: Mutex::new(Some((runtime, serve))),
         })
     }
+}
+
+/// Binds `addr` like `TcpListener::bind`, with a backlog long enough for bursts of connects.
+fn listen(runtime: &Runtime, addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // `listen` registers with the runtime's reactor; the server task registers it again.
+    let _guard = runtime.enter();
+    let listener = socket.listen(LISTEN_BACKLOG)?.into_std()?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// A running server. Dropping it shuts the server down.
@@ -331,10 +367,20 @@ impl ServerHandle {
     /// assert_eq!(server.kick_connections("nobody"), 0);
     /// ```
     pub fn kick_connections(&self, user_id: &str) -> usize {
-        self.state.for_user_conns(user_id, |c| {
-            let _ =
-                c.tx.send(Outgoing::Close(KICK_CLOSE_CODE, "kicked by the server"));
-        })
+        self.state
+            .for_user_conns(user_id, |c| c.request_close(CloseReason::Kicked))
+    }
+
+    /// How many WebSocket connections were closed so far because the client fell more than
+    /// [`ServerBuilder::max_queued_frames`] frames behind (close code [`LAGGING_CLOSE_CODE`]).
+    /// Also reported by `GET /emulator/usage` as `slow_consumer_disconnects`.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.slow_consumer_disconnects(), 0);
+    /// ```
+    pub fn slow_consumer_disconnects(&self) -> u64 {
+        self.state.slow_consumer_disconnects()
     }
 
     /// Freezes (`true`) or thaws (`false`) every socket of `user_id`: while frozen the server
@@ -389,5 +435,36 @@ impl ServerHandle {
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpStream;
+
+    use super::*;
+
+    #[test]
+    fn the_listener_holds_a_burst_of_connects_beyond_128() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap();
+        let listener = listen(&runtime, SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The kernel caps the backlog at somaxconn (4096 on Linux since 5.4).
+        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(128);
+        let burst = somaxconn.min(LISTEN_BACKLOG as usize).min(300);
+        // Nobody accepts: each connect must still complete from the backlog, not stall.
+        let conns: Vec<TcpStream> = (0..burst)
+            .map(|i| {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                    .unwrap_or_else(|e| panic!("connect #{i} of {burst}: {e}"))
+            })
+            .collect();
+        assert_eq!(conns.len(), burst);
     }
 }

@@ -1,24 +1,28 @@
 //! In-memory state: users, channels, messages, connections and usage. One std `Mutex`,
-//! held only for short synchronous sections (never across `.await`).
+//! held only for short synchronous sections (never across `.await`, never while writing to a
+//! socket: events are queued on bounded per-connection queues).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use stream_chat_protocol::{Event, Member, Message, Read, User};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
 use crate::time;
 
-/// A frame queued for one WebSocket connection.
-#[derive(Debug)]
-pub(crate) enum Outgoing {
-    /// A JSON text frame.
-    Text(String),
-    /// Close the socket with this code and reason.
-    Close(u16, &'static str),
+/// Why the server closes a connection on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CloseReason {
+    /// [`crate::ServerHandle::kick_connections`].
+    Kicked,
+    /// Its outgoing queue overflowed: the client reads too slowly.
+    Lagging,
 }
 
 /// An open WebSocket connection.
@@ -26,10 +30,34 @@ pub(crate) struct Conn {
     /// Stored user id, or `!anon`.
     pub user_id: String,
     pub anonymous: bool,
-    pub tx: mpsc::UnboundedSender<Outgoing>,
+    /// Serialized frames waiting to be written (bounded).
+    pub tx: mpsc::Sender<Utf8Bytes>,
+    /// Asks the connection task to close the socket.
+    pub close: watch::Sender<Option<CloseReason>>,
     pub frozen: watch::Sender<bool>,
     /// cids this connection watches.
     pub watching: HashSet<String>,
+}
+
+impl Conn {
+    /// Queues a frame without waiting. A full queue means the client has fallen too far
+    /// behind: the connection is asked to close instead of buffering without bound.
+    pub(crate) fn send(&self, frame: &Utf8Bytes) {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(frame.clone()) {
+            self.request_close(CloseReason::Lagging);
+        }
+    }
+
+    /// Asks the connection task to close the socket; the first request wins.
+    pub(crate) fn request_close(&self, reason: CloseReason) {
+        self.close.send_if_modified(|current| {
+            if current.is_some() {
+                return false;
+            }
+            *current = Some(reason);
+            true
+        });
+    }
 }
 
 /// A channel member.
@@ -62,6 +90,10 @@ pub(crate) struct ChannelRec {
     pub reads: HashMap<String, ReadRec>,
     /// Connection ids watching.
     pub watchers: HashSet<String>,
+    /// Watching users (not anonymous) and how many of their connections watch.
+    pub watching_users: HashMap<String, usize>,
+    /// Anonymous connections watching (each counts as one watcher).
+    pub anonymous_watchers: usize,
 }
 
 impl ChannelRec {
@@ -77,6 +109,8 @@ pub(crate) struct Inner {
     pub channels: HashMap<String, ChannelRec>,
     pub message_ids: HashSet<String>,
     pub conns: HashMap<String, Conn>,
+    /// Open connections per (non-anonymous) user.
+    online: HashMap<String, usize>,
     /// Month (`YYYY-MM`) to the users who connected in it.
     pub mau: HashMap<String, HashSet<String>>,
     last_nanos: u128,
@@ -104,6 +138,8 @@ pub(crate) struct AppState {
     pub shutdown: watch::Sender<bool>,
     /// Number of running WebSocket tasks (shutdown waits for zero).
     pub connections_open: watch::Sender<usize>,
+    /// Connections closed because they fell too far behind.
+    pub slow_consumer_disconnects: AtomicU64,
 }
 
 /// Counts a running WebSocket task while alive.
@@ -122,6 +158,7 @@ impl AppState {
             inner: Mutex::new(Inner::default()),
             shutdown: watch::Sender::new(false),
             connections_open: watch::Sender::new(0),
+            slow_consumer_disconnects: AtomicU64::new(0),
         }
     }
 
@@ -145,7 +182,12 @@ impl AppState {
         }
     }
 
-    /// Closes (`Some(code)`) or freezes/unfreezes every socket of `user_id`; returns how many.
+    /// Connections closed so far because their outgoing queue overflowed.
+    pub(crate) fn slow_consumer_disconnects(&self) -> u64 {
+        self.slow_consumer_disconnects.load(Ordering::Relaxed)
+    }
+
+    /// Applies `f` to every socket of `user_id` (kick, freeze); returns how many.
     pub(crate) fn for_user_conns(&self, user_id: &str, f: impl Fn(&Conn)) -> usize {
         let inner = self.lock();
         let conns: Vec<&Conn> = inner
@@ -167,9 +209,15 @@ impl Inner {
     }
 
     pub(crate) fn is_online(&self, user_id: &str) -> bool {
-        self.conns
-            .values()
-            .any(|c| !c.anonymous && c.user_id == user_id)
+        self.online.contains_key(user_id)
+    }
+
+    /// Registers an open connection.
+    pub(crate) fn add_conn(&mut self, conn_id: String, conn: Conn) {
+        if !conn.anonymous {
+            *self.online.entry(conn.user_id.clone()).or_default() += 1;
+        }
+        self.conns.insert(conn_id, conn);
     }
 
     /// The user as API responses show it (`online` computed).
@@ -202,45 +250,41 @@ impl Inner {
 
     /// Distinct watchers of a channel: users by id, anonymous connections each.
     pub(crate) fn watcher_count(&self, channel: &ChannelRec) -> u64 {
-        let mut keys = HashSet::new();
-        for conn_id in &channel.watchers {
-            if let Some(c) = self.conns.get(conn_id) {
-                keys.insert(if c.anonymous {
-                    conn_id.as_str()
-                } else {
-                    c.user_id.as_str()
-                });
-            }
-        }
-        keys.len() as u64
+        (channel.watching_users.len() + channel.anonymous_watchers) as u64
     }
 
-    /// Users watching a channel (anonymous watchers are not listed).
-    pub(crate) fn watchers(&self, channel: &ChannelRec) -> Vec<User> {
-        let mut ids: Vec<&str> = channel
-            .watchers
-            .iter()
-            .filter_map(|id| self.conns.get(id))
-            .filter(|c| !c.anonymous)
-            .map(|c| c.user_id.as_str())
-            .collect();
+    /// One page of the users watching a channel, by id (anonymous watchers are not listed).
+    pub(crate) fn watchers(&self, channel: &ChannelRec, offset: usize, limit: usize) -> Vec<User> {
+        let mut ids: Vec<&String> = channel.watching_users.keys().collect();
         ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter().map(|id| self.user_response(id)).collect()
+        ids.into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|id| self.user_response(id))
+            .collect()
     }
 
     /// Queues `event` for one connection (dropped silently if it is gone).
     pub(crate) fn send_to(&self, conn_id: &str, event: &Event) {
-        if let Some(conn) = self.conns.get(conn_id) {
-            send_event(conn, event);
+        if let Some(conn) = self.conns.get(conn_id)
+            && let Some(frame) = frame(event)
+        {
+            conn.send(&frame);
         }
     }
 
-    /// Queues `event` for every connection watching `cid`.
+    /// Queues `event` for every connection watching `cid`; it is serialized once and the
+    /// frame shared by all of them.
     pub(crate) fn broadcast(&self, cid: &str, event: &Event) {
-        if let Some(channel) = self.channels.get(cid) {
-            for conn_id in &channel.watchers {
-                self.send_to(conn_id, event);
+        let Some(channel) = self.channels.get(cid) else {
+            return;
+        };
+        let Some(frame) = frame(event) else {
+            return;
+        };
+        for conn_id in &channel.watchers {
+            if let Some(conn) = self.conns.get(conn_id) {
+                conn.send(&frame);
             }
         }
     }
@@ -325,6 +369,14 @@ impl Inner {
         let Some(conn) = self.conns.remove(conn_id) else {
             return false;
         };
+        if !conn.anonymous
+            && let Some(n) = self.online.get_mut(&conn.user_id)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.online.remove(&conn.user_id);
+            }
+        }
         for cid in &conn.watching {
             self.stop_watching(cid, conn_id, &conn.user_id, conn.anonymous);
         }
@@ -346,19 +398,25 @@ impl Inner {
         let Some(channel) = self.channels.get_mut(cid) else {
             return;
         };
-        if !channel.watchers.remove(conn_id) || anonymous {
+        if !channel.watchers.remove(conn_id) {
             return;
         }
-        let still_watching = channel
-            .watchers
-            .iter()
-            .any(|id| self.conns.get(id).is_some_and(|c| c.user_id == user_id));
-        if !still_watching {
-            let mut event =
-                self.channel_event(stream_chat_protocol::event::types::USER_WATCHING_STOP, cid);
-            event.user = Some(self.user_response(user_id));
-            self.broadcast(cid, &event);
+        if anonymous {
+            channel.anonymous_watchers = channel.anonymous_watchers.saturating_sub(1);
+            return;
         }
+        let Some(n) = channel.watching_users.get_mut(user_id) else {
+            return;
+        };
+        *n -= 1;
+        if *n > 0 {
+            return;
+        }
+        channel.watching_users.remove(user_id);
+        let mut event =
+            self.channel_event(stream_chat_protocol::event::types::USER_WATCHING_STOP, cid);
+        event.user = Some(self.user_response(user_id));
+        self.broadcast(cid, &event);
     }
 
     /// Subscribes `conn_id` to `cid`; emits `user.watching.start` for a newly watching user.
@@ -371,12 +429,16 @@ impl Inner {
         let Some(channel) = self.channels.get_mut(cid) else {
             return;
         };
-        let already = channel.watchers.iter().any(|id| {
-            self.conns
-                .get(id)
-                .is_some_and(|c| !c.anonymous && c.user_id == user_id)
-        });
-        if !channel.watchers.insert(conn_id.to_owned()) || anonymous || already {
+        if !channel.watchers.insert(conn_id.to_owned()) {
+            return;
+        }
+        if anonymous {
+            channel.anonymous_watchers += 1;
+            return;
+        }
+        let n = channel.watching_users.entry(user_id.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
             return;
         }
         let mut event =
@@ -386,12 +448,9 @@ impl Inner {
     }
 }
 
-/// Queues an event on a connection.
-pub(crate) fn send_event(conn: &Conn, event: &Event) {
-    if let Ok(text) = serde_json::to_string(event) {
-        // A closed receiver means the socket is going away; nothing to do.
-        let _ = conn.tx.send(Outgoing::Text(text));
-    }
+/// An event as a text frame, ready to be shared between connections.
+pub(crate) fn frame(event: &Event) -> Option<Utf8Bytes> {
+    serde_json::to_string(event).ok().map(Utf8Bytes::from)
 }
 
 /// A freshly created stored user.

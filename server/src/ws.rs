@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use stream_chat_protocol::{ApiErrorBody, ConnectPayload, Event, User, codes};
@@ -17,12 +17,13 @@ use crate::auth::{self, Actor};
 use crate::config::{MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES};
 use crate::error::ApiError;
 use crate::routes::users::apply_user_input;
-use crate::state::{AppState, Conn, Outgoing, new_user, random_id};
+use crate::state::{AppState, CloseReason, Conn, new_user, random_id};
 use crate::time;
+use crate::{KICK_CLOSE_CODE, LAGGING_CLOSE_CODE};
 
 /// How long a single frame write may take before the connection counts as dead.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long to wait for the peer's reply to our close frame.
+/// How long sending our close frame, and then waiting for the peer's, may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /connect`: upgrades, then authenticates. Auth failures are reported in-band
@@ -111,18 +112,21 @@ fn authenticate(
     }
 }
 
+/// The task side of a registered connection.
+struct Registered {
+    conn_id: String,
+    /// The first frame: `health.check` with `me`.
+    connected: Event,
+    rx: mpsc::Receiver<Utf8Bytes>,
+    frozen: watch::Receiver<bool>,
+    stop: Stop,
+}
+
 /// Registers the connection and builds its connected event (`health.check` with `me`).
-fn register(
-    state: &AppState,
-    identity: Identity,
-) -> (
-    String,
-    Event,
-    mpsc::UnboundedReceiver<Outgoing>,
-    watch::Receiver<bool>,
-) {
+fn register(state: &AppState, identity: Identity) -> Registered {
     let conn_id = random_id();
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(state.config.max_queued_frames);
+    let (close, close_rx) = watch::channel(None);
     let (frozen, frozen_rx) = watch::channel(false);
     let mut inner = state.lock();
     let now = inner.now();
@@ -144,12 +148,13 @@ fn register(
             (id, None)
         }
     };
-    inner.conns.insert(
+    inner.add_conn(
         conn_id.clone(),
         Conn {
             user_id: user_id.clone(),
             anonymous: anonymous_me.is_some(),
             tx,
+            close,
             frozen,
             watching: HashSet::new(),
         },
@@ -169,9 +174,30 @@ fn register(
         me.language.get_or_insert_with(String::new);
         me
     };
-    let mut event = Event::health_check(conn_id.clone(), now);
-    event.me = Some(me);
-    (conn_id, event, rx, frozen_rx)
+    let mut connected = Event::health_check(conn_id.clone(), now);
+    connected.me = Some(me);
+    Registered {
+        conn_id,
+        connected,
+        rx,
+        frozen: frozen_rx,
+        stop: Stop {
+            close: close_rx,
+            shutdown: state.shutdown.subscribe(),
+        },
+    }
+}
+
+/// Removes the connection from the state when dropped, even if its task panics.
+struct Unregister<'a> {
+    state: &'a AppState,
+    conn_id: &'a str,
+}
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        self.state.lock().remove_conn(self.conn_id);
+    }
 }
 
 async fn run(mut socket: WebSocket, state: Arc<AppState>, query: HashMap<String, String>) {
@@ -187,86 +213,139 @@ async fn run(mut socket: WebSocket, state: Arc<AppState>, query: HashMap<String,
             return;
         }
     };
-    let (conn_id, connected, mut rx, mut frozen) = register(&state, identity);
+    let mut conn = register(&state, identity);
+    let conn_id = conn.conn_id.clone();
+    let _unregister = Unregister {
+        state: &state,
+        conn_id: &conn_id,
+    };
     tracing::info!(%conn_id, "websocket connected");
-    let mut shutdown = state.shutdown.subscribe();
-    if send_json(&mut socket, &connected).await {
-        serve(
-            &mut socket,
-            &state,
-            &conn_id,
-            &mut rx,
-            &mut frozen,
-            &mut shutdown,
-        )
-        .await;
+    if send_json(&mut socket, &conn.connected).await {
+        serve(&mut socket, &state, &mut conn).await;
     }
-    state.lock().remove_conn(&conn_id);
     tracing::info!(%conn_id, "websocket closed");
 }
 
-/// The connection loop: client frames, queued events, health checks, freeze and shutdown.
-async fn serve(
-    socket: &mut WebSocket,
-    state: &AppState,
-    conn_id: &str,
-    rx: &mut mpsc::UnboundedReceiver<Outgoing>,
-    frozen: &mut watch::Receiver<bool>,
-    shutdown: &mut watch::Receiver<bool>,
-) {
+/// Why the server ends a connection on its own.
+enum Ending {
+    /// The peer is gone or the socket failed: nothing more to send.
+    Gone,
+    /// Send a close frame with this code and reason.
+    Close(u16, &'static str),
+    /// The client fell too far behind.
+    Lagging,
+}
+
+/// The signals that end a connection from the server side: kick, lagging, shutdown.
+struct Stop {
+    close: watch::Receiver<Option<CloseReason>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Stop {
+    /// Resolves when the connection must end.
+    async fn requested(&mut self) -> Ending {
+        tokio::select! {
+            biased;
+            _ = self.shutdown.wait_for(|down| *down) => Ending::Close(1001, "server shutting down"),
+            reason = self.close.wait_for(Option::is_some) => match reason.map(|r| *r) {
+                Ok(Some(CloseReason::Lagging)) => Ending::Lagging,
+                Ok(_) => Ending::Close(KICK_CLOSE_CODE, "kicked by the server"),
+                Err(_) => Ending::Gone,
+            },
+        }
+    }
+}
+
+/// Writes a text frame unless the connection is asked to end first.
+async fn write(socket: &mut WebSocket, text: Utf8Bytes, stop: &mut Stop) -> Result<(), Ending> {
+    tokio::select! {
+        biased;
+        ending = stop.requested() => Err(ending),
+        sent = timeout(WRITE_TIMEOUT, socket.send(Message::Text(text))) => match sent {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Ending::Gone),
+        },
+    }
+}
+
+/// The connection loop: client frames, queued events, health checks, freeze, kick, lagging
+/// and shutdown.
+async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) {
+    let ending = pump(socket, state, conn).await;
+    let conn_id = conn.conn_id.as_str();
+    match ending {
+        Ending::Gone => {}
+        Ending::Close(code, reason) => close(socket, code, reason).await,
+        Ending::Lagging => {
+            state
+                .slow_consumer_disconnects
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                %conn_id,
+                queued = state.config.max_queued_frames,
+                "closing a websocket whose client fell too far behind"
+            );
+            // Stop queueing for it right away; the close frame may take a while.
+            state.lock().remove_conn(conn_id);
+            close(
+                socket,
+                LAGGING_CLOSE_CODE,
+                "client too slow: too many queued events",
+            )
+            .await;
+        }
+    }
+}
+
+/// Moves frames until the connection ends, and says how.
+async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -> Ending {
+    let Registered {
+        conn_id,
+        rx,
+        frozen,
+        stop,
+        ..
+    } = conn;
+    let conn_id = conn_id.as_str();
     let period = state.config.health_check_interval;
     let mut health = tokio::time::interval_at(Instant::now() + period, period);
     health.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let health_check = || {
         let frame = Event::health_check(conn_id, time::rfc3339(time::unix_nanos()));
-        serde_json::to_string(&frame).unwrap_or_default()
+        Utf8Bytes::from(serde_json::to_string(&frame).unwrap_or_default())
     };
     loop {
         let is_frozen = *frozen.borrow_and_update();
-        tokio::select! {
+        let result = tokio::select! {
+            biased;
+            ending = stop.requested() => Err(ending),
             incoming = socket.recv(), if !is_frozen => match incoming {
+                // Every client frame is treated as a health check, parsable or not.
                 Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-                    // Every client frame is treated as a health check, parsable or not.
-                    if !send_text(socket, health_check()).await {
-                        return;
-                    }
+                    write(socket, health_check(), stop).await
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => return,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                Some(Ok(Message::Close(_))) | None => Err(Ending::Gone),
                 Some(Err(e)) => {
                     // Oversized or malformed frames: say why, then drop the socket.
                     let code = if e.to_string().contains("too long") { 1009 } else { 1002 };
                     tracing::debug!(%conn_id, error = %e, "bad websocket frame");
-                    close(socket, code, "invalid or oversized frame").await;
-                    return;
+                    Err(Ending::Close(code, "invalid or oversized frame"))
                 }
             },
             out = rx.recv() => match out {
-                Some(Outgoing::Text(text)) => {
-                    if !is_frozen && !send_text(socket, text).await {
-                        return;
-                    }
-                }
-                Some(Outgoing::Close(code, reason)) => {
-                    close(socket, code, reason).await;
-                    return;
-                }
-                None => return,
+                Some(_) if is_frozen => Ok(()),
+                Some(text) => write(socket, text, stop).await,
+                None => Err(Ending::Gone),
             },
             _ = health.tick() => {
-                if !is_frozen && !send_text(socket, health_check()).await {
-                    return;
-                }
+                if is_frozen { Ok(()) } else { write(socket, health_check(), stop).await }
             }
-            changed = frozen.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            _ = async { drop(shutdown.wait_for(|down| *down).await) } => {
-                close(socket, 1001, "server shutting down").await;
-                return;
-            }
+            changed = frozen.changed() => changed.map_err(|_| Ending::Gone),
+        };
+        if let Err(ending) = result {
+            return ending;
         }
     }
 }
@@ -293,7 +372,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         reason: reason.into(),
     };
     if matches!(
-        timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await,
+        timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await,
         Ok(Ok(()))
     ) {
         let _ = timeout(CLOSE_TIMEOUT, async {

@@ -28,6 +28,9 @@ pub(crate) const MAX_MESSAGE_LENGTH: usize = 5000;
 const DEFAULT_MESSAGE_LIMIT: u32 = 100;
 const DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT: u32 = 25;
 const MAX_MESSAGE_LIMIT: u32 = 300;
+/// Watchers listed in a channel state unless `watchers.limit` says otherwise.
+const DEFAULT_WATCHER_LIMIT: u32 = 100;
+const MAX_WATCHER_LIMIT: u32 = 300;
 const DEFAULT_CHANNEL_LIMIT: u32 = 10;
 const MAX_CHANNEL_LIMIT: u32 = 100;
 /// Channel data keys that are not custom fields.
@@ -222,6 +225,8 @@ fn get_or_create(
             messages: Vec::new(),
             reads,
             watchers: HashSet::new(),
+            watching_users: HashMap::new(),
+            anonymous_watchers: 0,
         },
     );
     tracing::debug!(%cid, "channel created");
@@ -273,13 +278,43 @@ fn channel_view(inner: &Inner, channel: &ChannelRec, caller: &Caller) -> Channel
     }
 }
 
-/// The full state of a channel for `caller`, with a page of messages.
+/// `{limit, offset}` of the `watchers` option of a channel query.
+#[derive(Deserialize, Default)]
+struct WatcherPage {
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    offset: Option<u32>,
+}
+
+impl WatcherPage {
+    fn parse(op: &str, value: Option<&Value>) -> ApiResult<WatcherPage> {
+        match value {
+            None | Some(Value::Null) => Ok(WatcherPage::default()),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| ApiError::input(op, format!("invalid watchers pagination: {e}"))),
+        }
+    }
+
+    fn offset(&self) -> usize {
+        self.offset.unwrap_or(0) as usize
+    }
+
+    fn limit(&self) -> usize {
+        self.limit
+            .unwrap_or(DEFAULT_WATCHER_LIMIT)
+            .min(MAX_WATCHER_LIMIT) as usize
+    }
+}
+
+/// The full state of a channel for `caller`, with a page of messages and of watchers.
 fn channel_state(
     inner: &Inner,
     cid: &str,
     caller: &Caller,
     page: Option<&MessagePagination>,
     default_limit: u32,
+    watchers: &WatcherPage,
 ) -> ChannelState {
     let channel = &inner.channels[cid];
     let visible: Vec<&Message> = channel
@@ -299,7 +334,7 @@ fn channel_state(
             .map(|m| inner.member(m)),
         read: inner.reads(channel),
         watcher_count: inner.watcher_count(channel),
-        watchers: inner.watchers(channel),
+        watchers: inner.watchers(channel, watchers.offset(), watchers.limit()),
         duration: Some(DURATION.into()),
         extra: Map::from_iter([("threads".to_owned(), json!([]))]),
     }
@@ -426,6 +461,7 @@ fn query_one(
     body: QueryChannelRequest,
     conn_id: Option<&str>,
 ) -> ApiResult<Json<ChannelState>> {
+    let watchers = WatcherPage::parse(op, body.watchers.as_ref())?;
     let mut inner = state.lock();
     let caller = Caller::resolve(&inner, actor);
     let cid = get_or_create(&mut inner, op, &caller, kind, id, body.data)?;
@@ -438,6 +474,7 @@ fn query_one(
         &caller,
         body.messages.as_ref(),
         DEFAULT_MESSAGE_LIMIT,
+        &watchers,
     )))
 }
 
@@ -540,6 +577,7 @@ pub(crate) async fn query_channels(
                 &caller,
                 Some(&page),
                 DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT,
+                &WatcherPage::default(),
             );
             s.duration = None;
             s
@@ -984,7 +1022,14 @@ pub(crate) async fn update_channel(
         channel.custom = data;
     }
     channel.updated_at = now;
-    let state = channel_state(&inner, &cid, &caller, None, DEFAULT_MESSAGE_LIMIT);
+    let state = channel_state(
+        &inner,
+        &cid,
+        &caller,
+        None,
+        DEFAULT_MESSAGE_LIMIT,
+        &WatcherPage::default(),
+    );
     Ok(Json(
         json!({"channel": state.channel, "members": state.members, "duration": DURATION}),
     ))

@@ -206,6 +206,7 @@ async fn usage(State(state): State<Arc<AppState>>, req: Req) -> ApiResult<Json<V
     Ok(Json(json!({
         "monthly_active_users": usage.monthly_active_users,
         "concurrent_connections": usage.concurrent_connections,
+        "slow_consumer_disconnects": state.slow_consumer_disconnects(),
         "duration": DURATION,
     })))
 }

@@ -8,5 +8,6 @@ mod channels;
 mod common;
 mod guests;
 mod http;
+mod robustness;
 mod users;
 mod websocket;
