@@ -21,7 +21,7 @@ use super::{DURATION, Req, path_params};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::{self, Action, Relation};
-use crate::state::{AppState, ChannelRec, Inner, MemberRec, ReadRec, random_id};
+use crate::state::{AppState, ChannelRec, Conn, Inner, MemberRec, ReadRec, random_id};
 
 /// Longest message text, in characters (code 20 beyond).
 pub(crate) const MAX_MESSAGE_LENGTH: usize = 5000;
@@ -247,14 +247,29 @@ fn watch(
     if caller.is_server() {
         return Ok(());
     }
-    if !inner.conns.contains_key(conn_id) {
-        return Err(ApiError::input(
-            op,
-            format!("connection_id '{conn_id}' is not an open connection"),
-        ));
-    }
+    own_connection(inner, op, caller, conn_id)?;
     inner.start_watching(cid, conn_id);
     Ok(())
+}
+
+/// Code 4 unless `conn_id` is an open connection of the caller (anonymous callers own the
+/// anonymous connections): nobody subscribes or unsubscribes someone else's socket.
+fn own_connection<'a>(
+    inner: &'a Inner,
+    op: &str,
+    caller: &Caller,
+    conn_id: &str,
+) -> ApiResult<&'a Conn> {
+    match inner.conns.get(conn_id) {
+        Some(conn) if conn.user_id == caller.id => Ok(conn),
+        _ => Err(ApiError::input(
+            op,
+            format!(
+                "connection_id '{conn_id}' is not an open connection of user '{}'",
+                caller.id
+            ),
+        )),
+    }
 }
 
 /// The API view of a channel for `caller`.
@@ -895,19 +910,24 @@ pub(crate) async fn stop_watching(
     req: Req,
 ) -> ApiResult<Json<Value>> {
     const OP: &str = "StopWatchingChannel";
-    req.auth(&state, OP)?;
+    let actor = req.auth(&state, OP)?;
     let (kind, id) = path_params(OP, path)?;
     check_type(OP, &kind)?;
     let _: Value = req.json(OP)?;
     let cid = format!("{kind}:{id}");
     let mut inner = state.lock();
+    let caller = Caller::resolve(&inner, actor);
     existing(&inner, OP, &cid)?;
+    // A connection that is already gone watches nothing: stopping is idempotent.
     if let Some(conn_id) = req.param("connection_id")
-        && let Some((user_id, anonymous)) = inner
-            .conns
-            .get(conn_id)
-            .map(|c| (c.user_id.clone(), c.anonymous))
+        && inner.conns.contains_key(conn_id)
     {
+        let conn = if caller.is_server() {
+            &inner.conns[conn_id]
+        } else {
+            own_connection(&inner, OP, &caller, conn_id)?
+        };
+        let (user_id, anonymous) = (conn.user_id.clone(), conn.anonymous);
         inner.stop_watching(&cid, conn_id, &user_id, anonymous);
     }
     Ok(Json(json!({"duration": DURATION})))

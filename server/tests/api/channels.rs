@@ -575,3 +575,43 @@ fn add_members_updates_the_channel() {
     );
     assert_eq!(status, 403, "only the creator updates members");
 }
+
+#[test]
+fn nobody_watches_or_unwatches_with_someone_elses_connection() {
+    let env = Env::start();
+    let (mut alice, a) = env.connect("alice");
+    let (mut bob, b) = env.connect("bob");
+    let (a_id, b_id) = (
+        a["connection_id"].as_str().unwrap(),
+        b["connection_id"].as_str().unwrap(),
+    );
+    // Mallory subscribes bob's socket to a channel: refused, and bob gets nothing from it.
+    let (status, body) = env.watch(Auth::User("mallory"), "livestream:trap", b_id);
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+    env.send(Auth::User("mallory"), "livestream:trap", "spam");
+    bob.assert_no_event("message.new", std::time::Duration::from_millis(300));
+    // Nor may she (or an anonymous caller) unsubscribe alice.
+    env.watch(Auth::User("alice"), "livestream:show", a_id);
+    for auth in [Auth::User("mallory"), Auth::Anonymous] {
+        let (status, body) = env.call(
+            "POST",
+            &format!("/channels/livestream/show/stop-watching?connection_id={a_id}"),
+            auth,
+            None,
+        );
+        assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+    }
+    env.send(Auth::User("bob"), "livestream:show", "still watching");
+    assert_eq!(
+        alice.next_event("message.new")["message"]["text"],
+        "still watching"
+    );
+    // Stopping with a connection that is already gone is a no-op, as before.
+    let (status, body) = env.call(
+        "POST",
+        "/channels/livestream/show/stop-watching?connection_id=gone",
+        Auth::User("alice"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+}
