@@ -46,6 +46,19 @@ fn until(events: &Events<NewMessageEvent>, marker: &str) -> Vec<NewMessageEvent>
     }
 }
 
+/// The new-message events up to and including the one with text `last`.
+fn until_text(events: &Events<NewMessageEvent>, last: &str) -> Vec<NewMessageEvent> {
+    let mut got = Vec::new();
+    loop {
+        let e = events.next();
+        let done = e.message.text.as_deref() == Some(last);
+        got.push(e);
+        if done {
+            return got;
+        }
+    }
+}
+
 fn numbered(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| format!("m{i:03}")).collect()
 }
@@ -176,7 +189,8 @@ fn messages_posted_while_the_link_is_frozen_arrive_after_it_is_declared_dead() {
 
     let frozen_at = Instant::now();
     assert_eq!(server.freeze_connections("bender", true), 1);
-    // The server drops these for the frozen socket: only recovery can bring them.
+    // The server drops these for the frozen socket; recovery brings them. (A freeze may
+    // let the first one through: see docs/contracts/requests-from-sdk.md.)
     for text in numbered(0..10) {
         post(&out, &text);
     }
@@ -188,11 +202,16 @@ fn messages_posted_while_the_link_is_frozen_arrive_after_it_is_declared_dead() {
         error.map(|e| e.to_string()).unwrap_or_default(),
         frozen_at.elapsed()
     );
-    assert_eq!(recovery.recovered_messages, 10);
     let got = events.take(10);
-    assert_eq!(texts(&got), numbered(0..10));
-    assert!(got.iter().all(|e| e.recovered));
-    assert_eq!(got[0].user.as_ref().unwrap().id, "fry");
+    assert_eq!(texts(&got), numbered(0..10), "each once, in order");
+    let flagged = got.iter().filter(|e| e.recovered).count();
+    assert_eq!(flagged, recovery.recovered_messages);
+    assert!(
+        flagged >= 9,
+        "at most the first slips through a freeze: {flagged}"
+    );
+    assert!(got[1..].iter().all(|e| e.recovered));
+    assert_eq!(got[9].user.as_ref().unwrap().id, "fry");
     server.freeze_connections("bender", false);
     post(&out, "end");
     assert!(
@@ -231,7 +250,13 @@ fn beyond_the_bound_the_newest_are_delivered_and_the_gap_can_be_paged_back() {
     assert_eq!(gap.cid, "livestream:bound");
     assert!(gap.error.is_none());
     assert_eq!(gap.before_message_id.as_deref(), Some(sent[3].id.as_str()));
-    assert_eq!(texts(&events.take(5)), numbered(3..8), "the newest five");
+    let got = until_text(&events, "m007");
+    let recovered: Vec<_> = got.iter().filter(|e| e.recovered).cloned().collect();
+    assert_eq!(texts(&recovered), numbered(3..8), "the newest five");
+    assert!(
+        got.len() <= 6,
+        "at most m000 arrived live before the freeze took"
+    );
 
     // The documented call for the rest: page back from the gap.
     let older = channel
