@@ -551,3 +551,34 @@ fn channel_subscribe_sees_only_its_channel() {
         assert_eq!(e.cid(), Some("livestream:sub-a"), "{e:?}");
     }
 }
+
+#[test]
+fn every_channel_call_calls_back_exactly_once_when_enqueued() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    let channel = bender.channel("messaging", "once").unwrap();
+    fn ok<T>(r: stream_chat_client::ChatResult<T>) -> T {
+        r.into_result().unwrap()
+    }
+    let state = ok(enqueue_and_wait(&channel.create(["bender", "fry"])));
+    assert_eq!(state.members.len(), 2);
+    ok(enqueue_and_wait(&channel.watch()));
+    let sent = ok(enqueue_and_wait(
+        &channel.send_message(Message::text("once")),
+    ));
+    assert_eq!(sent.text.as_deref(), Some("once"));
+    ok(enqueue_and_wait(
+        &channel.query(QueryChannelRequest::default()),
+    ));
+    ok(enqueue_and_wait(&channel.mark_read()));
+    ok(enqueue_and_wait(&channel.stop_watching()));
+    let channels = ok(enqueue_and_wait(
+        &bender.query_channels(QueryChannelsRequest::default()),
+    ));
+    assert_eq!(channels.len(), 1);
+    // Failures call back once too.
+    let err = enqueue_and_wait(&bender.channel("nosuch", "x").unwrap().watch())
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.stream_code(), Some(16), "{err}");
+}
