@@ -327,8 +327,7 @@ fn channel_state(
     inner: &Inner,
     cid: &str,
     caller: &Caller,
-    page: Option<&MessagePagination>,
-    default_limit: u32,
+    page: &MessagePage,
     watchers: &WatcherPage,
 ) -> ChannelState {
     let channel = &inner.channels[cid];
@@ -339,7 +338,7 @@ fn channel_state(
         .collect();
     ChannelState {
         channel: channel_view(inner, channel, caller),
-        messages: paginate(&visible, page, default_limit),
+        messages: page.select(&visible),
         pinned_messages: Vec::new(),
         members: inner.members(channel),
         membership: channel
@@ -355,50 +354,138 @@ fn channel_state(
     }
 }
 
-/// One page of messages, oldest first.
-fn paginate(
-    messages: &[&Message],
-    page: Option<&MessagePagination>,
-    default_limit: u32,
-) -> Vec<Message> {
-    let default = MessagePagination::default();
-    let p = page.unwrap_or(&default);
-    let limit = p.limit.unwrap_or(default_limit).min(MAX_MESSAGE_LIMIT) as usize;
-    let pos = |id: &str| messages.iter().position(|m| m.id == id);
-    let (start, end) = if let Some(id) = &p.id_gt {
-        match pos(id) {
-            Some(i) => (i + 1, (i + 1 + limit).min(messages.len())),
-            None => (0, 0),
-        }
-    } else if let Some(id) = &p.id_gte {
-        match pos(id) {
-            Some(i) => (i, (i + limit).min(messages.len())),
-            None => (0, 0),
-        }
-    } else if let Some(id) = &p.id_around {
-        match pos(id) {
-            Some(i) => {
-                let start = i.saturating_sub(limit / 2);
-                (start, (start + limit).min(messages.len()))
+/// Where a page of messages starts or ends: a message (looked up by id, so client-generated
+/// ids need not sort) or a time.
+enum Bound {
+    Id { id: String, inclusive: bool },
+    Time { nanos: i128, inclusive: bool },
+}
+
+impl Bound {
+    /// Index of the first message after the bound (lower bounds) or the end of the messages
+    /// before it (upper bounds, exclusive); `None` when the id is unknown.
+    fn position(&self, messages: &[&Message], lower: bool) -> Option<usize> {
+        match self {
+            Bound::Id { id, inclusive } => {
+                let i = messages.iter().position(|m| m.id == *id)?;
+                // Lower: past it unless inclusive. Upper: up to it, or through it if inclusive.
+                Some(if lower != *inclusive { i + 1 } else { i })
             }
-            None => (0, 0),
+            Bound::Time { nanos, inclusive } => {
+                // Messages are stored in time order: count those before the bound.
+                let before = |m: &&Message| {
+                    let t = message_time(m);
+                    if lower == *inclusive {
+                        t < *nanos
+                    } else {
+                        t <= *nanos
+                    }
+                };
+                Some(messages.partition_point(before))
+            }
         }
-    } else {
-        let end = match (&p.id_lt, &p.id_lte) {
-            (Some(id), _) => pos(id),
-            (None, Some(id)) => pos(id).map(|i| i + 1),
-            (None, None) => Some(
-                messages
-                    .len()
-                    .saturating_sub(p.offset.unwrap_or(0) as usize),
-            ),
+    }
+}
+
+fn message_time(m: &Message) -> i128 {
+    m.created_at
+        .as_deref()
+        .and_then(crate::time::parse_rfc3339)
+        .unwrap_or_default()
+}
+
+/// Message pagination of a channel query, validated: `limit`, `offset`, `id_lt`/`id_lte`/
+/// `id_gt`/`id_gte`/`id_around` and `created_at_before(_or_equal)`/`created_at_after(_or_equal)`/
+/// `created_at_around`. Bounds are positions in channel order, never comparisons of ids.
+struct MessagePage {
+    limit: usize,
+    offset: usize,
+    lower: Vec<Bound>,
+    upper: Vec<Bound>,
+    around: Option<Bound>,
+}
+
+impl MessagePage {
+    fn parse(op: &str, page: Option<&MessagePagination>, default_limit: u32) -> ApiResult<Self> {
+        let default = MessagePagination::default();
+        let p = page.unwrap_or(&default);
+        let time = |key: &str| -> ApiResult<Option<i128>> {
+            match p.extra.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v
+                    .as_str()
+                    .and_then(crate::time::parse_rfc3339)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ApiError::input(op, format!("messages.{key} must be an RFC 3339 time"))
+                    }),
+            }
         };
-        match end {
-            Some(end) => (end.saturating_sub(limit), end),
-            None => (0, 0),
+        let id = |v: &Option<String>, inclusive| v.clone().map(|id| Bound::Id { id, inclusive });
+        let at = |key, inclusive| -> ApiResult<Option<Bound>> {
+            Ok(time(key)?.map(|nanos| Bound::Time { nanos, inclusive }))
+        };
+        let lower = [
+            id(&p.id_gt, false),
+            id(&p.id_gte, true),
+            at("created_at_after", false)?,
+            at("created_at_after_or_equal", true)?,
+        ];
+        let upper = [
+            id(&p.id_lt, false),
+            id(&p.id_lte, true),
+            at("created_at_before", false)?,
+            at("created_at_before_or_equal", true)?,
+        ];
+        Ok(MessagePage {
+            limit: p.limit.unwrap_or(default_limit).min(MAX_MESSAGE_LIMIT) as usize,
+            offset: p.offset.unwrap_or(0) as usize,
+            lower: lower.into_iter().flatten().collect(),
+            upper: upper.into_iter().flatten().collect(),
+            around: id(&p.id_around, true).or(at("created_at_around", true)?),
+        })
+    }
+
+    /// The page, oldest first. After a lower bound it starts right there; otherwise it is the
+    /// newest `limit` messages before the upper bound (or `offset` from the newest).
+    fn select(&self, messages: &[&Message]) -> Vec<Message> {
+        let page = |range: std::ops::Range<usize>| -> Vec<Message> {
+            messages[range].iter().map(|m| (*m).clone()).collect()
+        };
+        if let Some(anchor) = &self.around {
+            let Some(i) = anchor.position(messages, true) else {
+                return Vec::new();
+            };
+            let i = i.min(messages.len().saturating_sub(1));
+            let start = i.saturating_sub(self.limit / 2);
+            return page(start..(start + self.limit).min(messages.len()).max(start));
         }
-    };
-    messages[start..end].iter().map(|m| (*m).clone()).collect()
+        let mut lo = 0;
+        for bound in &self.lower {
+            match bound.position(messages, true) {
+                Some(i) => lo = lo.max(i),
+                None => return Vec::new(),
+            }
+        }
+        let mut hi = messages.len();
+        for bound in &self.upper {
+            match bound.position(messages, false) {
+                Some(i) => hi = hi.min(i),
+                None => return Vec::new(),
+            }
+        }
+        if self.lower.is_empty() && self.upper.is_empty() {
+            hi = hi.saturating_sub(self.offset);
+        }
+        if lo >= hi {
+            return Vec::new();
+        }
+        if self.lower.is_empty() {
+            page(hi.saturating_sub(self.limit).max(lo)..hi)
+        } else {
+            page(lo..(lo + self.limit).min(hi))
+        }
+    }
 }
 
 /// `POST /channels/{type}/{id}/query`.
@@ -477,6 +564,7 @@ fn query_one(
     conn_id: Option<&str>,
 ) -> ApiResult<Json<ChannelState>> {
     let watchers = WatcherPage::parse(op, body.watchers.as_ref())?;
+    let messages = MessagePage::parse(op, body.messages.as_ref(), DEFAULT_MESSAGE_LIMIT)?;
     let mut inner = state.lock();
     let caller = Caller::resolve(&inner, actor);
     let cid = get_or_create(&mut inner, op, &caller, kind, id, body.data)?;
@@ -484,12 +572,7 @@ fn query_one(
         watch(&mut inner, op, &caller, &cid, conn_id)?;
     }
     Ok(Json(channel_state(
-        &inner,
-        &cid,
-        &caller,
-        body.messages.as_ref(),
-        DEFAULT_MESSAGE_LIMIT,
-        &watchers,
+        &inner, &cid, &caller, &messages, &watchers,
     )))
 }
 
@@ -583,17 +666,11 @@ pub(crate) async fn query_channels(
         limit: body.message_limit,
         ..MessagePagination::default()
     };
+    let page = MessagePage::parse(OP, Some(&page), DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT)?;
     let channels = cids
         .iter()
         .map(|cid| {
-            let mut s = channel_state(
-                &inner,
-                cid,
-                &caller,
-                Some(&page),
-                DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT,
-                &WatcherPage::default(),
-            );
+            let mut s = channel_state(&inner, cid, &caller, &page, &WatcherPage::default());
             s.duration = None;
             s
         })
@@ -1046,8 +1123,7 @@ pub(crate) async fn update_channel(
         &inner,
         &cid,
         &caller,
-        None,
-        DEFAULT_MESSAGE_LIMIT,
+        &MessagePage::parse(OP, None, DEFAULT_MESSAGE_LIMIT)?,
         &WatcherPage::default(),
     );
     Ok(Json(
@@ -1059,10 +1135,13 @@ pub(crate) async fn update_channel(
 mod tests {
     use super::*;
 
-    fn msgs(n: usize) -> Vec<Message> {
-        (0..n)
+    /// Ten messages with ids that sort backwards (`m9` … `m0` in channel order), one
+    /// second apart from 2025-01-01T00:00:00Z.
+    fn msgs() -> Vec<Message> {
+        (0..10)
             .map(|i| Message {
-                id: format!("m{i}"),
+                id: format!("m{}", 9 - i),
+                created_at: Some(format!("2025-01-01T00:00:{i:02}.000000000Z")),
                 ..Message::default()
             })
             .collect()
@@ -1073,51 +1152,67 @@ mod tests {
     }
 
     #[test]
-    fn pagination() {
-        let all = msgs(10);
+    fn pagination_is_positional_not_lexicographic() {
+        let all = msgs();
         let refs: Vec<&Message> = all.iter().collect();
-        let p = |v: Value| serde_json::from_value::<MessagePagination>(v).unwrap();
-        assert_eq!(ids(paginate(&refs, None, 3)), ["m7", "m8", "m9"]);
+        let page = |v: Value| {
+            let p = serde_json::from_value::<MessagePagination>(v).unwrap();
+            ids(MessagePage::parse("Op", Some(&p), 100)
+                .unwrap()
+                .select(&refs))
+        };
+        let newest = MessagePage::parse("Op", None, 3).unwrap().select(&refs);
+        assert_eq!(ids(newest), ["m2", "m1", "m0"]);
+        assert_eq!(page(json!({"limit": 2, "id_lt": "m4"})), ["m6", "m5"]);
+        assert_eq!(page(json!({"limit": 2, "id_lte": "m4"})), ["m5", "m4"]);
+        assert_eq!(page(json!({"limit": 2, "id_gt": "m4"})), ["m3", "m2"]);
+        assert_eq!(page(json!({"limit": 2, "id_gte": "m4"})), ["m4", "m3"]);
         assert_eq!(
-            ids(paginate(
-                &refs,
-                Some(&p(json!({"limit": 2, "id_lt": "m5"}))),
-                100
-            )),
-            ["m3", "m4"]
+            page(json!({"limit": 3, "id_around": "m4"})),
+            ["m5", "m4", "m3"]
         );
+        assert_eq!(page(json!({"limit": 2, "offset": 1})), ["m2", "m1"]);
+        // Both bounds: the range between them, from its start.
         assert_eq!(
-            ids(paginate(
-                &refs,
-                Some(&p(json!({"limit": 2, "id_gt": "m5"}))),
-                100
-            )),
-            ["m6", "m7"]
+            page(json!({"limit": 5, "id_gt": "m8", "id_lt": "m5"})),
+            ["m7", "m6"]
         );
+        assert!(page(json!({"id_lt": "nope"})).is_empty());
+        assert!(page(json!({"id_gt": "m0"})).is_empty());
+        assert!(page(json!({"limit": 0})).is_empty());
+        let huge = json!({"limit": u32::MAX, "offset": u32::MAX, "id_around": "m0"});
+        assert_eq!(page(huge).len(), 10, "capped at 300, no overflow");
+        let around_last = page(json!({"limit": 4, "id_around": "m0"}));
+        assert_eq!(around_last, ["m2", "m1", "m0"]);
+    }
+
+    #[test]
+    fn pagination_by_time() {
+        let all = msgs();
+        let refs: Vec<&Message> = all.iter().collect();
+        let page = |v: Value| {
+            let p = serde_json::from_value::<MessagePagination>(v).unwrap();
+            ids(MessagePage::parse("Op", Some(&p), 100)
+                .unwrap()
+                .select(&refs))
+        };
+        // m5 is at 00:04; JS sends millisecond precision.
+        let t = "2025-01-01T00:00:04.000Z";
+        let key = |k: &str| json!({"limit": 2, k: t});
+        assert_eq!(page(key("created_at_before")), ["m7", "m6"]);
+        assert_eq!(page(key("created_at_before_or_equal")), ["m6", "m5"]);
+        assert_eq!(page(key("created_at_after")), ["m4", "m3"]);
+        assert_eq!(page(key("created_at_after_or_equal")), ["m5", "m4"]);
+        assert_eq!(page(key("created_at_around")), ["m6", "m5"]);
         assert_eq!(
-            ids(paginate(
-                &refs,
-                Some(&p(json!({"limit": 2, "id_lte": "m1"}))),
-                100
-            )),
-            ["m0", "m1"]
+            page(json!({"created_at_after": "2025-01-01T02:00:06+02:00"})),
+            ["m2", "m1", "m0"]
         );
-        assert_eq!(
-            ids(paginate(
-                &refs,
-                Some(&p(json!({"limit": 3, "id_around": "m5"}))),
-                100
-            )),
-            ["m4", "m5", "m6"]
-        );
-        assert_eq!(
-            ids(paginate(
-                &refs,
-                Some(&p(json!({"limit": 2, "offset": 1}))),
-                100
-            )),
-            ["m7", "m8"]
-        );
-        assert!(paginate(&refs, Some(&p(json!({"id_lt": "nope"}))), 100).is_empty());
+        for bad in [json!("yesterday"), json!(12)] {
+            let p = serde_json::from_value::<MessagePagination>(json!({"created_at_before": bad}))
+                .unwrap();
+            let err = MessagePage::parse("Op", Some(&p), 100).err().unwrap();
+            assert_eq!(err.0.code, codes::INPUT);
+        }
     }
 }

@@ -615,3 +615,110 @@ fn nobody_watches_or_unwatches_with_someone_elses_connection() {
     );
     assert_eq!(status, 200, "{body}");
 }
+
+#[test]
+fn pagination_follows_channel_order_for_client_ids_and_times() {
+    let env = Env::start();
+    env.call(
+        "POST",
+        "/channels/livestream/uuids/query",
+        Auth::User("ann"),
+        None,
+    );
+    // Client-generated ids in an order unrelated to their sorting.
+    let ids = ["f3c1", "0a9e", "c77d", "19b2", "e004"];
+    let mut times = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let (status, sent) = env.call(
+            "POST",
+            "/channels/livestream/uuids/message",
+            Auth::User("ann"),
+            Some(json!({"message": {"id": id, "text": format!("t{i}")}})),
+        );
+        assert_eq!(status, 200, "{sent}");
+        times.push(sent["message"]["created_at"].as_str().unwrap().to_owned());
+    }
+    let page = |messages: Value| {
+        let (status, state) = env.call(
+            "POST",
+            "/channels/livestream/uuids/query",
+            Auth::User("ann"),
+            Some(json!({"messages": messages})),
+        );
+        assert_eq!(status, 200, "{state}");
+        state["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(json!({"limit": 2, "id_lt": "19b2"})), ["0a9e", "c77d"]);
+    assert_eq!(page(json!({"limit": 2, "id_gt": "0a9e"})), ["c77d", "19b2"]);
+    assert_eq!(
+        page(json!({"id_gte": "c77d", "id_lte": "19b2"})),
+        ["c77d", "19b2"]
+    );
+    assert_eq!(
+        page(json!({"limit": 2, "created_at_after": times[1]})),
+        ["c77d", "19b2"]
+    );
+    assert_eq!(
+        page(json!({"created_at_after_or_equal": times[3]})),
+        ["19b2", "e004"]
+    );
+    assert_eq!(
+        page(json!({"limit": 2, "created_at_before": times[2]})),
+        ["f3c1", "0a9e"]
+    );
+    assert_eq!(
+        page(json!({"limit": 10, "created_at_before_or_equal": times[1]})),
+        ["f3c1", "0a9e"]
+    );
+    assert_eq!(
+        page(json!({"limit": 3, "created_at_around": times[2]})),
+        ["0a9e", "c77d", "19b2"]
+    );
+    let (status, body) = env.call(
+        "POST",
+        "/channels/livestream/uuids/query",
+        Auth::User("ann"),
+        Some(json!({"messages": {"created_at_after": "last tuesday"}})),
+    );
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+}
+
+#[test]
+fn default_page_sizes_are_the_ones_the_js_client_assumes() {
+    let env = Env::start();
+    env.call(
+        "POST",
+        "/channels/livestream/long/query",
+        Auth::User("ann"),
+        None,
+    );
+    for i in 0..120 {
+        let (status, body) = env.send(Auth::User("ann"), "livestream:long", &format!("n{i}"));
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, state) = env.call(
+        "POST",
+        "/channels/livestream/long/query",
+        Auth::User("ann"),
+        Some(json!({"state": true})),
+    );
+    let messages = state["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 100, "channel query: 100");
+    assert_eq!(messages[99]["text"], "n119", "the newest, oldest first");
+    let (_, found) = env.call(
+        "POST",
+        "/channels",
+        Auth::User("ann"),
+        Some(json!({"filter_conditions": {"cid": "livestream:long"}})),
+    );
+    assert_eq!(
+        found["channels"][0]["messages"].as_array().unwrap().len(),
+        25,
+        "queryChannels: 25"
+    );
+}
