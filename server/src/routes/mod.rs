@@ -81,8 +81,26 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/channels/{type}/{id}/event", post(channels::send_event))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(catch_panics))
         .layer(cors)
         .with_state(state)
+}
+
+/// Answers a panicking handler with Stream's internal error (code -1, HTTP 500) instead of
+/// dropping the connection without a response. The handler runs as its own task for that.
+async fn catch_panics(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(%method, %path, panicked = e.is_panic(), "request handler failed");
+            ApiError::plain(
+                codes::INTERNAL,
+                format!("{method} {path} failed with an internal error"),
+            )
+            .into_response()
+        }
+    }
 }
 
 /// A REST request: query parameters, headers and the (size-capped) body.
@@ -224,4 +242,40 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
         405,
         format!("{method} is not allowed on {}", uri.path()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_gets_a_stream_shaped_500() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async { std::hint::black_box(None::<String>).expect("handler bug") }),
+            )
+            .route("/fine", get(hi))
+            .layer(axum::middleware::from_fn(catch_panics));
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(5)))
+            .build()
+            .into();
+        let mut res = agent.get(&format!("http://{addr}/boom")).call().unwrap();
+        assert_eq!(res.status().as_u16(), 500);
+        let body: Value = res.body_mut().read_json().unwrap();
+        assert_eq!(body["code"], codes::INTERNAL);
+        assert_eq!(body["StatusCode"], 500);
+        assert_eq!(body["details"], json!([]));
+        // The server keeps serving.
+        let res = agent.get(&format!("http://{addr}/fine")).call().unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+    }
 }
