@@ -1,8 +1,6 @@
 //! `ChannelClient`: one channel's calls (watch, query, create, send, stop watching, mark
 //! read) and its events, as Kotlin's `client.channel(type, id)`.
 
-use std::sync::Weak;
-
 use serde_json::{Map, Value};
 use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{
@@ -13,7 +11,6 @@ use stream_chat_protocol::{
 use crate::client::ChatClient;
 use crate::events::{ChatEvent, Subscription};
 use crate::http::{Request, new_request_id};
-use crate::session::Session;
 use crate::typed_events::EventKind;
 
 /// Whether `t` is a valid channel type: `^[\w_-]+$` (ASCII), as the JS client checks.
@@ -409,7 +406,7 @@ impl ChannelClient {
 fn query_channel(
     client: &ChatClient,
     cancel: &CancelToken,
-    origin: &Option<Weak<Session>>,
+    origin: &Option<u64>,
     path: &str,
     request: &QueryChannelRequest,
 ) -> Result<ChannelState, ChatError> {

@@ -1,7 +1,7 @@
 //! `ChatClient`: the builder, the global instance, the connect flows and accessors.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -864,9 +864,9 @@ impl ChatClient {
         self.inner.http.send(req, auth, &|| cancel.is_canceled())
     }
 
-    /// The current session, for calls that wait for its connection.
-    pub(crate) fn session_ref(&self) -> Option<Weak<Session>> {
-        self.inner.hub.lock().current.as_ref().map(Arc::downgrade)
+    /// The id of the current session, for calls that wait for its connection.
+    pub(crate) fn session_ref(&self) -> Option<u64> {
+        self.inner.hub.lock().current.as_ref().map(|s| s.id())
     }
 
     /// REST auth of the current session (connected or connecting).
@@ -888,12 +888,12 @@ impl ChatClient {
     pub(crate) fn on_connection<T>(
         &self,
         cancel: &CancelToken,
-        origin: &Option<Weak<Session>>,
+        origin: &Option<u64>,
         request: impl Fn(&Auth, &Arc<Session>, &str) -> Result<T, ChatError>,
     ) -> Result<T, ChatError> {
         let hub = &self.inner.hub;
         let limit = self.inner.wait_for_connection_timeout;
-        let (session, connection_id) = hub.wait_connected(cancel, limit, origin.clone())?;
+        let (session, connection_id) = hub.wait_connected(cancel, limit, *origin)?;
         let auth = Auth::for_session(&session, Some(connection_id.clone()));
         match request(&auth, &session, &connection_id) {
             Err(err)
@@ -902,7 +902,7 @@ impl ChatClient {
                     && session.connection_id().as_deref() != Some(connection_id.as_str()) =>
             {
                 log::info!("the connection changed during the call ({err}); retrying once");
-                let origin = Some(Arc::downgrade(&session));
+                let origin = Some(session.id());
                 let (session, connection_id) = hub.wait_connected(cancel, limit, origin)?;
                 let auth = Auth::for_session(&session, Some(connection_id.clone()));
                 request(&auth, &session, &connection_id)

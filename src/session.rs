@@ -3,7 +3,7 @@
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -36,6 +36,8 @@ pub(crate) struct Slot {
     pub(crate) current: Option<Arc<Session>>,
     pub(crate) state: ConnectionState,
     next_id: u64,
+    /// How the last session ended: its id, user and terminal error (for waiting calls).
+    ended: Option<(u64, String, Option<ChatError>)>,
 }
 
 /// One connected (or connecting) user and its connection thread.
@@ -77,6 +79,7 @@ impl Hub {
                 current: None,
                 state: ConnectionState::Disconnected,
                 next_id: 1,
+                ended: None,
             }),
             slot_changed: Condvar::new(),
             events,
@@ -99,7 +102,7 @@ impl Hub {
         self: &Arc<Self>,
         cancel: &CancelToken,
         limit: Duration,
-        origin: Option<Weak<Session>>,
+        origin: Option<u64>,
     ) -> Result<(Arc<Session>, String), ChatError> {
         let deadline = Instant::now() + limit;
         let weak = Arc::downgrade(self);
@@ -117,13 +120,14 @@ impl Hub {
                     if let Some(id) = session.connection_id() {
                         return Ok((Arc::clone(session), id));
                     }
-                    seen = Some(Arc::downgrade(session));
+                    seen = Some(session.id);
                 }
                 None => {
-                    if let Some(gone) = &seen {
-                        let (user, why) = gone.upgrade().map_or((String::new(), None), |s| {
-                            (s.user_id.clone(), s.lock().failed.clone())
-                        });
+                    if let Some(gone) = seen {
+                        let (user, why) = match &slot.ended {
+                            Some((id, user, why)) if *id == gone => (user.as_str(), why.clone()),
+                            _ => ("the user", None),
+                        };
                         let err = ChatError::new(
                             ErrorKind::NotConnected,
                             format!("'{user}' was disconnected before the call got a connection"),
@@ -150,9 +154,7 @@ impl Hub {
                     ),
                     None => ChatError::new(
                         ErrorKind::NotConnected,
-                        format!(
-                            "no user connected within {limit:?} (wait_for_connection_timeout); call connect_user first"
-                        ),
+                        format!("no user connected within {limit:?} (wait_for_connection_timeout)"),
                     ),
                 });
             }
@@ -232,6 +234,7 @@ impl Hub {
             return false;
         }
         slot.current = None;
+        slot.ended = Some((session.id, session.user_id.clone(), error.clone()));
         self.tracker.reset(0);
         self.set_state(slot, ConnectionState::Disconnected, error);
         self.slot_changed.notify_all();
