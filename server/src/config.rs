@@ -18,6 +18,11 @@ pub(crate) struct Config {
 
 /// Largest accepted REST body (1 MiB); larger ones get code 22 / HTTP 413.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How much of a too-large body is still read (and discarded) so the client, which is still
+/// sending, gets the 413 instead of a reset connection. Larger bodies are cut off.
+pub(crate) const DRAIN_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// How long draining a too-large body may take.
+pub(crate) const DRAIN_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Largest accepted WebSocket message.
 pub(crate) const MAX_WS_MESSAGE_BYTES: usize = 1024 * 1024;
 /// WebSocket read/write buffer size.

@@ -7,9 +7,10 @@ pub(crate) mod users;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use axum::response::IntoResponse;
@@ -21,7 +22,7 @@ use stream_chat_protocol::codes;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::auth::{self, Actor};
-use crate::config::MAX_BODY_BYTES;
+use crate::config::{DRAIN_BODY_BYTES, DRAIN_BODY_TIMEOUT, MAX_BODY_BYTES};
 use crate::error::{ApiError, ApiResult};
 use crate::permissions;
 use crate::state::AppState;
@@ -123,19 +124,53 @@ impl<S: Send + Sync> FromRequest<S> for Req {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let body = if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-            Err(())
-        } else {
-            axum::body::to_bytes(body, MAX_BODY_BYTES)
-                .await
-                .map_err(drop)
-        };
+        let body = read_body(body, declared).await;
         Ok(Req {
             query,
             headers: parts.headers,
             body,
         })
     }
+}
+
+/// Reads a body of at most [`MAX_BODY_BYTES`]. Of a larger one, up to [`DRAIN_BODY_BYTES`]
+/// are still read and discarded (within [`DRAIN_BODY_TIMEOUT`]), so that the client, which is
+/// usually still sending, receives the 413 rather than a reset connection.
+async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Bytes, ()> {
+    if declared.is_some_and(|n| n > DRAIN_BODY_BYTES) {
+        return Err(());
+    }
+    let mut kept = Vec::new();
+    let mut total: u64 = 0;
+    let read = async {
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let Ok(data) = frame.map_err(drop)?.into_data() else {
+                continue; // trailers
+            };
+            total += data.len() as u64;
+            if total > DRAIN_BODY_BYTES {
+                return Err(());
+            }
+            if total <= MAX_BODY_BYTES as u64 {
+                kept.extend_from_slice(&data);
+            }
+        }
+        Ok(())
+    };
+    let too_large = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    let finished = if too_large {
+        tokio::time::timeout(DRAIN_BODY_TIMEOUT, read)
+            .await
+            .unwrap_or(Err(()))
+    } else {
+        read.await
+    };
+    finished?;
+    if total > MAX_BODY_BYTES as u64 {
+        return Err(());
+    }
+    Ok(Bytes::from(kept))
 }
 
 impl Req {

@@ -101,3 +101,18 @@ fn cors_preflight_allows_the_stream_headers() {
     }
     assert!(header("access-control-allow-methods").contains("post"));
 }
+
+#[test]
+fn a_body_several_mib_too_large_still_gets_its_413() {
+    // The client is still sending when the server knows the answer; the server reads on (and
+    // discards) instead of resetting the connection under the client's feet.
+    let env = Env::start();
+    for size in [3 * 1024 * 1024, 12 * 1024 * 1024] {
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(size));
+        let (status, body) = env.post_raw("/channels", big.as_bytes());
+        assert_eq!((status, body["code"].as_i64()), (413, Some(22)), "{body}");
+    }
+    // The connection stays usable.
+    let (status, _) = env.call("POST", "/channels", Auth::Server, None);
+    assert_eq!(status, 200);
+}
