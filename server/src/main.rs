@@ -23,17 +23,28 @@ OPTIONS:
     --disable-auth-checks          Accept development tokens (signature \"devtoken\")
     --multi-tenant                 Teams on: guest users are refused
     --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
+    --max-queued-frames N          Frames queued for one WebSocket before its client counts as
+                                   too slow and is disconnected (close 1013) [default: 1024]
+    --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
+                                   process exits (for test harnesses: no orphaned servers)
     -h, --help                     Print this help
 
 The first line on stdout contains the base URL (http://HOST:PORT). Logs go to stderr
-(filter with RUST_LOG, e.g. RUST_LOG=debug).
+(filter with RUST_LOG, e.g. RUST_LOG=debug). SIGINT and SIGTERM shut the server down cleanly.
 "
     )
 }
 
+/// What the command line asks for.
+struct Options {
+    builder: ServerBuilder,
+    exit_on_stdin_close: bool,
+}
+
 /// Parses the command line; `Ok(None)` means `--help`.
-fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<ServerBuilder>, String> {
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
     let mut builder = Server::builder().addr(SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)));
+    let mut exit_on_stdin_close = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -70,15 +81,32 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<ServerBuilder>
                         ))?;
                     builder.health_check_interval(Duration::from_secs_f64(secs))
                 }
+                "--max-queued-frames" => {
+                    let v = value("--max-queued-frames")?;
+                    let frames: usize = v.parse().ok().filter(|n| *n > 0).ok_or(format!(
+                        "--max-queued-frames: '{v}' is not a positive number"
+                    ))?;
+                    builder.max_queued_frames(frames)
+                }
+                "--exit-on-stdin-close" => {
+                    exit_on_stdin_close = true;
+                    builder
+                }
                 other => return Err(format!("unknown argument '{other}'")),
             };
     }
-    Ok(Some(builder))
+    Ok(Some(Options {
+        builder,
+        exit_on_stdin_close,
+    }))
 }
 
 fn main() -> ExitCode {
-    let builder = match parse(std::env::args().skip(1)) {
-        Ok(Some(builder)) => builder,
+    let Options {
+        builder,
+        exit_on_stdin_close,
+    } = match parse(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
         Ok(None) => {
             print!("{}", usage());
             return ExitCode::SUCCESS;
@@ -116,13 +144,19 @@ fn main() -> ExitCode {
             "using the built-in development API secret; pass --api-secret for anything shared"
         );
     }
-    wait_for_signal();
+    let reason = wait_for_exit(exit_on_stdin_close);
+    tracing::info!("{reason}: shutting down");
     server.shutdown();
     ExitCode::SUCCESS
 }
 
-/// Blocks until SIGINT or SIGTERM.
-fn wait_for_signal() {
+/// How often the parent process is checked under `--exit-on-stdin-close`.
+#[cfg(unix)]
+const PARENT_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Blocks until SIGINT or SIGTERM, or, with `watch_stdin`, until stdin reaches end-of-file or
+/// the parent process exits. Returns what happened.
+fn wait_for_exit(watch_stdin: bool) -> &'static str {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -132,17 +166,51 @@ fn wait_for_signal() {
         }
     };
     rt.block_on(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            if let Ok(mut term) = signal(SignalKind::terminate()) {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
+        tokio::select! {
+            reason = signal() => reason,
+            reason = stdin_closed(), if watch_stdin => reason,
+            reason = parent_exited(), if watch_stdin => reason,
         }
-        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+async fn signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
+/// Resolves once stdin reaches end-of-file or fails; whatever is written to it is discarded.
+async fn stdin_closed() -> &'static str {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = tx.send(());
     });
+    let _ = rx.await;
+    "stdin closed"
+}
+
+/// Resolves once this process is re-parented, i.e. its parent exited (Unix; never elsewhere).
+async fn parent_exited() -> &'static str {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        let mut tick = tokio::time::interval(PARENT_CHECK_INTERVAL);
+        while std::os::unix::process::parent_id() == parent {
+            tick.tick().await;
+        }
+        "parent process exited"
+    }
+    #[cfg(not(unix))]
+    std::future::pending().await
 }
