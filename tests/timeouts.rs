@@ -171,7 +171,9 @@ fn cancelling_the_connect_call_aborts_the_attempt_without_a_callback() {
     // A new connect starts afresh.
     let again = client.connect_user(User::new("bender"), jwt::dev_token("bender"));
     again.enqueue(|_| {});
-    let _held_again = accepted.recv_timeout(WAIT).expect("a new attempt reached the server");
+    let _held_again = accepted
+        .recv_timeout(WAIT)
+        .expect("a new attempt reached the server");
     again.cancel();
 }
 
