@@ -619,6 +619,7 @@ pub(crate) async fn query_channels(
     const OP: &str = "QueryChannels";
     let actor = req.auth(&state, OP)?;
     let body: QueryChannelsRequest = req.json(OP)?;
+    filter::validate(&body.filter_conditions).map_err(|e| ApiError::input(OP, e))?;
     let mut inner = state.lock();
     let caller = Caller::resolve(&inner, actor);
     let mut found = Vec::new();

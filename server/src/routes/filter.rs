@@ -22,6 +22,37 @@ pub(crate) fn matches(doc: &Value, filter: &Map<String, Value>) -> Result<bool, 
     Ok(true)
 }
 
+/// Checks operators and argument shapes up front, so an invalid filter is an error whatever
+/// the data (matching stops early and would miss errors after a failed condition).
+pub(crate) fn validate(filter: &Map<String, Value>) -> Result<(), String> {
+    for (key, cond) in filter {
+        match key.as_str() {
+            "$and" | "$or" | "$nor" => match cond {
+                Value::Array(items) => {
+                    for item in items {
+                        let Value::Object(f) = item else {
+                            return Err("$and/$or/$nor take an array of filters".into());
+                        };
+                        validate(f)?;
+                    }
+                }
+                _ => return Err("$and/$or/$nor take an array of filters".into()),
+            },
+            op if op.starts_with('$') => return Err(format!("operator {op} is not supported")),
+            _ => match cond {
+                Value::Object(ops) if !ops.is_empty() && ops.keys().all(|k| k.starts_with('$')) => {
+                    for (op, arg) in ops {
+                        // Matching a null value runs every check on the argument's shape.
+                        op_matches(&Value::Null, op, arg)?;
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    Ok(())
+}
+
 fn all(doc: &Value, conds: &Value) -> Result<Vec<bool>, String> {
     let Value::Array(items) = conds else {
         return Err("$and/$or/$nor take an array of filters".into());
@@ -175,5 +206,24 @@ mod tests {
         ));
         assert!(m(doc.clone(), json!({"missing": {"$exists": false}})));
         assert!(matches(&doc, json!({"n": {"$regex": "x"}}).as_object().unwrap()).is_err());
+    }
+
+    #[test]
+    fn validation_does_not_depend_on_the_data() {
+        let v = |f: Value| validate(f.as_object().unwrap());
+        assert!(v(json!({"type": "messaging", "members": {"$in": ["a"]}})).is_ok());
+        assert!(v(json!({"$or": [{"a": 1}, {"b": {"$exists": true}}]})).is_ok());
+        // Each of these matches nothing before reaching the error, or has nothing to match.
+        for bad in [
+            json!({"$where": "1"}),
+            json!({"type": "nope", "n": {"$regex": "x"}}),
+            json!({"n": {"$eq": 1, "$bogus": 2}}),
+            json!({"$and": [{"a": 1}, 3]}),
+            json!({"$or": {"a": 1}}),
+            json!({"n": {"$in": "not an array"}}),
+            json!({"n": {"$exists": "yes"}}),
+        ] {
+            assert!(v(bad.clone()).is_err(), "{bad}");
+        }
     }
 }

@@ -116,6 +116,7 @@ pub(crate) async fn query_users(
             .map_err(|e| ApiError::input(OP, format!("invalid payload parameter: {e}")))?,
         None => QueryUsersRequest::default(),
     };
+    filter::validate(&query.filter_conditions).map_err(|e| ApiError::input(OP, e))?;
     let inner = state.lock();
     let mut found = Vec::new();
     for id in inner.users.keys() {

@@ -172,3 +172,165 @@ fn watchers_are_paginated_and_counted_per_user() {
     });
     assert_eq!(query(json!({}))["watcher_count"], 107);
 }
+
+/// Sends raw bytes as one HTTP/1.1 request and returns the status and the JSON body.
+fn raw_request(env: &Env, head: &[u8]) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect_timeout(&env.server.addr(), WITHIN).unwrap();
+    tcp.set_read_timeout(Some(WITHIN)).unwrap();
+    tcp.write_all(head).unwrap();
+    let mut response = Vec::new();
+    tcp.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let status = text[9..12].parse().unwrap();
+    let body = text.split_once("\r\n\r\n").unwrap().1;
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
+#[test]
+fn hostile_input_gets_stream_shaped_errors_never_a_dropped_connection() {
+    let env = Env::start();
+    let token = env.server.server_token();
+    let assert_error = |(status, body): (u16, serde_json::Value), code: i64, what: &str| {
+        assert_eq!(body["code"].as_i64(), Some(code), "{what}: {body}");
+        assert_eq!(
+            body["StatusCode"].as_u64(),
+            Some(u64::from(status)),
+            "{what}"
+        );
+        let mut keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "StatusCode",
+                "code",
+                "details",
+                "duration",
+                "message",
+                "more_info"
+            ],
+            "{what}"
+        );
+    };
+    // Invalid UTF-8 in the query string (api_key and payload) and in a path segment.
+    let request = |target: &str| {
+        format!(
+            "GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    assert_error(
+        raw_request(&env, request("/users?api_key=%FF%FE").as_bytes()),
+        2,
+        "bad key",
+    );
+    let key = env.server.api_key();
+    let bad_payload = request(&format!("/users?api_key={key}&payload=%FF%7B"));
+    assert_error(raw_request(&env, bad_payload.as_bytes()), 4, "bad payload");
+    let post = |path: &str, body: &str| {
+        format!(
+            "POST {path}?api_key={key} HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let cases = [
+        (
+            "/channels/livestream/%FF%FE/query",
+            "{}".to_owned(),
+            4,
+            "invalid UTF-8 id",
+        ),
+        (
+            "/channels/livestream/a:b/query",
+            "{}".to_owned(),
+            4,
+            "colon in id",
+        ),
+        (
+            "/channels/livestream/%2E%2E/query",
+            "{}".to_owned(),
+            4,
+            "dots in id",
+        ),
+        (
+            "/channels/livestream/x/query",
+            format!("{{\"data\":{}1{}}}", "[".repeat(5000), "]".repeat(5000)),
+            4,
+            "deeply nested JSON",
+        ),
+        (
+            "/channels/livestream/x/query",
+            r#"{"messages":{"limit":99999999999}}"#.to_owned(),
+            4,
+            "limit beyond u32",
+        ),
+        (
+            "/channels",
+            r#"{"limit":-1}"#.to_owned(),
+            4,
+            "negative limit",
+        ),
+        (
+            "/channels",
+            format!(
+                "{{\"filter_conditions\":{}}}",
+                "{\"$and\":[".repeat(200) + &"]}".repeat(200)
+            ),
+            4,
+            "filter nested beyond the JSON depth limit",
+        ),
+        (
+            "/channels",
+            r#"{"filter_conditions":{"$where":"1"}}"#.to_owned(),
+            4,
+            "unknown operator",
+        ),
+    ];
+    for (path, body, code, what) in cases {
+        assert_error(raw_request(&env, post(path, &body).as_bytes()), code, what);
+    }
+    // Huge but valid numbers are clamped, not overflowed.
+    let (status, body) = env.call(
+        "POST",
+        "/channels",
+        Auth::Server,
+        Some(json!({"limit": u32::MAX, "offset": u32::MAX, "message_limit": u32::MAX})),
+    );
+    assert_eq!(
+        (status, body["channels"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    let (status, _) = env.call(
+        "GET",
+        &format!(
+            "/users?payload={}",
+            encode(&json!({"limit": u32::MAX, "offset": u32::MAX}).to_string())
+        ),
+        Auth::Server,
+        None,
+    );
+    assert_eq!(status, 200);
+    // The WebSocket: an invalid json= payload, a replacement character, or none at all.
+    for params in [
+        vec![("json", "{not json".to_owned())],
+        vec![("json", "\u{FFFD}".to_owned())],
+        vec![],
+    ] {
+        let mut ws = env.open_ws(&params, true);
+        let frame = ws.next_json(WITHIN);
+        assert_eq!(frame["type"], "connection.error", "{frame}");
+        assert_eq!(frame["error"]["code"], 4, "{frame}");
+        assert_eq!(ws.read_until_closed(), Some(1000));
+    }
+    // After all that the server still serves.
+    let (_ws, first) = env.connect("alice");
+    assert_eq!(first["me"]["id"], "alice");
+}
