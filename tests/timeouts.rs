@@ -163,10 +163,7 @@ fn cancelling_the_connect_call_aborts_the_attempt_without_a_callback() {
         }
     };
     assert!(closed, "the aborted attempt's socket was closed");
-    assert!(
-        rx.recv_timeout(Duration::from_millis(300)).is_err(),
-        "no callback after cancel"
-    );
+    assert_silent(&rx); // the cancelled call's callback is dropped unrun
     assert!(client.current_user().is_none());
     // A new connect starts afresh.
     let again = client.connect_user(User::new("bender"), jwt::dev_token("bender"));

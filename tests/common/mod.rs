@@ -55,11 +55,20 @@ pub fn enqueue_and_wait<T: Send + 'static>(call: &stream_chat_client::Call<T>) -
     let (tx, rx) = crossbeam_channel::unbounded();
     call.enqueue(move |r| tx.send(r).unwrap());
     let result = rx.recv_timeout(WAIT).expect("the callback fires");
-    assert!(
-        rx.recv_timeout(Duration::from_millis(200)).is_err(),
-        "the callback fired more than once"
-    );
+    assert_silent(&rx);
     result
+}
+
+/// Asserts that nothing more arrives on `rx` and that all its senders are gone: a
+/// callback owning the `Sender` is dropped once it ran or was discarded, which
+/// disconnects the channel. Fails on a message or on a sender still alive after `WAIT`.
+#[track_caller]
+pub fn assert_silent<T>(rx: &Receiver<T>) {
+    match rx.recv_timeout(WAIT) {
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {}
+        Ok(_) => panic!("expected no more messages, got one (a second callback?)"),
+        Err(err) => panic!("a sender (an undelivered callback?) stayed alive for {WAIT:?}: {err}"),
+    }
 }
 
 /// A token provider that counts its calls and hands out the tokens `make(n)` returns for
