@@ -19,6 +19,8 @@ fn help_lists_the_flags() {
         "--disable-auth-checks",
         "--multi-tenant",
         "--health-check-interval",
+        "--max-queued-frames",
+        "--exit-on-stdin-close",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
@@ -34,6 +36,8 @@ fn bad_arguments_fail_with_a_message() {
         &["--bogus"][..],
         &["--addr", "not-an-addr"],
         &["--health-check-interval", "-1"],
+        &["--max-queued-frames", "0"],
+        &["--max-queued-frames", "lots"],
         &["--api-key"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
