@@ -13,6 +13,10 @@ use url::Url;
 
 use crate::token::{Interrupt, TokenManager, TokenWaitError};
 
+/// The largest response body read (ureq's default); a larger one fails with
+/// [`ErrorKind::Parse`].
+const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+
 /// The `X-Stream-Client` value of every request and WebSocket connection.
 pub(crate) const CLIENT_ID: &str = concat!("stream-chat-rust-v", env!("CARGO_PKG_VERSION"));
 
@@ -237,8 +241,21 @@ impl Http {
         );
         let body = response
             .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map_err(map_transport_error)?;
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(limit) => ChatError::new(
+                    ErrorKind::Parse,
+                    format!(
+                        "the response of {} {} is larger than {limit} bytes",
+                        req.method, req.path
+                    ),
+                )
+                .with_status_code(status)
+                .with_source(e),
+                other => map_transport_error(other),
+            })?;
         if status >= 400 {
             return Err(error_from_body(status, &body));
         }
@@ -269,18 +286,36 @@ fn wait_token(
     })
 }
 
-/// Maps a Stream error body (`code`, `message`, `StatusCode`, `more_info`) to a `ChatError`;
-/// bodies that are not Stream errors keep the status and a snippet of the text.
+/// Maps a Stream error body (`code`, `message`, `StatusCode`, `more_info`) to a `ChatError`.
+/// Any other body (a proxy's HTML or text page) is still an HTTP answer, not a transport
+/// failure: [`ErrorKind::Api`] with the status, no Stream code, and an excerpt of the body,
+/// so [`ChatError::is_retryable`] decides by the status.
 pub(crate) fn error_from_body(status: u16, body: &[u8]) -> ChatError {
     match serde_json::from_slice::<ApiErrorBody>(body) {
         Ok(e) if e.code != 0 || !e.message.is_empty() => api_error(&e, status),
-        _ => {
-            let text = String::from_utf8_lossy(body);
-            let snippet: String = text.chars().take(200).collect();
-            ChatError::new(ErrorKind::Network, format!("HTTP {status}: {snippet}"))
-                .with_status_code(status)
-        }
+        _ => ChatError::new(ErrorKind::Api, non_stream_message(body)).with_status_code(status),
     }
+}
+
+/// "not a Stream error response" plus the body's first characters, whitespace collapsed.
+fn non_stream_message(body: &[u8]) -> String {
+    const EXCERPT_CHARS: usize = 200;
+    let head = String::from_utf8_lossy(&body[..body.len().min(4 * EXCERPT_CHARS)]);
+    let mut excerpt = String::new();
+    for word in head.split_whitespace() {
+        if !excerpt.is_empty() {
+            excerpt.push(' ');
+        }
+        excerpt.push_str(word);
+    }
+    if excerpt.is_empty() {
+        return "the server answered with an empty body, not a Stream error response".into();
+    }
+    if excerpt.chars().count() > EXCERPT_CHARS || body.len() > 4 * EXCERPT_CHARS {
+        excerpt = excerpt.chars().take(EXCERPT_CHARS).collect();
+        excerpt.push('…');
+    }
+    format!("not a Stream error response: {excerpt}")
 }
 
 /// A `ChatError` from Stream's error object; `fallback_status` when it has no `StatusCode`.
@@ -360,11 +395,18 @@ mod tests {
     }
 
     #[test]
-    fn other_error_bodies_keep_the_status() {
-        let err = error_from_body(502, b"<html>bad gateway</html>");
-        assert_eq!(err.kind(), ErrorKind::Network);
+    fn other_error_bodies_keep_the_status_and_an_excerpt() {
+        let err = error_from_body(502, b"<html>\n  <b>bad   gateway</b>\n</html>");
+        assert_eq!(err.kind(), ErrorKind::Api);
         assert_eq!((err.stream_code(), err.status_code()), (None, Some(502)));
-        assert!(err.message().contains("bad gateway"));
+        assert_eq!(
+            err.message(),
+            "not a Stream error response: <html> <b>bad gateway</b> </html>"
+        );
+        let long = error_from_body(403, "x".repeat(5000).as_bytes());
+        assert_eq!(long.message().chars().filter(|c| *c == 'x').count(), 200);
+        assert!(long.message().ends_with('…'));
+        assert!(error_from_body(401, b"").message().contains("empty body"));
     }
 
     #[test]
