@@ -1,6 +1,7 @@
 //! `ChannelClient`: one channel's calls (watch, query, create, send, stop watching, mark
 //! read) and its events, as Kotlin's `client.channel(type, id)`.
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{
@@ -10,7 +11,7 @@ use stream_chat_protocol::{
 
 use crate::client::ChatClient;
 use crate::events::{ChatEvent, Subscription};
-use crate::http::{Request, new_request_id};
+use crate::http::{Auth, Request, new_request_id};
 use crate::typed_events::EventKind;
 
 /// Whether `t` is a valid channel type: `^[\w_-]+$` (ASCII), as the JS client checks.
@@ -288,7 +289,7 @@ impl ChannelClient {
             let run = || -> Result<Message, ChatError> {
                 let auth = client.auth()?;
                 let response: MessageResponse =
-                    client.send(&Request::post(&path, &body)?, &auth, cancel)?;
+                    send(&client, &Request::post(&path, &body)?, &auth, cancel)?;
                 Ok(response.message)
             };
             run().into()
@@ -317,7 +318,7 @@ impl ChannelClient {
             let run = || -> Result<(), ChatError> {
                 let auth = client.auth()?;
                 client.tracker().unwatched(&cid);
-                let _: Value = client.send(&Request::post(&path, &Map::new())?, &auth, cancel)?;
+                let _: Value = send(&client, &Request::post(&path, &Map::new())?, &auth, cancel)?;
                 Ok(())
             };
             run().into()
@@ -340,7 +341,7 @@ impl ChannelClient {
         self.client.call(move |cancel| {
             let run = || -> Result<(), ChatError> {
                 let auth = client.auth()?;
-                let _: Value = client.send(&Request::post(&path, &Map::new())?, &auth, cancel)?;
+                let _: Value = send(&client, &Request::post(&path, &Map::new())?, &auth, cancel)?;
                 Ok(())
             };
             run().into()
@@ -402,6 +403,17 @@ impl ChannelClient {
     }
 }
 
+/// Sends `req` for the call `cancel` belongs to: cancelling it ends a wait for the token
+/// at once (see `Http::send_cancellable`).
+fn send<T: DeserializeOwned>(
+    client: &ChatClient,
+    req: &Request<'_>,
+    auth: &Auth,
+    cancel: &CancelToken,
+) -> Result<T, ChatError> {
+    client.tracker().http().send_cancellable(req, auth, cancel)
+}
+
 /// A channel query; with `watch`/`presence` on a live connection, and the watch tracked.
 fn query_channel(
     client: &ChatClient,
@@ -414,10 +426,10 @@ fn query_channel(
     let watch = request.watch == Some(true);
     if !watch && request.presence != Some(true) {
         let auth = client.auth()?;
-        return client.send(&req, &auth, cancel);
+        return send(client, &req, &auth, cancel);
     }
     client.on_connection(cancel, origin, |auth, session, connection_id| {
-        let state: ChannelState = client.send(&req, auth, cancel)?;
+        let state: ChannelState = send(client, &req, auth, cancel)?;
         if watch {
             client
                 .tracker()

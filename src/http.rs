@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{ApiErrorBody, codes};
 use url::Url;
 
@@ -113,10 +113,10 @@ impl Http {
         timeout: Duration,
     ) -> Self {
         let loopback = is_loopback(&base);
+        // No agent-wide global timeout: each attempt gets what is left of its call's.
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(connect_timeout))
-            .timeout_global(Some(timeout))
             .user_agent(CLIENT_ID)
             .max_idle_connections_per_host(8);
         if loopback {
@@ -131,18 +131,40 @@ impl Http {
         }
     }
 
+    /// [`send`](Self::send) for a call: cancelling `cancel` wakes a wait for the token at
+    /// once, and no attempt starts after it. (An attempt already on the wire runs to its
+    /// end or the deadline; its answer is then dropped.)
+    pub(crate) fn send_cancellable<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        cancel: &CancelToken,
+    ) -> Result<T, ChatError> {
+        if let Auth::Jwt { tokens, .. } = auth {
+            let tokens = Arc::downgrade(tokens);
+            cancel.on_cancel(move || {
+                if let Some(tokens) = tokens.upgrade() {
+                    tokens.wake_all();
+                }
+            });
+        }
+        self.send(req, auth, &|| cancel.is_canceled())
+    }
+
     /// Sends `req` as `auth` and decodes the JSON answer. On code 40 with a token provider
     /// the token is reloaded (shared with concurrent callers) and the request rebuilt and
-    /// sent once more.
+    /// sent once more. The request timeout bounds the whole call: token waits and every
+    /// attempt share one deadline.
     pub(crate) fn send<T: DeserializeOwned>(
         &self,
         req: &Request<'_>,
         auth: &Auth,
         stop: &dyn Fn() -> bool,
     ) -> Result<T, ChatError> {
-        let deadline = Instant::now() + self.timeout;
+        // `None` (no limit) when the timeout is too large to add to the clock.
+        let deadline = Instant::now().checked_add(self.timeout);
         let mut token = match auth {
-            Auth::Jwt { tokens, .. } => Some(wait_token(tokens.get(stop, Some(deadline)))?),
+            Auth::Jwt { tokens, .. } => Some(wait_token(tokens.get(stop, deadline))?),
             _ => None,
         };
         let mut refreshed = false;
@@ -150,7 +172,20 @@ impl Http {
             if stop() {
                 return Err(ChatError::cancelled());
             }
-            let result = self.send_once(req, auth, token.as_ref().map(|t| t.value.as_str()));
+            let remaining = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(self.timed_out(req)),
+                },
+                None => None,
+            };
+            let token_value = token.as_ref().map(|t| t.value.as_str());
+            let result = self
+                .send_once(req, auth, token_value, remaining)
+                .map_err(|e| match e.kind() {
+                    ErrorKind::Timeout => e.with_message(self.timeout_message(req)),
+                    _ => e,
+                });
             match (&result, auth) {
                 (Err(err), Auth::Jwt { tokens, .. })
                     if err.stream_code() == Some(codes::TOKEN_EXPIRED)
@@ -163,7 +198,7 @@ impl Http {
                         req.path
                     );
                     let stale = token.as_ref().map_or(0, |t| t.version);
-                    token = Some(wait_token(tokens.refresh(stale, stop, Some(deadline)))?);
+                    token = Some(wait_token(tokens.refresh(stale, stop, deadline))?);
                     refreshed = true;
                 }
                 _ => return result,
@@ -171,11 +206,23 @@ impl Http {
         }
     }
 
+    fn timed_out(&self, req: &Request<'_>) -> ChatError {
+        ChatError::new(ErrorKind::Timeout, self.timeout_message(req))
+    }
+
+    fn timeout_message(&self, req: &Request<'_>) -> String {
+        format!(
+            "{} {} did not complete within the request timeout ({:?})",
+            req.method, req.path, self.timeout
+        )
+    }
+
     fn send_once<T: DeserializeOwned>(
         &self,
         req: &Request<'_>,
         auth: &Auth,
         token: Option<&str>,
+        time_limit: Option<Duration>,
     ) -> Result<T, ChatError> {
         let mut url = self
             .base
@@ -230,6 +277,11 @@ impl Http {
                 ChatError::new(ErrorKind::InvalidArgument, "cannot build the request")
                     .with_source(e)
             })?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(time_limit)
+            .build();
         let started = Instant::now();
         let mut response = self.agent.run(request).map_err(map_transport_error)?;
         let status = response.status().as_u16();

@@ -28,7 +28,8 @@ pub type TokenError = Box<dyn StdError + Send + Sync + 'static>;
 /// (code 40), and concurrent reloads share one call.
 ///
 /// A provider that never returns cannot block the SDK: the connect (or REST call) that
-/// waits for it fails with [`ErrorKind::Timeout`] after its time limit.
+/// waits for it fails with [`ErrorKind::Timeout`] after its time limit, and cancelling
+/// that call ends its wait at once.
 ///
 /// Closures with the right signature are providers too:
 ///

@@ -1,16 +1,20 @@
-//! REST error mapping against peers that are not Stream: a proxy's HTML 403 / 503 keeps
-//! its status and is retried (or not) by that status, an oversized body is a parse error.
+//! REST calls against peers that are not Stream: a proxy's HTML 403 / 503 keeps its status
+//! and is retried (or not) by that status, an oversized body is a parse error; a cancelled
+//! call stops waiting for its token at once, and the request timeout bounds a whole call.
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use common::*;
 use crossbeam_channel::Receiver;
 use stream_chat_callbacks::FixedRetry;
-use stream_chat_client::{ChatClient, ErrorKind};
+use stream_chat_client::{ChatClient, ErrorKind, TokenError, User};
+use stream_chat_server::ServerHandle;
 
 /// A tiny HTTP/1.1 peer standing in for a proxy: every request gets `head` (status line
 /// and headers, without the blank line) and `body`, then the connection is closed. Each
@@ -43,25 +47,98 @@ fn http_peer(head: &str, body: Vec<u8>) -> (String, Receiver<String>) {
 
 /// Reads one request (head and `Content-Length` body) and returns its request line.
 fn read_request(stream: &TcpStream) -> Option<String> {
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).ok()?;
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        if line == "\r\n" || line.is_empty() {
-            break;
+    let head = read_head(stream)?;
+    let mut body = vec![0; content_length(&head)];
+    (&*stream).read_exact(&mut body).ok()?;
+    head.lines().next().map(str::to_owned)
+}
+
+/// The request head up to and including the blank line, read byte by byte so that nothing
+/// after it is consumed.
+fn read_head(mut stream: &TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
         }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().ok()?;
-        }
+        head.push(byte[0]);
     }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(request_line.trim_end().to_owned())
+    String::from_utf8(head).ok()
+}
+
+fn content_length(head: &str) -> usize {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A proxy in front of `server`: WebSocket upgrades are forwarded, every REST request is
+/// answered with Stream's code 40, as if the token had expired since the socket connected.
+/// Reports each REST request line.
+fn token_expiring_proxy(server: &ServerHandle) -> (String, Receiver<String>) {
+    let upstream = addr(server);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let Some(head) = read_head(&client) else {
+                    return;
+                };
+                if head.starts_with("GET /connect") {
+                    return forward(&head, client, upstream);
+                }
+                let mut body = vec![0; content_length(&head)];
+                if (&client).read_exact(&mut body).is_err() {
+                    return;
+                }
+                let _ = tx.send(head.lines().next().unwrap_or_default().to_owned());
+                let expired = br#"{"code":40,"message":"JWTAuth error: token is expired (exp)","StatusCode":401,"duration":"0.00ms","more_info":""}"#;
+                let answer = format!(
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    expired.len()
+                );
+                let _ = (&client)
+                    .write_all(answer.as_bytes())
+                    .and_then(|()| (&client).write_all(expired));
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// Sends `head` upstream, then copies bytes both ways until either side closes.
+fn forward(head: &str, client: TcpStream, upstream: std::net::SocketAddr) {
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    if (&server).write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let (client2, server2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut &server2, &mut &client2);
+        let _ = client2.shutdown(Shutdown::Both);
+    });
+    let _ = std::io::copy(&mut &client, &mut &server);
+    let _ = server.shutdown(Shutdown::Both);
+    let _ = back.join();
+}
+
+/// A peer that accepts connections, reads nothing and never answers; it keeps them open.
+fn silent_peer() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    url
 }
 
 const HTML_403: &str = "<html>\n<head><title>403 Forbidden</title></head>\n<body>\n<center><h1>403 Forbidden</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n";
@@ -153,4 +230,108 @@ fn a_plain_text_error_without_a_body_or_over_the_size_limit() {
         (ErrorKind::Parse, Some(413))
     );
     assert!(!err.is_retryable());
+}
+
+#[test]
+fn cancelling_a_call_that_waits_for_a_token_reload_frees_its_worker_at_once() {
+    let server = server();
+    let (url, rest_requests) = token_expiring_proxy(&server);
+    // The first token connects the socket; the reload after code 40 hangs until the end.
+    let valid = server.create_token("bender", None);
+    let (reload_tx, reload_rx) = crossbeam_channel::unbounded();
+    let (_hold, hang) = crossbeam_channel::bounded::<()>(0);
+    let loads = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&loads);
+    let provider = move || -> Result<String, TokenError> {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Ok(valid.clone());
+        }
+        let _ = reload_tx.send(());
+        let _ = hang.recv();
+        Err("the test is over".into())
+    };
+    let client = ChatClient::builder(server.api_key())
+        .base_url(url)
+        .worker_threads(1)
+        .request_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+
+    let call = client.channel("messaging", "general").unwrap().mark_read();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    call.enqueue(move |r| tx.send(r).unwrap());
+    // The call got code 40 and is waiting for the reload it started.
+    reload_rx
+        .recv_timeout(WAIT)
+        .expect("the call reloads the token");
+    let cancelled_at = Instant::now();
+    call.cancel();
+    // The only worker runs the next call once the cancelled one has let go of it.
+    let probe = enqueue_and_wait(&client.connect_anonymous_user());
+    let freed = cancelled_at.elapsed();
+    eprintln!("cancel during a token reload: the worker was free after {freed:?}");
+    assert_eq!(probe.error().kind(), ErrorKind::AlreadyConnected);
+    assert!(freed < Duration::from_secs(1), "{freed:?}");
+    assert_silent(&rx); // no callback for the cancelled call
+    assert_eq!(
+        rest_requests.try_iter().count(),
+        1,
+        "no attempt after cancel"
+    );
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn the_request_timeout_bounds_the_whole_call_token_wait_included() {
+    let url = silent_peer();
+    let timeout = Duration::from_millis(1200);
+    // A slow token backend: the first load takes 800 ms (nothing is ever sent on `never`).
+    let (_never_tx, never) = crossbeam_channel::bounded::<()>(0);
+    let (loading_tx, loading) = crossbeam_channel::unbounded();
+    let token = stream_chat_protocol::jwt::dev_token("bender");
+    let provider = move || -> Result<String, TokenError> {
+        let _ = loading_tx.send(());
+        let _ = never.recv_timeout(Duration::from_millis(800));
+        Ok(token.clone())
+    };
+    let client = ChatClient::builder("key")
+        .base_url(url)
+        .request_timeout(timeout)
+        .build()
+        .unwrap();
+    client
+        .connect_user(User::new("bender"), provider)
+        .enqueue(|_| {});
+    loading
+        .recv_timeout(WAIT)
+        .expect("the socket loads the token");
+    // The user is set (connecting): the REST call waits for the same load, then the
+    // silent peer never answers.
+    let started = Instant::now();
+    let err = client
+        .channel("messaging", "general")
+        .unwrap()
+        .mark_read()
+        .execute()
+        .into_result()
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!(
+        "800 ms token wait + silent server: failed after {elapsed:?} (timeout {timeout:?}): {err}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        elapsed >= timeout - Duration::from_millis(50),
+        "{elapsed:?}"
+    );
+    assert!(
+        elapsed < timeout + Duration::from_millis(400),
+        "{elapsed:?}"
+    );
+    client.disconnect().execute().into_result().unwrap();
 }
