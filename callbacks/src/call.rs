@@ -2,12 +2,17 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
 
+use crate::deferred::{Start, block_on};
 use crate::panic_message;
 use crate::pool::{Job, PoolShared, shut_down_error};
-use crate::{CancelHandle, CancelToken, ChatError, ChatResult, ErrorKind, Executor, WorkerPool};
+use crate::{
+    CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorKind, Executor, WorkerPool,
+};
 
 pub(crate) type Work<T> = Arc<dyn Fn(&CancelToken) -> ChatResult<T> + Send + Sync>;
+type Callback<T> = Box<dyn FnOnce(ChatResult<T>) + Send>;
 
 /// A deferred operation producing a [`ChatResult<T>`], like the Android SDK's `Call<T>`.
 ///
@@ -33,6 +38,8 @@ pub(crate) type Work<T> = Arc<dyn Fn(&CancelToken) -> ChatResult<T> + Send + Syn
 /// ```
 pub struct Call<T> {
     pub(crate) work: Work<T>,
+    /// Set for [`Call::deferred`] until a combinator wraps it into blocking `work`.
+    pub(crate) start: Option<Start<T>>,
     pub(crate) pool: Option<Weak<PoolShared>>,
     pub(crate) executor: Executor,
     pub(crate) token: CancelToken,
@@ -47,13 +54,29 @@ pub(crate) fn already_executed() -> ChatError {
 }
 
 /// Runs `work`, turning a panic into an [`ErrorKind::Panicked`] failure.
-pub(crate) fn run_work<T>(work: &Work<T>, token: &CancelToken) -> ChatResult<T> {
-    catch_unwind(AssertUnwindSafe(|| work(token))).unwrap_or_else(|payload| {
+pub(crate) fn run_work<T>(work: impl FnOnce() -> ChatResult<T>) -> ChatResult<T> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
         ChatResult::Failure(ChatError::new(
             ErrorKind::Panicked,
             format!("the call's work panicked: {}", panic_message(&*payload)),
         ))
     })
+}
+
+/// The result to deliver once the work token fired without the call being cancelled:
+/// the pool cancelled it while shutting down.
+fn shut_down_if_interrupted<T>(
+    user: &CancelToken,
+    work: &CancelToken,
+    result: ChatResult<T>,
+) -> ChatResult<T> {
+    if work.is_canceled() && !user.is_canceled() {
+        ChatResult::Failure(
+            shut_down_error().with_message("the worker pool was shut down while the call ran"),
+        )
+    } else {
+        result
+    }
 }
 
 /// Hands `result` to `callback` through `executor`, unless `token` is cancelled by then.
@@ -97,9 +120,64 @@ impl<T: Send + 'static> Call<T> {
         Call::from_work(Arc::new(work), Some(pool.downgrade()))
     }
 
+    /// A call that completes later, from another thread, without holding a pool thread
+    /// while it waits (a socket answer, a timer).
+    ///
+    /// `start` gets the call's [`CancelToken`] and a [`Completer`]; it should return
+    /// quickly after handing the completer to whatever finishes the operation, which
+    /// then calls [`Completer::complete`] once (dropping it fails the call instead, so
+    /// the callback is never lost).
+    ///
+    /// - `execute()` runs `start` on the caller's thread and blocks until the completion
+    ///   (or `cancel()`, which returns [`ChatError::cancelled`]).
+    /// - `enqueue` runs `start` on a pool thread, which is free again as soon as `start`
+    ///   returns; on completion the callback is delivered from a pool thread through the
+    ///   executor (only once the pool is shut down does delivery, then with
+    ///   [`ErrorKind::ShutDown`], happen on the completing thread).
+    /// - `cancel()` runs the token's [`on_cancel`](CancelToken::on_cancel) hooks, so
+    ///   `start` can register one to abort the operation; the callback is not invoked.
+    /// - Shutting the pool down cancels the token of a pending call; its callback then
+    ///   gets [`ErrorKind::ShutDown`].
+    /// - Combinators ([`map`](Self::map), [`retry`](Self::retry), ...) turn it into a
+    ///   blocking call: the combined work runs `start` and waits for the completion on
+    ///   the thread that runs it (a pool thread when enqueued). `retry` runs `start`
+    ///   again for each attempt.
+    ///
+    /// ```
+    /// use stream_chat_callbacks::{Call, ChatResult, WorkerPool};
+    ///
+    /// let pool = WorkerPool::new(1);
+    /// let call = Call::deferred(&pool, |token, completer| {
+    ///     // Hand the completer to whatever produces the answer; here, another thread.
+    ///     let token = token.clone();
+    ///     std::thread::spawn(move || {
+    ///         if !token.is_canceled() {
+    ///             completer.complete(ChatResult::Success("pong"));
+    ///         }
+    ///     });
+    /// });
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// call.enqueue(move |result| tx.send(result).unwrap());
+    /// assert_eq!(rx.recv().unwrap(), ChatResult::Success("pong"));
+    /// ```
+    pub fn deferred(
+        pool: &WorkerPool,
+        start: impl Fn(&CancelToken, Completer<T>) + Send + Sync + 'static,
+    ) -> Call<T> {
+        let start: Start<T> = Arc::new(start);
+        let blocking = Arc::clone(&start);
+        let mut call = Call::from_work(
+            Arc::new(move |token: &CancelToken| block_on(&blocking, token, Instant::now())),
+            Some(pool.downgrade()),
+        );
+        call.start = Some(start);
+        call
+    }
+
     pub(crate) fn from_work(work: Work<T>, pool: Option<Weak<PoolShared>>) -> Call<T> {
         Call {
             work,
+            start: None,
             pool,
             executor: Executor::pool_thread(),
             token: CancelToken::new(),
@@ -181,13 +259,17 @@ impl<T: Send + 'static> Call<T> {
     /// assert_eq!(call.execute().error().kind(), ErrorKind::AlreadyExecuted);
     /// ```
     pub fn execute(&self) -> ChatResult<T> {
+        let started_at = Instant::now();
         if self.executed.swap(true, Ordering::AcqRel) {
             return ChatResult::Failure(already_executed());
         }
         if self.token.is_canceled() {
             return ChatResult::Failure(ChatError::cancelled());
         }
-        let result = run_work(&self.work, &self.token);
+        let result = match &self.start {
+            Some(start) => run_work(|| block_on(start, &self.token, started_at)),
+            None => run_work(|| (self.work)(&self.token)),
+        };
         if self.token.is_canceled() {
             return ChatResult::Failure(ChatError::cancelled());
         }
@@ -224,6 +306,7 @@ impl<T: Send + 'static> Call<T> {
         executor: &Executor,
         callback: impl FnOnce(ChatResult<T>) + Send + 'static,
     ) {
+        let started_at = Instant::now();
         if self.executed.swap(true, Ordering::AcqRel) {
             deliver(
                 executor,
@@ -236,27 +319,92 @@ impl<T: Send + 'static> Call<T> {
         if self.token.is_canceled() {
             return;
         }
-        let (work, token, executor) = (self.work.clone(), self.token.clone(), executor.clone());
-        let job: Job = Box::new(move |run| {
-            let result = if !run {
-                ChatResult::Failure(shut_down_error())
-            } else if token.is_canceled() {
+        let shared = match &self.pool {
+            None => {
+                // No pool (`Call::of`): run inline, on the caller's thread.
+                let result = run_work(|| (self.work)(&self.token));
+                deliver(executor, &self.token, callback, result);
                 return;
-            } else {
-                run_work(&work, &token)
-            };
-            deliver(&executor, &token, callback, result);
-        });
-        match &self.pool {
-            None => job(true),
-            Some(pool) => match pool.upgrade() {
-                Some(shared) => {
-                    if let Err(job) = shared.submit(job) {
-                        job(false);
+            }
+            Some(pool) => pool.upgrade(),
+        };
+        let Some(shared) = shared else {
+            deliver(
+                executor,
+                &self.token,
+                callback,
+                ChatResult::Failure(shut_down_error()),
+            );
+            return;
+        };
+        // The work sees its own token: cancelled with the call, or by the pool's shutdown
+        // (which then reports ShutDown instead of dropping the callback).
+        let work_token = CancelToken::new();
+        self.token.link(&work_token);
+        let tracked = shared.track(&work_token);
+        let (user_token, executor) = (self.token.clone(), executor.clone());
+        let callback: Callback<T> = Box::new(callback);
+        let job: Job = match &self.start {
+            None => {
+                let work = self.work.clone();
+                Box::new(move |run| {
+                    let result = if !run {
+                        ChatResult::Failure(shut_down_error())
+                    } else if user_token.is_canceled() {
+                        return;
+                    } else {
+                        run_work(|| work(&work_token))
+                    };
+                    drop(tracked);
+                    let result = shut_down_if_interrupted(&user_token, &work_token, result);
+                    deliver(&executor, &user_token, callback, result);
+                })
+            }
+            Some(start) => {
+                let start = Arc::clone(start);
+                let pool = Arc::downgrade(&shared);
+                Box::new(move |run| {
+                    if !run {
+                        deliver(
+                            &executor,
+                            &user_token,
+                            callback,
+                            ChatResult::Failure(shut_down_error()),
+                        );
+                        return;
                     }
-                }
-                None => job(false),
-            },
+                    if user_token.is_canceled() {
+                        return;
+                    }
+                    let token = work_token.clone();
+                    let sink = Box::new(move |result: ChatResult<T>| {
+                        drop(tracked);
+                        let result = shut_down_if_interrupted(&user_token, &work_token, result);
+                        // Deliver from a pool thread, never from the completing thread.
+                        let job: Job = Box::new(move |run| {
+                            let result = if run {
+                                result
+                            } else {
+                                ChatResult::Failure(shut_down_error())
+                            };
+                            deliver(&executor, &user_token, callback, result);
+                        });
+                        submit(&pool, job);
+                    });
+                    let completer = Completer::new(started_at, sink);
+                    if let Err(payload) =
+                        catch_unwind(AssertUnwindSafe(|| start(&token, completer)))
+                    {
+                        log::error!(
+                            "a deferred call's start panicked: {}",
+                            panic_message(&*payload)
+                        );
+                    }
+                })
+            }
+        };
+        if let Err(job) = shared.submit(job) {
+            job(false);
         }
     }
 
@@ -312,6 +460,18 @@ impl<T: Send + 'static> Call<T> {
     }
 }
 
+/// Queues `job` on the pool, or runs it as shut down (on this thread) when the pool is gone.
+fn submit(pool: &Weak<PoolShared>, job: Job) {
+    match pool.upgrade() {
+        Some(shared) => {
+            if let Err(job) = shared.submit(job) {
+                job(false);
+            }
+        }
+        None => job(false),
+    }
+}
+
 impl<T> fmt::Debug for Call<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
@@ -319,6 +479,7 @@ impl<T> fmt::Debug for Call<T> {
             .field("canceled", &self.token.is_canceled())
             .field("executor", &self.executor)
             .field("pooled", &self.pool.is_some())
+            .field("deferred", &self.start.is_some())
             .finish()
     }
 }

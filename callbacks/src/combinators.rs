@@ -13,6 +13,7 @@ impl<T: Send + 'static> Call<T> {
     fn derive<U: Send + 'static>(self, wrap: impl FnOnce(Work<T>) -> Work<U>) -> Call<U> {
         Call {
             work: wrap(self.work),
+            start: None,
             pool: self.pool,
             executor: self.executor,
             token: self.token,

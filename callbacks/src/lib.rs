@@ -8,6 +8,7 @@
 //! | `call.execute()` | [`call.execute()`](Call::execute): blocks the caller's thread |
 //! | `call.enqueue { result -> }` | [`call.enqueue(\|result\| ..)`](Call::enqueue): work on the pool, callback through the executor |
 //! | `call.cancel()` | [`call.cancel()`](Call::cancel): the callback is then never invoked |
+//! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it |
 //! | `map`, `flatMap`, `zipWith`, `retry`, `onErrorReturn`, `doOnResult`, `withPrecondition`, `Call.of` | [`Call::map`], [`Call::flat_map`], [`Call::zip_with`], [`Call::retry`], [`Call::on_error_return`], [`Call::do_on_result`], [`Call::with_precondition`], [`Call::of`] |
 //!
 //! Callbacks run where the call's [`Executor`] says: by default on the pool thread that
@@ -50,6 +51,7 @@
 mod call;
 mod cancel;
 mod combinators;
+mod deferred;
 mod error;
 mod executor;
 mod pool;
@@ -58,6 +60,7 @@ mod retry;
 
 pub use call::Call;
 pub use cancel::{CancelHandle, CancelToken};
+pub use deferred::Completer;
 pub use error::{ChatError, ErrorKind};
 pub use executor::{CallbackQueue, Executor};
 pub use pool::{WorkerPool, WorkerPoolBuilder};

@@ -1,12 +1,13 @@
+use std::collections::HashMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::{ChatError, ErrorKind, panic_message};
+use crate::{CancelToken, ChatError, ErrorKind, panic_message};
 
 /// A queued unit of work. Called with `true` to run it, or `false` when the pool shut down
 /// before it could run (the job then reports [`ErrorKind::ShutDown`] where it has a callback).
@@ -16,11 +17,14 @@ const DEFAULT_THREAD_NAME: &str = "stream-chat-worker";
 
 /// The fixed-size thread pool that runs enqueued [`Call`](crate::Call)s.
 ///
-/// Cloning is cheap and shares the pool. When the last `WorkerPool` handle is dropped the
-/// pool shuts down: calls still queued are failed with [`ErrorKind::ShutDown`] (their
-/// callbacks fire once), running work finishes, and the threads are joined, except when
-/// the last handle is dropped on one of the pool's own threads, which then exit on their
-/// own. Calls keep only a weak reference, so pending calls never keep a pool alive.
+/// Cloning is cheap and shares the pool. When the last `WorkerPool` handle is dropped (or
+/// [`shutdown`](Self::shutdown) is called) the pool shuts down: calls still queued are
+/// failed with [`ErrorKind::ShutDown`] (their callbacks fire once); the [`CancelToken`]s
+/// of running calls and of pending [deferred](crate::Call::deferred) calls are cancelled,
+/// so work that waits through its token (a retry back-off, for example) ends at once and
+/// its callback gets [`ErrorKind::ShutDown`]; then the threads are joined, except when
+/// the pool is shut down on one of its own threads, which then exit on their own. Calls
+/// keep only a weak reference, so pending calls never keep a pool alive.
 ///
 /// A panic in a job is caught and logged; the thread keeps serving.
 ///
@@ -42,7 +46,8 @@ pub struct WorkerPool {
 
 struct PoolOwner {
     shared: Arc<PoolShared>,
-    workers: Vec<JoinHandle<()>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    threads: usize,
     name: String,
 }
 
@@ -50,6 +55,28 @@ struct PoolOwner {
 pub(crate) struct PoolShared {
     sender: RwLock<Option<Sender<Job>>>,
     shut_down: AtomicBool,
+    /// Tokens of the enqueued calls not yet resolved, cancelled at shutdown.
+    live: Mutex<Live>,
+}
+
+#[derive(Default)]
+struct Live {
+    next_id: u64,
+    tokens: HashMap<u64, CancelToken>,
+}
+
+/// Keeps a call's token registered with its pool until dropped.
+pub(crate) struct Tracked {
+    shared: Weak<PoolShared>,
+    id: u64,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.lock_live().tokens.remove(&self.id);
+        }
+    }
 }
 
 impl PoolShared {
@@ -62,10 +89,49 @@ impl PoolShared {
         }
     }
 
-    fn shut_down(&self) {
-        let mut sender = self.sender.write().unwrap_or_else(|e| e.into_inner());
-        self.shut_down.store(true, Ordering::Release);
-        *sender = None;
+    /// Registers `token` to be cancelled at shutdown (at once when already shut down).
+    pub(crate) fn track(self: &Arc<Self>, token: &CancelToken) -> Tracked {
+        let mut live = self.lock_live();
+        if self.is_shut_down() {
+            drop(live);
+            token.cancel();
+            return Tracked {
+                shared: Weak::new(),
+                id: 0,
+            };
+        }
+        live.next_id += 1;
+        let id = live.next_id;
+        live.tokens.insert(id, token.clone());
+        Tracked {
+            shared: Arc::downgrade(self),
+            id,
+        }
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    fn lock_live(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Closes the queue and cancels every tracked token. Returns false if it already was.
+    fn shut_down(&self) -> bool {
+        {
+            let mut sender = self.sender.write().unwrap_or_else(|e| e.into_inner());
+            if self.shut_down.swap(true, Ordering::AcqRel) {
+                return false;
+            }
+            *sender = None;
+        }
+        // `track` checks the flag under this lock, so no token slips past.
+        let tokens = std::mem::take(&mut self.lock_live().tokens);
+        for token in tokens.into_values() {
+            token.cancel();
+        }
+        true
     }
 }
 
@@ -125,7 +191,37 @@ impl WorkerPool {
     /// assert_eq!(stream_chat_callbacks::WorkerPool::new(3).threads(), 3);
     /// ```
     pub fn threads(&self) -> usize {
-        self.owner.workers.len()
+        self.owner.threads
+    }
+
+    /// Shuts the pool down now, as dropping the last handle does (see [`WorkerPool`]):
+    /// queued calls fail with [`ErrorKind::ShutDown`], running and pending calls are
+    /// cancelled and report [`ErrorKind::ShutDown`], and the threads are joined unless this
+    /// runs on one of them. Later calls and `spawn`s fail with `ShutDown`. Idempotent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stream_chat_callbacks::{Call, ChatError, ChatResult, ErrorKind, WorkerPool};
+    ///
+    /// let pool = WorkerPool::new(1);
+    /// let (started_tx, started) = std::sync::mpsc::channel();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// // Work waiting through its token, e.g. a long retry back-off.
+    /// Call::new(&pool, move |token| {
+    ///     started_tx.send(()).unwrap();
+    ///     if !token.sleep(Duration::MAX) {
+    ///         return ChatResult::Failure(ChatError::cancelled());
+    ///     }
+    ///     ChatResult::Success(())
+    /// })
+    /// .enqueue(move |r| tx.send(r.error().kind()).unwrap());
+    /// started.recv().unwrap();
+    /// pool.shutdown(); // returns at once: the sleep is cancelled
+    /// assert_eq!(rx.recv().unwrap(), ErrorKind::ShutDown);
+    /// assert!(pool.spawn(|| {}).is_err());
+    /// ```
+    pub fn shutdown(&self) {
+        self.owner.shutdown();
     }
 
     pub(crate) fn downgrade(&self) -> Weak<PoolShared> {
@@ -148,19 +244,27 @@ impl fmt::Debug for WorkerPool {
     }
 }
 
-impl Drop for PoolOwner {
-    fn drop(&mut self) {
-        self.shared.shut_down();
-        log::debug!("worker pool '{}' shutting down", self.name);
+impl PoolOwner {
+    fn shutdown(&self) {
+        if self.shared.shut_down() {
+            log::debug!("worker pool '{}' shutting down", self.name);
+        }
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
         let me = thread::current().id();
-        if self.workers.iter().any(|w| w.thread().id() == me) {
-            // Dropped by one of our own jobs: joining would wait for ourselves. The
+        if workers.iter().any(|w| w.thread().id() == me) {
+            // Shut down by one of our own jobs: joining would wait for ourselves. The
             // workers see the closed channel, fail what is queued and exit.
             return;
         }
-        for worker in self.workers.drain(..) {
+        for worker in workers {
             let _ = worker.join();
         }
+    }
+}
+
+impl Drop for PoolOwner {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -244,6 +348,7 @@ impl WorkerPoolBuilder {
         let shared = Arc::new(PoolShared {
             sender: RwLock::new(Some(tx)),
             shut_down: AtomicBool::new(false),
+            live: Mutex::new(Live::default()),
         });
         let mut workers = Vec::with_capacity(threads);
         for index in 0..threads {
@@ -263,7 +368,8 @@ impl WorkerPoolBuilder {
         WorkerPool {
             owner: Arc::new(PoolOwner {
                 shared,
-                workers,
+                threads: workers.len(),
+                workers: Mutex::new(workers),
                 name,
             }),
         }

@@ -154,3 +154,38 @@ fn last_handle_dropped_on_a_pool_thread_does_not_self_join() {
     late.enqueue(move |r| tx.send(r).unwrap());
     assert_eq!(recv(&rx).error().kind(), ErrorKind::ShutDown);
 }
+
+#[test]
+fn dropping_the_pool_interrupts_work_sleeping_in_a_retry_back_off() {
+    let pool = WorkerPool::builder()
+        .threads(1)
+        .thread_name("backoff")
+        .build();
+    let (attempted_tx, attempted) = unbounded();
+    let (tx, rx) = unbounded();
+    let call = Call::<()>::new(&pool, move |_| {
+        attempted_tx.send(()).unwrap();
+        ChatResult::Failure(stream_chat_callbacks::ChatError::new(
+            ErrorKind::Network,
+            "reset",
+        ))
+    })
+    .retry(stream_chat_callbacks::FixedRetry {
+        max_attempts: 3,
+        delay: std::time::Duration::MAX,
+    });
+    call.enqueue(move |r| tx.send(r).unwrap());
+    // The first attempt failed: the work now sleeps "forever" in its back-off.
+    recv(&attempted);
+
+    let (dropped_tx, dropped) = unbounded();
+    std::thread::spawn(move || {
+        drop(pool);
+        dropped_tx.send(()).unwrap();
+    });
+    recv(&dropped); // bounded: without cancelling the back-off this never arrives
+    let err = recv(&rx).into_result().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ShutDown, "{err}");
+    assert_silent(&rx);
+    assert!(!call.is_canceled(), "the user did not cancel the call");
+}
