@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -12,6 +13,36 @@ use stream_chat_protocol::{ApiErrorBody, codes};
 use url::Url;
 
 use crate::token::{Interrupt, TokenManager, TokenWaitError};
+
+/// Dependencies whose TRACE records dump raw requests: tungstenite the WebSocket upgrade
+/// (the token rides in its URL), ureq-proto the REST bytes (the `Authorization` header).
+const WIRE_TRACE_TARGETS: [&str; 2] = ["tungstenite", "ureq_proto"];
+
+/// Warns (once per process) when the logger takes TRACE records of a target that dumps raw
+/// requests: the SDK keeps tokens out of its own records but cannot filter those.
+pub(crate) fn warn_if_wire_tracing() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if log::max_level() < log::LevelFilter::Trace || WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    let tracing = |target: &str| {
+        let meta = log::Metadata::builder()
+            .level(log::Level::Trace)
+            .target(target)
+            .build();
+        log::logger().enabled(&meta)
+    };
+    let on: Vec<_> = WIRE_TRACE_TARGETS
+        .into_iter()
+        .filter(|t| tracing(t))
+        .collect();
+    if !on.is_empty() && !WARNED.swap(true, Ordering::Relaxed) {
+        log::warn!(
+            "TRACE logging is on for {on:?}: those records dump raw requests, auth tokens \
+             included; cap these targets at DEBUG outside local debugging"
+        );
+    }
+}
 
 /// The largest response body read (ureq's default); a larger one fails with
 /// [`ErrorKind::Parse`].
@@ -161,6 +192,7 @@ impl Http {
         auth: &Auth,
         stop: &dyn Fn() -> bool,
     ) -> Result<T, ChatError> {
+        warn_if_wire_tracing();
         // `None` (no limit) when the timeout is too large to add to the clock.
         let deadline = Instant::now().checked_add(self.timeout);
         let mut token = match auth {
