@@ -4,6 +4,8 @@
 //! ```sh
 //! cargo bench -p stream-chat-server --bench fanout                 # N=1000, M=200
 //! cargo bench -p stream-chat-server --bench fanout -- --watchers 200 --messages 50
+//! cargo bench -p stream-chat-server --bench fanout --profile dev  # without the release build
+//! cargo test -p stream-chat-server --bench fanout                 # smoke run: N=20, M=5
 //! ```
 //!
 //! Prints the time to open N sockets, the time to watch the channel from each of them, the
@@ -36,17 +38,21 @@ struct Args {
     messages: usize,
 }
 
+/// `--watchers N --messages M`. Without `--bench` (passed by `cargo bench`, not by
+/// `cargo test --benches`) it is a quick smoke run of 20 watchers and 5 messages.
 fn args() -> Args {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let full = args.iter().any(|a| a == "--bench");
     let mut parsed = Args {
-        watchers: 1000,
-        messages: 200,
+        watchers: if full { 1000 } else { 20 },
+        messages: if full { 200 } else { 5 },
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = args.iter();
     while let Some(arg) = it.next() {
         let target = match arg.as_str() {
             "--watchers" => &mut parsed.watchers,
             "--messages" => &mut parsed.messages,
-            _ => continue, // `cargo bench` passes `--bench`
+            _ => continue,
         };
         match it.next().and_then(|v| v.parse().ok()) {
             Some(n) if n > 0 => *target = n,

@@ -48,6 +48,11 @@ pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
 pub const KICK_CLOSE_CODE: u16 = 1012;
 /// The close code for a client that fell too far behind ("try again later"; clients reconnect
 /// and recover their state). See [`ServerBuilder::max_queued_frames`].
+///
+/// ```
+/// // Not 1000: the JS client treats 1000 as final and would not reconnect.
+/// assert_eq!(stream_chat_server::LAGGING_CLOSE_CODE, 1013);
+/// ```
 pub const LAGGING_CLOSE_CODE: u16 = 1013;
 
 /// Entry point: `Server::builder()...start()`.
