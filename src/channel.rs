@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{
     ChannelRequestData, ChannelState, Message, MessageResponse, QueryChannelRequest,
-    SendMessageRequest,
+    QueryUsersRequest, QueryUsersResponse, SendMessageRequest, User,
 };
 
 use crate::client::ChatClient;
@@ -437,6 +437,30 @@ fn query_channel(
         }
         Ok(state)
     })
+}
+
+// Not yet called: `ChatClient::query_users` (src/client.rs) is to delegate here.
+#[allow(dead_code)]
+/// `GET /users` for [`ChatClient::query_users`]: with `presence` on a live connection
+/// (waiting for it like a watch, so the server can subscribe it to presence changes),
+/// otherwise as soon as a user is set, connected or not.
+pub(crate) fn query_users(
+    client: &ChatClient,
+    cancel: &CancelToken,
+    origin: &Option<u64>,
+    request: &QueryUsersRequest,
+) -> Result<Vec<User>, ChatError> {
+    let payload = serde_json::to_string(request).map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "the query cannot be encoded").with_source(e)
+    })?;
+    let req = Request::get("users").query("payload", payload);
+    let run = |auth: &Auth| send::<QueryUsersResponse>(client, &req, auth, cancel);
+    if request.presence != Some(true) {
+        return run(&client.auth()?).map(|r| r.users);
+    }
+    client
+        .on_connection(cancel, origin, |auth, _, _| run(auth))
+        .map(|r| r.users)
 }
 
 #[cfg(test)]

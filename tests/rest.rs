@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -14,7 +14,6 @@ use common::*;
 use crossbeam_channel::Receiver;
 use stream_chat_callbacks::FixedRetry;
 use stream_chat_client::{ChatClient, ErrorKind, TokenError, User};
-use stream_chat_server::ServerHandle;
 
 /// A tiny HTTP/1.1 peer standing in for a proxy: every request gets `head` (status line
 /// and headers, without the blank line) and `body`, then the connection is closed. Each
@@ -51,83 +50,6 @@ fn read_request(stream: &TcpStream) -> Option<String> {
     let mut body = vec![0; content_length(&head)];
     (&*stream).read_exact(&mut body).ok()?;
     head.lines().next().map(str::to_owned)
-}
-
-/// The request head up to and including the blank line, read byte by byte so that nothing
-/// after it is consumed.
-fn read_head(mut stream: &TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).ok()
-}
-
-fn content_length(head: &str) -> usize {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// A proxy in front of `server`: WebSocket upgrades are forwarded, every REST request is
-/// answered with Stream's code 40, as if the token had expired since the socket connected.
-/// Reports each REST request line.
-fn token_expiring_proxy(server: &ServerHandle) -> (String, Receiver<String>) {
-    let upstream = addr(server);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = crossbeam_channel::unbounded();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let Some(head) = read_head(&client) else {
-                    return;
-                };
-                if head.starts_with("GET /connect") {
-                    return forward(&head, client, upstream);
-                }
-                let mut body = vec![0; content_length(&head)];
-                if (&client).read_exact(&mut body).is_err() {
-                    return;
-                }
-                let _ = tx.send(head.lines().next().unwrap_or_default().to_owned());
-                let expired = br#"{"code":40,"message":"JWTAuth error: token is expired (exp)","StatusCode":401,"duration":"0.00ms","more_info":""}"#;
-                let answer = format!(
-                    "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    expired.len()
-                );
-                let _ = (&client)
-                    .write_all(answer.as_bytes())
-                    .and_then(|()| (&client).write_all(expired));
-            });
-        }
-    });
-    (url, rx)
-}
-
-/// Sends `head` upstream, then copies bytes both ways until either side closes.
-fn forward(head: &str, client: TcpStream, upstream: std::net::SocketAddr) {
-    let Ok(server) = TcpStream::connect(upstream) else {
-        return;
-    };
-    if (&server).write_all(head.as_bytes()).is_err() {
-        return;
-    }
-    let (client2, server2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let back = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut &server2, &mut &client2);
-        let _ = client2.shutdown(Shutdown::Both);
-    });
-    let _ = std::io::copy(&mut &client, &mut &server);
-    let _ = server.shutdown(Shutdown::Both);
-    let _ = back.join();
 }
 
 /// A peer that accepts connections, reads nothing and never answers; it keeps them open.
@@ -235,7 +157,7 @@ fn a_plain_text_error_without_a_body_or_over_the_size_limit() {
 #[test]
 fn cancelling_a_call_that_waits_for_a_token_reload_frees_its_worker_at_once() {
     let server = server();
-    let (url, rest_requests) = token_expiring_proxy(&server);
+    let proxy = proxy(&server, Upgrades::Forward, Rest::TokenExpired);
     // The first token connects the socket; the reload after code 40 hangs until the end.
     let valid = server.create_token("bender", None);
     let (reload_tx, reload_rx) = crossbeam_channel::unbounded();
@@ -251,7 +173,7 @@ fn cancelling_a_call_that_waits_for_a_token_reload_frees_its_worker_at_once() {
         Err("the test is over".into())
     };
     let client = ChatClient::builder(server.api_key())
-        .base_url(url)
+        .base_url(&proxy.url)
         .worker_threads(1)
         .request_timeout(Duration::from_secs(10))
         .build()
@@ -278,11 +200,7 @@ fn cancelling_a_call_that_waits_for_a_token_reload_frees_its_worker_at_once() {
     assert_eq!(probe.error().kind(), ErrorKind::AlreadyConnected);
     assert!(freed < Duration::from_secs(1), "{freed:?}");
     assert_silent(&rx); // no callback for the cancelled call
-    assert_eq!(
-        rest_requests.try_iter().count(),
-        1,
-        "no attempt after cancel"
-    );
+    assert_eq!(proxy.rest.try_iter().count(), 1, "no attempt after cancel");
     assert_eq!(loads.load(Ordering::SeqCst), 2);
 }
 

@@ -1,6 +1,8 @@
-//! Calls that need the connection id wait for the socket: made before connect_user they
-//! succeed once connected (and a subscription made first sees everything); the wait is
-//! bounded by wait_for_connection_timeout, with a typed error saying why it ran out.
+//! Calls that need the connection id (watch, queries with watch or presence, query_users
+//! with presence) wait for the socket: made before connect_user they succeed once
+//! connected (and a subscription made first sees everything); the wait is bounded by
+//! wait_for_connection_timeout, with a typed error saying why it ran out. Calls that need
+//! only a user go out at once, also while the socket connects or reconnects.
 
 mod common;
 
@@ -9,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use stream_chat_client::{
-    ChatClient, ChatEvent, ConnectionState, ErrorKind, Message, QueryChannelsRequest, TokenError,
-    User,
+    ChatClient, ChatEvent, ConnectionState, ErrorKind, Message, QueryChannelsRequest,
+    QueryUsersRequest, TokenError, User,
 };
 use stream_chat_protocol::jwt;
 
@@ -259,4 +261,132 @@ fn cancelling_a_waiting_call_wakes_it_at_once() {
         "{:?}",
         ended.saturating_duration_since(started)
     );
+}
+
+fn users_request(ids: &[&str], presence: bool) -> QueryUsersRequest {
+    let mut request = QueryUsersRequest {
+        presence: Some(presence),
+        ..Default::default()
+    };
+    request
+        .filter_conditions
+        .insert("id".into(), serde_json::json!({ "$in": ids }));
+    request
+}
+
+// Needs `ChatClient::query_users` (src/client.rs) to call `channel::query_users`.
+#[test]
+#[ignore = "waits for src/client.rs to route query_users through channel::query_users"]
+fn query_users_with_presence_waits_for_the_socket_and_sends_its_connection_id() {
+    let server = server();
+    let forwarding = proxy(&server, Upgrades::Forward, Rest::Forward);
+    let client = ChatClient::builder(server.api_key())
+        .base_url(&forwarding.url)
+        .build()
+        .unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    // Made before anybody connects, like a GUI showing a contact list with online dots.
+    client
+        .query_users(users_request(&["bender"], true))
+        .enqueue(move |r| tx.send(r).unwrap());
+    let data = connect_as(&client, &server, "bender");
+    let users = rx.recv_timeout(WAIT).unwrap().into_result().unwrap();
+    assert_silent(&rx);
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].id, "bender");
+    let lines: Vec<_> = forwarding.rest.try_iter().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let connection_id = format!("connection_id={}", data.connection_id);
+    assert!(lines[0].contains(&connection_id), "{lines:?}");
+
+    // While a user connects to a socket that does not come up in time: a timeout, and
+    // nothing sent.
+    let limit = Duration::from_millis(600);
+    let holding = proxy(&server, Upgrades::Hold, Rest::Forward);
+    let client = ChatClient::builder(server.api_key())
+        .base_url(&holding.url)
+        .wait_for_connection_timeout(limit)
+        .build()
+        .unwrap();
+    let recorder = Recorder::new(&client);
+    client
+        .connect_user(User::new("bender"), server.create_token("bender", None))
+        .enqueue(|_| {});
+    recorder.wait_state(ConnectionState::Connecting, WAIT);
+    let started = Instant::now();
+    let err = client
+        .query_users(users_request(&["fry"], true))
+        .execute()
+        .into_result()
+        .unwrap_err();
+    let waited = started.elapsed();
+    eprintln!("query_users(presence) while connecting failed after {waited:?}: {err}");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(waited >= limit - Duration::from_millis(20), "{waited:?}");
+    assert_eq!(holding.rest.try_iter().count(), 0, "it was not sent");
+    client.disconnect().execute().into_result().unwrap();
+}
+
+#[test]
+fn calls_that_need_only_a_user_go_out_while_the_socket_connects_or_reconnects() {
+    let server = server();
+    connected(&server, "fry")
+        .channel("messaging", "team")
+        .unwrap()
+        .create(["fry", "bender"])
+        .execute()
+        .into_result()
+        .unwrap();
+    for (upgrades, state) in [
+        (Upgrades::Hold, ConnectionState::Connecting),
+        (Upgrades::ForwardFirst, ConnectionState::Reconnecting),
+    ] {
+        let proxy = proxy(&server, upgrades, Rest::Forward);
+        let client = ChatClient::builder(server.api_key())
+            .base_url(&proxy.url)
+            .wait_for_connection_timeout(Duration::from_millis(600))
+            .max_reconnect_delay(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let recorder = Recorder::new(&client);
+        let connect = client.connect_user(User::new("bender"), server.create_token("bender", None));
+        if state == ConnectionState::Reconnecting {
+            connect.execute().into_result().unwrap();
+            assert_eq!(server.kick_connections("bender"), 1);
+        } else {
+            connect.enqueue(|_| {});
+        }
+        recorder.wait_state(state, WAIT);
+
+        // Each of these would fail with Timeout had it waited for the socket.
+        let channel = client.channel("messaging", "team").unwrap();
+        let text = format!("while {state}");
+        let sent = channel
+            .send_message(Message::text(text.as_str()))
+            .execute()
+            .into_result()
+            .unwrap();
+        assert_eq!(sent.text, Some(text));
+        channel.mark_read().execute().into_result().unwrap();
+        let users = client
+            .query_users(users_request(&["fry"], false))
+            .execute()
+            .into_result()
+            .unwrap();
+        assert_eq!(users[0].id, "fry");
+        let channels = client
+            .query_channels(QueryChannelsRequest::default())
+            .execute()
+            .into_result()
+            .unwrap();
+        assert!(channels.iter().any(|c| c.channel.cid == "messaging:team"));
+        assert_eq!(client.connection_state(), state, "still {state}");
+        let lines: Vec<_> = proxy.rest.try_iter().collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(
+            lines.iter().all(|l| !l.contains("connection_id=")),
+            "no connection id while {state}: {lines:?}"
+        );
+        client.disconnect().execute().into_result().unwrap();
+    }
 }

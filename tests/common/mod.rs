@@ -2,7 +2,8 @@
 //! waiting on events with deadlines (never sleeping to synchronise).
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -218,4 +219,137 @@ pub fn texts(events: &[stream_chat_client::NewMessageEvent]) -> Vec<String> {
         .iter()
         .map(|e| e.message.text.clone().unwrap_or_default())
         .collect()
+}
+
+/// What a [`proxy`] does with WebSocket upgrades (`GET /connect`).
+#[derive(Clone, Copy)]
+pub enum Upgrades {
+    /// Pass them to the server.
+    Forward,
+    /// Accept and never answer: the socket stays connecting.
+    Hold,
+    /// Forward the first, hold the others: reconnects stay reconnecting.
+    ForwardFirst,
+}
+
+/// What a [`proxy`] does with REST requests.
+#[derive(Clone, Copy)]
+pub enum Rest {
+    /// Pass them to the server, one connection each.
+    Forward,
+    /// Answer Stream's code 40, as if the token had expired since the socket connected.
+    TokenExpired,
+}
+
+/// A proxy in front of a local server; `rest` reports each REST request line.
+pub struct Proxy {
+    pub url: String,
+    pub rest: Receiver<String>,
+}
+
+/// Starts a [`Proxy`] in front of `server`.
+pub fn proxy(server: &ServerHandle, upgrades: Upgrades, rest: Rest) -> Proxy {
+    let upstream = addr(server);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let upgraded = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (tx, upgraded) = (tx.clone(), Arc::clone(&upgraded));
+            std::thread::spawn(move || {
+                let Some(head) = read_head(&client) else {
+                    return;
+                };
+                if head.starts_with("GET /connect") {
+                    let first = upgraded.fetch_add(1, Ordering::SeqCst) == 0;
+                    match upgrades {
+                        Upgrades::Forward => forward(&head, client, upstream),
+                        Upgrades::ForwardFirst if first => forward(&head, client, upstream),
+                        // Until the client gives up and closes.
+                        _ => drop(std::io::copy(&mut &client, &mut std::io::sink())),
+                    }
+                    return;
+                }
+                let _ = tx.send(head.lines().next().unwrap_or_default().to_owned());
+                match rest {
+                    Rest::Forward => forward(&close_after(&head), client, upstream),
+                    Rest::TokenExpired => answer_token_expired(&head, &client),
+                }
+            });
+        }
+    });
+    Proxy { url, rest: rx }
+}
+
+/// The request head up to and including the blank line, read byte by byte so that nothing
+/// after it is consumed.
+pub fn read_head(mut stream: &TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).ok()
+}
+
+/// The `Content-Length` of a request head (0 without one).
+pub fn content_length(head: &str) -> usize {
+    header_value(head, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+/// `head` asking the server to close the connection after its answer, so that every
+/// request comes on a connection of its own (and is reported).
+fn close_after(head: &str) -> String {
+    let kept: String = head
+        .split_inclusive("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    let end = kept.len() - 2; // before the blank line
+    format!("{}Connection: close\r\n\r\n", &kept[..end])
+}
+
+fn answer_token_expired(head: &str, client: &TcpStream) {
+    let mut body = vec![0; content_length(head)];
+    if (&*client).read_exact(&mut body).is_err() {
+        return;
+    }
+    let expired = br#"{"code":40,"message":"JWTAuth error: token is expired (exp)","StatusCode":401,"duration":"0.00ms","more_info":""}"#;
+    let answer = format!(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        expired.len()
+    );
+    let _ = (&*client)
+        .write_all(answer.as_bytes())
+        .and_then(|()| (&*client).write_all(expired));
+}
+
+/// Sends `head` upstream, then copies bytes both ways until either side closes.
+fn forward(head: &str, client: TcpStream, upstream: SocketAddr) {
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    if (&server).write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let (client2, server2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut &server2, &mut &client2);
+        let _ = client2.shutdown(Shutdown::Both);
+    });
+    let _ = std::io::copy(&mut &client, &mut &server);
+    let _ = server.shutdown(Shutdown::Both);
+    let _ = back.join();
 }
