@@ -45,7 +45,8 @@ function serverBinary() {
 export async function startServer(t, opts = {}) {
   const apiKey = opts.apiKey ?? API_KEY;
   const apiSecret = opts.apiSecret ?? API_SECRET;
-  const args = ['--addr', '127.0.0.1:0', '--api-key', apiKey, '--api-secret', apiSecret];
+  // --exit-on-stdin-close: the server ends with this process even if the runner is killed.
+  const args = ['--addr', '127.0.0.1:0', '--api-key', apiKey, '--api-secret', apiSecret, '--exit-on-stdin-close'];
   if (opts.multiTenant) args.push('--multi-tenant');
   if (opts.healthCheckInterval !== undefined) {
     args.push('--health-check-interval', String(opts.healthCheckInterval));
@@ -53,7 +54,7 @@ export async function startServer(t, opts = {}) {
   if (opts.extraArgs) args.push(...opts.extraArgs);
 
   const bin = serverBinary();
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const log = [];
   const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
   child.on('error', (e) => log.push(`spawn error: ${e.message}`));

@@ -66,6 +66,8 @@ def start_server(multi_tenant: bool = False, health_check_interval=None) -> Serv
         "--addr", "127.0.0.1:0",
         "--api-key", API_KEY,
         "--api-secret", API_SECRET,
+        # the server ends with this process even if pytest is killed
+        "--exit-on-stdin-close",
     ]
     if multi_tenant:
         args.append("--multi-tenant")
@@ -76,7 +78,7 @@ def start_server(multi_tenant: bool = False, health_check_interval=None) -> Serv
         args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         text=True,
     )
     log: List[str] = []
