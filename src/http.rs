@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{ApiErrorBody, codes};
 use url::Url;
@@ -402,18 +403,54 @@ fn non_stream_message(body: &[u8]) -> String {
     format!("not a Stream error response: {excerpt}")
 }
 
-/// A `ChatError` from Stream's error object; `fallback_status` when it has no `StatusCode`.
+/// A `ChatError` from Stream's error object. The status is its `StatusCode`, else
+/// `fallback_status` (the HTTP status; 0 for a WebSocket frame), else none: never 0.
+/// `details` and `exception_fields` are appended to the message, as Android does.
 pub(crate) fn api_error(e: &ApiErrorBody, fallback_status: u16) -> ChatError {
-    let status = if e.status_code != 0 {
-        e.status_code
-    } else {
-        fallback_status
-    };
-    let err = ChatError::api(e.code, status, e.message.clone());
-    if e.more_info.is_empty() {
-        err
-    } else {
-        err.with_more_info(e.more_info.clone())
+    let mut err = ChatError::new(ErrorKind::Api, message_with_details(e)).with_stream_code(e.code);
+    if let Some(status) = [e.status_code, fallback_status]
+        .into_iter()
+        .find(|s| *s != 0)
+    {
+        err = err.with_status_code(status);
+    }
+    if !e.more_info.is_empty() {
+        err = err.with_more_info(e.more_info.clone());
+    }
+    err
+}
+
+/// The server's message, plus "\nError details: …" summarising `details` (Stream's
+/// `{code, messages}` objects) and `exception_fields` when there are any.
+fn message_with_details(e: &ApiErrorBody) -> String {
+    const MAX_SUMMARY_CHARS: usize = 1000;
+    let as_text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let mut parts: Vec<String> = e.details.iter().map(detail_summary).collect();
+    if let Some(fields) = &e.exception_fields {
+        parts.extend(fields.iter().map(|(k, v)| format!("{k}: {}", as_text(v))));
+    }
+    if parts.is_empty() {
+        return e.message.clone();
+    }
+    let summary = parts.join("; ");
+    let mut short: String = summary.chars().take(MAX_SUMMARY_CHARS).collect();
+    if short.len() < summary.len() {
+        short.push('…');
+    }
+    format!("{}\nError details: {short}", e.message)
+}
+
+/// `messages (code N)` for Stream's detail shape, compact JSON for anything else.
+fn detail_summary(detail: &Value) -> String {
+    let messages: Vec<&str> = detail
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(|m| m.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    match detail.get("code").and_then(Value::as_i64) {
+        _ if messages.is_empty() => detail.to_string(),
+        Some(code) => format!("{} (code {code})", messages.join(", ")),
+        None => messages.join(", "),
     }
 }
 
@@ -476,6 +513,34 @@ mod tests {
         );
         assert_eq!(err.message(), "JWTAuth error: token is expired (exp)");
         assert!(err.more_info().is_some());
+    }
+
+    #[test]
+    fn details_and_exception_fields_are_appended_to_the_message() {
+        let body = br#"{"code":4,"message":"SendMessage failed with error: \"bad input\"","StatusCode":400,
+            "details":[{"code":4,"messages":["text is too long","id is taken"]},"odd"],
+            "exception_fields":{"text":"too long"}}"#;
+        let err = error_from_body(400, body);
+        assert_eq!(
+            err.message(),
+            "SendMessage failed with error: \"bad input\"\nError details: \
+             text is too long, id is taken (code 4); \"odd\"; text: too long"
+        );
+        let plain = error_from_body(400, br#"{"code":4,"message":"bad","details":[]}"#);
+        assert_eq!(plain.message(), "bad");
+    }
+
+    #[test]
+    fn a_missing_status_is_none_never_zero() {
+        let frame = ApiErrorBody {
+            code: 43,
+            message: "JWTAuth error: signature is not valid".into(),
+            ..ApiErrorBody::default()
+        };
+        let err = api_error(&frame, 0);
+        assert_eq!((err.stream_code(), err.status_code()), (Some(43), None));
+        assert!(!err.to_string().contains("HTTP"), "{err}");
+        assert_eq!(api_error(&frame, 401).status_code(), Some(401));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! REST calls against peers that are not Stream: a proxy's HTML 403 / 503 keeps its status
-//! and is retried (or not) by that status, an oversized body is a parse error; a cancelled
-//! call stops waiting for its token at once, and the request timeout bounds a whole call.
+//! Errors from peers: a proxy's HTML 403 / 503 keeps its status and is retried (or not) by
+//! that status, an oversized body is a parse error, a Stream error's details reach the
+//! message, and a WebSocket error frame without `StatusCode` has no status. A cancelled
+//! REST call stops waiting for its token at once; the request timeout bounds a whole call.
 
 mod common;
 
@@ -252,4 +253,56 @@ fn the_request_timeout_bounds_the_whole_call_token_wait_included() {
         "{elapsed:?}"
     );
     client.disconnect().execute().into_result().unwrap();
+}
+
+#[test]
+fn a_stream_errors_details_and_exception_fields_reach_the_message() {
+    let body = r#"{"code":4,"message":"CreateGuest failed with error: \"user.id is invalid\"","StatusCode":400,"duration":"0.01ms","more_info":"https://getstream.io/chat/docs/api_errors_response","details":[{"code":4,"messages":["id may only contain letters and digits"]}],"exception_fields":{"user.id":"invalid characters"}}"#;
+    let (url, _requests) = http_peer(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json",
+        body.into(),
+    );
+    let err = client_of(&url)
+        .connect_guest_user("bender", "Bender")
+        .execute()
+        .into_result()
+        .unwrap_err();
+    eprintln!("{err}");
+    assert_eq!(
+        (err.kind(), err.stream_code(), err.status_code()),
+        (ErrorKind::Api, Some(4), Some(400))
+    );
+    assert_eq!(
+        err.message(),
+        "CreateGuest failed with error: \"user.id is invalid\"\nError details: \
+         id may only contain letters and digits (code 4); user.id: invalid characters"
+    );
+    assert!(err.more_info().is_some());
+}
+
+#[test]
+fn a_websocket_error_frame_without_status_code_has_no_status() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let peer = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        let frame = r#"{"type":"connection.error","error":{"code":43,"message":"JWTAuth error: signature is not valid"}}"#;
+        ws.send(tungstenite::Message::text(frame)).unwrap();
+        // Until the client closes.
+        while ws.read().is_ok() {}
+    });
+    let err = client_of(&url)
+        .connect_user(
+            User::new("bender"),
+            stream_chat_protocol::jwt::dev_token("bender"),
+        )
+        .execute()
+        .into_result()
+        .unwrap_err();
+    eprintln!("{err}");
+    assert_eq!((err.kind(), err.stream_code()), (ErrorKind::Api, Some(43)));
+    assert_eq!(err.status_code(), None);
+    assert!(!err.to_string().contains("HTTP"), "{err}");
+    peer.join().unwrap();
 }
