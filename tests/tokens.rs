@@ -1,6 +1,8 @@
 //! Tokens against the local server: client-side checks before any request, Stream's
 //! auth codes (43, 40), and the provider called again only after code 40, on the
-//! WebSocket and on REST, with concurrent refreshes sharing one provider call.
+//! WebSocket and on REST, with concurrent refreshes sharing one provider call. No test
+//! waits for a token to expire: tokens are minted already expired with the server's
+//! secret, and a proxy hands the server such a token in place of the cached one.
 
 mod common;
 
@@ -201,17 +203,26 @@ fn plain_reconnects_keep_the_token() {
 #[test]
 fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
     let server = server();
-    let client = builder(&server).worker_threads(8).build().unwrap();
+    let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
+    let client = ChatClient::builder(server.api_key())
+        .base_url(&proxy.url)
+        .worker_threads(8)
+        .build()
+        .unwrap();
     let secret = server.api_secret().to_owned();
-    // The first token expires one second from now; the following ones after an hour.
-    let expires_at = now_secs() + 1;
+    let first = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600));
+    let expired = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() - 60));
+    // The reload waits until the test lets it finish.
+    let (release, released) = crossbeam_channel::unbounded::<()>();
+    let handed_out = first.clone();
     let (provider, calls) = counting_provider(move |n| {
-        let exp = if n == 0 {
-            expires_at
-        } else {
-            now_secs() + 3600
-        };
-        jwt::user_token(secret.as_bytes(), "bender", Some(exp))
+        if n == 0 {
+            return handed_out.clone();
+        }
+        released
+            .recv_timeout(WAIT)
+            .expect("the test releases the reload");
+        jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 7200))
     });
     client
         .connect_user(User::new("bender"), provider)
@@ -219,12 +230,8 @@ fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
         .into_result()
         .unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    // Not synchronisation: the server must see the cached token as expired (exp plus
-    // its one-second leeway), which only the wall clock can bring about.
-    let expired_at = std::time::UNIX_EPOCH + Duration::from_secs((expires_at + 2) as u64);
-    if let Ok(left) = expired_at.duration_since(std::time::SystemTime::now()) {
-        std::thread::sleep(left);
-    }
+    // From now on the server sees the cached token as expired.
+    proxy.expire(&first, &expired);
     let started = Instant::now();
     let (tx, rx) = crossbeam_channel::unbounded();
     let queries: Vec<_> = (0..6).map(|_| client.query_users(query_bender())).collect();
@@ -232,6 +239,15 @@ fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
         let tx = tx.clone();
         q.enqueue(move |r| tx.send(r).unwrap());
     }
+    drop(tx);
+    // All six went out with the cached token before any reload could finish.
+    for _ in 0..6 {
+        proxy
+            .rest
+            .recv_timeout(WAIT)
+            .expect("a query reaches the server");
+    }
+    release.send(()).unwrap();
     for _ in 0..6 {
         let users = rx.recv_timeout(WAIT).unwrap().into_result().unwrap();
         assert_eq!(
@@ -239,6 +255,7 @@ fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
             ["bender"]
         );
     }
+    assert_silent(&rx);
     eprintln!(
         "6 concurrent REST calls through a code-40 refresh took {:?}",
         started.elapsed()
@@ -248,25 +265,26 @@ fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
         2,
         "one reload shared by all six requests"
     );
+    assert_eq!(proxy.rest.try_iter().count(), 6, "each sent once more");
 }
 
 #[test]
 fn a_reconnect_with_an_expired_cached_token_reloads_it_once() {
     let server = server();
-    let client = builder(&server)
+    let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
+    let client = ChatClient::builder(server.api_key())
+        .base_url(&proxy.url)
         .max_reconnect_delay(Duration::from_millis(300))
         .build()
         .unwrap();
     let recorder = Recorder::new(&client);
     let secret = server.api_secret().to_owned();
-    let expires_at = now_secs() + 1;
-    let (provider, calls) = counting_provider(move |n| {
-        let exp = if n == 0 {
-            expires_at
-        } else {
-            now_secs() + 3600
-        };
-        jwt::user_token(secret.as_bytes(), "bender", Some(exp))
+    let first = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600));
+    let expired = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() - 60));
+    let handed_out = first.clone();
+    let (provider, calls) = counting_provider(move |n| match n {
+        0 => handed_out.clone(),
+        _ => jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 7200)),
     });
     client
         .connect_user(User::new("bender"), provider)
@@ -274,14 +292,10 @@ fn a_reconnect_with_an_expired_cached_token_reloads_it_once() {
         .into_result()
         .unwrap();
     recorder.wait_state(ConnectionState::Connected, WAIT);
-    // Not synchronisation: only the wall clock can make the cached token expire.
-    let expired_at = std::time::UNIX_EPOCH + Duration::from_secs((expires_at + 2) as u64);
-    if let Ok(left) = expired_at.duration_since(std::time::SystemTime::now()) {
-        std::thread::sleep(left);
-    }
+    proxy.expire(&first, &expired);
     server.kick_connections("bender");
     recorder.wait_state(ConnectionState::Disconnected, WAIT);
-    let (_, _) = recorder.wait_state(ConnectionState::Connected, WAIT);
+    recorder.wait_state(ConnectionState::Connected, WAIT);
     assert_eq!(
         calls.load(Ordering::SeqCst),
         2,
@@ -337,27 +351,27 @@ fn empty_ids_are_invalid_arguments() {
 #[test]
 fn a_provider_failing_once_during_a_reconnect_is_retried() {
     let server = server();
-    let client = builder(&server)
+    let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
+    let client = ChatClient::builder(server.api_key())
+        .base_url(&proxy.url)
         .max_reconnect_delay(Duration::from_millis(300))
         .build()
         .unwrap();
     let recorder = Recorder::new(&client);
     let secret = server.api_secret().to_owned();
-    let expires_at = now_secs() + 1;
+    let first = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600));
+    let expired = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() - 60));
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&calls);
+    let handed_out = first.clone();
     let provider = move || -> Result<String, TokenError> {
         match counter.fetch_add(1, Ordering::SeqCst) {
-            0 => Ok(jwt::user_token(
-                secret.as_bytes(),
-                "bender",
-                Some(expires_at),
-            )),
+            0 => Ok(handed_out.clone()),
             1 => Err("token backend briefly down".into()),
             _ => Ok(jwt::user_token(
                 secret.as_bytes(),
                 "bender",
-                Some(now_secs() + 3600),
+                Some(now_secs() + 7200),
             )),
         }
     };
@@ -367,11 +381,7 @@ fn a_provider_failing_once_during_a_reconnect_is_retried() {
         .into_result()
         .unwrap();
     recorder.wait_state(ConnectionState::Connected, WAIT);
-    // Not synchronisation: only the wall clock can make the cached token expire.
-    let expired_at = std::time::UNIX_EPOCH + Duration::from_secs((expires_at + 2) as u64);
-    if let Ok(left) = expired_at.duration_since(std::time::SystemTime::now()) {
-        std::thread::sleep(left);
-    }
+    proxy.expire(&first, &expired);
     server.kick_connections("bender");
     recorder.wait_state(ConnectionState::Disconnected, WAIT);
     recorder.wait_state(ConnectionState::Connected, WAIT);

@@ -245,6 +245,15 @@ pub enum Rest {
 pub struct Proxy {
     pub url: String,
     pub rest: Receiver<String>,
+    swap: Arc<std::sync::Mutex<Option<(String, String)>>>,
+}
+
+impl Proxy {
+    /// From now on, requests carrying `token` (header or URL) reach the server with
+    /// `expired` instead: the server itself answers code 40, as if `token` had expired.
+    pub fn expire(&self, token: &str, expired: &str) {
+        *self.swap.lock().unwrap() = Some((token.to_owned(), expired.to_owned()));
+    }
 }
 
 /// Starts a [`Proxy`] in front of `server`.
@@ -254,13 +263,18 @@ pub fn proxy(server: &ServerHandle, upgrades: Upgrades, rest: Rest) -> Proxy {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = crossbeam_channel::unbounded();
     let upgraded = Arc::new(AtomicUsize::new(0));
+    let swap = Arc::new(std::sync::Mutex::new(None::<(String, String)>));
+    let swapping = Arc::clone(&swap);
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
-            let (tx, upgraded) = (tx.clone(), Arc::clone(&upgraded));
+            let (tx, upgraded, swap) = (tx.clone(), Arc::clone(&upgraded), Arc::clone(&swapping));
             std::thread::spawn(move || {
-                let Some(head) = read_head(&client) else {
+                let Some(mut head) = read_head(&client) else {
                     return;
                 };
+                if let Some((token, expired)) = swap.lock().unwrap().as_ref() {
+                    head = head.replace(token.as_str(), expired);
+                }
                 if head.starts_with("GET /connect") {
                     let first = upgraded.fetch_add(1, Ordering::SeqCst) == 0;
                     match upgrades {
@@ -279,7 +293,11 @@ pub fn proxy(server: &ServerHandle, upgrades: Upgrades, rest: Rest) -> Proxy {
             });
         }
     });
-    Proxy { url, rest: rx }
+    Proxy {
+        url,
+        rest: rx,
+        swap,
+    }
 }
 
 /// The request head up to and including the blank line, read byte by byte so that nothing
