@@ -35,3 +35,6 @@ pub(crate) const LISTEN_BACKLOG: u32 = 4096;
 /// Upper bound of the health-check interval (larger values would overflow timer arithmetic).
 pub(crate) const MAX_HEALTH_CHECK_INTERVAL: std::time::Duration =
     std::time::Duration::from_secs(365 * 24 * 3600);
+/// How long [`crate::ServerHandle::freeze_connections`] waits for a socket's task to put a
+/// freeze in force: longer than a stuck write may last before the socket is dropped.
+pub(crate) const FREEZE_ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);

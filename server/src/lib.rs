@@ -32,7 +32,10 @@ use std::time::Duration;
 use stream_chat_protocol::jwt;
 use tokio::runtime::Runtime;
 
-use crate::config::{Config, DEFAULT_MAX_QUEUED_FRAMES, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL};
+use crate::config::{
+    Config, DEFAULT_MAX_QUEUED_FRAMES, FREEZE_ACK_TIMEOUT, LISTEN_BACKLOG,
+    MAX_HEALTH_CHECK_INTERVAL,
+};
 pub use crate::state::Usage;
 use crate::state::{AppState, CloseReason};
 
@@ -389,17 +392,30 @@ impl ServerHandle {
     }
 
     /// Freezes (`true`) or thaws (`false`) every socket of `user_id`: while frozen the server
-    /// writes no frame at all to it (no events, no health checks) and reads nothing from it,
-    /// like a silently dead link. Returns how many sockets were affected.
+    /// writes no frame to it (no events, no health checks; only a close frame if it is kicked
+    /// or the server stops) and reads nothing from it, like a silently dead link. Events meant
+    /// for it meanwhile are dropped. Returns how many sockets were affected.
+    ///
+    /// A freeze is in force when this returns: each socket's task has seen it, so nothing is
+    /// written after the call, whether queued before it or sent after it. A write already in
+    /// progress is waited for (at most the server's 10 s write timeout, after which that socket
+    /// is dropped).
     ///
     /// ```
     /// let server = stream_chat_server::Server::builder().start().unwrap();
     /// assert_eq!(server.freeze_connections("nobody", true), 0);
     /// ```
     pub fn freeze_connections(&self, user_id: &str, frozen: bool) -> usize {
-        self.state.for_user_conns(user_id, |c| {
-            c.frozen.send_replace(frozen);
-        })
+        let switches = self.state.user_freezes(user_id);
+        let generations: Vec<u64> = switches.iter().map(|s| s.set(frozen)).collect();
+        if frozen {
+            for (switch, generation) in switches.iter().zip(generations) {
+                if !switch.wait_applied(generation, FREEZE_ACK_TIMEOUT) {
+                    tracing::warn!("a socket did not acknowledge a freeze in time");
+                }
+            }
+        }
+        switches.len()
     }
 
     /// Stops the server: closes every WebSocket (code 1001), stops accepting, and frees the

@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
@@ -34,7 +35,7 @@ pub(crate) struct Conn {
     pub tx: mpsc::Sender<Utf8Bytes>,
     /// Asks the connection task to close the socket.
     pub close: watch::Sender<Option<CloseReason>>,
-    pub frozen: watch::Sender<bool>,
+    pub freeze: Arc<Freeze>,
     /// cids this connection watches.
     pub watching: HashSet<String>,
 }
@@ -57,6 +58,74 @@ impl Conn {
             *current = Some(reason);
             true
         });
+    }
+}
+
+/// The freeze switch of one connection. Its task acknowledges each change once it is in
+/// force (no write in progress, none started until the next change), so [`Freeze::set`]
+/// callers can wait for that.
+pub(crate) struct Freeze {
+    /// `(frozen, generation)`, watched by the connection task.
+    switch: watch::Sender<(bool, u64)>,
+    /// The last generation in force, and whether the task has ended.
+    applied: Mutex<(u64, bool)>,
+    changed: Condvar,
+}
+
+impl Freeze {
+    /// A thawed switch and the receiver its connection task watches.
+    pub(crate) fn new() -> (Arc<Freeze>, watch::Receiver<(bool, u64)>) {
+        let (switch, rx) = watch::channel((false, 0));
+        let freeze = Freeze {
+            switch,
+            applied: Mutex::new((0, false)),
+            changed: Condvar::new(),
+        };
+        (Arc::new(freeze), rx)
+    }
+
+    /// Flips the switch; returns the generation to wait for.
+    pub(crate) fn set(&self, frozen: bool) -> u64 {
+        let mut generation = 0;
+        self.switch.send_modify(|(f, g)| {
+            *f = frozen;
+            *g += 1;
+            generation = *g;
+        });
+        generation
+    }
+
+    /// The task: `generation` is now in force.
+    pub(crate) fn applied(&self, generation: u64) {
+        self.update(|a| a.0 = a.0.max(generation));
+    }
+
+    /// The task has ended: nothing will be written any more.
+    pub(crate) fn ended(&self) {
+        self.update(|a| a.1 = true);
+    }
+
+    fn update(&self, f: impl FnOnce(&mut (u64, bool))) {
+        f(&mut self.applied.lock().unwrap_or_else(PoisonError::into_inner));
+        self.changed.notify_all();
+    }
+
+    /// Blocks until `generation` is in force or the task has ended, at most `limit`.
+    pub(crate) fn wait_applied(&self, generation: u64, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut applied = self.applied.lock().unwrap_or_else(PoisonError::into_inner);
+        while applied.0 < generation && !applied.1 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            applied = self
+                .changed
+                .wait_timeout(applied, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
     }
 }
 
@@ -187,7 +256,18 @@ impl AppState {
         self.slow_consumer_disconnects.load(Ordering::Relaxed)
     }
 
-    /// Applies `f` to every socket of `user_id` (kick, freeze); returns how many.
+    /// The freeze switches of every socket of `user_id`.
+    pub(crate) fn user_freezes(&self, user_id: &str) -> Vec<Arc<Freeze>> {
+        let inner = self.lock();
+        inner
+            .conns
+            .values()
+            .filter(|c| c.user_id == user_id)
+            .map(|c| c.freeze.clone())
+            .collect()
+    }
+
+    /// Applies `f` to every socket of `user_id` (kick); returns how many.
     pub(crate) fn for_user_conns(&self, user_id: &str, f: impl Fn(&Conn)) -> usize {
         let inner = self.lock();
         let conns: Vec<&Conn> = inner

@@ -17,7 +17,7 @@ use crate::auth::{self, Actor};
 use crate::config::{MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES};
 use crate::error::ApiError;
 use crate::routes::users::apply_user_input;
-use crate::state::{AppState, CloseReason, Conn, new_user, random_id};
+use crate::state::{AppState, CloseReason, Conn, Freeze, new_user, random_id};
 use crate::time;
 use crate::{KICK_CLOSE_CODE, LAGGING_CLOSE_CODE};
 
@@ -118,8 +118,19 @@ struct Registered {
     /// The first frame: `health.check` with `me`.
     connected: Event,
     rx: mpsc::Receiver<Utf8Bytes>,
-    frozen: watch::Receiver<bool>,
+    /// `(frozen, generation)`; each generation is acknowledged through `freeze`.
+    frozen: watch::Receiver<(bool, u64)>,
+    freeze: EndsFreeze,
     stop: Stop,
+}
+
+/// Tells freeze waiters that the task has ended, however it ends.
+struct EndsFreeze(Arc<Freeze>);
+
+impl Drop for EndsFreeze {
+    fn drop(&mut self) {
+        self.0.ended();
+    }
 }
 
 /// Registers the connection and builds its connected event (`health.check` with `me`).
@@ -127,7 +138,7 @@ fn register(state: &AppState, identity: Identity) -> Registered {
     let conn_id = random_id();
     let (tx, rx) = mpsc::channel(state.config.max_queued_frames);
     let (close, close_rx) = watch::channel(None);
-    let (frozen, frozen_rx) = watch::channel(false);
+    let (freeze, frozen) = Freeze::new();
     let mut inner = state.lock();
     let now = inner.now();
     let (user_id, anonymous_me) = match identity {
@@ -155,7 +166,7 @@ fn register(state: &AppState, identity: Identity) -> Registered {
             anonymous: anonymous_me.is_some(),
             tx,
             close,
-            frozen,
+            freeze: freeze.clone(),
             watching: HashSet::new(),
         },
     );
@@ -180,7 +191,8 @@ fn register(state: &AppState, identity: Identity) -> Registered {
         conn_id,
         connected,
         rx,
-        frozen: frozen_rx,
+        frozen,
+        freeze: EndsFreeze(freeze),
         stop: Stop {
             close: close_rx,
             shutdown: state.shutdown.subscribe(),
@@ -299,11 +311,15 @@ async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) 
 }
 
 /// Moves frames until the connection ends, and says how.
+///
+/// The freeze state is read once per iteration and acknowledged; every write happens inside
+/// one iteration, so once a freeze is acknowledged nothing is written until the thaw.
 async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -> Ending {
     let Registered {
         conn_id,
         rx,
         frozen,
+        freeze,
         stop,
         ..
     } = conn;
@@ -315,11 +331,18 @@ async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -
         let frame = Event::health_check(conn_id, time::rfc3339(time::unix_nanos()));
         Utf8Bytes::from(serde_json::to_string(&frame).unwrap_or_default())
     };
+    let mut acknowledged = 0;
     loop {
-        let is_frozen = *frozen.borrow_and_update();
+        let (is_frozen, generation) = *frozen.borrow_and_update();
+        if generation != acknowledged {
+            freeze.0.applied(generation);
+            acknowledged = generation;
+        }
         let result = tokio::select! {
             biased;
             ending = stop.requested() => Err(ending),
+            // Ahead of frames and client input: a freeze wins over anything ready with it.
+            changed = frozen.changed() => changed.map_err(|_| Ending::Gone),
             incoming = socket.recv(), if !is_frozen => match incoming {
                 // Every client frame is treated as a health check, parsable or not.
                 Some(Ok(Message::Text(_) | Message::Binary(_))) => {
@@ -342,7 +365,6 @@ async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -
             _ = health.tick() => {
                 if is_frozen { Ok(()) } else { write(socket, health_check(), stop).await }
             }
-            changed = frozen.changed() => changed.map_err(|_| Ending::Gone),
         };
         if let Err(ending) = result {
             return ending;

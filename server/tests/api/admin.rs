@@ -105,6 +105,64 @@ fn freeze_stops_every_frame_until_thawed() {
     );
 }
 
+/// Text frames up to and including the `message.new` whose text is `marker`.
+fn frames_until_marker(ws: &mut Ws, marker: &str) -> Vec<serde_json::Value> {
+    let mut seen = Vec::new();
+    loop {
+        let frame = ws.next_json(WITHIN);
+        let done = frame["type"] == "message.new" && frame["message"]["text"] == marker;
+        seen.push(frame);
+        if done {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn a_freeze_is_in_force_when_it_returns() {
+    let env = Env::start();
+    let (mut alice, first) = env.connect("alice");
+    let conn = first["connection_id"].as_str().unwrap();
+    env.watch(Auth::User("alice"), "livestream:race", conn);
+    alice.next_event("user.watching.start");
+    let post = |text: &str| {
+        let (status, body) = env.call(
+            "POST",
+            "/channels/livestream/race/message",
+            Auth::Server,
+            Some(json!({"message": {"text": text, "user_id": "bob"}})),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    // The race is timing-dependent: repeat it so a regression shows up.
+    for round in 0..50 {
+        assert_eq!(env.server.freeze_connections("alice", true), 1);
+        // Right after the call: a client frame and an event, neither of which may be answered
+        // or delivered while frozen.
+        alice.send_text("[]");
+        post(&format!("frozen {round}"));
+        if let Some(frame) = alice.try_next() {
+            panic!("round {round}: {frame:?} was written after freeze_connections returned");
+        }
+        env.server.freeze_connections("alice", false);
+        let marker = format!("after {round}");
+        post(&marker);
+        // After thawing: the marker and the answer to the ping read after the thaw, nothing else.
+        let mut frames = frames_until_marker(&mut alice, &marker);
+        if !frames.iter().any(|f| f["type"] == "health.check") {
+            frames.push(alice.next_json(WITHIN));
+        }
+        let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            ["health.check", "message.new"],
+            "round {round}: {frames:?}"
+        );
+    }
+}
+
 #[test]
 fn shutdown_closes_sockets_and_the_port_can_be_reused() {
     let env = Env::start();

@@ -274,6 +274,19 @@ impl Ws {
         }
     }
 
+    /// A frame that has already arrived, without waiting for one.
+    pub fn try_next(&mut self) -> Option<Message> {
+        let tcp = self.ws.get_ref();
+        tcp.set_nonblocking(true).unwrap();
+        let read = self.ws.read();
+        self.ws.get_ref().set_nonblocking(false).unwrap();
+        match read {
+            Ok(m) => Some(m),
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(e) => panic!("websocket error: {e}"),
+        }
+    }
+
     /// The next text frame as JSON (panics on timeout or a non-text frame).
     pub fn next_json(&mut self, within: Duration) -> Value {
         match self.next(within) {
