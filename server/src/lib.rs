@@ -379,6 +379,40 @@ impl ServerHandle {
             .for_user_conns(user_id, |c| c.request_close(CloseReason::Kicked))
     }
 
+    /// Refuses (`true`) or accepts again (`false`) new WebSocket connections of `user_id`
+    /// (`"!anon"` for anonymous ones). While refused, `/connect` for that user answers
+    /// **HTTP 503** with a Stream error body (code -1, `StatusCode` 503) without upgrading, a
+    /// transient failure clients retry with back-off. Sockets already open stay open: pair it
+    /// with [`ServerHandle::kick_connections`] to keep a client down while a test acts.
+    /// Auth is checked first, so a bad token still gets its usual `connection.error`.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// server.refuse_connections("alice", true);
+    /// assert_eq!(server.refused_connections("alice"), 0); // nobody tried yet
+    /// server.refuse_connections("alice", false);
+    /// ```
+    pub fn refuse_connections(&self, user_id: &str, refuse: bool) {
+        let mut inner = self.state.lock();
+        if refuse {
+            inner.refused_users.insert(user_id.to_owned());
+        } else {
+            inner.refused_users.remove(user_id);
+        }
+    }
+
+    /// How many `/connect` attempts of `user_id` were refused so far by
+    /// [`ServerHandle::refuse_connections`] (lets a test wait until a client has tried).
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.refused_connections("nobody"), 0);
+    /// ```
+    pub fn refused_connections(&self, user_id: &str) -> u64 {
+        let inner = self.state.lock();
+        inner.refused_connects.get(user_id).copied().unwrap_or(0)
+    }
+
     /// How many WebSocket connections were closed so far because the client fell more than
     /// [`ServerBuilder::max_queued_frames`] frames behind (close code [`LAGGING_CLOSE_CODE`]).
     /// Also reported by `GET /emulator/usage` as `slow_consumer_disconnects`.

@@ -182,6 +182,10 @@ pub(crate) struct Inner {
     online: HashMap<String, usize>,
     /// Month (`YYYY-MM`) to the users who connected in it.
     pub mau: HashMap<String, HashSet<String>>,
+    /// Users whose `/connect` is refused ([`crate::ServerHandle::refuse_connections`]).
+    pub refused_users: HashSet<String>,
+    /// Connects refused so far, per user.
+    pub refused_connects: HashMap<String, u64>,
     last_nanos: u128,
 }
 
@@ -290,6 +294,15 @@ impl Inner {
 
     pub(crate) fn is_online(&self, user_id: &str) -> bool {
         self.online.contains_key(user_id)
+    }
+
+    /// Whether a `/connect` of `user_id` is refused now; counts it if so.
+    pub(crate) fn refuse_connect(&mut self, user_id: &str) -> bool {
+        if !self.refused_users.contains(user_id) {
+            return false;
+        }
+        *self.refused_connects.entry(user_id.to_owned()).or_default() += 1;
+        true
     }
 
     /// Registers an open connection.

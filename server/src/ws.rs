@@ -9,7 +9,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use stream_chat_protocol::{ApiErrorBody, ConnectPayload, Event, User, codes};
+use stream_chat_protocol::{ANONYMOUS_USER_ID, ApiErrorBody, ConnectPayload, Event, User, codes};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
@@ -26,8 +26,9 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long sending our close frame, and then waiting for the peer's, may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /connect`: upgrades, then authenticates. Auth failures are reported in-band
-/// (a `connection.error` frame, then close 1000), as Stream does.
+/// `GET /connect`: authenticates, then upgrades. Auth failures are reported in-band
+/// (a `connection.error` frame, then close 1000), as Stream does. A user whose connections
+/// are refused ([`crate::ServerHandle::refuse_connections`]) gets HTTP 503 without an upgrade.
 pub(crate) async fn connect(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
@@ -37,18 +38,43 @@ pub(crate) async fn connect(
         return ApiError::input("Connect", "/connect expects a WebSocket upgrade request")
             .into_response();
     };
+    let identity = authenticate(&state, &query);
+    if let Ok(identity) = &identity
+        && state.lock().refuse_connect(identity.user_id())
+    {
+        tracing::info!("websocket connection refused by the test hook");
+        return ApiError::with_status(
+            codes::INTERNAL,
+            503,
+            format!(
+                "Connect failed with error: \"connections of user '{}' are refused for now, try again later\"",
+                identity.user_id()
+            ),
+        )
+        .into_response();
+    }
     upgrade
         .read_buffer_size(WS_BUFFER_BYTES)
         .write_buffer_size(0)
         .max_message_size(MAX_WS_MESSAGE_BYTES)
         .max_frame_size(MAX_WS_MESSAGE_BYTES)
-        .on_upgrade(move |socket| run(socket, state, query))
+        .on_upgrade(move |socket| run(socket, state, identity))
 }
 
 /// Who a connection belongs to.
 enum Identity {
     User { id: String, details: Box<User> },
     Anonymous,
+}
+
+impl Identity {
+    /// The stored user id, or `!anon`.
+    fn user_id(&self) -> &str {
+        match self {
+            Identity::User { id, .. } => id,
+            Identity::Anonymous => ANONYMOUS_USER_ID,
+        }
+    }
 }
 
 /// Checks api_key, the `json` payload and the token.
@@ -142,7 +168,10 @@ fn register(state: &AppState, identity: Identity) -> Registered {
     let mut inner = state.lock();
     let now = inner.now();
     let (user_id, anonymous_me) = match identity {
-        Identity::Anonymous => ("!anon".to_owned(), Some(User::anonymous(now.clone()))),
+        Identity::Anonymous => (
+            ANONYMOUS_USER_ID.to_owned(),
+            Some(User::anonymous(now.clone())),
+        ),
         Identity::User { id, details } => {
             let mut user = inner
                 .users
@@ -212,9 +241,13 @@ impl Drop for Unregister<'_> {
     }
 }
 
-async fn run(mut socket: WebSocket, state: Arc<AppState>, query: HashMap<String, String>) {
+async fn run(
+    mut socket: WebSocket,
+    state: Arc<AppState>,
+    identity: Result<Identity, Box<ApiErrorBody>>,
+) {
     let _running = state.task_guard();
-    let identity = match authenticate(&state, &query) {
+    let identity = match identity {
         Ok(identity) => identity,
         Err(error) => {
             tracing::info!(code = error.code, "websocket connection refused");

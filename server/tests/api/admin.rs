@@ -164,6 +164,56 @@ fn a_freeze_is_in_force_when_it_returns() {
 }
 
 #[test]
+fn refused_users_get_a_retryable_503_without_an_upgrade() {
+    let env = Env::start();
+    let (mut open, _) = env.connect("alice");
+    env.server.refuse_connections("alice", true);
+    let (status, body) = env.connect_refused(&env.user_params("alice"));
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], -1, "{body}");
+    assert_eq!(body["StatusCode"], 503, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("'alice'"),
+        "{body}"
+    );
+    assert_eq!(env.server.refused_connections("alice"), 1);
+    // Sockets already open stay open; other users connect.
+    open.send_text("[]");
+    assert_eq!(open.next_json(WITHIN)["type"], "health.check");
+    let (_bob, first) = env.connect("bob");
+    assert_eq!(first["me"]["id"], "bob");
+    assert_eq!(env.server.usage().concurrent_connections, 2);
+    // A bad token is still an auth error, reported in-band.
+    let (mut ws, first) = env.connect_with(&[
+        (
+            "json",
+            json!({"user_id": "alice", "user_details": {"id": "alice"}}).to_string(),
+        ),
+        (
+            "authorization",
+            stream_chat_protocol::jwt::user_token(b"wrong secret", "alice", None),
+        ),
+    ]);
+    assert_eq!(first["error"]["code"], 43, "{first}");
+    assert_eq!(ws.read_until_closed(), Some(1000));
+    // Anonymous connections are refused as "!anon".
+    env.server.refuse_connections("!anon", true);
+    let (status, _) = env.connect_refused(&[
+        (
+            "json",
+            json!({"user_id": "x", "user_details": {"id": "x"}}).to_string(),
+        ),
+        ("stream-auth-type", "anonymous".into()),
+    ]);
+    assert_eq!(status, 503);
+    // Accepted again once the refusal is lifted.
+    env.server.refuse_connections("alice", false);
+    let (_again, first) = env.connect("alice");
+    assert_eq!(first["me"]["id"], "alice");
+    assert_eq!(env.server.refused_connections("alice"), 1);
+}
+
+#[test]
 fn shutdown_closes_sockets_and_the_port_can_be_reused() {
     let env = Env::start();
     let addr = env.server.addr();

@@ -140,15 +140,7 @@ impl Env {
 
     /// Opens a WebSocket as a JWT user.
     pub fn connect(&self, user_id: &str) -> (Ws, Value) {
-        let token = self.token(user_id);
-        self.connect_with(&[
-            (
-                "json",
-                json!({"user_id": user_id, "user_details": {"id": user_id}}).to_string(),
-            ),
-            ("authorization", token),
-            ("stream-auth-type", "jwt".into()),
-        ])
+        self.connect_with(&self.user_params(user_id))
     }
 
     /// Opens an anonymous WebSocket, as the JS client does.
@@ -181,6 +173,59 @@ impl Env {
         }
         let url = format!("ws://{}/connect?{}", self.server.addr(), query.join("&"));
         Ws::open(&url, self.server.addr())
+    }
+
+    /// Sends a WebSocket upgrade request to `/connect` (api_key added) that expects to be
+    /// refused: returns the HTTP status and the JSON body of the answer.
+    pub fn connect_refused(&self, params: &[(&str, String)]) -> (u16, Value) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let mut query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        query.push(format!("api_key={}", encode(self.server.api_key())));
+        let mut tcp = TcpStream::connect_timeout(&self.server.addr(), WITHIN).unwrap();
+        tcp.set_read_timeout(Some(WITHIN)).unwrap();
+        write!(
+            tcp,
+            "GET /connect?{} HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            query.join("&"),
+            self.server.addr()
+        )
+        .unwrap();
+        let mut reader = BufReader::new(tcp);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut length = 0;
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    /// The `/connect` parameters of a JWT user, as [`Env::connect`] sends them.
+    pub fn user_params(&self, user_id: &str) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "json",
+                json!({"user_id": user_id, "user_details": {"id": user_id}}).to_string(),
+            ),
+            ("authorization", self.token(user_id)),
+            ("stream-auth-type", "jwt".into()),
+        ]
     }
 
     /// Watches a channel over REST from a connection; returns the channel state.
