@@ -233,7 +233,8 @@ fn get_or_create(
     Ok(cid)
 }
 
-/// Subscribes the calling connection when `watch` is set (code 4 for an unknown connection).
+/// Subscribes the calling connection when `watch` is set: code 46 for a connection that is
+/// not open, code 4 for someone else's.
 fn watch(
     inner: &mut Inner,
     op: &str,
@@ -246,6 +247,14 @@ fn watch(
     };
     if caller.is_server() {
         return Ok(());
+    }
+    if !inner.conns.contains_key(conn_id) {
+        // Stream's CONNECTION_ID_NOT_FOUND: the socket was replaced or closed.
+        return Err(ApiError::op(
+            op,
+            codes::CONNECTION_ID_NOT_FOUND,
+            format!("connection_id '{conn_id}' not found"),
+        ));
     }
     own_connection(inner, op, caller, conn_id)?;
     inner.start_watching(cid, conn_id);

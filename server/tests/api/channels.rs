@@ -617,6 +617,49 @@ fn nobody_watches_or_unwatches_with_someone_elses_connection() {
 }
 
 #[test]
+fn watching_with_a_connection_that_is_not_open_is_code_46() {
+    let env = Env::start();
+    let (alice, a) = env.connect("alice");
+    let stale = a["connection_id"].as_str().unwrap().to_owned();
+    alice.close();
+    eventually("alice's socket to be gone", || {
+        env.server.usage().concurrent_connections == 0
+    });
+    for conn in [stale.as_str(), "never-existed"] {
+        let (status, body) = env.watch(Auth::User("alice"), "livestream:show", conn);
+        assert_eq!((status, body["code"].as_i64()), (400, Some(46)), "{body}");
+        assert_eq!(body["StatusCode"], 400);
+        assert_eq!(
+            body["message"],
+            format!("GetOrCreateChannel failed with error: \"connection_id '{conn}' not found\"")
+        );
+        let (status, body) = env.call(
+            "POST",
+            &format!("/channels?connection_id={conn}"),
+            Auth::User("alice"),
+            Some(json!({"filter_conditions": {"cid": "livestream:show"}, "watch": true})),
+        );
+        assert_eq!((status, body["code"].as_i64()), (400, Some(46)), "{body}");
+    }
+    // A new connection of the same user watches fine; another user's stays code 4.
+    let (mut again, a) = env.connect("alice");
+    let (_bob, b) = env.connect("bob");
+    let fresh = a["connection_id"].as_str().unwrap();
+    let (status, body) = env.watch(Auth::User("alice"), "livestream:show", fresh);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        again.next_event("user.watching.start")["user"]["id"],
+        "alice"
+    );
+    let (status, body) = env.watch(
+        Auth::User("alice"),
+        "livestream:show",
+        b["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+}
+
+#[test]
 fn pagination_follows_channel_order_for_client_ids_and_times() {
     let env = Env::start();
     env.call(
