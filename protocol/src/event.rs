@@ -15,8 +15,16 @@ pub mod types {
     pub const MESSAGE_NEW: &str = "message.new";
     /// A new message in a channel the user is a member of but does not watch.
     pub const NOTIFICATION_MESSAGE_NEW: &str = "notification.message_new";
+    /// A message was edited.
+    pub const MESSAGE_UPDATED: &str = "message.updated";
+    /// A message was deleted (`hard_delete` says how).
+    pub const MESSAGE_DELETED: &str = "message.deleted";
     /// A user marked a channel read.
     pub const MESSAGE_READ: &str = "message.read";
+    /// To the reader's own connections: a channel was marked read, with the new unread counts.
+    pub const NOTIFICATION_MARK_READ: &str = "notification.mark_read";
+    /// To a user's connections: they were added to a channel.
+    pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = "notification.added_to_channel";
     /// A connection started watching a channel.
     pub const USER_WATCHING_START: &str = "user.watching.start";
     /// A connection stopped watching a channel.

@@ -366,6 +366,17 @@ impl Inner {
         }
     }
 
+    /// Queues `event` for every connection of `user_id`, watching or not.
+    pub(crate) fn send_to_user(&self, user_id: &str, event: &Event) {
+        let Some(frame) = frame(event) else {
+            return;
+        };
+        self.conns
+            .values()
+            .filter(|c| !c.anonymous && c.user_id == user_id)
+            .for_each(|c| c.send(&frame));
+    }
+
     /// Queues `event` for every connection watching `cid`; it is serialized once and the
     /// frame shared by all of them.
     pub(crate) fn broadcast(&self, cid: &str, event: &Event) {

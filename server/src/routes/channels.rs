@@ -987,6 +987,18 @@ pub(crate) async fn mark_read(
         event.extra.insert("last_read_message_id".into(), json!(id));
     }
     inner.broadcast(&cid, &event);
+    let (unread, unread_channels) = inner.unread_counts(&reader);
+    let mut note = inner.channel_event(types::NOTIFICATION_MARK_READ, &cid);
+    note.watcher_count = None;
+    note.user.clone_from(&event.user);
+    for (key, n) in [
+        ("total_unread_count", unread),
+        ("unread_channels", unread_channels),
+        ("unread_count", unread),
+    ] {
+        note.extra.insert(key.into(), json!(n));
+    }
+    inner.send_to_user(&reader, &note);
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }
 
