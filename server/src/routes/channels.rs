@@ -230,7 +230,40 @@ fn get_or_create(
         },
     );
     tracing::debug!(%cid, "channel created");
+    let (creator, added) = {
+        let channel = &inner.channels[&cid];
+        let added: Vec<String> = channel.members.iter().map(|m| m.user_id.clone()).collect();
+        (channel.created_by.clone(), added)
+    };
+    notify_added(inner, &cid, &added, &creator);
     Ok(cid)
+}
+
+/// `notification.added_to_channel` to the connections of each `added` member, except the
+/// user who added them (a creator adding themselves).
+fn notify_added(inner: &mut Inner, cid: &str, added: &[String], adder: &str) {
+    for user_id in added.iter().filter(|id| *id != adder) {
+        if !inner.conns.values().any(|c| c.user_id == *user_id) {
+            continue;
+        }
+        let mut event = inner.channel_event(types::NOTIFICATION_ADDED_TO_CHANNEL, cid);
+        event.watcher_count = None;
+        let channel = &inner.channels[cid];
+        let Some(member) = channel.members.iter().find(|m| m.user_id == *user_id) else {
+            continue;
+        };
+        let caller = Caller::resolve(inner, Actor::User(user_id.clone()));
+        let view = channel_view(inner, channel, &caller);
+        event.extra.insert(
+            "channel".into(),
+            serde_json::to_value(view).unwrap_or_default(),
+        );
+        event.extra.insert(
+            "member".into(),
+            serde_json::to_value(inner.member(member)).unwrap_or_default(),
+        );
+        inner.send_to_user(user_id, &event);
+    }
 }
 
 /// Subscribes the calling connection when `watch` is set: code 46 for a connection that is
@@ -905,11 +938,7 @@ fn notify_members(inner: &Inner, cid: &str, sender: &str, members: &[String], ne
         if !members.contains(&conn.user_id) {
             continue;
         }
-        let caller = Caller {
-            actor: Actor::User(conn.user_id.clone()),
-            role: inner.role_of(&conn.user_id),
-            id: conn.user_id.clone(),
-        };
+        let caller = Caller::resolve(inner, Actor::User(conn.user_id.clone()));
         let (unread, unread_channels) = inner.unread_counts(&conn.user_id);
         let mut event = new.clone();
         event.kind = types::NOTIFICATION_MESSAGE_NEW.into();
@@ -1110,7 +1139,7 @@ pub(crate) async fn update_channel(
     add.iter().for_each(|id| inner.ensure_user(id));
     let now = inner.now();
     let channel = inner.channels.get_mut(&cid).expect("checked above");
-    let mut roles: HashMap<String, &'static str> = HashMap::new();
+    let mut added = Vec::new();
     for user_id in add {
         if !channel.is_member(&user_id) {
             let role = if user_id == channel.created_by {
@@ -1118,7 +1147,7 @@ pub(crate) async fn update_channel(
             } else {
                 "member"
             };
-            roles.insert(user_id.clone(), role);
+            added.push(user_id.clone());
             channel
                 .reads
                 .entry(user_id.clone())
@@ -1141,6 +1170,8 @@ pub(crate) async fn update_channel(
         channel.custom = data;
     }
     channel.updated_at = now;
+    added.retain(|id| !remove.contains(id));
+    notify_added(&mut inner, &cid, &added, &caller.id);
     let state = channel_state(
         &inner,
         &cid,

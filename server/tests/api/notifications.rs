@@ -103,3 +103,70 @@ fn mark_read_notifies_every_connection_of_the_reader_with_its_unread_counts() {
         "{frames:?}"
     );
 }
+
+#[test]
+fn added_members_are_notified_but_not_a_creator_adding_themselves() {
+    let env = Env::start();
+    let (mut ann, first) = env.connect("ann");
+    let ann_conn = first["connection_id"].as_str().unwrap().to_owned();
+    let (mut ben, first) = env.connect("ben");
+    let ben_conn = first["connection_id"].as_str().unwrap().to_owned();
+    let (mut ben2, _) = env.connect("ben");
+    // Ann creates a channel with herself and Ben.
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/trip/query",
+        Auth::User("ann"),
+        Some(json!({"data": {"members": ["ann", "ben"], "name": "Trip"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    for ws in [&mut ben, &mut ben2] {
+        let note = ws.next_event("notification.added_to_channel");
+        assert_eq!(note["cid"], "messaging:trip");
+        assert_eq!(note["channel_id"], "trip");
+        assert_eq!(note["channel_type"], "messaging");
+        assert!(note["created_at"].as_str().unwrap().ends_with('Z'));
+        let channel = &note["channel"];
+        assert_eq!(channel["cid"], "messaging:trip");
+        assert_eq!(channel["name"], "Trip");
+        assert_eq!(channel["config"]["name"], "messaging");
+        let caps = channel["own_capabilities"].as_array().unwrap();
+        assert!(
+            caps.contains(&json!("send-message")),
+            "Ben's view: {caps:?}"
+        );
+        assert!(!caps.contains(&json!("update-channel-members")), "{caps:?}");
+        assert_eq!(note["member"]["user_id"], "ben");
+        assert_eq!(note["member"]["user"]["id"], "ben");
+        assert_eq!(note["member"]["role"], "member");
+    }
+    // add_members (by the creator, then server side) notifies the newcomers only.
+    let (mut cat, _) = env.connect("cat");
+    let (status, body) = env.call(
+        "POST",
+        "/channels/messaging/trip",
+        Auth::User("ann"),
+        Some(json!({"add_members": ["cat", "ben"]})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let note = cat.next_event("notification.added_to_channel");
+    assert_eq!(note["member"]["user_id"], "cat");
+    assert_eq!(note["channel"]["member_count"], 3);
+    // A server-side creation whose creator is a member: only the others hear of it.
+    create(&env, "messaging:plan", "ann", &["ann", "cat"]);
+    let note = cat.next_event("notification.added_to_channel");
+    assert_eq!(note["cid"], "messaging:plan");
+    // Neither Ann (the creator, in both channels) nor Ben (already a member when added
+    // again) got anything more: all their events up to a marker message are checked.
+    for (ws, conn, user) in [(&mut ann, &ann_conn, "ann"), (&mut ben, &ben_conn, "ben")] {
+        let cid = format!("livestream:end-{user}");
+        let (status, body) = env.watch(Auth::User(user), &cid, conn);
+        assert_eq!(status, 200, "{body}");
+        env.send(Auth::User(user), &cid, "marker");
+        let frames = until_marker(ws, "marker");
+        assert!(
+            !types(&frames).contains(&"notification.added_to_channel"),
+            "{user}: {frames:?}"
+        );
+    }
+}
