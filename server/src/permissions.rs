@@ -15,6 +15,10 @@ pub(crate) enum Action {
     UpdateChannelMembers,
     UpdateChannel,
     MarkRead,
+    /// Edit a message (only one's own for non-admins).
+    UpdateMessage,
+    /// Delete a message (only one's own for non-admins).
+    DeleteMessage,
 }
 
 impl Action {
@@ -27,15 +31,19 @@ impl Action {
             Action::UpdateChannelMembers => "UpdateChannelMembers",
             Action::UpdateChannel => "UpdateChannel",
             Action::MarkRead => "MarkRead",
+            Action::UpdateMessage => "UpdateMessage",
+            Action::DeleteMessage => "DeleteMessage",
         }
     }
 }
 
-/// The caller's relation to a channel.
+/// The caller's relation to a channel (and, for message actions, to the message).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Relation {
     pub creator: bool,
     pub member: bool,
+    /// The caller wrote the message acted on.
+    pub author: bool,
 }
 
 /// Whether an app-level `role` may do `action` in a channel of type `kind`.
@@ -47,13 +55,16 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
         ("anonymous", "livestream") => action == ReadChannel,
         ("guest", "livestream") => matches!(action, ReadChannel | MarkRead),
         ("anonymous" | "guest", _) => false,
+        // `update-own-message` / `delete-own-message` go with the right to post.
         (_, "livestream") => match action {
             UpdateChannelMembers | UpdateChannel => rel.creator,
+            UpdateMessage | DeleteMessage => rel.author,
             _ => true,
         },
         _ => match action {
             CreateChannel => true,
             ReadChannel | CreateMessage | SendCustomEvent | MarkRead => owner_or_member,
+            UpdateMessage | DeleteMessage => rel.author && owner_or_member,
             UpdateChannelMembers | UpdateChannel => rel.creator,
         },
     }
@@ -129,7 +140,11 @@ mod tests {
         let none = Relation::default();
         let member = Relation {
             member: true,
-            creator: false,
+            ..Relation::default()
+        };
+        let author = Relation {
+            author: true,
+            ..member
         };
         assert!(allowed("user", "livestream", none, Action::CreateMessage));
         assert!(allowed("guest", "livestream", none, Action::ReadChannel));
@@ -145,5 +160,15 @@ mod tests {
         assert!(allowed("user", "messaging", none, Action::CreateChannel));
         assert!(!allowed("guest", "messaging", member, Action::ReadChannel));
         assert!(allowed("admin", "messaging", none, Action::UpdateChannel));
+        assert!(allowed("user", "messaging", author, Action::UpdateMessage));
+        assert!(!allowed("user", "messaging", member, Action::DeleteMessage));
+        let gone = Relation {
+            author: true,
+            ..none
+        };
+        assert!(!allowed("user", "messaging", gone, Action::DeleteMessage));
+        assert!(allowed("user", "livestream", gone, Action::DeleteMessage));
+        assert!(!allowed("guest", "livestream", gone, Action::UpdateMessage));
+        assert!(allowed("admin", "livestream", none, Action::DeleteMessage));
     }
 }

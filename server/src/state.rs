@@ -176,7 +176,8 @@ impl ChannelRec {
 pub(crate) struct Inner {
     pub users: HashMap<String, User>,
     pub channels: HashMap<String, ChannelRec>,
-    pub message_ids: HashSet<String>,
+    /// Message id to the cid of its channel.
+    pub message_cids: HashMap<String, String>,
     pub conns: HashMap<String, Conn>,
     /// Open connections per (non-anonymous) user.
     online: HashMap<String, usize>,

@@ -77,19 +77,26 @@ impl Caller {
         }
     }
 
-    fn is_server(&self) -> bool {
+    pub(super) fn is_server(&self) -> bool {
         self.actor == Actor::Server
     }
 
-    fn relation(&self, channel: &ChannelRec) -> Relation {
+    pub(super) fn relation(&self, channel: &ChannelRec) -> Relation {
         Relation {
             creator: !self.is_server() && channel.created_by == self.id,
             member: !self.is_server() && channel.is_member(&self.id),
+            author: false,
         }
     }
 
     /// Code 17 unless the caller may do `action` (server tokens may do everything).
-    fn require(&self, op: &str, kind: &str, rel: Relation, action: Action) -> ApiResult<()> {
+    pub(super) fn require(
+        &self,
+        op: &str,
+        kind: &str,
+        rel: Relation,
+        action: Action,
+    ) -> ApiResult<()> {
         if self.is_server() || permissions::allowed(&self.role, kind, rel, action) {
             return Ok(());
         }
@@ -105,7 +112,7 @@ impl Caller {
     }
 }
 
-fn check_type(op: &str, kind: &str) -> ApiResult<()> {
+pub(super) fn check_type(op: &str, kind: &str) -> ApiResult<()> {
     if permissions::CHANNEL_TYPES.contains(&kind) {
         Ok(())
     } else {
@@ -133,7 +140,7 @@ fn check_id(op: &str, id: &str) -> ApiResult<()> {
 }
 
 /// Looks up an existing channel for `op` (code 16 when it does not exist).
-fn existing<'a>(inner: &'a Inner, op: &str, cid: &str) -> ApiResult<&'a ChannelRec> {
+pub(super) fn existing<'a>(inner: &'a Inner, op: &str, cid: &str) -> ApiResult<&'a ChannelRec> {
     inner
         .channels
         .get(cid)
@@ -175,7 +182,7 @@ fn get_or_create(
         kind,
         Relation {
             creator: true,
-            member: false,
+            ..Relation::default()
         },
         Action::CreateChannel,
     )?;
@@ -741,7 +748,7 @@ fn server_acting_user(
 }
 
 /// The user a call acts as: the token's user, or the body's for server tokens.
-fn acting_user(
+pub(super) fn acting_user(
     op: &str,
     caller: &Caller,
     what: &str,
@@ -798,21 +805,7 @@ pub(crate) async fn send_message(
         Action::CreateMessage,
     )?;
 
-    let text = input.text.clone().unwrap_or_default();
-    let attachments = input.attachments.clone().unwrap_or_default();
-    if text.trim().is_empty() && attachments.is_empty() {
-        return Err(ApiError::input(
-            OP,
-            "message.text or message.attachments is required",
-        ));
-    }
-    if text.chars().count() > MAX_MESSAGE_LENGTH {
-        return Err(ApiError::op(
-            OP,
-            codes::MESSAGE_TOO_LONG,
-            format!("message is too long: at most {MAX_MESSAGE_LENGTH} characters"),
-        ));
-    }
+    let content = MessageContent::validate(&inner, OP, &input)?;
     let message_id = if input.id.is_empty() {
         random_id()
     } else {
@@ -824,7 +817,7 @@ pub(crate) async fn send_message(
             "message.id is longer than 255 characters",
         ));
     }
-    if inner.message_ids.contains(&message_id) {
+    if inner.message_cids.contains_key(&message_id) {
         return Err(ApiError::input(
             OP,
             format!("a message with ID {message_id} already exists"),
@@ -833,18 +826,7 @@ pub(crate) async fn send_message(
     inner.ensure_user(&sender);
     let now = inner.now();
     let user = inner.user_response(&sender);
-    let mentioned: Vec<Value> = input
-        .mentioned_users
-        .iter()
-        .flatten()
-        .filter_map(|m| {
-            m.as_str()
-                .map(str::to_owned)
-                .or_else(|| m.get("id")?.as_str().map(str::to_owned))
-        })
-        .map(|id| serde_json::to_value(inner.user_response(&id)).unwrap_or_default())
-        .collect();
-    let mut extra = input.extra.clone();
+    let mut extra = custom_fields(&input.extra);
     for (k, v) in [
         ("pinned_at", Value::Null),
         ("pinned_by", Value::Null),
@@ -855,12 +837,8 @@ pub(crate) async fn send_message(
     }
     let message = Message {
         id: message_id.clone(),
-        text: Some(text.clone()),
-        html: Some(if text.is_empty() {
-            String::new()
-        } else {
-            format!("<p>{}</p>\n", escape_html(&text))
-        }),
+        text: Some(content.text),
+        html: Some(content.html),
         kind: Some(
             if input.parent_id.is_some() {
                 "reply"
@@ -872,8 +850,8 @@ pub(crate) async fn send_message(
         user: Some(user.clone()),
         user_id: None,
         cid: Some(cid.clone()),
-        attachments: Some(attachments),
-        mentioned_users: Some(mentioned),
+        attachments: Some(content.attachments),
+        mentioned_users: Some(content.mentioned_users),
         latest_reactions: Some(Vec::new()),
         own_reactions: Some(Vec::new()),
         reaction_counts: Some(Map::new()),
@@ -891,7 +869,7 @@ pub(crate) async fn send_message(
         extra,
     };
 
-    inner.message_ids.insert(message_id.clone());
+    inner.message_cids.insert(message_id.clone(), cid.clone());
     let channel = inner.channels.get_mut(&cid).expect("checked above");
     if let Some(parent) = input.parent_id.as_deref()
         && let Some(p) = channel.messages.iter_mut().find(|m| m.id == parent)
@@ -954,6 +932,94 @@ fn notify_members(inner: &Inner, cid: &str, sender: &str, members: &[String], ne
             .extra
             .insert("unread_channels".into(), json!(unread_channels));
         inner.send_to(conn_id, &event);
+    }
+}
+
+/// Message keys the server manages: never taken from a request's custom fields.
+const SERVER_MESSAGE_KEYS: [&str; 14] = [
+    "pinned_at",
+    "pinned_by",
+    "pin_expires",
+    "restricted_visibility",
+    "deleted_at",
+    "message_text_updated_at",
+    "command",
+    "i18n",
+    "quoted_message",
+    "mentioned_groups",
+    "deleted_for_me",
+    "status",
+    "error",
+    "__html",
+];
+
+/// The custom fields of a message in a request: its other keys, minus server-managed ones.
+pub(super) fn custom_fields(extra: &Map<String, Value>) -> Map<String, Value> {
+    let mut custom = extra.clone();
+    SERVER_MESSAGE_KEYS.iter().for_each(|k| {
+        custom.remove(*k);
+    });
+    custom
+}
+
+/// The server-managed keys of a stored message's `extra`.
+pub(super) fn server_fields(extra: &Map<String, Value>) -> Map<String, Value> {
+    extra
+        .iter()
+        .filter(|(k, _)| SERVER_MESSAGE_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// What a client writes of a message when sending or updating it, validated.
+pub(super) struct MessageContent {
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Value>,
+    /// Users, resolved from the ids (or `{id}` objects) in the request.
+    pub mentioned_users: Vec<Value>,
+}
+
+impl MessageContent {
+    /// Code 4 without text and attachments, code 20 for a text that is too long.
+    pub(super) fn validate(inner: &Inner, op: &str, input: &Message) -> ApiResult<Self> {
+        let text = input.text.clone().unwrap_or_default();
+        let attachments = input.attachments.clone().unwrap_or_default();
+        if text.trim().is_empty() && attachments.is_empty() {
+            return Err(ApiError::input(
+                op,
+                "message.text or message.attachments is required",
+            ));
+        }
+        if text.chars().count() > MAX_MESSAGE_LENGTH {
+            return Err(ApiError::op(
+                op,
+                codes::MESSAGE_TOO_LONG,
+                format!("message is too long: at most {MAX_MESSAGE_LENGTH} characters"),
+            ));
+        }
+        let mentioned_users = input
+            .mentioned_users
+            .iter()
+            .flatten()
+            .filter_map(|m| {
+                m.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| m.get("id")?.as_str().map(str::to_owned))
+            })
+            .map(|id| serde_json::to_value(inner.user_response(&id)).unwrap_or_default())
+            .collect();
+        let html = if text.is_empty() {
+            String::new()
+        } else {
+            format!("<p>{}</p>\n", escape_html(&text))
+        };
+        Ok(MessageContent {
+            text,
+            html,
+            attachments,
+            mentioned_users,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 pub(crate) mod channels;
 mod filter;
 mod guest;
+mod messages;
 pub(crate) mod users;
 
 use std::collections::HashMap;
@@ -80,6 +81,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/channels/{type}/{id}/read", post(channels::mark_read))
         .route("/channels/{type}/{id}/event", post(channels::send_event))
+        .route(
+            "/messages/{id}",
+            get(messages::get_message)
+                .post(messages::update_message)
+                .delete(messages::delete_message),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(catch_panics))

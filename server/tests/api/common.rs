@@ -94,6 +94,10 @@ impl Env {
                 .iter()
                 .fold(self.agent.get(url), |r, (k, v)| r.header(*k, v))
                 .call(),
+            "DELETE" => headers
+                .iter()
+                .fold(self.agent.delete(url), |r, (k, v)| r.header(*k, v))
+                .call(),
             m => {
                 let builder = match m {
                     "POST" => self.agent.post(url),

@@ -8,6 +8,7 @@ mod channels;
 mod common;
 mod guests;
 mod http;
+mod messages;
 mod notifications;
 mod robustness;
 mod users;
