@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use stream_chat_callbacks::{
-    Call, CancelToken, ChatError, ChatResult, ErrorKind, Executor, WorkerPool,
+    Call, CancelToken, ChatError, ChatResult, Completer, ErrorKind, Executor, WorkerPool,
 };
 use stream_chat_protocol::{
     ANONYMOUS_USER_ID, ChannelState, GuestRequest, GuestResponse, QueryChannelsRequest,
@@ -18,7 +18,7 @@ use crate::channel::{self, ChannelClient};
 use crate::events::{ChatEvent, ConnectionState, EventBus, Subscription};
 use crate::http::{Auth, Http, Request};
 use crate::recovery::Tracker;
-use crate::session::{AuthMode, Hub, Session, WaitEnd};
+use crate::session::{AuthMode, Hub, Pending, Session, already_connected};
 use crate::socket::SocketConfig;
 use crate::token::{self, TokenManager, TokenSource};
 use crate::typed_events::EventKind;
@@ -49,6 +49,13 @@ pub struct ConnectionData {
 }
 
 static INSTANCE: Mutex<Option<ChatClient>> = Mutex::new(None);
+
+/// Durations above this are capped to it: about 30 days, which is "no limit" in practice
+/// and keeps every deadline computable.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Stream's shortest reconnect delay; `max_reconnect_delay` is never below it.
+pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 
 /// Configures a [`ChatClient`]; start with [`ChatClient::builder`].
 ///
@@ -111,8 +118,8 @@ impl ChatClientBuilder {
     }
 
     /// Threads of the worker pool that runs enqueued calls (0, the default: the number
-    /// of CPUs, at least 2). An enqueued connect holds a worker until it resolves, so
-    /// keep at least two if you enqueue other calls (a `disconnect`) meanwhile.
+    /// of CPUs, at least 2). Connects and `disconnect()` hold a worker only for a moment:
+    /// they wait for the connection without one. REST calls hold one while they run.
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -124,8 +131,10 @@ impl ChatClientBuilder {
         self
     }
 
-    /// The time limit for a connect: token, TCP, handshake and the server's first
-    /// `health.check` (default 15 s). Also the TCP connect limit of REST requests.
+    /// The time limit for a connect, counted from when its call is executed or enqueued
+    /// (time spent queued for a worker counts): `POST /guest` for guests, token, TCP,
+    /// handshake and the server's first `health.check` (default 15 s). Also the limit of
+    /// each reconnect attempt and the TCP connect limit of REST requests.
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -165,12 +174,17 @@ impl ChatClientBuilder {
     }
 
     /// A connection with no frame from the server for this long is dead and gets
-    /// replaced (default 30 s). Keep it above the health-check interval.
+    /// replaced (default 30 s). Must be above the health-check interval, or
+    /// [`build`](Self::build) fails with [`ErrorKind::InvalidArgument`].
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
     /// # use std::time::Duration;
-    /// let client = ChatClient::builder("key").dead_connection_timeout(Duration::from_secs(3)).build().unwrap();
+    /// let client = ChatClient::builder("key")
+    ///     .health_check_interval(Duration::from_secs(1))
+    ///     .dead_connection_timeout(Duration::from_secs(3))
+    ///     .build()
+    ///     .unwrap();
     /// # drop(client);
     /// ```
     pub fn dead_connection_timeout(mut self, timeout: Duration) -> Self {
@@ -178,7 +192,9 @@ impl ChatClientBuilder {
         self
     }
 
-    /// The longest wait between reconnect attempts (default 25 s, Stream's cap).
+    /// The longest wait between reconnect attempts (default 25 s, Stream's cap). Values
+    /// below Stream's shortest delay, 250 ms, count as 250 ms, so a lost connection never
+    /// turns into a busy reconnect loop.
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -230,14 +246,25 @@ impl ChatClientBuilder {
     /// Builds the client and makes it the global [`ChatClient::instance`].
     ///
     /// Fails with [`ErrorKind::InvalidArgument`] for an empty API key, a base URL that is
-    /// not `http(s)://host[:port]`, or a zero duration.
+    /// not `http(s)://host[:port]`, a zero duration (other than `max_reconnect_delay`),
+    /// or a `dead_connection_timeout` not above `health_check_interval`. Durations above
+    /// 30 days are capped to 30 days, so `Duration::MAX` means "no limit" in practice.
     ///
     /// ```
+    /// use std::time::Duration;
     /// use stream_chat_client::{ChatClient, ErrorKind};
     /// let err = ChatClient::builder("").build().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     /// let err = ChatClient::builder("key").base_url("ftp://x").build().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// let err = ChatClient::builder("key")
+    ///     .health_check_interval(Duration::from_secs(30))
+    ///     .dead_connection_timeout(Duration::from_secs(30))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// // "No limit": capped, never an overflow.
+    /// assert!(ChatClient::builder("key").connect_timeout(Duration::MAX).build().is_ok());
     /// ```
     pub fn build(self) -> Result<ChatClient, ChatError> {
         let invalid = |msg: String| ChatError::new(ErrorKind::InvalidArgument, msg);
@@ -268,20 +295,39 @@ impl ChatClientBuilder {
         }
         base.set_query(None);
         base.set_fragment(None);
-        for (name, d) in [
+        let mut durations = [
             ("connect_timeout", self.connect_timeout),
             ("request_timeout", self.request_timeout),
             ("health_check_interval", self.health_check_interval),
             ("dead_connection_timeout", self.dead_connection_timeout),
+            ("max_reconnect_delay", self.max_reconnect_delay),
             (
                 "wait_for_connection_timeout",
                 self.wait_for_connection_timeout,
             ),
-        ] {
-            if d.is_zero() {
+        ];
+        for (name, d) in &mut durations {
+            if d.is_zero() && *name != "max_reconnect_delay" {
                 return Err(invalid(format!("{name} must be above zero")));
             }
+            *d = (*d).min(MAX_DURATION);
         }
+        let [
+            (_, connect_timeout),
+            (_, request_timeout),
+            (_, health_check_interval),
+            (_, dead_connection_timeout),
+            (_, max_reconnect_delay),
+            (_, wait_for_connection_timeout),
+        ] = durations;
+        if dead_connection_timeout <= health_check_interval {
+            return Err(invalid(format!(
+                "dead_connection_timeout ({dead_connection_timeout:?}) must be above \
+                 health_check_interval ({health_check_interval:?}), or every healthy \
+                 connection is declared dead"
+            )));
+        }
+        let max_reconnect_delay = max_reconnect_delay.max(MIN_RECONNECT_DELAY);
         if self.max_recovered_messages == 0 {
             return Err(invalid("max_recovered_messages must be above zero".into()));
         }
@@ -296,10 +342,10 @@ impl ChatClientBuilder {
         let socket = SocketConfig {
             ws_base,
             api_key: self.api_key.clone(),
-            connect_timeout: self.connect_timeout,
-            health_check_interval: self.health_check_interval,
-            dead_connection_timeout: self.dead_connection_timeout,
-            max_reconnect_delay: self.max_reconnect_delay,
+            connect_timeout,
+            health_check_interval,
+            dead_connection_timeout,
+            max_reconnect_delay,
             tls,
         };
         let pool = WorkerPool::builder()
@@ -309,25 +355,28 @@ impl ChatClientBuilder {
         let http = Arc::new(Http::new(
             base.clone(),
             self.api_key.clone(),
-            self.connect_timeout,
-            self.request_timeout,
+            connect_timeout,
+            request_timeout,
         ));
         let tracker = Arc::new(Tracker::new(
             bus.sender(),
             Arc::clone(&http),
             self.max_recovered_messages,
         ));
+        let hub = Hub::new(bus.sender(), socket, tracker).map_err(|e| {
+            ChatError::new(ErrorKind::ShutDown, "cannot start the timer thread").with_source(e)
+        })?;
         let client = ChatClient {
             inner: Arc::new(Inner {
                 http,
-                hub: Arc::new(Hub::new(bus.sender(), socket, tracker)),
+                hub: Arc::new(hub),
                 bus,
                 pool,
                 executor: self.executor,
                 base_url: base,
                 api_key: self.api_key,
-                connect_timeout: self.connect_timeout,
-                wait_for_connection_timeout: self.wait_for_connection_timeout,
+                connect_timeout,
+                wait_for_connection_timeout,
             }),
         };
         let previous = lock(&INSTANCE).replace(client.clone());
@@ -402,12 +451,17 @@ struct Inner {
     wait_for_connection_timeout: Duration,
 }
 
+impl Inner {
+    fn shutdown(&self) {
+        self.hub.shutdown();
+        self.pool.shutdown();
+        self.bus.shutdown();
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
-        let session = self.hub.lock().current.take();
-        if let Some(session) = session {
-            session.stop();
-        }
+        self.shutdown();
     }
 }
 
@@ -452,6 +506,42 @@ impl ChatClient {
         })
     }
 
+    /// Shuts the client down for good and releases its threads: disconnects (pending
+    /// connects fail with [`ErrorKind::ShutDown`]), fails queued and pending calls with
+    /// [`ErrorKind::ShutDown`] and cancels running ones, ends the worker pool, timer and
+    /// event threads, drops every listener, and clears [`ChatClient::instance`] if it is
+    /// this client. Later connects and enqueued calls fail with [`ErrorKind::ShutDown`].
+    /// Returns without waiting;
+    /// the threads end as soon as what they run returns. Idempotent; safe in a callback.
+    ///
+    /// Dropping every handle is not enough to release a client: the one built last stays
+    /// reachable through `instance()` (as in Kotlin), and a listener that captures a
+    /// `ChatClient` keeps its client alive through the client's own listener list, an
+    /// `Arc` cycle. `shutdown()` breaks both.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ErrorKind};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let captured = client.clone();
+    /// let _subscription = client.subscribe(move |_| println!("{:?}", captured.connection_state()));
+    /// client.connect_anonymous_user().execute().into_result().unwrap();
+    /// client.shutdown();
+    /// let again = client.connect_anonymous_user().execute();
+    /// assert_eq!(again.error().kind(), ErrorKind::ShutDown);
+    /// ```
+    pub fn shutdown(&self) {
+        log::info!("shutting the client down");
+        self.inner.shutdown();
+        let mut instance = lock(&INSTANCE);
+        let mine = instance
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(&c.inner, &self.inner));
+        let released = if mine { instance.take() } else { None };
+        drop(instance);
+        drop(released);
+    }
+
     /// The API key.
     ///
     /// ```
@@ -481,10 +571,16 @@ impl ChatClient {
     /// error: Stream's code for a rejected token, [`ErrorKind::Network`] for a refused or
     /// closed connection, [`ErrorKind::Timeout`] after the connect timeout.
     ///
-    /// Connecting the user who is already connected resolves with the existing
-    /// connection (concurrent connects of one user share one attempt); another user fails
-    /// with [`ErrorKind::AlreadyConnected`] until [`disconnect`](Self::disconnect).
-    /// Cancelling the call aborts the attempt when no other connect waits for it.
+    /// Connecting the user who is already connected (or connecting) resolves with the
+    /// existing connection (concurrent connects of one user share one attempt); that
+    /// session keeps the token source it started with, so a new `token` here is not
+    /// used: to replace a token provider, [`switch_user`](Self::switch_user) to the same
+    /// user. Another user fails with [`ErrorKind::AlreadyConnected`] until
+    /// [`disconnect`](Self::disconnect). Cancelling the call aborts the attempt when no
+    /// other connect waits for it.
+    ///
+    /// The connect timeout counts from `execute()`/`enqueue()`. While it waits for the
+    /// server the call holds no worker thread.
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, ErrorKind, User};
@@ -502,10 +598,8 @@ impl ChatClient {
     pub fn connect_user(&self, user: User, token: impl Into<TokenSource>) -> Call<ConnectionData> {
         let source: TokenSource = token.into();
         let client = self.clone();
-        self.call(move |cancel| {
-            client
-                .connect_with_token(user.clone(), source.clone(), false, cancel)
-                .into()
+        self.deferred(move |cancel, done| {
+            client.start_token_connect(cancel, done, user.clone(), source.clone(), false)
         })
     }
 
@@ -523,10 +617,8 @@ impl ChatClient {
     pub fn switch_user(&self, user: User, token: impl Into<TokenSource>) -> Call<ConnectionData> {
         let source: TokenSource = token.into();
         let client = self.clone();
-        self.call(move |cancel| {
-            client
-                .connect_with_token(user.clone(), source.clone(), true, cancel)
-                .into()
+        self.deferred(move |cancel, done| {
+            client.start_token_connect(cancel, done, user.clone(), source.clone(), true)
         })
     }
 
@@ -547,7 +639,9 @@ impl ChatClient {
     ) -> Call<ConnectionData> {
         let (user_id, username) = (user_id.into(), username.into());
         let client = self.clone();
-        self.call(move |cancel| client.connect_guest(&user_id, &username, cancel).into())
+        self.deferred(move |cancel, done| {
+            client.start_guest_connect(cancel, done, &user_id, &username)
+        })
     }
 
     /// Connects the anonymous user: no token, and the server's `!anon` user back.
@@ -562,21 +656,27 @@ impl ChatClient {
     /// ```
     pub fn connect_anonymous_user(&self) -> Call<ConnectionData> {
         let client = self.clone();
-        self.call(move |cancel| {
-            client
-                .connect_session(
-                    User::new(ANONYMOUS_USER_ID),
-                    || Ok(AuthMode::Anonymous),
-                    false,
-                    cancel,
-                )
-                .into()
+        self.deferred(move |cancel, done| {
+            let Some(pending) = client.pending(cancel, done, ANONYMOUS_USER_ID) else {
+                return;
+            };
+            let user = User::new(ANONYMOUS_USER_ID);
+            let result =
+                client
+                    .inner
+                    .hub
+                    .join_or_start(&pending, user, || Ok(AuthMode::Anonymous), false);
+            if let Err(err) = result {
+                pending.finish(Err(err));
+            }
         })
     }
 
     /// Closes the connection and forgets the user. Fails with
-    /// [`ErrorKind::NotConnected`] when nobody is connected. The connection's threads are
-    /// stopped before it resolves (within about a second).
+    /// [`ErrorKind::NotConnected`] when nobody is connected. Connects still waiting fail
+    /// with [`ErrorKind::NotConnected`]. It resolves once the connection thread has ended
+    /// (after a second at most), without holding a worker thread meanwhile, so it is
+    /// never stuck behind pending connects.
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, ConnectionState, ErrorKind};
@@ -590,23 +690,7 @@ impl ChatClient {
     /// ```
     pub fn disconnect(&self) -> Call<()> {
         let client = self.clone();
-        self.call(move |_| {
-            let session = {
-                let hub = &client.inner.hub;
-                let mut slot = hub.lock();
-                let Some(session) = slot.current.clone() else {
-                    return ChatResult::Failure(ChatError::new(
-                        ErrorKind::NotConnected,
-                        "no user is connected",
-                    ));
-                };
-                hub.end_session(&mut slot, &session, None);
-                session
-            };
-            session.stop();
-            session.join(Duration::from_secs(1));
-            ChatResult::Success(())
-        })
+        self.deferred(move |_, done| client.inner.hub.disconnect(done))
     }
 
     /// A development token for `user_id` (Stream's `devToken` format). The server accepts
@@ -911,13 +995,53 @@ impl ChatClient {
         }
     }
 
-    fn connect_with_token(
+    /// A deferred call on the client's pool, delivering through its executor.
+    fn deferred<T: Send + 'static>(
         &self,
+        start: impl Fn(&CancelToken, Completer<T>) + Send + Sync + 'static,
+    ) -> Call<T> {
+        Call::deferred(&self.inner.pool, start).with_executor(self.inner.executor.clone())
+    }
+
+    /// Registers a connect of `label` whose deadline counts from its call's start; `None`
+    /// when it already resolved (cancelled, or the client is shut down).
+    fn pending(
+        &self,
+        cancel: &CancelToken,
+        done: Completer<ConnectionData>,
+        label: &str,
+    ) -> Option<Arc<Pending>> {
+        let hub = &self.inner.hub;
+        let pending = Pending::start(hub, cancel, done, self.inner.connect_timeout, label);
+        if hub.is_shut_down() {
+            pending.finish(Err(crate::session::shut_down_error()));
+        }
+        (!pending.is_finished()).then_some(pending)
+    }
+
+    fn start_token_connect(
+        &self,
+        cancel: &CancelToken,
+        done: Completer<ConnectionData>,
         user: User,
         source: TokenSource,
         replace: bool,
-        cancel: &CancelToken,
-    ) -> Result<ConnectionData, ChatError> {
+    ) {
+        let Some(pending) = self.pending(cancel, done, &user.id) else {
+            return;
+        };
+        if let Err(err) = self.token_connect(&pending, user, source, replace) {
+            pending.finish(Err(err));
+        }
+    }
+
+    fn token_connect(
+        &self,
+        pending: &Arc<Pending>,
+        user: User,
+        source: TokenSource,
+        replace: bool,
+    ) -> Result<(), ChatError> {
         if user.id.is_empty() {
             return Err(ChatError::new(
                 ErrorKind::InvalidArgument,
@@ -928,131 +1052,64 @@ impl ChatClient {
             token::validate(token, &user.id)?;
         }
         let user_id = user.id.clone();
-        self.connect_session(
+        self.inner.hub.join_or_start(
+            pending,
             user,
-            move || Ok(AuthMode::Jwt(TokenManager::new(&user_id, source.clone()))),
+            move || Ok(AuthMode::Jwt(TokenManager::new(&user_id, source))),
             replace,
-            cancel,
         )
     }
 
-    fn connect_guest(
+    /// `POST /guest` (on this thread: it is a REST call), then a token connect, all within
+    /// one connect deadline. A connect resolved meanwhile (cancelled, timed out) starts no
+    /// session.
+    fn start_guest_connect(
         &self,
+        cancel: &CancelToken,
+        done: Completer<ConnectionData>,
         user_id: &str,
         username: &str,
-        cancel: &CancelToken,
-    ) -> Result<ConnectionData, ChatError> {
-        if user_id.is_empty() {
-            return Err(ChatError::new(
-                ErrorKind::InvalidArgument,
-                "the guest user id is empty",
-            ));
-        }
-        if let Some(current) = self.inner.hub.lock().current.as_ref()
-            && current.user_id != user_id
-        {
-            return Err(already_connected(&current.user_id));
-        }
-        let body = GuestRequest {
-            user: User::new(user_id).with_name(username),
+    ) {
+        let Some(pending) = self.pending(cancel, done, user_id) else {
+            return;
         };
-        let stop = || cancel.is_canceled();
-        let response: GuestResponse =
-            self.inner
-                .http
-                .send(&Request::post("guest", &body)?, &Auth::None, &stop)?;
-        let mut user = response.user;
-        // Server-managed fields are not sent back as user details.
-        user.created_at = None;
-        user.updated_at = None;
-        user.last_active = None;
-        user.online = None;
-        self.connect_with_token(
-            user,
-            TokenSource::fixed(response.access_token),
-            false,
-            cancel,
-        )
-    }
-
-    /// Joins the current session of `user.id` or starts a new one, then waits for it.
-    fn connect_session(
-        &self,
-        user: User,
-        auth: impl FnOnce() -> Result<AuthMode, ChatError>,
-        replace: bool,
-        cancel: &CancelToken,
-    ) -> Result<ConnectionData, ChatError> {
-        let hub = &self.inner.hub;
-        let anonymous = user.id == ANONYMOUS_USER_ID;
-        let (session, replaced) = {
-            let mut slot = hub.lock();
-            let mut replaced = None;
-            match slot.current.clone() {
-                Some(current) if replace => {
-                    hub.end_session(&mut slot, &current, None);
-                    current.stop();
-                    replaced = Some(current);
-                }
-                Some(current)
-                    if current.user_id == user.id && current.is_anonymous() == anonymous =>
-                {
-                    current.add_waiter();
-                    drop(slot);
-                    return self.wait_for(&current, cancel);
-                }
-                Some(current) => return Err(already_connected(&current.user_id)),
-                None => {}
+        let run = || -> Result<(), ChatError> {
+            if user_id.is_empty() {
+                return Err(ChatError::new(
+                    ErrorKind::InvalidArgument,
+                    "the guest user id is empty",
+                ));
             }
-            log::info!("connecting '{}'", user.id);
-            (hub.start_session(&mut slot, user, auth()?)?, replaced)
+            if let Some(current) = self.inner.hub.lock().current.as_ref()
+                && current.user_id != user_id
+            {
+                return Err(already_connected(&current.user_id));
+            }
+            let body = GuestRequest {
+                user: User::new(user_id).with_name(username),
+            };
+            let stop = || pending.is_finished();
+            let response: GuestResponse =
+                self.inner
+                    .http
+                    .send(&Request::post("guest", &body)?, &Auth::None, &stop)?;
+            let mut user = response.user;
+            // Server-managed fields are not sent back as user details.
+            user.created_at = None;
+            user.updated_at = None;
+            user.last_active = None;
+            user.online = None;
+            self.token_connect(
+                &pending,
+                user,
+                TokenSource::fixed(response.access_token),
+                false,
+            )
         };
-        if let Some(old) = replaced {
-            old.join(Duration::from_secs(1));
-        }
-        self.wait_for(&session, cancel)
-    }
-
-    fn wait_for(
-        &self,
-        session: &Arc<Session>,
-        cancel: &CancelToken,
-    ) -> Result<ConnectionData, ChatError> {
-        // The connection thread enforces the connect timeout; the margin covers its wake-up.
-        let deadline = Instant::now() + self.inner.connect_timeout + Duration::from_secs(1);
-        let result = session.wait_connected(cancel, deadline);
-        let hub = &self.inner.hub;
-        let mut slot = hub.lock();
-        let remaining = session.remove_waiter();
-        match result {
-            Ok(data) => Ok(data),
-            Err(WaitEnd::Failed(err)) => Err(err),
-            Err(end) => {
-                let connecting = !session.ever_connected();
-                if remaining == 0 && connecting && hub.end_session(&mut slot, session, None) {
-                    log::info!("connect of '{}' abandoned", session.user_id);
-                    session.stop();
-                }
-                Err(match end {
-                    WaitEnd::Cancelled => ChatError::cancelled(),
-                    _ => ChatError::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "'{}' was not connected within the connect timeout",
-                            session.user_id
-                        ),
-                    ),
-                })
-            }
+        if let Err(err) = run() {
+            pending.finish(Err(err));
         }
     }
-}
-
-fn already_connected(current: &str) -> ChatError {
-    ChatError::new(
-        ErrorKind::AlreadyConnected,
-        format!("'{current}' is connected; call disconnect() or switch_user() first"),
-    )
 }
 
 impl fmt::Debug for ChatClient {

@@ -382,6 +382,8 @@ pub(crate) struct EventBus {
     registry: Arc<Registry>,
     next_id: AtomicU64,
     tx: Sender<ChatEvent>,
+    /// Dropped by [`shutdown`](Self::shutdown) to end the dispatcher.
+    stop: Mutex<Option<Sender<()>>>,
 }
 
 impl EventBus {
@@ -390,15 +392,28 @@ impl EventBus {
     pub(crate) fn start(executor: Executor) -> Result<EventBus, std::io::Error> {
         let registry: Arc<Registry> = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = crossbeam_channel::unbounded();
+        let (stop, stopped) = crossbeam_channel::bounded(0);
         let weak = Arc::downgrade(&registry);
         std::thread::Builder::new()
             .name("stream-chat-events".into())
-            .spawn(move || dispatch(rx, weak, executor))?;
+            .spawn(move || dispatch(rx, stopped, weak, executor))?;
         Ok(EventBus {
             registry,
             next_id: AtomicU64::new(1),
             tx,
+            stop: Mutex::new(Some(stop)),
         })
+    }
+
+    /// Ends the dispatcher thread and drops every listener (and what they captured, such
+    /// as a `ChatClient`). Events not yet dispatched are dropped. Idempotent.
+    pub(crate) fn shutdown(&self) {
+        drop(lock(&self.stop).take());
+        let listeners = std::mem::take(&mut *lock(&self.registry));
+        for sub in &listeners {
+            sub.active.store(false, Ordering::Release);
+        }
+        drop(listeners);
     }
 
     pub(crate) fn subscribe(
@@ -453,8 +468,20 @@ impl EventSender {
     }
 }
 
-fn dispatch(rx: Receiver<ChatEvent>, registry: Weak<Registry>, executor: Executor) {
-    for event in rx.iter() {
+fn dispatch(
+    rx: Receiver<ChatEvent>,
+    stopped: Receiver<()>,
+    registry: Weak<Registry>,
+    executor: Executor,
+) {
+    loop {
+        let event = crossbeam_channel::select! {
+            recv(rx) -> event => match event {
+                Ok(event) => event,
+                Err(_) => return,
+            },
+            recv(stopped) -> _ => return,
+        };
         let Some(registry) = registry.upgrade() else {
             return;
         };

@@ -1,14 +1,19 @@
 //! The connection state machine: which session (user + connection thread) is current,
-//! its `ConnectionState`, and waiting for a session to connect.
+//! its `ConnectionState`, and the connect and disconnect calls waiting on it. Those wait
+//! without a thread: the connection thread resolves them, or the hub's timer when their
+//! deadline passes.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
-use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
-use stream_chat_protocol::User;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use stream_chat_callbacks::{CancelToken, ChatError, ChatResult, Completer, ErrorKind};
+use stream_chat_protocol::{ANONYMOUS_USER_ID, User};
 
 use crate::client::ConnectionData;
 use crate::events::{ChatEvent, ConnectionState, EventSender};
@@ -30,6 +35,8 @@ pub(crate) struct Hub {
     events: EventSender,
     socket: SocketConfig,
     tracker: Arc<Tracker>,
+    timer: Timer,
+    shut_down: AtomicBool,
 }
 
 pub(crate) struct Slot {
@@ -46,35 +53,272 @@ pub(crate) struct Session {
     pub(crate) user_id: String,
     pub(crate) auth: AuthMode,
     initial_details: User,
+    /// The first connect's deadline (from its call's start), enforced by the thread too.
+    connect_deadline: Instant,
     inner: Mutex<Inner>,
-    changed: Condvar,
     stopped: AtomicBool,
-    /// Waiting connect calls; changed only under the hub's slot lock.
-    waiters: AtomicUsize,
+    /// Connect calls waiting for the first connection; changed under the hub's slot lock.
+    waiters: Mutex<Vec<Arc<Pending>>>,
+    /// Whether the thread's body returned, and the disconnect calls waiting for that.
+    exit: Mutex<(bool, Vec<Arc<ExitWait>>)>,
     stop_tx: Mutex<Option<Sender<()>>>,
     stop_rx: Receiver<()>,
     stream: Mutex<Option<TcpStream>>,
-    /// The thread's exit signal (its sender drops when the body returns) and handle.
-    thread: Mutex<Option<(Receiver<()>, std::thread::JoinHandle<()>)>>,
 }
 
 struct Inner {
     user: User,
     connection_id: Option<String>,
     ever_connected: bool,
-    failed: Option<ChatError>,
 }
 
-/// Why waiting for a connection ended without one.
-pub(crate) enum WaitEnd {
-    Failed(ChatError),
-    Cancelled,
-    TimedOut,
+/// A deadline after `start`, saturating far in the future instead of overflowing.
+pub(crate) fn deadline_after(start: Instant, limit: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start
+        .checked_add(limit)
+        .or_else(|| start.checked_add(FAR))
+        .unwrap_or(start)
+}
+
+/// A completer that several parties (connection thread, timer, cancel hook) race to
+/// resolve; the first one wins.
+struct Once<T>(Mutex<Option<Completer<T>>>);
+
+impl<T> Once<T> {
+    fn new(done: Completer<T>) -> Self {
+        Once(Mutex::new(Some(done)))
+    }
+
+    /// Resolves with `result` unless already resolved; true if this call did it. Never
+    /// call it under the hub's or a session's lock: delivery may run user code when the
+    /// pool is gone.
+    fn resolve(&self, result: Result<T, ChatError>) -> bool {
+        let done = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match done {
+            Some(done) => {
+                done.complete(result.into());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn is_resolved(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+}
+
+/// One connect call waiting for its outcome. It resolves exactly once: connected, failed,
+/// stopped, timed out (the hub's timer) or cancelled (the call's cancel hook).
+pub(crate) struct Pending {
+    done: Once<ConnectionData>,
+    pub(crate) deadline: Instant,
+    limit: Duration,
+    label: String,
+    hub: Weak<Hub>,
+    /// The session it waits for, once it joined or started one.
+    session: Mutex<Weak<Session>>,
+}
+
+impl Pending {
+    /// A connect of `label` (the user id) started at `done.started_at()`, with `limit` to
+    /// connect. Arms the timer and the cancel hook; check [`is_finished`](Self::is_finished)
+    /// before each step that starts something.
+    pub(crate) fn start(
+        hub: &Arc<Hub>,
+        cancel: &CancelToken,
+        done: Completer<ConnectionData>,
+        limit: Duration,
+        label: &str,
+    ) -> Arc<Pending> {
+        let pending = Arc::new(Pending {
+            deadline: deadline_after(done.started_at(), limit),
+            done: Once::new(done),
+            limit,
+            label: label.to_owned(),
+            hub: Arc::downgrade(hub),
+            session: Mutex::new(Weak::new()),
+        });
+        hub.timer.schedule(
+            pending.deadline,
+            Arc::downgrade(&pending) as Weak<dyn Expire>,
+        );
+        let weak = Arc::downgrade(&pending);
+        cancel.on_cancel(move || {
+            if let Some(pending) = weak.upgrade() {
+                pending.end(ChatError::cancelled());
+            }
+        });
+        pending
+    }
+
+    /// Resolves the call; true if this did it.
+    pub(crate) fn finish(&self, result: Result<ConnectionData, ChatError>) -> bool {
+        self.done.resolve(result)
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.done.is_resolved()
+    }
+
+    /// Resolves the call on its own (timer, cancel): a connect nobody waits for any
+    /// more is abandoned.
+    fn end(&self, error: ChatError) {
+        // A timed-out attempt reports why in its `connection.changed`; a cancelled one not.
+        let cause = (!error.is_cancelled()).then(|| error.clone());
+        if self.finish(Err(error))
+            && let Some(hub) = self.hub.upgrade()
+        {
+            hub.abandon(self, cause);
+        }
+    }
+}
+
+/// Something the hub's timer resolves at its deadline.
+trait Expire: Send + Sync {
+    fn expire(&self);
+    fn is_done(&self) -> bool;
+}
+
+impl Expire for Pending {
+    fn expire(&self) {
+        self.end(ChatError::new(
+            ErrorKind::Timeout,
+            format!(
+                "'{}' was not connected within the connect timeout ({:?})",
+                self.label, self.limit
+            ),
+        ));
+    }
+
+    fn is_done(&self) -> bool {
+        self.is_finished()
+    }
+}
+
+/// A disconnect call waiting for the connection thread to end (or 1 s, then it resolves
+/// anyway and logs).
+pub(crate) struct ExitWait {
+    done: Once<()>,
+    user_id: String,
+}
+
+impl Expire for ExitWait {
+    fn expire(&self) {
+        if self.done.resolve(Ok(())) {
+            log::warn!(
+                "the connection thread of '{}' did not end within {EXIT_WAIT:?}",
+                self.user_id
+            );
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.done.is_resolved()
+    }
+}
+
+/// How long `disconnect()` waits for the connection thread to end.
+const EXIT_WAIT: Duration = Duration::from_secs(1);
+
+type TimerEntry = Reverse<(Instant, u64, TimerTarget)>;
+type Scheduled = (Instant, Weak<dyn Expire>);
+
+/// Ordered by the tuple's first fields only.
+struct TimerTarget(Weak<dyn Expire>);
+
+impl PartialEq for TimerTarget {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for TimerTarget {}
+impl PartialOrd for TimerTarget {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for TimerTarget {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// One thread per client that resolves waiting calls at their deadlines.
+struct Timer {
+    tx: Mutex<Option<Sender<Scheduled>>>,
+}
+
+impl Timer {
+    fn start() -> std::io::Result<Timer> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::thread::Builder::new()
+            .name("stream-chat-timer".into())
+            .spawn(move || timer_loop(rx))?;
+        Ok(Timer {
+            tx: Mutex::new(Some(tx)),
+        })
+    }
+
+    fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = tx.as_ref() {
+            let _ = tx.send((at, target));
+        }
+    }
+
+    /// Ends the thread; targets not yet due are dropped unresolved.
+    fn stop(&self) {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+fn timer_loop(rx: Receiver<Scheduled>) {
+    let mut heap: BinaryHeap<TimerEntry> = BinaryHeap::new();
+    let mut seq = 0u64;
+    // Resolved targets stay queued until due; prune them when the heap doubles.
+    let mut prune_at = 64;
+    loop {
+        let next = heap.peek().map(|Reverse((at, ..))| *at);
+        let received = match next {
+            Some(at) => rx.recv_deadline(at),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Ok((at, target)) => {
+                seq += 1;
+                heap.push(Reverse((at, seq, TimerTarget(target))));
+                if heap.len() >= prune_at {
+                    heap.retain(|Reverse((_, _, t))| t.0.upgrade().is_some_and(|t| !t.is_done()));
+                    prune_at = (heap.len() * 2).max(64);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                while let Some(Reverse((at, ..))) = heap.peek() {
+                    if *at > now {
+                        break;
+                    }
+                    if let Some(Reverse((_, _, target))) = heap.pop()
+                        && let Some(target) = target.0.upgrade()
+                    {
+                        target.expire();
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
 }
 
 impl Hub {
-    pub(crate) fn new(events: EventSender, socket: SocketConfig, tracker: Arc<Tracker>) -> Self {
-        Hub {
+    pub(crate) fn new(
+        events: EventSender,
+        socket: SocketConfig,
+        tracker: Arc<Tracker>,
+    ) -> std::io::Result<Self> {
+        Ok(Hub {
             slot: Mutex::new(Slot {
                 current: None,
                 state: ConnectionState::Disconnected,
@@ -85,6 +329,145 @@ impl Hub {
             events,
             socket,
             tracker,
+            timer: Timer::start()?,
+            shut_down: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Refuses new connects, ends the current session (its waiting connects fail with
+    /// [`ErrorKind::ShutDown`]) and stops the timer thread. Idempotent.
+    pub(crate) fn shutdown(&self) {
+        let session = {
+            let mut slot = self.lock();
+            self.shut_down.store(true, Ordering::Release);
+            let current = slot.current.clone();
+            if let Some(session) = &current {
+                self.end_session(&mut slot, session, None);
+            }
+            current
+        };
+        if let Some(session) = session {
+            session.stop_with(ChatError::new(
+                ErrorKind::ShutDown,
+                "the client was shut down before the connection was established",
+            ));
+        }
+        self.timer.stop();
+    }
+
+    /// Joins the current session of `user.id`, or starts one (ending the current one
+    /// first when `replace`), and registers `pending` to be resolved by it. Returns the
+    /// error that should fail `pending`, if any.
+    pub(crate) fn join_or_start(
+        self: &Arc<Self>,
+        pending: &Arc<Pending>,
+        user: User,
+        auth: impl FnOnce() -> Result<AuthMode, ChatError>,
+        replace: bool,
+    ) -> Result<(), ChatError> {
+        let anonymous = user.id == ANONYMOUS_USER_ID;
+        let mut replaced = None;
+        let mut ready = None;
+        let result = (|| {
+            let mut slot = self.lock();
+            if self.is_shut_down() {
+                return Err(shut_down_error());
+            }
+            if pending.is_finished() {
+                // Cancelled or timed out meanwhile: start nothing.
+                return Ok(());
+            }
+            match slot.current.clone() {
+                Some(current) if replace => {
+                    self.end_session(&mut slot, &current, None);
+                    replaced = Some(current);
+                }
+                Some(current)
+                    if current.user_id == user.id && current.is_anonymous() == anonymous =>
+                {
+                    *lock(&pending.session) = Arc::downgrade(&current);
+                    match current.connected() {
+                        Some(data) => ready = Some(data),
+                        None => lock(&current.waiters).push(Arc::clone(pending)),
+                    }
+                    return Ok(());
+                }
+                Some(current) => return Err(already_connected(&current.user_id)),
+                None => {}
+            }
+            log::info!("connecting '{}'", user.id);
+            let session = self.start_session(&mut slot, user, auth()?, pending)?;
+            *lock(&pending.session) = Arc::downgrade(&session);
+            Ok(())
+        })();
+        // Stopped even when starting its successor failed.
+        if let Some(old) = replaced {
+            old.stop();
+        }
+        if let Some(data) = ready {
+            pending.finish(Ok(data));
+        }
+        result
+    }
+
+    /// Ends the current session for `disconnect()`; `done` resolves once its connection
+    /// thread has ended (at most [`EXIT_WAIT`] later).
+    pub(crate) fn disconnect(&self, done: Completer<()>) {
+        let session = {
+            let mut slot = self.lock();
+            let current = slot.current.clone();
+            if let Some(session) = &current {
+                self.end_session(&mut slot, session, None);
+            }
+            current
+        };
+        let Some(session) = session else {
+            done.complete(ChatResult::Failure(ChatError::new(
+                ErrorKind::NotConnected,
+                "no user is connected",
+            )));
+            return;
+        };
+        session.stop();
+        let wait = Arc::new(ExitWait {
+            done: Once::new(done),
+            user_id: session.user_id.clone(),
+        });
+        {
+            let mut exit = lock(&session.exit);
+            if !exit.0 {
+                exit.1.push(Arc::clone(&wait));
+                drop(exit);
+                let at = deadline_after(Instant::now(), EXIT_WAIT);
+                self.timer
+                    .schedule(at, Arc::downgrade(&wait) as Weak<dyn Expire>);
+                return;
+            }
+        }
+        wait.done.resolve(Ok(()));
+    }
+
+    /// `pending` resolved on its own (timer, cancel): if it started or joined a session
+    /// that never connected and nobody else waits for, that attempt is abandoned.
+    fn abandon(&self, pending: &Pending, cause: Option<ChatError>) {
+        let Some(session) = lock(&pending.session).upgrade() else {
+            return;
+        };
+        let abandoned = {
+            let mut slot = self.lock();
+            let mut waiters = lock(&session.waiters);
+            waiters.retain(|w| !std::ptr::eq(Arc::as_ptr(w), pending));
+            let unwaited = waiters.is_empty();
+            drop(waiters);
+            unwaited && !session.ever_connected() && self.end_session(&mut slot, &session, cause)
+        };
+        if abandoned {
+            log::info!("connect of '{}' abandoned", session.user_id);
+            session.stop();
         }
     }
 
@@ -104,7 +487,7 @@ impl Hub {
         limit: Duration,
         origin: Option<u64>,
     ) -> Result<(Arc<Session>, String), ChatError> {
-        let deadline = Instant::now() + limit;
+        let deadline = deadline_after(Instant::now(), limit);
         let weak = Arc::downgrade(self);
         cancel.on_cancel(move || {
             if let Some(hub) = weak.upgrade() {
@@ -174,48 +557,62 @@ impl Hub {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Creates a session for `user` in state `Connecting` and starts its thread. Called
-    /// with the slot locked and empty.
-    pub(crate) fn start_session(
+    /// Creates a session for `user` in state `Connecting` with `first` waiting for it, and
+    /// starts its thread. Called with the slot locked and empty.
+    fn start_session(
         self: &Arc<Self>,
         slot: &mut Slot,
         user: User,
         auth: AuthMode,
+        first: &Arc<Pending>,
     ) -> Result<Arc<Session>, ChatError> {
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
-        let (exit_tx, exit_rx) = crossbeam_channel::bounded::<()>(0);
         let session = Arc::new(Session {
             id: slot.next_id,
             user_id: user.id.clone(),
             auth,
             initial_details: user.clone(),
+            connect_deadline: first.deadline,
             inner: Mutex::new(Inner {
                 user,
                 connection_id: None,
                 ever_connected: false,
-                failed: None,
             }),
-            changed: Condvar::new(),
             stopped: AtomicBool::new(false),
-            waiters: AtomicUsize::new(1),
+            waiters: Mutex::new(vec![Arc::clone(first)]),
+            exit: Mutex::new((false, Vec::new())),
             stop_tx: Mutex::new(Some(stop_tx)),
             stop_rx,
             stream: Mutex::new(None),
-            thread: Mutex::new(None),
         });
         slot.next_id += 1;
         let (hub, thread_session) = (Arc::clone(self), Arc::clone(&session));
-        let handle = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("stream-chat-ws".into())
             .spawn(move || {
-                let _exit = exit_tx;
-                crate::socket::run(hub, thread_session);
+                let run = catch_unwind(AssertUnwindSafe(|| {
+                    crate::socket::run(Arc::clone(&hub), Arc::clone(&thread_session))
+                }));
+                if let Err(payload) = run {
+                    let why = panic_text(&*payload);
+                    log::error!(
+                        "the connection thread of '{}' panicked: {why}",
+                        thread_session.user_id
+                    );
+                    hub.on_failed(
+                        &thread_session,
+                        ChatError::new(
+                            ErrorKind::Panicked,
+                            format!("the connection thread panicked: {why}"),
+                        ),
+                    );
+                }
+                thread_session.exited();
             })
             .map_err(|e| {
                 ChatError::new(ErrorKind::Network, "cannot start the connection thread")
                     .with_source(e)
             })?;
-        *session.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some((exit_rx, handle));
         slot.current = Some(Arc::clone(&session));
         self.tracker.reset(session.id);
         self.set_state(slot, ConnectionState::Connecting, None);
@@ -259,20 +656,29 @@ impl Hub {
         connection_id: &str,
         me: Option<User>,
     ) -> bool {
-        let mut slot = self.lock();
-        if !is_current(&slot, session) {
-            return false;
-        }
-        {
-            let mut inner = session.lock();
-            if let Some(me) = me {
-                inner.user = me;
+        let (waiters, data) = {
+            let mut slot = self.lock();
+            if !is_current(&slot, session) {
+                return false;
             }
-            inner.connection_id = Some(connection_id.to_owned());
-            inner.ever_connected = true;
+            let data = {
+                let mut inner = session.lock();
+                if let Some(me) = me {
+                    inner.user = me;
+                }
+                inner.connection_id = Some(connection_id.to_owned());
+                inner.ever_connected = true;
+                ConnectionData {
+                    user: inner.user.clone(),
+                    connection_id: connection_id.to_owned(),
+                }
+            };
+            self.set_state(&mut slot, ConnectionState::Connected, None);
+            (std::mem::take(&mut *lock(&session.waiters)), data)
+        };
+        for waiter in waiters {
+            waiter.finish(Ok(data.clone()));
         }
-        session.changed.notify_all();
-        self.set_state(&mut slot, ConnectionState::Connected, None);
         true
     }
 
@@ -296,14 +702,15 @@ impl Hub {
     /// The session ends with a terminal error: pending connects fail with it.
     pub(crate) fn on_failed(&self, session: &Arc<Session>, error: ChatError) {
         log::warn!("connection of '{}' ended: {error}", session.user_id);
-        let mut slot = self.lock();
-        {
-            let mut inner = session.lock();
-            inner.connection_id = None;
-            inner.failed = Some(error.clone());
+        let waiters = {
+            let mut slot = self.lock();
+            session.lock().connection_id = None;
+            self.end_session(&mut slot, session, Some(error.clone()));
+            std::mem::take(&mut *lock(&session.waiters))
+        };
+        for waiter in waiters {
+            waiter.finish(Err(error.clone()));
         }
-        session.changed.notify_all();
-        self.end_session(&mut slot, session, Some(error));
     }
 
     /// Publishes a server event (through the tracker) if `session` is still current.
@@ -331,6 +738,31 @@ impl Hub {
 
 fn is_current(slot: &Slot, session: &Arc<Session>) -> bool {
     slot.current.as_ref().is_some_and(|c| c.id == session.id)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+pub(crate) fn already_connected(current: &str) -> ChatError {
+    ChatError::new(
+        ErrorKind::AlreadyConnected,
+        format!("'{current}' is connected; call disconnect() or switch_user() first"),
+    )
+}
+
+pub(crate) fn shut_down_error() -> ChatError {
+    ChatError::new(ErrorKind::ShutDown, "the client was shut down")
 }
 
 impl Session {
@@ -404,108 +836,58 @@ impl Session {
         true
     }
 
-    pub(crate) fn add_waiter(&self) {
-        self.waiters.fetch_add(1, Ordering::AcqRel);
+    /// The first connect's deadline, measured from its call's start.
+    pub(crate) fn connect_deadline(&self) -> Instant {
+        self.connect_deadline
     }
 
-    /// Removes a waiter; returns how many remain.
-    pub(crate) fn remove_waiter(&self) -> usize {
-        self.waiters.fetch_sub(1, Ordering::AcqRel) - 1
+    /// The connection data while connected.
+    fn connected(&self) -> Option<ConnectionData> {
+        let inner = self.lock();
+        inner.connection_id.as_ref().map(|id| ConnectionData {
+            user: inner.user.clone(),
+            connection_id: id.clone(),
+        })
+    }
+
+    /// The thread's body returned: resolves the disconnects waiting for it.
+    fn exited(&self) {
+        let waits = {
+            let mut exit = lock(&self.exit);
+            exit.0 = true;
+            std::mem::take(&mut exit.1)
+        };
+        for wait in waits {
+            wait.done.resolve(Ok(()));
+        }
     }
 
     /// Stops the connection thread: every blocking point (read, backoff, dial, token
-    /// wait) wakes at once. Does not wait for it; see [`Session::join`].
+    /// wait) wakes at once. Connects still waiting fail with [`ErrorKind::NotConnected`].
+    /// Does not wait for the thread.
     pub(crate) fn stop(&self) {
+        self.stop_with(ChatError::new(
+            ErrorKind::NotConnected,
+            "disconnect() or switch_user() ended the session before the connection was established",
+        ));
+    }
+
+    /// [`stop`](Self::stop), failing waiting connects with `error`.
+    pub(crate) fn stop_with(&self, error: ChatError) {
         if self.stopped.swap(true, Ordering::AcqRel) {
             return;
         }
-        drop(
-            self.stop_tx
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(),
-        );
-        if let Some(stream) = self
-            .stream
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
+        drop(lock(&self.stop_tx).take());
+        if let Some(stream) = lock(&self.stream).as_ref() {
             // Only the read half: the thread still sends its close frame before it ends.
             let _ = stream.shutdown(Shutdown::Read);
         }
         if let Some(tokens) = self.tokens() {
             tokens.wake_all();
         }
-        let _guard = self.lock();
-        self.changed.notify_all();
-    }
-
-    /// Waits up to `limit` for the connection thread to end; true if it did.
-    pub(crate) fn join(&self, limit: Duration) -> bool {
-        let Some((exited, handle)) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take()
-        else {
-            return true;
-        };
-        let done = matches!(
-            exited.recv_timeout(limit),
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected)
-        );
-        if done {
-            // The body has returned, so this join is immediate.
-            let _ = handle.join();
-        } else {
-            log::warn!(
-                "the connection thread of '{}' did not end within {limit:?}",
-                self.user_id
-            );
-        }
-        done
-    }
-
-    /// Blocks until the session is connected, fails, is stopped, `cancel` fires or
-    /// `deadline` passes.
-    pub(crate) fn wait_connected(
-        self: &Arc<Self>,
-        cancel: &CancelToken,
-        deadline: Instant,
-    ) -> Result<ConnectionData, WaitEnd> {
-        let weak = Arc::downgrade(self);
-        cancel.on_cancel(move || {
-            if let Some(session) = weak.upgrade() {
-                let _guard = session.lock();
-                session.changed.notify_all();
-            }
-        });
-        let mut inner = self.lock();
-        loop {
-            if let Some(connection_id) = &inner.connection_id {
-                return Ok(ConnectionData {
-                    user: inner.user.clone(),
-                    connection_id: connection_id.clone(),
-                });
-            }
-            if let Some(err) = &inner.failed {
-                return Err(WaitEnd::Failed(err.clone()));
-            }
-            if self.is_stopped() {
-                return Err(WaitEnd::Failed(ChatError::new(
-                    ErrorKind::NotConnected,
-                    "disconnect() was called before the connection was established",
-                )));
-            }
-            if cancel.is_canceled() {
-                return Err(WaitEnd::Cancelled);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(WaitEnd::TimedOut);
-            }
-            inner = self
-                .changed
-                .wait_timeout(inner, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        for waiter in waiters {
+            waiter.finish(Err(error.clone()));
         }
     }
 }

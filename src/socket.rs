@@ -3,11 +3,11 @@
 //! back-off. `Session::stop` wakes it at once by shutting down the TCP stream.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{after, select};
+use crossbeam_channel::{Receiver, after, select};
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::{ConnectPayload, Event, User, codes};
 use tungstenite::client::IntoClientRequest;
@@ -18,9 +18,10 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Connector, Message, WebSocket};
 use url::Url;
 
+use crate::client::MIN_RECONNECT_DELAY;
 use crate::events::{ChatEvent, event_types};
 use crate::http::{CLIENT_ID, api_error, error_from_body, new_request_id};
-use crate::session::{AuthMode, Hub, Session};
+use crate::session::{AuthMode, Hub, Session, deadline_after};
 use crate::token::{Interrupt, Token, TokenWaitError};
 
 /// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.
@@ -39,13 +40,14 @@ pub(crate) struct SocketConfig {
 }
 
 /// Stream's reconnect delay for the `n`-th consecutive failure: uniform in
-/// `[min(max(250, (n-1)*2000), 25000), min(500 + n*2000, 25000))` ms, at most `cap`.
+/// `[min(max(250, (n-1)*2000), 25000), min(500 + n*2000, 25000))` ms, at most `cap`, and
+/// never below 250 ms whatever `cap` says (no busy reconnect loop).
 pub(crate) fn backoff(n: u32, cap: Duration) -> Duration {
     let n = u64::from(n);
-    let lo = (n.saturating_sub(1) * 2000).clamp(250, 25_000);
-    let hi = (500 + n * 2000).min(25_000);
+    let lo = n.saturating_sub(1).saturating_mul(2000).clamp(250, 25_000);
+    let hi = n.saturating_mul(2000).saturating_add(500).min(25_000);
     let ms = if hi > lo { fastrand::u64(lo..hi) } else { lo };
-    Duration::from_millis(ms).min(cap)
+    Duration::from_millis(ms).min(cap).max(MIN_RECONNECT_DELAY)
 }
 
 /// How one attempt ended.
@@ -103,7 +105,9 @@ fn is_token_error(err: &ChatError) -> bool {
 /// The body of a connection thread.
 pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
     let cfg = hub.socket_config();
-    let initial_deadline = Instant::now() + cfg.connect_timeout;
+    log::debug!("connection thread of '{}' starts", session.user_id);
+    // The first connect's deadline counts from its call's start, not from here.
+    let initial_deadline = session.connect_deadline();
     let mut failures: u32 = 0;
     let mut auth_failures: u32 = 0;
     let mut stale_token: Option<u64> = None;
@@ -113,7 +117,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
         }
         let was_connected = session.ever_connected();
         let deadline = if was_connected {
-            Instant::now() + cfg.connect_timeout
+            deadline_after(Instant::now(), cfg.connect_timeout)
         } else {
             initial_deadline
         };
@@ -138,7 +142,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
             }
             Attempt::Failed(err) => {
                 log::info!("connecting '{}' failed: {err}", session.user_id);
-                failures += 1;
+                failures = failures.saturating_add(1);
                 err
             }
         };
@@ -151,7 +155,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
             classify(&err, session.has_provider(), auth_failures)
         };
         if is_auth {
-            auth_failures += 1;
+            auth_failures = auth_failures.saturating_add(1);
         }
         let delay = match verdict {
             Verdict::Terminal => {
@@ -307,7 +311,8 @@ fn connect_url(
 }
 
 /// Resolves and connects on a helper thread, so that `stop` is not held up by a slow DNS
-/// lookup or TCP connect (the helper ends on its own by `deadline`).
+/// lookup or TCP connect. The helper skips DNS for IP addresses, gives up at `deadline`,
+/// and closes what it connected if the session was stopped meanwhile.
 fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Option<ChatError>> {
     let host = url
         .host_str()
@@ -316,10 +321,13 @@ fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Op
         .to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
     let (tx, rx) = crossbeam_channel::bounded(1);
+    let stop = session.stop_signal().clone();
     let spawned = std::thread::Builder::new()
         .name("stream-chat-dial".into())
         .spawn(move || {
-            let _ = tx.send(connect_tcp(&host, port, deadline));
+            let result = connect_tcp(&host, port, deadline, &stop);
+            // Nobody waits any more: the stream (if any) is closed by dropping it.
+            let _ = tx.send(result);
         });
     if let Err(e) = spawned {
         return Err(Some(
@@ -338,20 +346,43 @@ fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Op
     }
 }
 
-fn connect_tcp(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, ChatError> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| {
-            ChatError::new(ErrorKind::Network, format!("cannot resolve {host}")).with_source(e)
-        })?
-        .collect();
+fn is_stopped(stop: &Receiver<()>) -> bool {
+    matches!(
+        stop.try_recv(),
+        Err(crossbeam_channel::TryRecvError::Disconnected)
+    )
+}
+
+fn connect_tcp(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    stop: &Receiver<()>,
+) -> Result<TcpStream, ChatError> {
+    let stopped = || ChatError::new(ErrorKind::Network, "the session was stopped");
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => (host, port)
+            .to_socket_addrs()
+            .map_err(|e| {
+                ChatError::new(ErrorKind::Network, format!("cannot resolve {host}")).with_source(e)
+            })?
+            .collect(),
+    };
     let mut last = None;
     for addr in addrs {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             break;
         }
+        if is_stopped(stop) {
+            return Err(stopped());
+        }
         match TcpStream::connect_timeout(&addr, remaining) {
+            Ok(tcp) if is_stopped(stop) => {
+                let _ = tcp.shutdown(std::net::Shutdown::Both);
+                return Err(stopped());
+            }
             Ok(tcp) => {
                 let _ = tcp.set_nodelay(true);
                 return Ok(tcp);
@@ -455,7 +486,7 @@ fn read_loop(
     let write_timeout = cfg.health_check_interval.min(Duration::from_secs(5));
     let mut connected = false;
     let mut last_frame = Instant::now();
-    let mut next_ping = last_frame + cfg.health_check_interval;
+    let mut next_ping = deadline_after(last_frame, cfg.health_check_interval);
     let ended = |connected: bool, err: ChatError| {
         if connected {
             Attempt::Lost(err)
@@ -470,7 +501,7 @@ fn read_loop(
         }
         let now = Instant::now();
         let wake_at = if connected {
-            let dead_at = last_frame + cfg.dead_connection_timeout;
+            let dead_at = deadline_after(last_frame, cfg.dead_connection_timeout);
             if now >= dead_at {
                 let err = ChatError::new(
                     ErrorKind::Timeout,
@@ -487,7 +518,7 @@ fn read_loop(
                 if let Err(e) = ws.send(Message::text(ping)) {
                     return Attempt::Lost(io_error("sending a health check failed", e));
                 }
-                next_ping = now + cfg.health_check_interval;
+                next_ping = deadline_after(now, cfg.health_check_interval);
                 continue;
             }
             dead_at.min(next_ping)
@@ -500,12 +531,27 @@ fn read_loop(
             }
             connect_deadline
         };
-        set_timeouts(control, wake_at - now, write_timeout);
+        set_timeouts(
+            control,
+            wake_at.saturating_duration_since(now),
+            write_timeout,
+        );
         match ws.read() {
             Ok(Message::Text(text)) => {
                 last_frame = Instant::now();
                 let event: Event = match serde_json::from_str(text.as_str()) {
                     Ok(event) => event,
+                    Err(e) if !connected => {
+                        // Android's CANT_PARSE_EVENT: fail the connect now, not at its timeout.
+                        close_politely(ws, control);
+                        return Attempt::Failed(
+                            ChatError::new(
+                                ErrorKind::Parse,
+                                "the server's first frame is not a Stream event",
+                            )
+                            .with_source(e),
+                        );
+                    }
                     Err(e) => {
                         log::warn!("ignoring an undecodable frame: {e}");
                         continue;
@@ -534,7 +580,7 @@ fn read_loop(
                         }
                         connected = true;
                         reconnected = Some(reconnect);
-                        next_ping = last_frame + cfg.health_check_interval;
+                        next_ping = deadline_after(last_frame, cfg.health_check_interval);
                     }
                     hub.emit(
                         session,
@@ -620,9 +666,12 @@ mod tests {
             assert_eq!(ms(40), 25_000);
         }
         assert_eq!(
-            backoff(5, Duration::from_millis(100)),
-            Duration::from_millis(100)
+            backoff(5, Duration::from_millis(300)),
+            Duration::from_millis(300)
         );
+        // Never below Stream's floor, whatever the cap says: no busy reconnect loop.
+        assert_eq!(backoff(5, Duration::ZERO), Duration::from_millis(250));
+        assert_eq!(backoff(u32::MAX, Duration::MAX), Duration::from_secs(25));
     }
 
     #[test]

@@ -22,9 +22,10 @@ const DEFAULT_THREAD_NAME: &str = "stream-chat-worker";
 /// failed with [`ErrorKind::ShutDown`] (their callbacks fire once); the [`CancelToken`]s
 /// of running calls and of pending [deferred](crate::Call::deferred) calls are cancelled,
 /// so work that waits through its token (a retry back-off, for example) ends at once and
-/// its callback gets [`ErrorKind::ShutDown`]; then the threads are joined, except when
-/// the pool is shut down on one of its own threads, which then exit on their own. Calls
-/// keep only a weak reference, so pending calls never keep a pool alive.
+/// its callback gets [`ErrorKind::ShutDown`]. Dropping the last handle then joins the
+/// threads, except when it is dropped on one of the pool's own threads, which then exit
+/// on their own. Calls keep only a weak reference, so pending calls never keep a pool
+/// alive.
 ///
 /// A panic in a job is caught and logged; the thread keeps serving.
 ///
@@ -46,7 +47,7 @@ pub struct WorkerPool {
 
 struct PoolOwner {
     shared: Arc<PoolShared>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
+    workers: Vec<JoinHandle<()>>,
     threads: usize,
     name: String,
 }
@@ -194,10 +195,11 @@ impl WorkerPool {
         self.owner.threads
     }
 
-    /// Shuts the pool down now, as dropping the last handle does (see [`WorkerPool`]):
-    /// queued calls fail with [`ErrorKind::ShutDown`], running and pending calls are
-    /// cancelled and report [`ErrorKind::ShutDown`], and the threads are joined unless this
-    /// runs on one of them. Later calls and `spawn`s fail with `ShutDown`. Idempotent.
+    /// Shuts the pool down now, as dropping the last handle does (see [`WorkerPool`]), but
+    /// without waiting: queued calls fail with [`ErrorKind::ShutDown`], running and
+    /// pending calls are cancelled and report [`ErrorKind::ShutDown`], and each thread
+    /// exits once its running work returns (dropping the last handle then joins them).
+    /// Later calls and `spawn`s fail with `ShutDown`. Idempotent.
     ///
     /// ```
     /// use std::time::Duration;
@@ -221,7 +223,9 @@ impl WorkerPool {
     /// assert!(pool.spawn(|| {}).is_err());
     /// ```
     pub fn shutdown(&self) {
-        self.owner.shutdown();
+        if self.owner.shared.shut_down() {
+            log::debug!("worker pool '{}' shutting down", self.owner.name);
+        }
     }
 
     pub(crate) fn downgrade(&self) -> Weak<PoolShared> {
@@ -244,27 +248,21 @@ impl fmt::Debug for WorkerPool {
     }
 }
 
-impl PoolOwner {
-    fn shutdown(&self) {
+impl Drop for PoolOwner {
+    fn drop(&mut self) {
         if self.shared.shut_down() {
             log::debug!("worker pool '{}' shutting down", self.name);
         }
-        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        let workers = std::mem::take(&mut self.workers);
         let me = thread::current().id();
         if workers.iter().any(|w| w.thread().id() == me) {
-            // Shut down by one of our own jobs: joining would wait for ourselves. The
+            // Dropped by one of our own jobs: joining would wait for ourselves. The
             // workers see the closed channel, fail what is queued and exit.
             return;
         }
         for worker in workers {
             let _ = worker.join();
         }
-    }
-}
-
-impl Drop for PoolOwner {
-    fn drop(&mut self) {
-        self.shutdown();
     }
 }
 
@@ -369,7 +367,7 @@ impl WorkerPoolBuilder {
             owner: Arc::new(PoolOwner {
                 shared,
                 threads: workers.len(),
-                workers: Mutex::new(workers),
+                workers,
                 name,
             }),
         }
