@@ -291,11 +291,24 @@ impl ChannelRequestData {
     }
 }
 
-/// Message pagination of a channel query.
+/// Message pagination of a channel query: by id (`id_lt`, …), by time (`created_at_*`, RFC 3339
+/// strings) or by position (`limit`, `offset`). Unset fields are left out of the JSON.
 ///
 /// ```
-/// let p: stream_chat_protocol::MessagePagination = serde_json::from_str(r#"{"limit":10,"id_lt":"m5"}"#).unwrap();
+/// use stream_chat_protocol::MessagePagination;
+///
+/// let p: MessagePagination = serde_json::from_str(r#"{"limit":10,"id_lt":"m5"}"#).unwrap();
 /// assert_eq!((p.limit, p.id_lt.as_deref()), (Some(10), Some("m5")));
+/// assert_eq!(MessagePagination::before("m5", 10), p);
+///
+/// let by_time = MessagePagination {
+///     created_at_after: Some("2025-01-01T00:00:00Z".into()),
+///     ..MessagePagination::latest(50)
+/// };
+/// assert_eq!(
+///     serde_json::to_string(&by_time).unwrap(),
+///     r#"{"limit":50,"created_at_after":"2025-01-01T00:00:00Z"}"#
+/// );
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessagePagination {
@@ -320,9 +333,78 @@ pub struct MessagePagination {
     /// Messages around this id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_around: Option<String>,
-    /// Other pagination keys (`created_at_*`).
+    /// Messages created before this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_before: Option<String>,
+    /// Messages created at or before this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_before_or_equal: Option<String>,
+    /// Messages created after this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_after: Option<String>,
+    /// Messages created at or after this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_after_or_equal: Option<String>,
+    /// Messages created around this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_around: Option<String>,
+    /// Other pagination keys. Keys modelled above belong in their fields, not here.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl MessagePagination {
+    /// The newest `limit` messages.
+    ///
+    /// ```
+    /// let p = stream_chat_protocol::MessagePagination::latest(25);
+    /// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"limit":25}"#);
+    /// ```
+    pub fn latest(limit: u32) -> Self {
+        MessagePagination {
+            limit: Some(limit),
+            ..MessagePagination::default()
+        }
+    }
+
+    /// Up to `limit` messages older than message `id` (`id_lt`): the page before it.
+    ///
+    /// ```
+    /// let p = stream_chat_protocol::MessagePagination::before("m5", 10);
+    /// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"limit":10,"id_lt":"m5"}"#);
+    /// ```
+    pub fn before(id: impl Into<String>, limit: u32) -> Self {
+        MessagePagination {
+            id_lt: Some(id.into()),
+            ..MessagePagination::latest(limit)
+        }
+    }
+
+    /// Up to `limit` messages newer than message `id` (`id_gt`): the page after it.
+    ///
+    /// ```
+    /// let p = stream_chat_protocol::MessagePagination::after("m5", 10);
+    /// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"limit":10,"id_gt":"m5"}"#);
+    /// ```
+    pub fn after(id: impl Into<String>, limit: u32) -> Self {
+        MessagePagination {
+            id_gt: Some(id.into()),
+            ..MessagePagination::latest(limit)
+        }
+    }
+
+    /// Up to `limit` messages centred on message `id` (`id_around`).
+    ///
+    /// ```
+    /// let p = stream_chat_protocol::MessagePagination::around("m5", 10);
+    /// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"limit":10,"id_around":"m5"}"#);
+    /// ```
+    pub fn around(id: impl Into<String>, limit: u32) -> Self {
+        MessagePagination {
+            id_around: Some(id.into()),
+            ..MessagePagination::latest(limit)
+        }
+    }
 }
 
 /// Body of `POST /channels/{type}/{id}/query` (and `/channels/{type}/query`).
@@ -358,6 +440,55 @@ pub struct QueryChannelRequest {
     /// Other options.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl QueryChannelRequest {
+    /// Watch the channel: `state` and `watch` on, `presence` off, as the official clients'
+    /// `watch()` sends it.
+    ///
+    /// ```
+    /// let q = stream_chat_protocol::QueryChannelRequest::watch();
+    /// assert_eq!(
+    ///     serde_json::to_string(&q).unwrap(),
+    ///     r#"{"state":true,"watch":true,"presence":false}"#
+    /// );
+    /// ```
+    pub fn watch() -> Self {
+        QueryChannelRequest {
+            state: Some(true),
+            watch: Some(true),
+            presence: Some(false),
+            ..QueryChannelRequest::default()
+        }
+    }
+
+    /// The same request with this message pagination.
+    ///
+    /// ```
+    /// use stream_chat_protocol::{MessagePagination, QueryChannelRequest};
+    /// let q = QueryChannelRequest::watch().with_messages(MessagePagination::before("m5", 20));
+    /// assert_eq!(q.messages.unwrap().id_lt.as_deref(), Some("m5"));
+    /// ```
+    pub fn with_messages(mut self, messages: MessagePagination) -> Self {
+        self.messages = Some(messages);
+        self
+    }
+
+    /// The same request with this channel data (used when the query creates the channel).
+    ///
+    /// ```
+    /// use stream_chat_protocol::{ChannelRequestData, QueryChannelRequest};
+    /// let data = ChannelRequestData {
+    ///     members: Some(vec!["alice".into(), "bob".into()]),
+    ///     ..ChannelRequestData::default()
+    /// };
+    /// let q = QueryChannelRequest::default().with_data(data);
+    /// assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"data":{"members":["alice","bob"]}}"#);
+    /// ```
+    pub fn with_data(mut self, data: ChannelRequestData) -> Self {
+        self.data = Some(data);
+        self
+    }
 }
 
 /// One sort criterion: `{field, direction}` with direction 1 or -1.
@@ -419,6 +550,68 @@ pub struct QueryChannelsRequest {
     /// Other options.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl QueryChannelsRequest {
+    /// The same request with the filter condition `key` set to `condition` (a value for
+    /// equality, or an operator object such as `{"$in": [...]}`), replacing one on that key.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use stream_chat_protocol::QueryChannelsRequest;
+    ///
+    /// let q = QueryChannelsRequest::default()
+    ///     .filter("type", "messaging")
+    ///     .filter("members", json!({"$in": ["alice"]}));
+    /// assert_eq!(
+    ///     serde_json::to_value(&q.filter_conditions).unwrap(),
+    ///     json!({"type": "messaging", "members": {"$in": ["alice"]}})
+    /// );
+    /// ```
+    pub fn filter(mut self, key: impl Into<String>, condition: impl Into<Value>) -> Self {
+        self.filter_conditions.insert(key.into(), condition.into());
+        self
+    }
+
+    /// The same request with one more sort criterion (`direction` 1 ascending, -1 descending).
+    ///
+    /// ```
+    /// let q = stream_chat_protocol::QueryChannelsRequest::default().sort_by("last_message_at", -1);
+    /// assert_eq!(q.sort[0].field, "last_message_at");
+    /// ```
+    pub fn sort_by(mut self, field: impl Into<String>, direction: i32) -> Self {
+        self.sort.push(SortParam {
+            field: field.into(),
+            direction,
+        });
+        self
+    }
+
+    /// The same request with a page size and offset.
+    ///
+    /// ```
+    /// let q = stream_chat_protocol::QueryChannelsRequest::default().page(10, 20);
+    /// assert_eq!((q.limit, q.offset), (Some(10), Some(20)));
+    /// ```
+    pub fn page(mut self, limit: u32, offset: u32) -> Self {
+        self.limit = Some(limit);
+        self.offset = Some(offset);
+        self
+    }
+
+    /// The same request watching the channels it returns (`state` and `watch` on, `presence`
+    /// off).
+    ///
+    /// ```
+    /// let q = stream_chat_protocol::QueryChannelsRequest::default().watching();
+    /// assert_eq!((q.state, q.watch, q.presence), (Some(true), Some(true), Some(false)));
+    /// ```
+    pub fn watching(mut self) -> Self {
+        self.state = Some(true);
+        self.watch = Some(true);
+        self.presence = Some(false);
+        self
+    }
 }
 
 /// Response of `POST /channels`.

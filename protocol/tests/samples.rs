@@ -155,6 +155,85 @@ fn query_requests() {
 }
 
 #[test]
+fn message_pagination_time_keys_are_typed_and_round_trip() {
+    let sample = json!({
+        "limit": 20,
+        "created_at_before": "2025-01-01T00:00:10Z",
+        "created_at_before_or_equal": "2025-01-01T00:00:09Z",
+        "created_at_after": "2025-01-01T00:00:01.5+02:00",
+        "created_at_after_or_equal": "2025-01-01T00:00:02Z",
+        "created_at_around": "2025-01-01T00:00:05Z",
+        "future_key": 1
+    });
+    let p: MessagePagination = round_trip(sample);
+    assert_eq!(p.created_at_before.as_deref(), Some("2025-01-01T00:00:10Z"));
+    assert_eq!(
+        p.created_at_before_or_equal.as_deref(),
+        Some("2025-01-01T00:00:09Z")
+    );
+    assert_eq!(
+        p.created_at_after.as_deref(),
+        Some("2025-01-01T00:00:01.5+02:00")
+    );
+    assert_eq!(
+        p.created_at_after_or_equal.as_deref(),
+        Some("2025-01-01T00:00:02Z")
+    );
+    assert_eq!(p.created_at_around.as_deref(), Some("2025-01-01T00:00:05Z"));
+    assert_eq!(
+        p.extra.len(),
+        1,
+        "only unmodelled keys stay in extra: {:?}",
+        p.extra
+    );
+    // Unset keys are left out; null reads as unset.
+    let p: MessagePagination = round_trip(json!({"id_lt": "m1"}));
+    assert_eq!(
+        p,
+        MessagePagination {
+            id_lt: Some("m1".into()),
+            ..Default::default()
+        }
+    );
+    let p: MessagePagination = serde_json::from_value(json!({"created_at_after": null})).unwrap();
+    assert_eq!(serde_json::to_value(&p).unwrap(), json!({}));
+    // A value built the old way, with the key in `extra`, serializes as before.
+    let mut old = MessagePagination::latest(5);
+    old.extra
+        .insert("created_at_before".into(), json!("2025-01-01T00:00:00Z"));
+    assert_eq!(
+        serde_json::to_value(&old).unwrap(),
+        json!({"limit": 5, "created_at_before": "2025-01-01T00:00:00Z"})
+    );
+}
+
+#[test]
+fn request_builders_send_what_the_official_clients_send() {
+    let q = QueryChannelRequest::watch().with_messages(MessagePagination::before("m9", 30));
+    assert_eq!(
+        serde_json::to_value(&q).unwrap(),
+        json!({"state": true, "watch": true, "presence": false, "messages": {"limit": 30, "id_lt": "m9"}})
+    );
+    assert_eq!(
+        serde_json::to_value(MessagePagination::after("m1", 5)).unwrap(),
+        json!({"limit": 5, "id_gt": "m1"})
+    );
+    let q = QueryChannelsRequest::default()
+        .filter("cid", json!({"$in": ["messaging:a"]}))
+        .sort_by("last_message_at", -1)
+        .watching()
+        .page(30, 0);
+    let reconnect = json!({"filter_conditions": {"cid": {"$in": ["messaging:a"]}},
+        "sort": [{"field": "last_message_at", "direction": -1}],
+        "state": true, "watch": true, "presence": false, "limit": 30, "offset": 0});
+    assert_eq!(serde_json::to_value(&q).unwrap(), reconnect);
+    let replaced = QueryChannelsRequest::default()
+        .filter("type", "livestream")
+        .filter("type", "messaging");
+    assert_eq!(replaced.filter_conditions["type"], "messaging");
+}
+
+#[test]
 fn connect_payload_variants() {
     let js: ConnectPayload = round_trip(
         json!({"user_id":"alice","user_details":{"id":"alice","name":"Alice"},"client_request_id":"r"}),

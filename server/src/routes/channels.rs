@@ -458,40 +458,43 @@ impl MessagePage {
     fn parse(op: &str, page: Option<&MessagePagination>, default_limit: u32) -> ApiResult<Self> {
         let default = MessagePagination::default();
         let p = page.unwrap_or(&default);
-        let time = |key: &str| -> ApiResult<Option<i128>> {
-            match p.extra.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => v
-                    .as_str()
-                    .and_then(crate::time::parse_rfc3339)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ApiError::input(op, format!("messages.{key} must be an RFC 3339 time"))
-                    }),
-            }
-        };
         let id = |v: &Option<String>, inclusive| v.clone().map(|id| Bound::Id { id, inclusive });
-        let at = |key, inclusive| -> ApiResult<Option<Bound>> {
-            Ok(time(key)?.map(|nanos| Bound::Time { nanos, inclusive }))
+        let at = |key: &str, v: &Option<String>, inclusive| -> ApiResult<Option<Bound>> {
+            v.as_deref()
+                .map(|t| {
+                    let nanos = crate::time::parse_rfc3339(t).ok_or_else(|| {
+                        ApiError::input(op, format!("messages.{key} must be an RFC 3339 time"))
+                    })?;
+                    Ok(Bound::Time { nanos, inclusive })
+                })
+                .transpose()
         };
         let lower = [
             id(&p.id_gt, false),
             id(&p.id_gte, true),
-            at("created_at_after", false)?,
-            at("created_at_after_or_equal", true)?,
+            at("created_at_after", &p.created_at_after, false)?,
+            at(
+                "created_at_after_or_equal",
+                &p.created_at_after_or_equal,
+                true,
+            )?,
         ];
         let upper = [
             id(&p.id_lt, false),
             id(&p.id_lte, true),
-            at("created_at_before", false)?,
-            at("created_at_before_or_equal", true)?,
+            at("created_at_before", &p.created_at_before, false)?,
+            at(
+                "created_at_before_or_equal",
+                &p.created_at_before_or_equal,
+                true,
+            )?,
         ];
         Ok(MessagePage {
             limit: p.limit.unwrap_or(default_limit).min(MAX_MESSAGE_LIMIT) as usize,
             offset: p.offset.unwrap_or(0) as usize,
             lower: lower.into_iter().flatten().collect(),
             upper: upper.into_iter().flatten().collect(),
-            around: id(&p.id_around, true).or(at("created_at_around", true)?),
+            around: id(&p.id_around, true).or(at("created_at_around", &p.created_at_around, true)?),
         })
     }
 
@@ -1327,11 +1330,15 @@ mod tests {
             page(json!({"created_at_after": "2025-01-01T02:00:06+02:00"})),
             ["m2", "m1", "m0"]
         );
-        for bad in [json!("yesterday"), json!(12)] {
-            let p = serde_json::from_value::<MessagePagination>(json!({"created_at_before": bad}))
-                .unwrap();
+        for key in ["created_at_before", "created_at_around"] {
+            let p = serde_json::from_value::<MessagePagination>(json!({key: "yesterday"})).unwrap();
             let err = MessagePage::parse("Op", Some(&p), 100).err().unwrap();
             assert_eq!(err.0.code, codes::INPUT);
+            assert!(err.0.message.contains(key), "{}", err.0.message);
         }
+        // A time that is not a string does not parse at all (the body is code 4).
+        assert!(
+            serde_json::from_value::<MessagePagination>(json!({"created_at_before": 12})).is_err()
+        );
     }
 }
