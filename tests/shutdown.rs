@@ -1,0 +1,85 @@
+//! `ChatClient::shutdown()` releases every thread of the client (review #9), also with a
+//! listener that captures the client (an `Arc` cycle) and when called from a callback.
+//! Its own test binary with one test, so that no other test's threads are counted.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use stream_chat_client::{ChatClient, ErrorKind, User};
+use stream_chat_server::Server;
+use support::{poll_until, threads_named};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The SDK's threads (not the in-process server's `stream-chat-server..`).
+fn client_threads() -> Vec<String> {
+    let mut names = threads_named("stream-chat-").expect("checked for /proc first");
+    names.retain(|n| !n.starts_with("stream-chat-ser"));
+    names
+}
+
+#[test]
+fn shutdown_ends_every_thread_of_the_client() {
+    if threads_named("stream-chat-").is_none() {
+        eprintln!("no /proc: thread counting skipped");
+        return;
+    }
+    let server = Server::builder().start().unwrap();
+    assert!(client_threads().is_empty());
+
+    let client = ChatClient::builder(server.api_key())
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let marker = Arc::new(());
+    let (captured, held) = (client.clone(), Arc::clone(&marker));
+    let subscription = client.subscribe(move |_| {
+        let _ = (captured.connection_state(), &held);
+    });
+    client
+        .connect_user(User::new("bender"), server.create_token("bender", None))
+        .execute()
+        .into_result()
+        .unwrap();
+    assert!(client_threads().iter().any(|t| t == "stream-chat-ws"));
+
+    client.shutdown();
+    assert_eq!(
+        ChatClient::instance().unwrap_err().kind(),
+        ErrorKind::NotInitialized,
+        "the singleton was this client"
+    );
+    let (tx, rx) = crossbeam_channel::unbounded();
+    client
+        .connect_anonymous_user()
+        .enqueue(move |r| tx.send(r).unwrap());
+    assert_eq!(
+        rx.recv_timeout(WAIT).unwrap().error().kind(),
+        ErrorKind::ShutDown
+    );
+    drop(client);
+    drop(subscription);
+    let gone = poll_until(WAIT, || client_threads().is_empty());
+    eprintln!("after shutdown(): every client thread ended within {gone:?}");
+    assert!(gone.is_some(), "threads left: {:?}", client_threads());
+    assert_eq!(Arc::strong_count(&marker), 1, "the listener was dropped");
+
+    // Shut down from inside a callback (on a pool thread): nothing waits for itself.
+    let client = ChatClient::builder(server.api_key())
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let inner = client.clone();
+    client.connect_anonymous_user().enqueue(move |r| {
+        inner.shutdown();
+        tx.send(r.is_success()).unwrap();
+    });
+    assert!(rx.recv_timeout(WAIT).unwrap());
+    drop(client);
+    let gone = poll_until(WAIT, || client_threads().is_empty());
+    eprintln!("after shutdown() in a callback: every client thread ended within {gone:?}");
+    assert!(gone.is_some(), "threads left: {:?}", client_threads());
+}
