@@ -65,6 +65,64 @@ fn message_new_reaches_every_watcher_including_the_sender() {
     assert_eq!(stop["watcher_count"], 1);
 }
 
+/// Text frames of `ws` up to and including the answer to a client health check sent now.
+fn drain(ws: &mut Ws) -> Vec<Value> {
+    ws.send_text("[]");
+    let mut seen = Vec::new();
+    loop {
+        let frame = ws.next_json(WITHIN);
+        if frame["type"] == "health.check" {
+            return seen;
+        }
+        seen.push(frame);
+    }
+}
+
+#[test]
+fn a_watcher_gets_its_own_watching_start_but_not_its_own_stop() {
+    let env = Env::start();
+    let (mut alice, a) = env.connect("alice");
+    let (mut alice2, a2) = env.connect("alice");
+    let (mut bob, b) = env.connect("bob");
+    let id = |v: &Value| v["connection_id"].as_str().unwrap().to_owned();
+    env.watch(Auth::User("alice"), "livestream:w", &id(&a));
+    let own = drain(&mut alice);
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["type"], "user.watching.start");
+    assert_eq!(own[0]["user"]["id"], "alice");
+    assert_eq!(own[0]["watcher_count"], 1);
+    // A second connection of a user who already watches starts nothing new.
+    env.watch(Auth::User("alice"), "livestream:w", &id(&a2));
+    assert_eq!(drain(&mut alice), Vec::<Value>::new());
+    assert_eq!(drain(&mut alice2), Vec::<Value>::new());
+    env.watch(Auth::User("bob"), "livestream:w", &id(&b));
+    for ws in [&mut alice, &mut alice2, &mut bob] {
+        let start = drain(ws);
+        assert_eq!(start.len(), 1, "{start:?}");
+        assert_eq!(start[0]["user"]["id"], "bob");
+        assert_eq!(start[0]["watcher_count"], 2);
+    }
+    // The connection that stops is no longer a watcher: the others hear of it, it does not.
+    let (status, body) = env.call(
+        "POST",
+        &format!(
+            "/channels/livestream/w/stop-watching?connection_id={}",
+            id(&b)
+        ),
+        Auth::User("bob"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(drain(&mut bob), Vec::<Value>::new());
+    for ws in [&mut alice, &mut alice2] {
+        let stop = drain(ws);
+        assert_eq!(stop.len(), 1, "{stop:?}");
+        assert_eq!(stop[0]["type"], "user.watching.stop");
+        assert_eq!(stop[0]["user"]["id"], "bob");
+        assert_eq!(stop[0]["watcher_count"], 1);
+    }
+}
+
 #[test]
 fn stop_watching_unsubscribes_the_connection() {
     let env = Env::start();
