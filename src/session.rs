@@ -392,7 +392,15 @@ impl Hub {
                     *lock(&pending.session) = Arc::downgrade(&current);
                     match current.connected() {
                         Some(data) => ready = Some(data),
-                        None => lock(&current.waiters).push(Arc::clone(pending)),
+                        None => {
+                            let mut waiters = lock(&current.waiters);
+                            waiters.push(Arc::clone(pending));
+                            log::debug!(
+                                "a connect of '{}' joins the attempt in progress ({} waiting)",
+                                user.id,
+                                waiters.len()
+                            );
+                        }
                     }
                     return Ok(());
                 }

@@ -3,6 +3,7 @@
 //! switch_user, disconnect, and exactly-once callbacks.
 
 mod common;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -265,18 +266,58 @@ fn disconnect_without_a_user_is_an_error_and_clears_state_otherwise() {
     assert_eq!(err.kind(), ErrorKind::NotConnected);
 }
 
+/// Forwards the SDK's "joins the attempt in progress" records of `racer` to the test.
+struct JoinWatcher;
+
+static JOINS: std::sync::Mutex<Option<crossbeam_channel::Sender<String>>> =
+    std::sync::Mutex::new(None);
+
+impl log::Log for JoinWatcher {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        let text = record.args().to_string();
+        if text.contains("'racer' joins the attempt in progress")
+            && let Some(tx) = JOINS.lock().unwrap().as_ref()
+        {
+            let _ = tx.send(text);
+        }
+    }
+    fn flush(&self) {}
+}
+
 #[test]
 fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
+    static WATCHER: JoinWatcher = JoinWatcher;
+    let (joins_tx, joins) = crossbeam_channel::unbounded();
+    *JOINS.lock().unwrap() = Some(joins_tx);
+    log::set_logger(&WATCHER).unwrap();
+    log::set_max_level(log::LevelFilter::Debug);
+
     let server = server();
-    let client = client(&server);
+    // The server's answer to the WebSocket upgrade waits until all 8 connects wait.
+    let (gate_tx, gate) = crossbeam_channel::bounded::<()>(0);
+    let proxy = support::Proxy::start(server.addr(), move |path| {
+        if path == "/connect" {
+            support::Route::After(gate.clone())
+        } else {
+            support::Route::Forward
+        }
+    });
+    let client = ChatClient::builder(server.api_key())
+        .base_url(&proxy.url)
+        .worker_threads(8)
+        .build()
+        .unwrap();
     let secret = server.api_secret().to_owned();
     let (provider, calls) = counting_provider(move |_| {
-        stream_chat_protocol::jwt::user_token(secret.as_bytes(), "bender", None)
+        stream_chat_protocol::jwt::user_token(secret.as_bytes(), "racer", None)
     });
     let fired = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = crossbeam_channel::unbounded();
     let calls_made: Vec<_> = (0..8)
-        .map(|_| client.connect_user(User::new("bender"), provider.clone()))
+        .map(|_| client.connect_user(User::new("racer"), provider.clone()))
         .collect();
     for call in &calls_made {
         let (tx, fired) = (tx.clone(), Arc::clone(&fired));
@@ -285,6 +326,20 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
             tx.send(r).unwrap();
         });
     }
+    drop(tx);
+    // One connect started the attempt; the other 7 joined it while it waits.
+    let joined: Vec<String> = (0..7)
+        .map(|_| joins.recv_timeout(WAIT).expect("a connect joins"))
+        .collect();
+    let last = &joined[6];
+    assert!(last.contains("(8 waiting)"), "{last}");
+    assert_eq!(proxy.seen.recv_timeout(WAIT).unwrap(), "/connect");
+    assert!(
+        rx.try_recv().is_err(),
+        "nothing resolved before the server answered"
+    );
+    drop(gate_tx);
+
     let ids: Vec<String> = (0..8)
         .map(|_| {
             rx.recv_timeout(WAIT)
@@ -295,14 +350,52 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
         })
         .collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
-    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
     assert_eq!(
-        fired.load(Ordering::SeqCst),
-        8,
-        "each callback fired exactly once"
+        rx.recv_timeout(WAIT).map(|_| ()),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected),
+        "every callback consumed, none fired twice"
     );
+    assert_eq!(fired.load(Ordering::SeqCst), 8);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "one provider call");
-    assert_eq!(server.usage().concurrent_connections, 1, "one socket");
+    assert!(proxy.seen.try_recv().is_err(), "one WebSocket upgrade");
+    let one = support::poll_until(WAIT, || server.usage().concurrent_connections == 1);
+    assert!(one.is_some(), "one socket: {:?}", server.usage());
+    client.shutdown();
+}
+
+#[test]
+fn an_undecodable_first_frame_fails_the_connect_at_once_with_parse() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        ws.send(tungstenite::Message::text("<html>502 Bad Gateway</html>"))
+            .unwrap();
+        while ws.read().is_ok() {}
+    });
+    let timeout = Duration::from_secs(10);
+    let client = ChatClient::builder("key")
+        .base_url(url)
+        .connect_timeout(timeout)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let result = client
+        .connect_user(
+            User::new("bender"),
+            stream_chat_protocol::jwt::dev_token("bender"),
+        )
+        .execute();
+    let took = started.elapsed();
+    eprintln!("undecodable first frame: connect resolved after {took:?}: {result:?}");
+    assert_eq!(result.error().kind(), ErrorKind::Parse, "{result:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "{took:?} (connect_timeout {timeout:?})"
+    );
+    assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    client.shutdown();
 }
 
 #[test]
