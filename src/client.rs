@@ -798,8 +798,7 @@ impl ChatClient {
                 })?;
                 let auth = client.auth()?;
                 let req = Request::get("users").query("payload", payload);
-                let stop = || cancel.is_canceled();
-                let response: QueryUsersResponse = client.inner.http.send(&req, &auth, &stop)?;
+                let response: QueryUsersResponse = client.send(&req, &auth, cancel)?;
                 Ok(response.users)
             };
             run().into()
@@ -945,7 +944,7 @@ impl ChatClient {
         auth: &Auth,
         cancel: &CancelToken,
     ) -> Result<T, ChatError> {
-        self.inner.http.send(req, auth, &|| cancel.is_canceled())
+        self.inner.http.send_cancellable(req, auth, cancel)
     }
 
     /// The id of the current session, for calls that wait for its connection.
