@@ -14,6 +14,7 @@ import {
   startServer,
   tokenFor,
   userClient,
+  waitForEvent,
   withTimeout,
   wsErrorOf,
 } from './harness.mjs';
@@ -156,4 +157,39 @@ test('REST with an unknown api_key is refused with code 2', async (t) => {
   t.after(() => disconnectAll(client));
   const err = await rejection(client.setGuestUser({ id: 'visitor' }), 'setGuestUser with an unknown api_key');
   assertStreamError(err, 2, 401);
+});
+
+test('watch with a connection_id that is closed: code 46 (ConnectionIDNotFoundError), HTTP 400', async (t) => {
+  const server = await startServer(t);
+  const alice = userClient(server);
+  const old = userClient(server);
+  t.after(() => disconnectAll(alice, old));
+  await withTimeout(alice.connectUser({ id: 'alice' }, tokenFor(server, 'alice')), CONNECT_TIMEOUT, 'connectUser(alice)');
+  await withTimeout(old.connectUser({ id: 'bob' }, tokenFor(server, 'bob')), CONNECT_TIMEOUT, 'connectUser(bob, first socket)');
+  const stale = old.wsConnection?.connectionID;
+  assert.equal(typeof stale, 'string', 'the first socket has a connection_id');
+
+  // bob's first socket watches, then closes; alice's user.watching.stop says the server let go of it
+  const aliceCh = alice.channel('livestream', 'stale');
+  await aliceCh.watch();
+  await old.channel('livestream', 'stale').watch();
+  const gone = waitForEvent(aliceCh, 'user.watching.stop', { predicate: (e) => e.user?.id === 'bob' });
+  await old.disconnectUser();
+  await gone;
+
+  // a second client of bob whose REST calls still carry the closed socket's id (the official
+  // client's axiosRequestConfig.params override its own connection_id), as a request racing a
+  // reconnect would
+  const bob = userClient(server, { axiosRequestConfig: { params: { connection_id: stale } } });
+  t.after(() => disconnectAll(bob));
+  await withTimeout(bob.connectUser({ id: 'bob' }, tokenFor(server, 'bob')), CONNECT_TIMEOUT, 'connectUser(bob, second socket)');
+  assert.notEqual(bob.wsConnection?.connectionID, stale, 'a new socket, a new id');
+
+  const err = await rejection(bob.channel('livestream', 'stale').watch(), 'watch with a closed connection_id');
+  assertStreamError(err, 46, 400);
+  assert.ok(err.response.data.message.includes(stale), `the message names the id: ${err.response.data.message}`);
+
+  // without a watch the id is not needed: the same request shape with watch:false succeeds
+  const state = await bob.channel('livestream', 'stale').query({ watch: false, state: true });
+  assert.equal(state.channel.cid, 'livestream:stale');
 });
