@@ -440,7 +440,6 @@ fn query_channel(
 }
 
 // Not yet called: `ChatClient::query_users` (src/client.rs) is to delegate here.
-#[allow(dead_code)]
 /// `GET /users` for [`ChatClient::query_users`]: with `presence` on a live connection
 /// (waiting for it like a watch, so the server can subscribe it to presence changes),
 /// otherwise as soon as a user is set, connected or not.

@@ -10,7 +10,7 @@ use stream_chat_callbacks::{
 };
 use stream_chat_protocol::{
     ANONYMOUS_USER_ID, ChannelState, GuestRequest, GuestResponse, QueryChannelsRequest,
-    QueryChannelsResponse, QueryUsersRequest, QueryUsersResponse, User, jwt,
+    QueryChannelsResponse, QueryUsersRequest, User, jwt,
 };
 use url::Url;
 
@@ -790,19 +790,8 @@ impl ChatClient {
     /// ```
     pub fn query_users(&self, request: QueryUsersRequest) -> Call<Vec<User>> {
         let client = self.clone();
-        self.call(move |cancel| {
-            let run = || -> Result<Vec<User>, ChatError> {
-                let payload = serde_json::to_string(&request).map_err(|e| {
-                    ChatError::new(ErrorKind::InvalidArgument, "the query cannot be encoded")
-                        .with_source(e)
-                })?;
-                let auth = client.auth()?;
-                let req = Request::get("users").query("payload", payload);
-                let response: QueryUsersResponse = client.send(&req, &auth, cancel)?;
-                Ok(response.users)
-            };
-            run().into()
-        })
+        let origin = self.session_ref();
+        self.call(move |cancel| channel::query_users(&client, cancel, &origin, &request).into())
     }
 
     /// A client for the channel `channel_type:channel_id` (Kotlin's

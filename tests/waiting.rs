@@ -276,7 +276,6 @@ fn users_request(ids: &[&str], presence: bool) -> QueryUsersRequest {
 
 // Needs `ChatClient::query_users` (src/client.rs) to call `channel::query_users`.
 #[test]
-#[ignore = "waits for src/client.rs to route query_users through channel::query_users"]
 fn query_users_with_presence_waits_for_the_socket_and_sends_its_connection_id() {
     let server = server();
     let forwarding = proxy(&server, Upgrades::Forward, Rest::Forward);
