@@ -59,6 +59,11 @@ pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 
 /// Configures a [`ChatClient`]; start with [`ChatClient::builder`].
 ///
+/// Logging: the SDK logs through the `log` facade and keeps tokens out of its own records
+/// and `Debug` output. Cap the `tungstenite` and `ureq_proto` log targets at DEBUG: their
+/// TRACE records dump raw requests, whose request line (WebSocket URL) or `Authorization`
+/// header carries the token. The SDK warns once when those TRACE records are enabled.
+///
 /// ```
 /// use std::time::Duration;
 /// use stream_chat_client::{CallbackQueue, ChatClient};
@@ -147,7 +152,8 @@ impl ChatClientBuilder {
         self
     }
 
-    /// The time limit of each REST request, token reload included (default 30 s).
+    /// The time limit of each REST call as a whole: waiting for the token (and its
+    /// reload after code 40) and every attempt share it (default 30 s).
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -776,7 +782,11 @@ impl ChatClient {
         self.inner.bus.subscribe(Some(types), listener)
     }
 
-    /// Queries users (`GET /users`) as the connected user.
+    /// Queries users (`GET /users`) as the connected user. With `presence: Some(true)` it
+    /// waits for the socket like [`ChannelClient::watch`] (bounded by
+    /// [`wait_for_connection_timeout`](ChatClientBuilder::wait_for_connection_timeout)) and
+    /// sends its connection id, so the server reports those users' presence changes to it;
+    /// otherwise it goes out at once, as soon as a user is set (connected or not).
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, QueryUsersRequest, User};

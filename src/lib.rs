@@ -4,6 +4,10 @@
 //! current thread or `enqueue(callback)` on the client's worker pool. The WebSocket runs
 //! on a thread of its own, pings the server, and reconnects with back-off.
 //!
+//! Logging goes through the `log` facade; tokens never appear in the SDK's records. Cap
+//! the `tungstenite` and `ureq_proto` targets at DEBUG: their TRACE records dump raw
+//! requests, request line and `Authorization` header included, which carry the token.
+//!
 //! ```
 //! use stream_chat_client::{ChatClient, User};
 //! use stream_chat_server::Server;

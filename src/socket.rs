@@ -431,6 +431,8 @@ fn handshake(
         _ => Connector::Plain,
     };
     let ws_config = WebSocketConfig::default().max_message_size(Some(16 << 20));
+    // tungstenite's TRACE dumps the request line, token included.
+    crate::http::warn_if_wire_tracing();
     let mut result =
         tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector));
     loop {

@@ -5,8 +5,9 @@ use std::sync::Arc;
 /// What went wrong, as a closed set of cases callers can `match` on.
 ///
 /// Errors returned by Stream's API carry [`ErrorKind::Api`] plus the server's
-/// [`ChatError::stream_code`] and HTTP [`ChatError::status_code`]; every other kind
-/// is a failure detected on the client side.
+/// [`ChatError::stream_code`] and HTTP [`ChatError::status_code`]; so does any other HTTP
+/// error answer (a proxy's HTML page), with the status only and no stream code. Every
+/// other kind is a failure detected on the client side.
 ///
 /// ```
 /// use stream_chat_callbacks::{ChatError, ErrorKind};
@@ -18,7 +19,9 @@ use std::sync::Arc;
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
-    /// Stream's API answered with an error body (`code`, `message`, `StatusCode`).
+    /// The server answered with an error: Stream's error body (`code`, `message`,
+    /// `StatusCode`), or any other HTTP error answer (a proxy's or load balancer's page),
+    /// which carries its status but no [`ChatError::stream_code`].
     Api,
     /// The request or socket failed at the transport level (refused, reset, DNS, TLS).
     Network,
