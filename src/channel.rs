@@ -296,6 +296,108 @@ impl ChannelClient {
         })
     }
 
+    /// Edits a message (`POST /messages/{id}`): `message.id` names it, and its text,
+    /// attachments, mentions and custom fields replace the stored ones. Returns the
+    /// message as stored; watchers get `message.updated`
+    /// ([`MessageUpdatedEvent`](crate::MessageUpdatedEvent)). Only the author (where they
+    /// may post) or an admin may edit it: others get `stream_code() == Some(17)`, HTTP 403.
+    /// A message without an id is [`ErrorKind::InvalidArgument`].
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, Message, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.watch().execute().into_result().unwrap();
+    /// let mut sent = channel.send_message(Message::text("helo")).execute().into_result().unwrap();
+    /// sent.text = Some("hello".into());
+    /// let edited = channel.update_message(sent).execute().into_result().unwrap();
+    /// assert_eq!(edited.text.as_deref(), Some("hello"));
+    /// ```
+    pub fn update_message(&self, message: Message) -> Call<Message> {
+        let client = self.client.clone();
+        self.client.call(move |cancel| {
+            let run = || -> Result<Message, ChatError> {
+                let path = message_path(&message.id)?;
+                let auth = client.auth()?;
+                let body = SendMessageRequest {
+                    message: message.clone(),
+                    ..SendMessageRequest::default()
+                };
+                let response: MessageResponse =
+                    send(&client, &Request::post(&path, &body)?, &auth, cancel)?;
+                Ok(response.message)
+            };
+            run().into()
+        })
+    }
+
+    /// Deletes a message (`DELETE /messages/{id}?hard=..`) and returns it as deleted.
+    /// A soft delete keeps it in the channel as `type: "deleted"` with `deleted_at`; a
+    /// hard one removes it (a later [`get_message`](Self::get_message) gets code 16, HTTP
+    /// 404). Watchers get `message.deleted`
+    /// ([`MessageDeletedEvent`](crate::MessageDeletedEvent), with `hard_delete`). The same
+    /// permissions as [`update_message`](Self::update_message) apply.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, Message, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.watch().execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::text("oops")).execute().into_result().unwrap();
+    /// let deleted = channel.delete_message(&sent.id, false).execute().into_result().unwrap();
+    /// assert_eq!(deleted.kind.as_deref(), Some("deleted"));
+    /// ```
+    pub fn delete_message(&self, message_id: &str, hard: bool) -> Call<Message> {
+        let (client, id) = (self.client.clone(), message_id.to_owned());
+        self.client.call(move |cancel| {
+            let run = || -> Result<Message, ChatError> {
+                let path = message_path(&id)?;
+                let auth = client.auth()?;
+                let req = Request {
+                    method: "DELETE",
+                    path: &path,
+                    query: vec![("hard", hard.to_string())],
+                    body: None,
+                };
+                let response: MessageResponse = send(&client, &req, &auth, cancel)?;
+                Ok(response.message)
+            };
+            run().into()
+        })
+    }
+
+    /// One message by id (`GET /messages/{id}`), as stored now: edited text, or
+    /// `type: "deleted"` after a soft delete. Unknown (or hard-deleted) ids get code 16,
+    /// HTTP 404.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, Message, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
+    /// let channel = client.channel("livestream", "demo").unwrap();
+    /// channel.watch().execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let got = channel.get_message(&sent.id).execute().into_result().unwrap();
+    /// assert_eq!(got.text.as_deref(), Some("hi"));
+    /// ```
+    pub fn get_message(&self, message_id: &str) -> Call<Message> {
+        let (client, id) = (self.client.clone(), message_id.to_owned());
+        self.client.call(move |cancel| {
+            let run = || -> Result<Message, ChatError> {
+                let path = message_path(&id)?;
+                let auth = client.auth()?;
+                let response: MessageResponse = send(&client, &Request::get(&path), &auth, cancel)?;
+                Ok(response.message)
+            };
+            run().into()
+        })
+    }
+
     /// Stops watching: no more events of this channel on this connection, and no
     /// re-watching after reconnects.
     ///
@@ -401,6 +503,17 @@ impl ChannelClient {
             self.channel_type, self.channel_id
         )
     }
+}
+
+/// `messages/{id}`; an id that is empty or would leave the path is refused.
+fn message_path(id: &str) -> Result<String, ChatError> {
+    if id.is_empty() || id.contains(['/', '?', '#', '%']) {
+        return Err(ChatError::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid message id '{id}'"),
+        ));
+    }
+    Ok(format!("messages/{id}"))
 }
 
 /// Sends `req` for the call `cancel` belongs to: cancelling it ends a wait for the token
