@@ -578,10 +578,10 @@ impl ChatClient {
     /// closed connection, [`ErrorKind::Timeout`] after the connect timeout.
     ///
     /// Connecting the user who is already connected (or connecting) resolves with the
-    /// existing connection (concurrent connects of one user share one attempt); that
-    /// session keeps the token source it started with, so a new `token` here is not
-    /// used: to replace a token provider, [`switch_user`](Self::switch_user) to the same
-    /// user. Another user fails with [`ErrorKind::AlreadyConnected`] until
+    /// existing connection (concurrent connects of one user share one attempt) and hands
+    /// it the new `token`: a [`TokenProvider`](crate::TokenProvider) is used for later
+    /// reloads (after code 40) while the cached token stays; a fixed token replaces the
+    /// cached one (for REST calls and reconnects) and ends reloads. Another user fails with [`ErrorKind::AlreadyConnected`] until
     /// [`disconnect`](Self::disconnect). Cancelling the call aborts the attempt when no
     /// other connect waits for it.
     ///
@@ -720,6 +720,28 @@ impl ChatClient {
     pub fn current_user(&self) -> Option<User> {
         let session = self.inner.hub.lock().current.clone();
         session.map(|s| s.user())
+    }
+
+    /// The token of the connected (or connecting) user as last loaded (Kotlin's
+    /// `getCurrentToken()`): `None` for the anonymous user, before a provider returned
+    /// one, and when nobody is connected.
+    ///
+    /// This is the secret itself, a plain `String`: don't log or print it. The SDK
+    /// never does, and the client's `Debug` output leaves it out.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// assert!(client.current_token().is_none());
+    /// let token = server.create_token("bender", None);
+    /// client.connect_user(User::new("bender"), token.as_str()).execute().into_result().unwrap();
+    /// assert_eq!(client.current_token().as_deref(), Some(token.as_str()));
+    /// assert!(!format!("{client:?}").contains(&token));
+    /// ```
+    pub fn current_token(&self) -> Option<String> {
+        let session = self.inner.hub.lock().current.clone();
+        session.and_then(|s| s.tokens().and_then(|t| t.cached()))
     }
 
     /// The WebSocket connection id while connected.
@@ -1049,6 +1071,9 @@ impl ChatClient {
         if let Some(token) = source.fixed_value() {
             token::validate(token, &user.id)?;
         }
+        if !replace {
+            self.adopt_token_source(&user.id, &source);
+        }
         let user_id = user.id.clone();
         self.inner.hub.join_or_start(
             pending,
@@ -1056,6 +1081,17 @@ impl ChatClient {
             move || Ok(AuthMode::Jwt(TokenManager::new(&user_id, source))),
             replace,
         )
+    }
+
+    /// A connect of the user whose session is current hands that session its token
+    /// source for later loads (review #14); the join itself calls no provider.
+    fn adopt_token_source(&self, user_id: &str, source: &TokenSource) {
+        let current = self.inner.hub.lock().current.clone();
+        if let Some(session) = current.filter(|s| s.user_id == user_id)
+            && let Some(tokens) = session.tokens()
+        {
+            tokens.adopt(source.clone());
+        }
     }
 
     /// `POST /guest` (on this thread: it is a REST call), then a token connect, all within
@@ -1087,10 +1123,22 @@ impl ChatClient {
                 user: User::new(user_id).with_name(username),
             };
             let stop = || pending.is_finished();
-            let response: GuestResponse =
-                self.inner
-                    .http
-                    .send(&Request::post("guest", &body)?, &Auth::None, &stop)?;
+            let request = Request::post("guest", &body)?;
+            let response: GuestResponse = self
+                .inner
+                .http
+                .send_until(&request, &Auth::None, &stop, Some(pending.deadline))
+                .map_err(|e| match e.kind() {
+                    ErrorKind::Timeout => ChatError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "POST /guest did not complete within the connect timeout ({:?})",
+                            self.inner.connect_timeout
+                        ),
+                    )
+                    .with_source(e),
+                    _ => e,
+                })?;
             let mut user = response.user;
             // Server-managed fields are not sent back as user details.
             user.created_at = None;

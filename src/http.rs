@@ -193,9 +193,25 @@ impl Http {
         auth: &Auth,
         stop: &dyn Fn() -> bool,
     ) -> Result<T, ChatError> {
+        self.send_until(req, auth, stop, None)
+    }
+
+    /// [`send`](Self::send) that also ends by `limit` (a connect's deadline) when that
+    /// comes before the request timeout: the attempt on the wire is abandoned then, so
+    /// the thread is free at `limit`.
+    pub(crate) fn send_until<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        stop: &dyn Fn() -> bool,
+        limit: Option<Instant>,
+    ) -> Result<T, ChatError> {
         warn_if_wire_tracing();
         // `None` (no limit) when the timeout is too large to add to the clock.
-        let deadline = Instant::now().checked_add(self.timeout);
+        let deadline = match (Instant::now().checked_add(self.timeout), limit) {
+            (Some(own), Some(limit)) => Some(own.min(limit)),
+            (own, limit) => own.or(limit),
+        };
         let mut token = match auth {
             Auth::Jwt { tokens, .. } => Some(wait_token(tokens.get(stop, deadline))?),
             _ => None,

@@ -29,7 +29,9 @@ pub type TokenError = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// A provider that never returns cannot block the SDK: the connect (or REST call) that
 /// waits for it fails with [`ErrorKind::Timeout`] after its time limit, and cancelling
-/// that call ends its wait at once.
+/// that call ends its wait at once. Once nobody waits for that call any more, the next
+/// one that needs a token calls the provider again; the stuck call's thread is left to
+/// finish on its own and whatever it returns is ignored.
 ///
 /// Closures with the right signature are providers too:
 ///
@@ -224,20 +226,46 @@ impl fmt::Debug for Token {
 }
 
 /// Caches one user's token and (re)loads it from the provider, one load at a time.
+///
+/// Each load has an id and lasts as long as somebody waits for it: once every caller that
+/// wanted it gave up (their deadlines passed), the next caller starts a new load instead
+/// of joining it, so a provider call that hangs cannot block the session for good. The
+/// abandoned thread is left to finish on its own and its result is ignored.
 pub(crate) struct TokenManager {
     user_id: String,
-    provider: Option<Arc<dyn TokenProvider>>,
     state: Mutex<State>,
     changed: Condvar,
 }
 
 struct State {
     token: Option<Token>,
-    /// Bumped by every finished load, successful or not.
+    provider: Option<Arc<dyn TokenProvider>>,
+    /// The load in flight, if any.
+    load: Option<Load>,
+    /// Bumped by every finished (not abandoned) load, successful or not.
     loads_finished: u64,
-    loading: bool,
+    next_load: u64,
     last_error: Option<ChatError>,
     next_version: u64,
+}
+
+struct Load {
+    id: u64,
+    /// The latest deadline of the callers waiting for it; `None`: one waits without limit.
+    wanted_until: Option<Instant>,
+}
+
+impl Load {
+    fn abandoned(&self, now: Instant) -> bool {
+        self.wanted_until.is_some_and(|until| now >= until)
+    }
+
+    fn wanted_until(&mut self, deadline: Option<Instant>) {
+        self.wanted_until = match (self.wanted_until, deadline) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
 }
 
 /// Why a wait for a token ended early.
@@ -254,11 +282,12 @@ impl TokenManager {
         };
         Arc::new(TokenManager {
             user_id: user_id.to_owned(),
-            provider,
             state: Mutex::new(State {
                 token,
+                provider,
+                load: None,
                 loads_finished: 0,
-                loading: false,
+                next_load: 1,
                 last_error: None,
                 next_version: 2,
             }),
@@ -267,7 +296,46 @@ impl TokenManager {
     }
 
     pub(crate) fn has_provider(&self) -> bool {
-        self.provider.is_some()
+        self.lock().provider.is_some()
+    }
+
+    /// The cached token's value, if one was loaded.
+    pub(crate) fn cached(&self) -> Option<String> {
+        self.lock().token.as_ref().map(|t| t.value.clone())
+    }
+
+    /// Takes `source` for later loads (a same-user `connect_user` with a new source). A
+    /// provider replaces the provider and keeps the cached token and any load in flight;
+    /// a fixed token replaces the cached token, ends the provider, and wakes the waiters
+    /// of a load in flight with it (that load's result is then ignored).
+    pub(crate) fn adopt(&self, source: TokenSource) {
+        let mut state = self.lock();
+        match source.kind {
+            SourceKind::Provider(provider) => {
+                if !state
+                    .provider
+                    .as_ref()
+                    .is_some_and(|p| Arc::ptr_eq(p, &provider))
+                {
+                    log::debug!("'{}' takes a new TokenProvider", self.user_id);
+                    state.provider = Some(provider);
+                }
+            }
+            SourceKind::Fixed(value) => {
+                if state.provider.is_none()
+                    && state.token.as_ref().is_some_and(|t| t.value == value)
+                {
+                    return;
+                }
+                log::debug!("'{}' takes a new fixed token", self.user_id);
+                let version = state.next_version;
+                state.next_version += 1;
+                state.token = Some(Token { value, version });
+                state.provider = None;
+                state.load = None;
+                self.changed.notify_all();
+            }
+        }
     }
 
     /// The cached token, loading it first when there is none yet.
@@ -304,50 +372,60 @@ impl TokenManager {
         deadline: Option<Instant>,
     ) -> Result<Token, TokenWaitError> {
         let mut state = self.lock();
-        let usable = |s: &State| {
-            s.token
+        let seen_loads = state.loads_finished;
+        loop {
+            if let Some(token) = state
+                .token
                 .as_ref()
                 .filter(|t| stale.is_none_or(|v| t.version > v))
-                .cloned()
-        };
-        if let Some(token) = usable(&state) {
-            return Ok(token);
-        }
-        let Some(provider) = self.provider.clone() else {
-            return Err(TokenWaitError::Failed(ChatError::new(
-                ErrorKind::InvalidToken,
-                "the fixed token was rejected and there is no TokenProvider to load a new one",
-            )));
-        };
-        let seen_loads = state.loads_finished;
-        if !state.loading {
-            if let Err(err) = self.spawn_load(provider) {
-                return Err(TokenWaitError::Failed(err));
+            {
+                return Ok(token.clone());
             }
-            state.loading = true;
-        }
-        loop {
             if state.loads_finished > seen_loads {
-                if let Some(token) = usable(&state) {
-                    return Ok(token);
-                }
                 let err = state.last_error.clone().unwrap_or_else(|| {
                     ChatError::new(ErrorKind::TokenProviderFailed, "no token was loaded")
                 });
                 return Err(TokenWaitError::Failed(err));
             }
+            let Some(provider) = state.provider.clone() else {
+                return Err(TokenWaitError::Failed(ChatError::new(
+                    ErrorKind::InvalidToken,
+                    "the fixed token was rejected and there is no TokenProvider to load a new one",
+                )));
+            };
             if stop() {
                 return Err(TokenWaitError::Interrupted(Interrupt::Stopped));
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(TokenWaitError::Interrupted(Interrupt::TimedOut));
+            }
+            match &mut state.load {
+                Some(load) if !load.abandoned(now) => load.wanted_until(deadline),
+                previous => {
+                    if let Some(old) = previous {
+                        log::warn!(
+                            "the TokenProvider of '{}' has not returned (load {}) and nobody \
+                             waits for it any more; calling it again",
+                            self.user_id,
+                            old.id
+                        );
+                    }
+                    let id = state.next_load;
+                    state.next_load += 1;
+                    self.spawn_load(id, provider)
+                        .map_err(TokenWaitError::Failed)?;
+                    state.load = Some(Load {
+                        id,
+                        wanted_until: deadline,
+                    });
+                }
             }
             state = match deadline {
                 None => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(TokenWaitError::Interrupted(Interrupt::TimedOut));
-                    }
                     self.changed
-                        .wait_timeout(state, deadline - now)
+                        .wait_timeout(state, deadline.saturating_duration_since(now))
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
@@ -357,7 +435,11 @@ impl TokenManager {
 
     /// Runs the provider on a thread of its own: never the caller's, and never a pool
     /// thread (pool threads may all be blocked waiting for this very token).
-    fn spawn_load(self: &Arc<Self>, provider: Arc<dyn TokenProvider>) -> Result<(), ChatError> {
+    fn spawn_load(
+        self: &Arc<Self>,
+        id: u64,
+        provider: Arc<dyn TokenProvider>,
+    ) -> Result<(), ChatError> {
         let this = Arc::clone(self);
         std::thread::Builder::new()
             .name("stream-chat-token".into())
@@ -375,7 +457,7 @@ impl TokenManager {
                         "the TokenProvider panicked",
                     )),
                 };
-                this.finish_load(outcome);
+                this.finish_load(id, outcome);
             })
             .map(drop)
             .map_err(|e| {
@@ -387,9 +469,16 @@ impl TokenManager {
             })
     }
 
-    fn finish_load(&self, outcome: Result<String, ChatError>) {
+    fn finish_load(&self, id: u64, outcome: Result<String, ChatError>) {
         let mut state = self.lock();
-        state.loading = false;
+        if state.load.as_ref().is_none_or(|l| l.id != id) {
+            log::info!(
+                "a superseded token load of '{}' (load {id}) returned; its result is ignored",
+                self.user_id
+            );
+            return;
+        }
+        state.load = None;
         state.loads_finished += 1;
         match outcome {
             Ok(value) => {
@@ -416,7 +505,7 @@ impl fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenManager")
             .field("user_id", &self.user_id)
-            .field("provider", &self.provider.is_some())
+            .field("provider", &self.has_provider())
             .field("token", &"<redacted>")
             .finish()
     }

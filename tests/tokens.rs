@@ -392,3 +392,115 @@ fn a_provider_failing_once_during_a_reconnect_is_retried() {
     );
     assert_eq!(client.current_user().unwrap().id, "bender");
 }
+
+/// Connects bender through `proxy` with provider A (whose token the proxy can expire),
+/// then connects bender again with `second`; returns A's token and call count.
+fn connect_twice(
+    server: &stream_chat_server::ServerHandle,
+    client: &ChatClient,
+    second: stream_chat_client::TokenSource,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let secret = server.api_secret().to_owned();
+    let first = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600));
+    let handed_out = first.clone();
+    let (a, a_calls) = counting_provider(move |_| handed_out.clone());
+    let data = client
+        .connect_user(User::new("bender"), a)
+        .execute()
+        .into_result()
+        .unwrap();
+    let again = client
+        .connect_user(User::new("bender"), second)
+        .execute()
+        .into_result()
+        .unwrap();
+    assert_eq!(
+        again.connection_id, data.connection_id,
+        "the same connection"
+    );
+    (first, a_calls)
+}
+
+#[test]
+fn a_same_user_connect_with_a_new_provider_is_used_for_later_reloads() {
+    let server = server();
+    let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
+    let client = builder(&server).base_url(&proxy.url).build().unwrap();
+    let secret = server.api_secret().to_owned();
+    let (b, b_calls) = counting_provider(move |_| {
+        jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 7200))
+    });
+    let (first, a_calls) = connect_twice(&server, &client, b);
+    assert_eq!(
+        b_calls.load(Ordering::SeqCst),
+        0,
+        "joining calls no provider"
+    );
+    assert_eq!(client.current_token().as_deref(), Some(first.as_str()));
+    let expired = jwt::user_token(
+        server.api_secret().as_bytes(),
+        "bender",
+        Some(now_secs() - 60),
+    );
+    proxy.expire(&first, &expired);
+    let users = client.query_users(query_bender()).execute().into_result();
+    assert_eq!(users.unwrap().len(), 1);
+    assert_eq!(
+        (
+            a_calls.load(Ordering::SeqCst),
+            b_calls.load(Ordering::SeqCst)
+        ),
+        (1, 1),
+        "the code-40 reload asked the adopted provider B, not A"
+    );
+    assert_ne!(client.current_token().as_deref(), Some(first.as_str()));
+}
+
+#[test]
+fn a_same_user_connect_with_a_fixed_token_replaces_the_cached_one() {
+    let server = server();
+    let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
+    let client = builder(&server).base_url(&proxy.url).build().unwrap();
+    let secret = server.api_secret().to_owned();
+    let second = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 7200));
+    let (first, a_calls) = connect_twice(&server, &client, second.as_str().into());
+    assert_eq!(client.current_token().as_deref(), Some(second.as_str()));
+    // The old token is now rejected: the call goes out with the new one, no reload.
+    let expired = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() - 60));
+    proxy.expire(&first, &expired);
+    let users = client.query_users(query_bender()).execute().into_result();
+    assert_eq!(users.unwrap().len(), 1);
+    assert_eq!(a_calls.load(Ordering::SeqCst), 1, "A was not asked again");
+}
+
+#[test]
+fn current_token_is_the_loaded_token_and_none_for_anonymous_or_nobody() {
+    let server = server();
+    let client = client(&server);
+    assert_eq!(client.current_token(), None);
+    let token = server.create_token("bender", None);
+    let handed_out = token.clone();
+    let (provider, _) = counting_provider(move |_| handed_out.clone());
+    client
+        .connect_user(User::new("bender"), provider)
+        .execute()
+        .into_result()
+        .unwrap();
+    assert_eq!(client.current_token().as_deref(), Some(token.as_str()));
+    assert!(
+        !format!("{client:?}").contains(&token),
+        "not in Debug output"
+    );
+    client.disconnect().execute().into_result().unwrap();
+    assert_eq!(client.current_token(), None);
+    client
+        .connect_anonymous_user()
+        .execute()
+        .into_result()
+        .unwrap();
+    assert_eq!(
+        client.current_token(),
+        None,
+        "the anonymous user has no token"
+    );
+}
