@@ -198,3 +198,54 @@ fn disconnect_while_connecting_resolves_the_connect_at_once() {
     assert_eq!(err.kind(), ErrorKind::NotConnected);
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn a_guest_connect_frees_its_worker_at_the_connect_deadline_when_post_guest_hangs() {
+    let (url, accepted) = silent_peer();
+    let timeout = Duration::from_secs(1);
+    // One worker and the default 30 s request timeout: only the connect deadline can free it.
+    let client = ChatClient::builder("key")
+        .base_url(url)
+        .worker_threads(1)
+        .connect_timeout(timeout)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    client
+        .connect_guest_user("bender", "Bender")
+        .enqueue(move |r| tx.send(r).unwrap());
+    let peer_side = accepted.recv_timeout(WAIT).expect("POST /guest arrives");
+    let err = rx.recv_timeout(WAIT).unwrap().into_result().unwrap_err();
+    let resolved = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_silent(&rx);
+    // The next call runs on the same single worker: it starts once /guest is abandoned.
+    let (tx, rx) = crossbeam_channel::unbounded();
+    client
+        .query_users(Default::default())
+        .enqueue(move |r| tx.send(r).unwrap());
+    let next = rx.recv_timeout(WAIT).expect("the worker is free");
+    let freed = started.elapsed();
+    assert_eq!(next.error().kind(), ErrorKind::NotConnected);
+    // The abandoned request's connection is closed: the peer reads EOF.
+    peer_side.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match std::io::Read::read(&mut &peer_side, &mut buf) {
+            Ok(0) => break true,
+            Ok(_) => continue, // the request itself
+            Err(e) => break e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    };
+    eprintln!(
+        "POST /guest never answered: connect resolved after {resolved:?}, worker free after \
+         {freed:?}, peer saw the close after {:?} (connect_timeout {timeout:?})",
+        started.elapsed()
+    );
+    assert!(closed, "the /guest request was abandoned");
+    assert!(
+        freed < timeout + Duration::from_millis(500),
+        "{freed:?}: the worker stayed in POST /guest past the connect deadline"
+    );
+}
