@@ -3,24 +3,51 @@
 //! bounded set of recent message ids (to drop duplicates). After a reconnect it re-watches
 //! the channels on the new connection and delivers the messages they missed as
 //! `message.new` events, then `connection.recovered`. Events received on the new
-//! connection meanwhile are held back, so each channel's messages stay in order.
+//! connection meanwhile are held back (at most [`MAX_HELD`]), so each channel's messages
+//! stay in order. Known messages that the recovery query shows edited or soft-deleted are
+//! replayed as `message.updated` / `message.deleted`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Map;
-use stream_chat_callbacks::ChatError;
+use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::{ChannelState, Message, MessagePagination, QueryChannelRequest};
 
 use crate::events::{ChatEvent, EventSender};
 use crate::http::{Auth, Http, Request};
 use crate::session::Session;
-use crate::typed_events::{ConnectionRecoveredEvent, NewMessageEvent, RecoveryGap};
+use crate::typed_events::{
+    ConnectionRecoveredEvent, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
+    RecoveryGap,
+};
 
 /// Messages per recovery query (Stream's default channel page).
 const PAGE_SIZE: usize = 100;
 /// Recent message ids remembered per channel for de-duplication.
 const RECENT_IDS: usize = 512;
+/// Live events held back during a recovery. Beyond it the held events are delivered in
+/// order, later ones go out live, and the channels not yet recovered get a
+/// [`RecoveryGap`] instead of their missed messages (which would now arrive out of order).
+pub(crate) const MAX_HELD: usize = 10_000;
+
+/// What a known message looked like when last delivered: to spot edits and deletions.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Version {
+    updated_at: Option<String>,
+    text: Option<String>,
+    deleted: bool,
+}
+
+impl Version {
+    fn of(m: &Message) -> Self {
+        Version {
+            updated_at: m.updated_at.clone(),
+            text: m.text.clone(),
+            deleted: m.kind.as_deref() == Some("deleted"),
+        }
+    }
+}
 
 /// A point in a channel's history: a message id and/or its time (ns since the epoch).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -37,6 +64,8 @@ struct Entry {
     last: Option<Seen>,
     recent: VecDeque<String>,
     recent_set: HashSet<String>,
+    /// The version of each id in `recent`.
+    versions: HashMap<String, Version>,
 }
 
 impl Entry {
@@ -49,16 +78,32 @@ impl Entry {
             return false;
         }
         self.recent.push_back(message.id.clone());
+        self.versions
+            .insert(message.id.clone(), Version::of(message));
         if self.recent.len() > RECENT_IDS
             && let Some(old) = self.recent.pop_front()
         {
             self.recent_set.remove(&old);
+            self.versions.remove(&old);
         }
         self.advance(Seen {
             id: Some(message.id.clone()),
             at: message.created_at.as_deref().and_then(parse_rfc3339),
         });
         true
+    }
+
+    /// Records the current version of a known message; true if it changed.
+    fn changed(&mut self, message: &Message) -> bool {
+        match self.versions.get_mut(&message.id) {
+            Some(v) => {
+                let now = Version::of(message);
+                let changed = *v != now;
+                *v = now;
+                changed
+            }
+            None => false,
+        }
     }
 
     /// Moves `last` forward to `seen` unless `last` is known to be newer.
@@ -84,6 +129,8 @@ struct Recovery {
     channels: Vec<String>,
     recovered: usize,
     gaps: Vec<RecoveryGap>,
+    /// The buffer exceeded [`MAX_HELD`]: events go out live from then on.
+    overflowed: bool,
 }
 
 #[derive(Default)]
@@ -137,11 +184,23 @@ impl Tracker {
             event,
             ChatEvent::HealthCheck { .. } | ChatEvent::ConnectionError { .. }
         );
-        if holds && let Some(recovery) = st.recovery.as_mut() {
+        let State {
+            channels, recovery, ..
+        } = &mut *st;
+        if holds && let Some(recovery) = recovery.as_mut().filter(|r| !r.overflowed) {
             recovery.buffer.push(event);
+            if recovery.buffer.len() > MAX_HELD {
+                log::warn!(
+                    "more than {MAX_HELD} events held back during a recovery: delivering them"
+                );
+                recovery.overflowed = true;
+                for event in std::mem::take(&mut recovery.buffer) {
+                    deliver(&self.events, channels, event);
+                }
+            }
             return;
         }
-        deliver(&self.events, &mut st.channels, event);
+        deliver(&self.events, channels, event);
     }
 
     pub(crate) fn lost(&self, session: u64) {
@@ -225,6 +284,7 @@ impl Tracker {
             channels: Vec::new(),
             recovered: 0,
             gaps: Vec::new(),
+            overflowed: false,
         });
         if !st.channels.values().any(|e| e.watching) {
             self.finish(st);
@@ -309,7 +369,26 @@ impl Tracker {
                     continue; // stop_watching() meanwhile
                 }
                 match outcome {
-                    Ok((messages, truncated)) => {
+                    Ok((messages, _, _)) if recovery.overflowed => {
+                        recovery.gaps.push(RecoveryGap {
+                            cid,
+                            before_message_id: messages.last().map(|m| m.id.clone()),
+                            error: Some(ChatError::new(
+                                ErrorKind::Network,
+                                format!(
+                                    "more than {MAX_HELD} live events arrived during the recovery; \
+                                     missed messages up to this one were not delivered"
+                                ),
+                            )),
+                        });
+                    }
+                    Ok((messages, truncated, known)) => {
+                        let entry = channels.entry(cid.clone()).or_default();
+                        let changed: Vec<Message> =
+                            known.into_iter().filter(|m| entry.changed(m)).collect();
+                        for message in changed {
+                            self.events.send(replayed_event(&cid, message));
+                        }
                         if truncated {
                             recovery.gaps.push(RecoveryGap {
                                 cid: cid.clone(),
@@ -339,20 +418,22 @@ impl Tracker {
     }
 
     /// Re-watches `cid` on `connection_id` and pages back to `last`: the missed messages,
-    /// oldest first, and whether older missed ones were left out (the bound).
+    /// oldest first, whether older missed ones were left out (the bound), and the
+    /// already-seen messages those pages held (their current state, oldest first).
     fn missed(
         &self,
         session: &Session,
         connection_id: &str,
         cid: &str,
         last: Option<&Seen>,
-    ) -> Result<(Vec<Message>, bool), ChatError> {
+    ) -> Result<(Vec<Message>, bool, Vec<Message>), ChatError> {
         let (kind, id) = cid.split_once(':').unwrap_or((cid, ""));
         let path = format!("channels/{kind}/{id}/query");
         let auth = Auth::for_session(session, Some(connection_id.to_owned()));
         let stop = || session.is_stopped();
         let page_size = PAGE_SIZE.min(self.max_recovered + 1);
         let mut newest_first: Vec<Message> = Vec::new();
+        let mut seen: Vec<Message> = Vec::new();
         let mut before: Option<String> = None;
         loop {
             // The first query re-watches: it registers the connection and takes the
@@ -372,21 +453,24 @@ impl Tracker {
                 self.http
                     .send(&Request::post(&path, &request)?, &auth, &stop)?;
             let full = state.messages.len() >= page_size;
+            let mut reached = false;
             for m in state.messages.iter().rev() {
-                if is_seen(m, last) {
-                    newest_first.reverse();
-                    return Ok((newest_first, false));
+                if reached || is_seen(m, last) {
+                    reached = true;
+                    seen.push(m.clone());
+                    continue;
                 }
                 if newest_first.len() == self.max_recovered {
                     newest_first.reverse();
-                    return Ok((newest_first, true));
+                    return Ok((newest_first, true, Vec::new()));
                 }
                 newest_first.push(m.clone());
             }
             before = state.messages.first().map(|m| m.id.clone());
-            if !full || before.is_none() {
+            if reached || !full || before.is_none() {
                 newest_first.reverse();
-                return Ok((newest_first, false));
+                seen.reverse();
+                return Ok((newest_first, false, seen));
             }
         }
     }
@@ -394,11 +478,24 @@ impl Tracker {
 
 /// Sends `event`, unless it is a `message.new` seen before. Returns whether it was sent.
 fn deliver(events: &EventSender, channels: &mut HashMap<String, Entry>, event: ChatEvent) -> bool {
-    if let ChatEvent::MessageNew(m) = &event
-        && !channels.entry(m.cid.clone()).or_default().note(&m.message)
-    {
-        log::debug!("dropping a duplicate message.new for {}", m.message.id);
-        return false;
+    match &event {
+        ChatEvent::MessageNew(m)
+            if !channels.entry(m.cid.clone()).or_default().note(&m.message) =>
+        {
+            log::debug!("dropping a duplicate message.new for {}", m.message.id);
+            return false;
+        }
+        ChatEvent::MessageUpdated(m) => {
+            if let Some(entry) = channels.get_mut(&m.cid) {
+                entry.changed(&m.message);
+            }
+        }
+        ChatEvent::MessageDeleted(m) => {
+            if let Some(entry) = channels.get_mut(&m.cid) {
+                entry.changed(&m.message);
+            }
+        }
+        _ => {}
     }
     events.send(event);
     true
@@ -432,6 +529,42 @@ fn recovered_event(cid: &str, message: Message) -> ChatEvent {
         extra: Map::new(),
         message,
     }))
+}
+
+/// A known message the recovery query shows changed: `message.deleted` when it is now
+/// soft-deleted, `message.updated` otherwise. `extra.recovered` is true.
+fn replayed_event(cid: &str, message: Message) -> ChatEvent {
+    let (kind, id) = cid.split_once(':').unwrap_or((cid, ""));
+    let mut extra = Map::new();
+    extra.insert("recovered".into(), serde_json::Value::Bool(true));
+    let (cid, channel_type, channel_id) = (cid.to_owned(), kind.to_owned(), id.to_owned());
+    if message.kind.as_deref() == Some("deleted") {
+        ChatEvent::MessageDeleted(Box::new(MessageDeletedEvent {
+            cid,
+            channel_type,
+            channel_id,
+            user: None,
+            hard_delete: false,
+            created_at: message
+                .extra
+                .get("deleted_at")
+                .and_then(|v| v.as_str())
+                .map(String::from)
+                .or_else(|| message.updated_at.clone()),
+            extra,
+            message,
+        }))
+    } else {
+        ChatEvent::MessageUpdated(Box::new(MessageUpdatedEvent {
+            cid,
+            channel_type,
+            channel_id,
+            user: None,
+            created_at: message.updated_at.clone(),
+            extra,
+            message,
+        }))
+    }
 }
 
 fn cid_of(state: &ChannelState) -> String {

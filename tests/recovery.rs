@@ -118,7 +118,10 @@ fn messages_posted_while_kicked_arrive_after_the_reconnect_once_and_in_order() {
     post(&out, "end");
     let after = until(&events, "end");
     assert_eq!(texts(&after), numbered(5..15), "each once, in order");
-    assert!(after.iter().all(|e| e.recovered), "none arrived live while down");
+    assert!(
+        after.iter().all(|e| e.recovered),
+        "none arrived live while down"
+    );
     assert_eq!(recovery.recovered_messages, 10);
     // The channel is watched on the new connection: live events flow again.
     post(&out, "live again");
@@ -340,7 +343,10 @@ fn every_watched_channel_is_recovered_and_stopped_ones_are_not() {
     );
     post(&outs[0], "end");
     let got = until(&events, "end");
-    assert!(got.iter().all(|e| e.recovered), "none arrived live while down");
+    assert!(
+        got.iter().all(|e| e.recovered),
+        "none arrived live while down"
+    );
     let mut cids: Vec<_> = got.iter().map(|e| e.cid.as_str()).collect();
     cids.sort();
     assert_eq!(cids, ["livestream:a", "livestream:b", "messaging:team"]);
@@ -386,4 +392,54 @@ fn connection_recovered_follows_every_reconnect_and_disconnect_forgets_the_watch
     );
     assert!(recovered.channels.is_empty(), "{:?}", recovered.channels);
     assert_eq!(recovered.recovered_messages, 0);
+}
+
+#[test]
+fn edits_and_deletions_made_while_down_are_replayed_after_the_reconnect() {
+    let server = server();
+    let watcher = watcher_client(&server);
+    let recorder = Recorder::new(&watcher);
+    connect_as(&watcher, &server, "bender");
+    let channel = watcher.channel("livestream", "edits").unwrap();
+    let events = Events::<NewMessageEvent>::on(&channel);
+    let updates = Events::<stream_chat_client::MessageUpdatedEvent>::on(&channel);
+    let deletions = Events::<stream_chat_client::MessageDeletedEvent>::on(&channel);
+    let recoveries = Events::<ConnectionRecoveredEvent>::of(&watcher);
+    channel.watch().execute().into_result().unwrap();
+    let poster = connected(&server, "fry");
+    let out = poster.channel_cid("livestream:edits").unwrap();
+    let mut edited = post(&out, "typo");
+    let deleted = post(&out, "regret");
+    let kept = post(&out, "fine");
+    assert_eq!(events.take(3).len(), 3);
+
+    server.refuse_connections("bender", true);
+    server.kick_connections("bender");
+    recorder.wait_state(ConnectionState::Disconnected, WAIT);
+    edited.text = Some("fixed".into());
+    out.update_message(edited.clone())
+        .execute()
+        .into_result()
+        .unwrap();
+    out.delete_message(&deleted.id, false)
+        .execute()
+        .into_result()
+        .unwrap();
+    post(&out, "new");
+    allow_reconnects(&server, "bender");
+
+    recoveries.next();
+    let e = updates.next();
+    assert_eq!(e.message.id, edited.id);
+    assert_eq!(e.message.text.as_deref(), Some("fixed"));
+    assert_eq!(e.extra["recovered"], true);
+    let e = deletions.next();
+    assert_eq!(e.message.id, deleted.id);
+    assert!(!e.hard_delete);
+    assert_eq!(events.next().message.text.as_deref(), Some("new"));
+    // Nothing else changed: the unchanged message is not replayed, nothing comes twice.
+    post(&out, "end");
+    assert_eq!(texts(&until(&events, "end")), Vec::<String>::new());
+    assert!(updates.rx.try_recv().is_err(), "{} replayed", kept.id);
+    assert!(deletions.rx.try_recv().is_err());
 }
