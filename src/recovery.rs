@@ -369,15 +369,15 @@ impl Tracker {
                     continue; // stop_watching() meanwhile
                 }
                 match outcome {
-                    Ok((messages, _, _)) if recovery.overflowed => {
+                    Ok(_) if recovery.overflowed => {
                         recovery.gaps.push(RecoveryGap {
                             cid,
-                            before_message_id: messages.last().map(|m| m.id.clone()),
+                            before_message_id: None,
                             error: Some(ChatError::new(
                                 ErrorKind::Network,
                                 format!(
                                     "more than {MAX_HELD} live events arrived during the recovery; \
-                                     missed messages up to this one were not delivered"
+                                     the missed messages were not delivered"
                                 ),
                             )),
                         });
