@@ -1,0 +1,54 @@
+//! Calls waiting for the socket must not hold pool workers: watches enqueued before
+//! `connect_user` on a 2-worker pool must not starve the connect's own start.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use stream_chat_client::{ErrorKind, User};
+
+#[test]
+#[ignore = "needs the deferred waits wired in src/client.rs (see the task-1 report)"]
+fn waiting_watches_leave_the_pool_free_for_the_connect() {
+    let server = server();
+    let client = builder(&server)
+        .worker_threads(2)
+        .wait_for_connection_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let started = Instant::now();
+    for i in 0..4 {
+        let tx = tx.clone();
+        client
+            .channel("livestream", &format!("w{i}"))
+            .unwrap()
+            .watch()
+            .enqueue(move |r| tx.send(("watch", r.map(|_| ()))).unwrap());
+    }
+    let tx2 = tx.clone();
+    client
+        .connect_user(User::new("bender"), server.create_token("bender", None))
+        .enqueue(move |r| tx2.send(("connect", r.map(|_| ()))).unwrap());
+    for _ in 0..5 {
+        let (what, result) = rx.recv_timeout(WAIT).expect("every callback fires");
+        assert!(result.is_success(), "{what}: {:?}", result);
+    }
+    let took = started.elapsed();
+    eprintln!("4 watches + connect on 2 workers: all done in {took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    // Nobody connecting: the wait still fails typed at its deadline.
+    let idle = builder(&server)
+        .worker_threads(2)
+        .wait_for_connection_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = enqueue_and_wait(&idle.channel("livestream", "x").unwrap().watch())
+        .error()
+        .clone();
+    assert_eq!(err.kind(), ErrorKind::NotConnected);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
