@@ -2,7 +2,7 @@
 //! custom events and member updates.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
@@ -57,6 +57,13 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
+    /// Locks the state and resolves `actor` in it.
+    pub(super) fn lock(state: &AppState, actor: Actor) -> (MutexGuard<'_, Inner>, Caller) {
+        let inner = state.lock();
+        let caller = Caller::resolve(&inner, actor);
+        (inner, caller)
+    }
+
     pub(crate) fn resolve(inner: &Inner, actor: Actor) -> Caller {
         match &actor {
             Actor::Server => Caller {
@@ -112,6 +119,55 @@ impl Caller {
     }
 }
 
+/// The path parameters `{type}` and `{id}` of a channel endpoint.
+type ChannelPath = Result<Path<(String, String)>, PathRejection>;
+
+/// An authenticated call of `/channels/{type}/{id}/…` whose channel type exists.
+struct ChannelCall {
+    /// The operation name its errors carry.
+    op: &'static str,
+    actor: Actor,
+    kind: String,
+    id: String,
+    /// `{kind}:{id}`.
+    cid: String,
+}
+
+impl ChannelCall {
+    /// Authenticates the caller, reads the path and checks the channel type (errors in
+    /// that order).
+    fn start(op: &'static str, state: &AppState, req: &Req, path: ChannelPath) -> ApiResult<Self> {
+        let actor = req.auth(state, op)?;
+        let (kind, id) = path_params(op, path)?;
+        check_type(op, &kind)?;
+        let cid = format!("{kind}:{id}");
+        Ok(ChannelCall {
+            op,
+            actor,
+            kind,
+            id,
+            cid,
+        })
+    }
+
+    /// Locks the state and resolves the caller in it.
+    fn lock<'s>(&self, state: &'s AppState) -> (MutexGuard<'s, Inner>, Caller) {
+        Caller::lock(state, self.actor.clone())
+    }
+
+    /// The channel, which must exist (code 16 otherwise).
+    fn existing<'a>(&self, inner: &'a Inner) -> ApiResult<&'a ChannelRec> {
+        inner.channels.get(&self.cid).ok_or_else(|| {
+            ApiError::not_found(self.op, format!("channel {} does not exist", self.cid))
+        })
+    }
+
+    /// Code 17 unless `caller` may do `action` in `channel`.
+    fn require(&self, caller: &Caller, channel: &ChannelRec, action: Action) -> ApiResult<()> {
+        caller.require(self.op, &self.kind, caller.relation(channel), action)
+    }
+}
+
 pub(super) fn check_type(op: &str, kind: &str) -> ApiResult<()> {
     if permissions::CHANNEL_TYPES.contains(&kind) {
         Ok(())
@@ -137,14 +193,6 @@ fn check_id(op: &str, id: &str) -> ApiResult<()> {
             format!("channel id '{id}' is not valid: use 1 to 64 letters, numbers and \"!-_\""),
         ))
     }
-}
-
-/// Looks up an existing channel for `op` (code 16 when it does not exist).
-pub(super) fn existing<'a>(inner: &'a Inner, op: &str, cid: &str) -> ApiResult<&'a ChannelRec> {
-    inner
-        .channels
-        .get(cid)
-        .ok_or_else(|| ApiError::not_found(op, format!("channel {cid} does not exist")))
 }
 
 /// Gets or creates `kind:id`, checking ReadChannel / CreateChannel. Returns the cid.
@@ -543,21 +591,18 @@ impl MessagePage {
 /// `POST /channels/{type}/{id}/query`.
 pub(crate) async fn query_channel(
     State(state): State<Arc<AppState>>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: ChannelPath,
     req: Req,
 ) -> ApiResult<Json<ChannelState>> {
-    const OP: &str = "GetOrCreateChannel";
-    let actor = req.auth(&state, OP)?;
-    let (kind, id) = path_params(OP, path)?;
-    check_type(OP, &kind)?;
-    check_id(OP, &id)?;
-    let body: QueryChannelRequest = req.json(OP)?;
+    let call = ChannelCall::start("GetOrCreateChannel", &state, &req, path)?;
+    check_id(call.op, &call.id)?;
+    let body: QueryChannelRequest = req.json(call.op)?;
     query_one(
         &state,
-        OP,
-        actor,
-        &kind,
-        &id,
+        call.op,
+        call.actor,
+        &call.kind,
+        &call.id,
         body,
         req.param("connection_id"),
     )
@@ -617,8 +662,7 @@ fn query_one(
 ) -> ApiResult<Json<ChannelState>> {
     let watchers = WatcherPage::parse(op, body.watchers.as_ref())?;
     let messages = MessagePage::parse(op, body.messages.as_ref(), DEFAULT_MESSAGE_LIMIT)?;
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
+    let (mut inner, caller) = Caller::lock(state, actor);
     let cid = get_or_create(&mut inner, op, &caller, kind, id, body.data)?;
     if body.watch == Some(true) {
         watch(&mut inner, op, &caller, &cid, conn_id)?;
@@ -672,8 +716,7 @@ pub(crate) async fn query_channels(
     let actor = req.auth(&state, OP)?;
     let body: QueryChannelsRequest = req.json(OP)?;
     filter::validate(&body.filter_conditions).map_err(|e| ApiError::input(OP, e))?;
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
+    let (mut inner, caller) = Caller::lock(&state, actor);
     let mut found = Vec::new();
     for channel in inner.channels.values() {
         let doc = channel_doc(channel);
@@ -774,20 +817,15 @@ pub(super) fn acting_user(
 /// `POST /channels/{type}/{id}/message`.
 pub(crate) async fn send_message(
     State(state): State<Arc<AppState>>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: ChannelPath,
     req: Req,
 ) -> ApiResult<Json<MessageResponse>> {
-    const OP: &str = "SendMessage";
-    let actor = req.auth(&state, OP)?;
-    let (kind, id) = path_params(OP, path)?;
-    check_type(OP, &kind)?;
-    let body: SendMessageRequest = req.json(OP)?;
-    let cid = format!("{kind}:{id}");
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
+    let call = ChannelCall::start("SendMessage", &state, &req, path)?;
+    let body: SendMessageRequest = req.json(call.op)?;
+    let (mut inner, caller) = call.lock(&state);
     let input = body.message;
     let sender = acting_user(
-        OP,
+        call.op,
         &caller,
         "message",
         input.user_id.as_deref(),
@@ -800,15 +838,10 @@ pub(crate) async fn send_message(
         },
         _ => caller,
     };
-    let channel = existing(&inner, OP, &cid)?;
-    sender_caller.require(
-        OP,
-        &kind,
-        sender_caller.relation(channel),
-        Action::CreateMessage,
-    )?;
+    let channel = call.existing(&inner)?;
+    call.require(&sender_caller, channel, Action::CreateMessage)?;
 
-    let content = MessageContent::validate(&inner, OP, &input)?;
+    let content = MessageContent::validate(&inner, call.op, &input)?;
     let message_id = if input.id.is_empty() {
         random_id()
     } else {
@@ -816,13 +849,13 @@ pub(crate) async fn send_message(
     };
     if message_id.len() > 255 {
         return Err(ApiError::input(
-            OP,
+            call.op,
             "message.id is longer than 255 characters",
         ));
     }
     if inner.message_cids.contains_key(&message_id) {
         return Err(ApiError::input(
-            OP,
+            call.op,
             format!("a message with ID {message_id} already exists"),
         ));
     }
@@ -852,7 +885,7 @@ pub(crate) async fn send_message(
         ),
         user: Some(user.clone()),
         user_id: None,
-        cid: Some(cid.clone()),
+        cid: Some(call.cid.clone()),
         attachments: Some(content.attachments),
         mentioned_users: Some(content.mentioned_users),
         latest_reactions: Some(Vec::new()),
@@ -872,8 +905,10 @@ pub(crate) async fn send_message(
         extra,
     };
 
-    inner.message_cids.insert(message_id.clone(), cid.clone());
-    let channel = inner.channels.get_mut(&cid).expect("checked above");
+    inner
+        .message_cids
+        .insert(message_id.clone(), call.cid.clone());
+    let channel = inner.channels.get_mut(&call.cid).expect("checked above");
     if let Some(parent) = input.parent_id.as_deref()
         && let Some(p) = channel.messages.iter_mut().find(|m| m.id == parent)
     {
@@ -894,15 +929,15 @@ pub(crate) async fn send_message(
     }
     let member_count = member_ids.len();
 
-    let mut event = inner.channel_event(types::MESSAGE_NEW, &cid);
+    let mut event = inner.channel_event(types::MESSAGE_NEW, &call.cid);
     event.message = Some(message.clone());
     event.user = Some(user);
     event.extra.insert("message_id".into(), json!(message_id));
     event
         .extra
         .insert("channel_member_count".into(), json!(member_count));
-    inner.broadcast(&cid, &event);
-    notify_members(&inner, &cid, &sender, &member_ids, &event);
+    inner.broadcast(&call.cid, &event);
+    notify_members(&inner, &call.cid, &sender, &member_ids, &event);
     Ok(Json(MessageResponse {
         message,
         duration: DURATION.into(),
@@ -1049,44 +1084,39 @@ struct ActingBody {
 /// `POST /channels/{type}/{id}/read`.
 pub(crate) async fn mark_read(
     State(state): State<Arc<AppState>>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: ChannelPath,
     req: Req,
 ) -> ApiResult<Json<Value>> {
-    const OP: &str = "MarkRead";
-    let actor = req.auth(&state, OP)?;
-    let (kind, id) = path_params(OP, path)?;
-    check_type(OP, &kind)?;
-    let body: ActingBody = req.json(OP)?;
-    let cid = format!("{kind}:{id}");
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
+    let call = ChannelCall::start("MarkRead", &state, &req, path)?;
+    let body: ActingBody = req.json(call.op)?;
+    let (mut inner, caller) = call.lock(&state);
     let reader = acting_user(
-        OP,
+        call.op,
         &caller,
         "read",
         body.user_id.as_deref(),
         body.user.as_ref(),
     )?;
-    let channel = existing(&inner, OP, &cid)?;
-    caller.require(OP, &kind, caller.relation(channel), Action::MarkRead)?;
+    let channel = call.existing(&inner)?;
+    call.require(&caller, channel, Action::MarkRead)?;
     let last_id = body
         .message_id
         .or_else(|| channel.messages.last().map(|m| m.id.clone()));
     inner.ensure_user(&reader);
     let now = inner.now();
-    let channel = inner.channels.get_mut(&cid).expect("checked above");
+    let channel = inner.channels.get_mut(&call.cid).expect("checked above");
     let read = channel.reads.entry(reader.clone()).or_default();
     read.last_read = now;
     read.last_read_message_id = last_id.clone();
     read.unread = 0;
-    let mut event = inner.channel_event(types::MESSAGE_READ, &cid);
+    let mut event = inner.channel_event(types::MESSAGE_READ, &call.cid);
     event.user = Some(inner.user_response(&reader));
     if let Some(id) = last_id {
         event.extra.insert("last_read_message_id".into(), json!(id));
     }
-    inner.broadcast(&cid, &event);
+    inner.broadcast(&call.cid, &event);
     let (unread, unread_channels) = inner.unread_counts(&reader);
-    let mut note = inner.channel_event(types::NOTIFICATION_MARK_READ, &cid);
+    let mut note = inner.channel_event(types::NOTIFICATION_MARK_READ, &call.cid);
     note.watcher_count = None;
     note.user.clone_from(&event.user);
     for (key, n) in [
@@ -1103,18 +1133,13 @@ pub(crate) async fn mark_read(
 /// `POST /channels/{type}/{id}/stop-watching`.
 pub(crate) async fn stop_watching(
     State(state): State<Arc<AppState>>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: ChannelPath,
     req: Req,
 ) -> ApiResult<Json<Value>> {
-    const OP: &str = "StopWatchingChannel";
-    let actor = req.auth(&state, OP)?;
-    let (kind, id) = path_params(OP, path)?;
-    check_type(OP, &kind)?;
-    let _: Value = req.json(OP)?;
-    let cid = format!("{kind}:{id}");
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
-    existing(&inner, OP, &cid)?;
+    let call = ChannelCall::start("StopWatchingChannel", &state, &req, path)?;
+    let _: Value = req.json(call.op)?;
+    let (mut inner, caller) = call.lock(&state);
+    call.existing(&inner)?;
     // A connection that is already gone watches nothing: stopping is idempotent.
     if let Some(conn_id) = req.param("connection_id")
         && inner.conns.contains_key(conn_id)
@@ -1122,10 +1147,10 @@ pub(crate) async fn stop_watching(
         let conn = if caller.is_server() {
             &inner.conns[conn_id]
         } else {
-            own_connection(&inner, OP, &caller, conn_id)?
+            own_connection(&inner, call.op, &caller, conn_id)?
         };
         let (user_id, anonymous) = (conn.user_id.clone(), conn.anonymous);
-        inner.stop_watching(&cid, conn_id, &user_id, anonymous);
+        inner.stop_watching(&call.cid, conn_id, &user_id, anonymous);
     }
     Ok(Json(json!({"duration": DURATION})))
 }
@@ -1133,34 +1158,29 @@ pub(crate) async fn stop_watching(
 /// `POST /channels/{type}/{id}/event`: typing and custom events to the watchers.
 pub(crate) async fn send_event(
     State(state): State<Arc<AppState>>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: ChannelPath,
     req: Req,
 ) -> ApiResult<Json<Value>> {
-    const OP: &str = "SendEvent";
-    let actor = req.auth(&state, OP)?;
-    let (kind, id) = path_params(OP, path)?;
-    check_type(OP, &kind)?;
-    let body: ActingBody = req.json(OP)?;
+    let call = ChannelCall::start("SendEvent", &state, &req, path)?;
+    let body: ActingBody = req.json(call.op)?;
     let Some(input) = body.event.filter(|e| !e.kind.is_empty()) else {
-        return Err(ApiError::input(OP, "event.type is required"));
+        return Err(ApiError::input(call.op, "event.type is required"));
     };
-    let cid = format!("{kind}:{id}");
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
+    let (mut inner, caller) = call.lock(&state);
     let user = acting_user(
-        OP,
+        call.op,
         &caller,
         "event",
         input.extra.get("user_id").and_then(Value::as_str),
         input.user.as_ref(),
     )?;
-    let channel = existing(&inner, OP, &cid)?;
-    caller.require(OP, &kind, caller.relation(channel), Action::SendCustomEvent)?;
-    let mut event = inner.channel_event(&input.kind, &cid);
+    let channel = call.existing(&inner)?;
+    call.require(&caller, channel, Action::SendCustomEvent)?;
+    let mut event = inner.channel_event(&input.kind, &call.cid);
     event.extra = input.extra;
     event.extra.remove("user_id");
     event.user = Some(inner.user_response(&user));
-    inner.broadcast(&cid, &event);
+    inner.broadcast(&call.cid, &event);
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }
 
@@ -1178,19 +1198,13 @@ struct UpdateChannelBody {
 /// `POST /channels/{type}/{id}`: add/remove members and replace custom data.
 pub(crate) async fn update_channel(
     State(state): State<Arc<AppState>>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    path: ChannelPath,
     req: Req,
 ) -> ApiResult<Json<Value>> {
-    const OP: &str = "UpdateChannel";
-    let actor = req.auth(&state, OP)?;
-    let (kind, id) = path_params(OP, path)?;
-    check_type(OP, &kind)?;
-    let body: UpdateChannelBody = req.json(OP)?;
-    let cid = format!("{kind}:{id}");
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
-    let channel = existing(&inner, OP, &cid)?;
-    let rel = caller.relation(channel);
+    let call = ChannelCall::start("UpdateChannel", &state, &req, path)?;
+    let body: UpdateChannelBody = req.json(call.op)?;
+    let (mut inner, caller) = call.lock(&state);
+    let channel = call.existing(&inner)?;
     let ids = |v: &Option<Vec<Value>>| {
         ChannelRequestData {
             members: v.clone(),
@@ -1200,14 +1214,14 @@ pub(crate) async fn update_channel(
     };
     let (add, remove) = (ids(&body.add_members), ids(&body.remove_members));
     if !add.is_empty() || !remove.is_empty() {
-        caller.require(OP, &kind, rel, Action::UpdateChannelMembers)?;
+        call.require(&caller, channel, Action::UpdateChannelMembers)?;
     }
     if body.data.is_some() {
-        caller.require(OP, &kind, rel, Action::UpdateChannel)?;
+        call.require(&caller, channel, Action::UpdateChannel)?;
     }
     add.iter().for_each(|id| inner.ensure_user(id));
     let now = inner.now();
-    let channel = inner.channels.get_mut(&cid).expect("checked above");
+    let channel = inner.channels.get_mut(&call.cid).expect("checked above");
     let mut added = Vec::new();
     for user_id in add {
         if !channel.is_member(&user_id) {
@@ -1240,12 +1254,12 @@ pub(crate) async fn update_channel(
     }
     channel.updated_at = now;
     added.retain(|id| !remove.contains(id));
-    notify_added(&mut inner, &cid, &added, &caller.id);
+    notify_added(&mut inner, &call.cid, &added, &caller.id);
     let state = channel_state(
         &inner,
-        &cid,
+        &call.cid,
         &caller,
-        &MessagePage::parse(OP, None, DEFAULT_MESSAGE_LIMIT)?,
+        &MessagePage::parse(call.op, None, DEFAULT_MESSAGE_LIMIT)?,
         &WatcherPage::default(),
     );
     Ok(Json(
@@ -1273,16 +1287,19 @@ mod tests {
         page.into_iter().map(|m| m.id).collect()
     }
 
+    /// The ids of the page that pagination `v` selects from `messages`.
+    fn page_ids(messages: &[&Message], v: Value) -> Vec<String> {
+        let p = serde_json::from_value::<MessagePagination>(v).unwrap();
+        ids(MessagePage::parse("Op", Some(&p), 100)
+            .unwrap()
+            .select(messages))
+    }
+
     #[test]
     fn pagination_is_positional_not_lexicographic() {
         let all = msgs();
         let refs: Vec<&Message> = all.iter().collect();
-        let page = |v: Value| {
-            let p = serde_json::from_value::<MessagePagination>(v).unwrap();
-            ids(MessagePage::parse("Op", Some(&p), 100)
-                .unwrap()
-                .select(&refs))
-        };
+        let page = |v: Value| page_ids(&refs, v);
         let newest = MessagePage::parse("Op", None, 3).unwrap().select(&refs);
         assert_eq!(ids(newest), ["m2", "m1", "m0"]);
         assert_eq!(page(json!({"limit": 2, "id_lt": "m4"})), ["m6", "m5"]);
@@ -1312,12 +1329,7 @@ mod tests {
     fn pagination_by_time() {
         let all = msgs();
         let refs: Vec<&Message> = all.iter().collect();
-        let page = |v: Value| {
-            let p = serde_json::from_value::<MessagePagination>(v).unwrap();
-            ids(MessagePage::parse("Op", Some(&p), 100)
-                .unwrap()
-                .select(&refs))
-        };
+        let page = |v: Value| page_ids(&refs, v);
         // m5 is at 00:04; JS sends millisecond precision.
         let t = "2025-01-01T00:00:04.000Z";
         let key = |k: &str| json!({"limit": 2, k: t});

@@ -1,6 +1,6 @@
 //! Message endpoints: `GET`, `POST` (update) and `DELETE /messages/{id}`.
 
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
@@ -24,6 +24,34 @@ fn find<'a>(inner: &'a Inner, op: &str, id: &str) -> ApiResult<(&'a ChannelRec, 
         .and_then(|cid| inner.channels.get(cid))
         .and_then(|c| Some((c, c.messages.iter().position(|m| m.id == id)?)))
         .ok_or_else(|| ApiError::not_found(op, format!("message '{id}' does not exist")))
+}
+
+/// An authenticated call of `/messages/{id}`.
+struct MessageCall {
+    /// The operation name its errors carry.
+    op: &'static str,
+    actor: Actor,
+    /// The message id.
+    id: String,
+}
+
+impl MessageCall {
+    /// Authenticates the caller, then reads the path (errors in that order).
+    fn start(
+        op: &'static str,
+        state: &AppState,
+        req: &Req,
+        path: Result<Path<String>, PathRejection>,
+    ) -> ApiResult<Self> {
+        let actor = req.auth(state, op)?;
+        let id = path_params(op, path)?;
+        Ok(MessageCall { op, actor, id })
+    }
+
+    /// Locks the state and resolves the caller in it.
+    fn lock<'s>(&self, state: &'s AppState) -> (MutexGuard<'s, Inner>, Caller) {
+        Caller::lock(state, self.actor.clone())
+    }
 }
 
 fn author(message: &Message) -> String {
@@ -61,14 +89,11 @@ pub(crate) async fn get_message(
     path: Result<Path<String>, PathRejection>,
     req: Req,
 ) -> ApiResult<Json<MessageResponse>> {
-    const OP: &str = "GetMessage";
-    let actor = req.auth(&state, OP)?;
-    let id = path_params(OP, path)?;
-    let inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
-    let (channel, index) = find(&inner, OP, &id)?;
+    let call = MessageCall::start("GetMessage", &state, &req, path)?;
+    let (inner, caller) = call.lock(&state);
+    let (channel, index) = find(&inner, call.op, &call.id)?;
     caller.require(
-        OP,
+        call.op,
         &channel.kind,
         caller.relation(channel),
         Action::ReadChannel,
@@ -83,20 +108,20 @@ pub(crate) async fn update_message(
     path: Result<Path<String>, PathRejection>,
     req: Req,
 ) -> ApiResult<Json<MessageResponse>> {
-    const OP: &str = "UpdateMessage";
-    let actor = req.auth(&state, OP)?;
-    let id = path_params(OP, path)?;
-    let body: SendMessageRequest = req.json(OP)?;
+    let call = MessageCall::start("UpdateMessage", &state, &req, path)?;
+    let body: SendMessageRequest = req.json(call.op)?;
     let input = body.message;
-    if !input.id.is_empty() && input.id != id {
+    if !input.id.is_empty() && input.id != call.id {
         return Err(ApiError::input(
-            OP,
-            format!("message.id '{}' does not match the URL's '{id}'", input.id),
+            call.op,
+            format!(
+                "message.id '{}' does not match the URL's '{}'",
+                input.id, call.id
+            ),
         ));
     }
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
-    let (channel, index) = find(&inner, OP, &id)?;
+    let (mut inner, caller) = call.lock(&state);
+    let (channel, index) = find(&inner, call.op, &call.id)?;
     let stored = &channel.messages[index];
     let editor = match caller.actor {
         Actor::Server => input
@@ -106,21 +131,21 @@ pub(crate) async fn update_message(
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| author(stored)),
         _ => acting_user(
-            OP,
+            call.op,
             &caller,
             "message",
             input.user_id.as_deref(),
             input.user.as_ref(),
         )?,
     };
-    require_own(OP, &caller, channel, stored, Action::UpdateMessage)?;
+    require_own(call.op, &caller, channel, stored, Action::UpdateMessage)?;
     if stored.kind.as_deref() == Some("deleted") {
         return Err(ApiError::input(
-            OP,
-            format!("message '{id}' was deleted and cannot be updated"),
+            call.op,
+            format!("message '{}' was deleted and cannot be updated", call.id),
         ));
     }
-    let content = MessageContent::validate(&inner, OP, &input)?;
+    let content = MessageContent::validate(&inner, call.op, &input)?;
     let cid = channel.cid.clone();
     let mut message = stored.clone();
     let now = inner.now();
@@ -155,24 +180,21 @@ pub(crate) async fn delete_message(
     path: Result<Path<String>, PathRejection>,
     req: Req,
 ) -> ApiResult<Json<MessageResponse>> {
-    const OP: &str = "DeleteMessage";
-    let actor = req.auth(&state, OP)?;
-    let id = path_params(OP, path)?;
+    let call = MessageCall::start("DeleteMessage", &state, &req, path)?;
     let hard = match req.param("hard").map(str::to_ascii_lowercase).as_deref() {
         None | Some("false" | "0") => false,
         Some("true" | "1") => true,
         Some(other) => {
             return Err(ApiError::input(
-                OP,
+                call.op,
                 format!("hard must be true or false, not '{other}'"),
             ));
         }
     };
-    let mut inner = state.lock();
-    let caller = Caller::resolve(&inner, actor);
-    let (channel, index) = find(&inner, OP, &id)?;
+    let (mut inner, caller) = call.lock(&state);
+    let (channel, index) = find(&inner, call.op, &call.id)?;
     let stored = &channel.messages[index];
-    require_own(OP, &caller, channel, stored, Action::DeleteMessage)?;
+    require_own(call.op, &caller, channel, stored, Action::DeleteMessage)?;
     let deleter = match caller.actor {
         Actor::Server => author(stored),
         _ => caller.id.clone(),
@@ -197,7 +219,7 @@ pub(crate) async fn delete_message(
         {
             p.reply_count = Some(p.reply_count.unwrap_or(1).saturating_sub(1));
         }
-        inner.message_cids.remove(&id);
+        inner.message_cids.remove(&call.id);
     } else {
         channel.messages[index] = message.clone();
     }

@@ -105,19 +105,6 @@ fn freeze_stops_every_frame_until_thawed() {
     );
 }
 
-/// Text frames up to and including the `message.new` whose text is `marker`.
-fn frames_until_marker(ws: &mut Ws, marker: &str) -> Vec<serde_json::Value> {
-    let mut seen = Vec::new();
-    loop {
-        let frame = ws.next_json(WITHIN);
-        let done = frame["type"] == "message.new" && frame["message"]["text"] == marker;
-        seen.push(frame);
-        if done {
-            return seen;
-        }
-    }
-}
-
 #[test]
 fn a_freeze_is_in_force_when_it_returns() {
     let env = Env::start();

@@ -1,7 +1,7 @@
 //! The `stream-chat-server` binary: `--help`, bad arguments, and the first stdout line.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use crate::common::WITHIN;
 
@@ -232,16 +232,23 @@ fn port_is_free(addr: std::net::SocketAddr) -> bool {
     std::net::TcpStream::connect_timeout(&addr, WITHIN).is_err()
 }
 
-#[test]
-fn exit_on_stdin_close_shuts_down_cleanly_when_stdin_closes() {
+/// Starts the binary on a free port with `flags`, stdout piped (read by [`Spawned`]).
+fn spawn(flags: &[&str], stdin: Stdio, stderr: Stdio) -> (Child, Spawned) {
     let mut child = Command::new(BIN)
-        .args(["--addr", "127.0.0.1:0", "--exit-on-stdin-close"])
-        .stdin(Stdio::piped())
+        .args(["--addr", "127.0.0.1:0"])
+        .args(flags)
+        .stdin(stdin)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let server = Spawned::from(child.stdout.take().unwrap(), Some(child.id()));
+    (child, server)
+}
+
+#[test]
+fn exit_on_stdin_close_shuts_down_cleanly_when_stdin_closes() {
+    let (mut child, server) = spawn(&["--exit-on-stdin-close"], Stdio::piped(), Stdio::piped());
     let mut ws = server.connect();
     // Writing to stdin is harmless; closing it stops the server.
     let mut stdin = child.stdin.take().unwrap();
@@ -269,14 +276,7 @@ fn logs(stderr: Option<std::process::ChildStderr>) -> String {
 
 #[test]
 fn without_the_flag_a_closed_stdin_changes_nothing() {
-    let mut child = Command::new(BIN)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Spawned::from(child.stdout.take().unwrap(), Some(child.id()));
+    let (mut child, server) = spawn(&[], Stdio::null(), Stdio::null());
     // Still serving after its (empty) stdin was read to the end.
     let mut ws = server.connect();
     ws.send(tungstenite::Message::text("[]")).unwrap();
@@ -319,13 +319,7 @@ fn exit_on_stdin_close_shuts_down_when_the_parent_dies() {
 #[cfg(unix)]
 #[test]
 fn sigterm_closes_sockets_and_exits_successfully() {
-    let mut child = Command::new(BIN)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let server = Spawned::from(child.stdout.take().unwrap(), Some(child.id()));
+    let (mut child, server) = spawn(&[], Stdio::inherit(), Stdio::piped());
     let mut ws = server.connect();
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -4,18 +4,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// Creates `kind:id` server-side with `creator` and `members`.
-fn create(env: &Env, cid: &str, creator: &str, members: &[&str]) {
-    let (kind, id) = cid.split_once(':').unwrap();
-    let (status, body) = env.call(
-        "POST",
-        &format!("/channels/{kind}/{id}/query"),
-        Auth::Server,
-        Some(json!({"data": {"created_by_id": creator, "members": members}})),
-    );
-    assert_eq!(status, 200, "{body}");
-}
-
 #[test]
 fn message_new_reaches_every_watcher_including_the_sender() {
     let env = Env::start();
@@ -154,31 +142,21 @@ fn stop_watching_unsubscribes_the_connection() {
 fn mark_read_emits_message_read() {
     let env = Env::start();
     let (mut alice, a) = env.connect("alice");
-    create(&env, "messaging:room", "alice", &["alice", "bob"]);
+    env.create_channel("messaging:room", "alice", &["alice", "bob"]);
     env.watch(
         Auth::User("alice"),
         "messaging:room",
         a["connection_id"].as_str().unwrap(),
     );
     let (_, sent) = env.send(Auth::User("bob"), "messaging:room", "unread for alice");
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/room/read",
-        Auth::User("alice"),
-        None,
-    );
+    let (status, body) = env.mark_read(Auth::User("alice"), "messaging:room", None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["event"]["type"], "message.read");
     let event = alice.next_event("message.read");
     assert_eq!(event["user"]["id"], "alice");
     assert_eq!(event["cid"], "messaging:room");
     assert_eq!(event["last_read_message_id"], sent["message"]["id"]);
-    let (_, state) = env.call(
-        "POST",
-        "/channels/messaging/room/query",
-        Auth::User("alice"),
-        None,
-    );
+    let (_, state) = env.query_channel(Auth::User("alice"), "messaging:room", None);
     let read: Vec<&Value> = state["read"]
         .as_array()
         .unwrap()
@@ -198,7 +176,7 @@ fn mark_read_emits_message_read() {
 #[test]
 fn unread_counts_and_notification_for_members_not_watching() {
     let env = Env::start();
-    create(&env, "messaging:room", "alice", &["alice", "bob"]);
+    env.create_channel("messaging:room", "alice", &["alice", "bob"]);
     let (mut bob, _) = env.connect("bob");
     env.send(Auth::User("alice"), "messaging:room", "ping");
     let note = bob.next_event("notification.message_new");
@@ -223,8 +201,8 @@ fn outcomes(env: &Env, auth: Auth, existing: &str, fresh: &str) -> (u16, u16, u1
 fn permission_matrix_follows_the_default_grants() {
     let env = Env::start();
     env.upsert(&["owner", "member", "stranger"]);
-    create(&env, "livestream:ls", "owner", &[]);
-    create(&env, "messaging:dm", "owner", &["owner", "member"]);
+    env.create_channel("livestream:ls", "owner", &[]);
+    env.create_channel("messaging:dm", "owner", &["owner", "member"]);
     let (_, guest) = env.call(
         "POST",
         "/guest",
@@ -288,12 +266,7 @@ fn permission_matrix_follows_the_default_grants() {
         (403, 403, 403)
     );
 
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/dm/query",
-        Auth::Token(&guest_token),
-        None,
-    );
+    let (status, body) = env.query_channel(Auth::Token(&guest_token), "messaging:dm", None);
     assert_eq!(status, 403);
     assert_eq!(body["code"], 17);
     assert_eq!(body["StatusCode"], 403);
@@ -307,20 +280,10 @@ fn permission_matrix_follows_the_default_grants() {
         "SendMessage failed with error: \"User '!anon' with roles ['anonymous'] is not allowed to perform action CreateMessage in scope 'livestream'\""
     );
     // own_capabilities reflect the grants.
-    let (_, state) = env.call(
-        "POST",
-        "/channels/livestream/ls/query",
-        Auth::Anonymous,
-        None,
-    );
+    let (_, state) = env.query_channel(Auth::Anonymous, "livestream:ls", None);
     let caps = state["channel"]["own_capabilities"].as_array().unwrap();
     assert!(!caps.contains(&json!("send-message")));
-    let (_, state) = env.call(
-        "POST",
-        "/channels/livestream/ls/query",
-        Auth::User("stranger"),
-        None,
-    );
+    let (_, state) = env.query_channel(Auth::User("stranger"), "livestream:ls", None);
     let caps = state["channel"]["own_capabilities"].as_array().unwrap();
     assert!(caps.contains(&json!("send-message")) && caps.contains(&json!("read-events")));
 }
@@ -328,16 +291,11 @@ fn permission_matrix_follows_the_default_grants() {
 #[test]
 fn server_side_creation_needs_created_by() {
     let env = Env::start();
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/orphan/query",
-        Auth::Server,
-        None,
-    );
+    let (status, body) = env.query_channel(Auth::Server, "messaging:orphan", None);
     assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
     assert!(body["message"].as_str().unwrap().contains("created_by"));
-    create(&env, "messaging:ok", "ann", &["ann", "ben"]);
-    let (_, state) = env.call("POST", "/channels/messaging/ok/query", Auth::Server, None);
+    env.create_channel("messaging:ok", "ann", &["ann", "ben"]);
+    let (_, state) = env.query_channel(Auth::Server, "messaging:ok", None);
     assert_eq!(state["channel"]["created_by"]["id"], "ann");
     assert_eq!(state["channel"]["member_count"], 2);
     assert_eq!(state["members"][0]["role"], "owner");
@@ -387,12 +345,7 @@ fn client_message_ids_are_kept_and_duplicates_refused() {
         Some(body.clone()),
     );
     assert_eq!(status, 404, "the channel does not exist yet: {sent}");
-    env.call(
-        "POST",
-        "/channels/livestream/l/query",
-        Auth::User("alice"),
-        None,
-    );
+    env.query_channel(Auth::User("alice"), "livestream:l", None);
     let (status, sent) = env.call(
         "POST",
         "/channels/livestream/l/message",
@@ -426,12 +379,7 @@ fn client_message_ids_are_kept_and_duplicates_refused() {
 #[test]
 fn message_pagination() {
     let env = Env::start();
-    env.call(
-        "POST",
-        "/channels/livestream/p/query",
-        Auth::User("alice"),
-        None,
-    );
+    env.query_channel(Auth::User("alice"), "livestream:p", None);
     let ids: Vec<String> = (0..5)
         .map(|i| {
             env.send(Auth::User("alice"), "livestream:p", &format!("m{i}"))
@@ -442,10 +390,9 @@ fn message_pagination() {
         })
         .collect();
     let page = |messages: Value| {
-        let (_, state) = env.call(
-            "POST",
-            "/channels/livestream/p/query",
+        let (_, state) = env.query_channel(
             Auth::User("alice"),
+            "livestream:p",
             Some(json!({"messages": messages})),
         );
         state["messages"]
@@ -469,7 +416,7 @@ fn query_channels_filters_sorts_and_pages() {
         ("b", ["ben", "cat"]),
         ("c", ["cat", "dan"]),
     ] {
-        create(&env, &format!("messaging:{id}"), members[0], &members);
+        env.create_channel(&format!("messaging:{id}"), members[0], &members);
     }
     for id in ["b", "c", "a"] {
         env.call(
@@ -560,7 +507,7 @@ fn query_channels_filters_sorts_and_pages() {
 #[test]
 fn watching_from_query_channels_delivers_events() {
     let env = Env::start();
-    create(&env, "messaging:a", "ann", &["ann", "ben"]);
+    env.create_channel("messaging:a", "ann", &["ann", "ben"]);
     let (mut ann, first) = env.connect("ann");
     let conn = first["connection_id"].as_str().unwrap();
     let (status, _) = env.call(
@@ -610,7 +557,7 @@ fn distinct_channels_by_members() {
 #[test]
 fn add_members_updates_the_channel() {
     let env = Env::start();
-    create(&env, "messaging:room", "ann", &["ann"]);
+    env.create_channel("messaging:room", "ann", &["ann"]);
     let (status, res) = env.call(
         "POST",
         "/channels/messaging/room",
@@ -720,12 +667,7 @@ fn watching_with_a_connection_that_is_not_open_is_code_46() {
 #[test]
 fn pagination_follows_channel_order_for_client_ids_and_times() {
     let env = Env::start();
-    env.call(
-        "POST",
-        "/channels/livestream/uuids/query",
-        Auth::User("ann"),
-        None,
-    );
+    env.query_channel(Auth::User("ann"), "livestream:uuids", None);
     // Client-generated ids in an order unrelated to their sorting.
     let ids = ["f3c1", "0a9e", "c77d", "19b2", "e004"];
     let mut times = Vec::new();
@@ -740,10 +682,9 @@ fn pagination_follows_channel_order_for_client_ids_and_times() {
         times.push(sent["message"]["created_at"].as_str().unwrap().to_owned());
     }
     let page = |messages: Value| {
-        let (status, state) = env.call(
-            "POST",
-            "/channels/livestream/uuids/query",
+        let (status, state) = env.query_channel(
             Auth::User("ann"),
+            "livestream:uuids",
             Some(json!({"messages": messages})),
         );
         assert_eq!(status, 200, "{state}");
@@ -781,10 +722,9 @@ fn pagination_follows_channel_order_for_client_ids_and_times() {
         ["0a9e", "c77d", "19b2"]
     );
     for bad in [json!("last tuesday"), json!(12)] {
-        let (status, body) = env.call(
-            "POST",
-            "/channels/livestream/uuids/query",
+        let (status, body) = env.query_channel(
             Auth::User("ann"),
+            "livestream:uuids",
             Some(json!({"messages": {"created_at_after": bad}})),
         );
         assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
@@ -794,20 +734,14 @@ fn pagination_follows_channel_order_for_client_ids_and_times() {
 #[test]
 fn default_page_sizes_are_the_ones_the_js_client_assumes() {
     let env = Env::start();
-    env.call(
-        "POST",
-        "/channels/livestream/long/query",
-        Auth::User("ann"),
-        None,
-    );
+    env.query_channel(Auth::User("ann"), "livestream:long", None);
     for i in 0..120 {
         let (status, body) = env.send(Auth::User("ann"), "livestream:long", &format!("n{i}"));
         assert_eq!(status, 200, "{body}");
     }
-    let (_, state) = env.call(
-        "POST",
-        "/channels/livestream/long/query",
+    let (_, state) = env.query_channel(
         Auth::User("ann"),
+        "livestream:long",
         Some(json!({"state": true})),
     );
     let messages = state["messages"].as_array().unwrap();

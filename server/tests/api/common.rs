@@ -232,6 +232,19 @@ impl Env {
         ]
     }
 
+    /// Gets or creates channel `cid` over REST (`POST /channels/{type}/{id}/query`).
+    pub fn query_channel(&self, auth: Auth, cid: &str, body: Option<Value>) -> (u16, Value) {
+        let (kind, id) = cid.split_once(':').unwrap();
+        self.call("POST", &format!("/channels/{kind}/{id}/query"), auth, body)
+    }
+
+    /// Creates channel `cid` server-side with `creator` and `members`.
+    pub fn create_channel(&self, cid: &str, creator: &str, members: &[&str]) {
+        let data = json!({"data": {"created_by_id": creator, "members": members}});
+        let (status, body) = self.query_channel(Auth::Server, cid, Some(data));
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Watches a channel over REST from a connection; returns the channel state.
     pub fn watch(&self, auth: Auth, cid: &str, connection_id: &str) -> (u16, Value) {
         let (kind, id) = cid.split_once(':').unwrap();
@@ -241,6 +254,12 @@ impl Env {
             auth,
             Some(json!({"data": {}, "state": true, "watch": true, "presence": false})),
         )
+    }
+
+    /// Marks channel `cid` read (`POST /channels/{type}/{id}/read`).
+    pub fn mark_read(&self, auth: Auth, cid: &str, body: Option<Value>) -> (u16, Value) {
+        let (kind, id) = cid.split_once(':').unwrap();
+        self.call("POST", &format!("/channels/{kind}/{id}/read"), auth, body)
     }
 
     pub fn send(&self, auth: Auth, cid: &str, text: &str) -> (u16, Value) {
@@ -434,6 +453,19 @@ impl Ws {
                 Err(_) => return,
                 Ok(_) => {}
             }
+        }
+    }
+}
+
+/// Text frames up to and including the `message.new` whose text is `marker`.
+pub fn frames_until_marker(ws: &mut Ws, marker: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let frame = ws.next_json(WITHIN);
+        let done = frame["type"] == "message.new" && frame["message"]["text"] == marker;
+        seen.push(frame);
+        if done {
+            return seen;
         }
     }
 }

@@ -6,13 +6,7 @@ use crate::common::*;
 
 /// A messaging channel `room` of alice and bob, both watching; returns their sockets.
 fn room(env: &Env) -> (Ws, Ws) {
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/room/query",
-        Auth::Server,
-        Some(json!({"data": {"created_by_id": "alice", "members": ["alice", "bob"]}})),
-    );
-    assert_eq!(status, 200, "{body}");
+    env.create_channel("messaging:room", "alice", &["alice", "bob"]);
     let mut sockets = Vec::new();
     for user in ["alice", "bob"] {
         let (ws, first) = env.connect(user);
@@ -106,12 +100,7 @@ fn the_author_updates_a_message_and_watchers_get_message_updated() {
     let (status, got) = env.call("GET", "/messages/m1", Auth::User("bob"), None);
     assert_eq!(status, 200, "{got}");
     assert_eq!(&got["message"], updated);
-    let (_, state) = env.call(
-        "POST",
-        "/channels/messaging/room/query",
-        Auth::User("bob"),
-        None,
-    );
+    let (_, state) = env.query_channel(Auth::User("bob"), "messaging:room", None);
     assert_eq!(texts(&state), [("hello <again>".into(), "regular".into())]);
 }
 
@@ -246,12 +235,7 @@ fn soft_deletes_stay_as_deleted_and_hard_deletes_vanish() {
         assert_eq!(event["hard_delete"], true);
         assert_eq!(event["message"]["id"], "m2");
     }
-    let (_, state) = env.call(
-        "POST",
-        "/channels/messaging/room/query",
-        Auth::User("bob"),
-        None,
-    );
+    let (_, state) = env.query_channel(Auth::User("bob"), "messaging:room", None);
     assert_eq!(
         texts(&state),
         [
@@ -274,26 +258,17 @@ fn soft_deletes_stay_as_deleted_and_hard_deletes_vanish() {
     let (status, again) = env.call("DELETE", "/messages/m1", Auth::User("alice"), None);
     assert_eq!((status, &again["message"]), (200, soft));
     send(&env, Auth::User("bob"), json!({"text": "marker"}));
-    loop {
-        let frame = bob.next_json(WITHIN);
+    for frame in frames_until_marker(&mut bob, "marker") {
         assert_ne!(
             frame["type"], "message.deleted",
             "no event for a no-op: {frame}"
         );
-        if frame["type"] == "message.new" && frame["message"]["text"] == "marker" {
-            break;
-        }
     }
     // A hard delete still removes a soft-deleted message.
     let (status, _) = env.call("DELETE", "/messages/m1?hard=1", Auth::User("alice"), None);
     assert_eq!(status, 200);
     assert_eq!(bob.next_event("message.deleted")["hard_delete"], true);
-    let (_, state) = env.call(
-        "POST",
-        "/channels/messaging/room/query",
-        Auth::User("bob"),
-        None,
-    );
+    let (_, state) = env.query_channel(Auth::User("bob"), "messaging:room", None);
     assert_eq!(
         texts(&state),
         [
@@ -324,12 +299,7 @@ fn livestream_authors_edit_their_own_messages_without_membership() {
 }
 
 fn send_live(env: &Env, user: &str, id: &str) {
-    let (status, body) = env.call(
-        "POST",
-        "/channels/livestream/show/query",
-        Auth::User(user),
-        None,
-    );
+    let (status, body) = env.query_channel(Auth::User(user), "livestream:show", None);
     assert_eq!(status, 200, "{body}");
     let (status, body) = env.call(
         "POST",

@@ -5,31 +5,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// Creates `kind:id` server-side with `creator` and `members`.
-fn create(env: &Env, cid: &str, creator: &str, members: &[&str]) {
-    let (kind, id) = cid.split_once(':').unwrap();
-    let (status, body) = env.call(
-        "POST",
-        &format!("/channels/{kind}/{id}/query"),
-        Auth::Server,
-        Some(json!({"data": {"created_by_id": creator, "members": members}})),
-    );
-    assert_eq!(status, 200, "{body}");
-}
-
-/// Text frames up to and including the `message.new` whose text is `marker`.
-fn until_marker(ws: &mut Ws, marker: &str) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let frame = ws.next_json(WITHIN);
-        let done = frame["type"] == "message.new" && frame["message"]["text"] == marker;
-        seen.push(frame);
-        if done {
-            return seen;
-        }
-    }
-}
-
 fn types(frames: &[Value]) -> Vec<&str> {
     frames.iter().map(|f| f["type"].as_str().unwrap()).collect()
 }
@@ -37,8 +12,8 @@ fn types(frames: &[Value]) -> Vec<&str> {
 #[test]
 fn mark_read_notifies_every_connection_of_the_reader_with_its_unread_counts() {
     let env = Env::start();
-    create(&env, "messaging:room", "bob", &["alice", "bob"]);
-    create(&env, "messaging:other", "bob", &["alice", "bob"]);
+    env.create_channel("messaging:room", "bob", &["alice", "bob"]);
+    env.create_channel("messaging:other", "bob", &["alice", "bob"]);
     let (mut watching, a) = env.connect("alice");
     let (mut elsewhere, _) = env.connect("alice");
     let (mut bob, b) = env.connect("bob");
@@ -56,12 +31,7 @@ fn mark_read_notifies_every_connection_of_the_reader_with_its_unread_counts() {
     env.send(Auth::User("bob"), "messaging:room", "two");
     env.send(Auth::User("bob"), "messaging:other", "three");
 
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/room/read",
-        Auth::User("alice"),
-        None,
-    );
+    let (status, body) = env.mark_read(Auth::User("alice"), "messaging:room", None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["event"]["type"], "message.read");
     for ws in [&mut watching, &mut elsewhere] {
@@ -77,10 +47,9 @@ fn mark_read_notifies_every_connection_of_the_reader_with_its_unread_counts() {
         assert!(note["created_at"].as_str().unwrap().ends_with('Z'));
     }
     // Server side, for alice: the counters drop to zero.
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/other/read",
+    let (status, body) = env.mark_read(
         Auth::Server,
+        "messaging:other",
         Some(json!({"user_id": "alice"})),
     );
     assert_eq!(status, 200, "{body}");
@@ -96,7 +65,7 @@ fn mark_read_notifies_every_connection_of_the_reader_with_its_unread_counts() {
     );
     // Bob watches "room" and sees alice's message.read, but no notification of hers.
     env.send(Auth::User("alice"), "messaging:room", "marker");
-    let frames = until_marker(&mut bob, "marker");
+    let frames = frames_until_marker(&mut bob, "marker");
     assert!(types(&frames).contains(&"message.read"), "{frames:?}");
     assert!(
         !types(&frames).contains(&"notification.mark_read"),
@@ -113,10 +82,9 @@ fn added_members_are_notified_but_not_a_creator_adding_themselves() {
     let ben_conn = first["connection_id"].as_str().unwrap().to_owned();
     let (mut ben2, _) = env.connect("ben");
     // Ann creates a channel with herself and Ben.
-    let (status, body) = env.call(
-        "POST",
-        "/channels/messaging/trip/query",
+    let (status, body) = env.query_channel(
         Auth::User("ann"),
+        "messaging:trip",
         Some(json!({"data": {"members": ["ann", "ben"], "name": "Trip"}})),
     );
     assert_eq!(status, 200, "{body}");
@@ -153,7 +121,7 @@ fn added_members_are_notified_but_not_a_creator_adding_themselves() {
     assert_eq!(note["member"]["user_id"], "cat");
     assert_eq!(note["channel"]["member_count"], 3);
     // A server-side creation whose creator is a member: only the others hear of it.
-    create(&env, "messaging:plan", "ann", &["ann", "cat"]);
+    env.create_channel("messaging:plan", "ann", &["ann", "cat"]);
     let note = cat.next_event("notification.added_to_channel");
     assert_eq!(note["cid"], "messaging:plan");
     // Neither Ann (the creator, in both channels) nor Ben (already a member when added
@@ -163,7 +131,7 @@ fn added_members_are_notified_but_not_a_creator_adding_themselves() {
         let (status, body) = env.watch(Auth::User(user), &cid, conn);
         assert_eq!(status, 200, "{body}");
         env.send(Auth::User(user), &cid, "marker");
-        let frames = until_marker(ws, "marker");
+        let frames = frames_until_marker(ws, "marker");
         assert!(
             !types(&frames).contains(&"notification.added_to_channel"),
             "{user}: {frames:?}"

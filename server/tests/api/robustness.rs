@@ -136,12 +136,7 @@ fn watchers_are_paginated_and_counted_per_user() {
         sockets.push(ws);
     }
     let query = |body: serde_json::Value| {
-        let (status, state) = env.call(
-            "POST",
-            "/channels/livestream/crowd/query",
-            Auth::User("u050"),
-            Some(body),
-        );
+        let (status, state) = env.query_channel(Auth::User("u050"), "livestream:crowd", Some(body));
         assert_eq!(status, 200, "{state}");
         state
     };
@@ -158,10 +153,9 @@ fn watchers_are_paginated_and_counted_per_user() {
         .map(|u| u["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["u103", "u104"]);
-    let (status, bad) = env.call(
-        "POST",
-        "/channels/livestream/crowd/query",
+    let (status, bad) = env.query_channel(
         Auth::User("u050"),
+        "livestream:crowd",
         Some(json!({"watchers": {"limit": -1}})),
     );
     assert_eq!((status, bad["code"].as_i64()), (400, Some(4)), "{bad}");
