@@ -131,6 +131,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Everything that decides when to exit is armed before the URL is announced: a caller
+    // may signal or orphan the server as soon as it reads that line.
+    let exit = ExitWatch::arm(exit_on_stdin_close);
     let mut stdout = std::io::stdout();
     let _ = writeln!(
         stdout,
@@ -144,7 +147,7 @@ fn main() -> ExitCode {
             "using the built-in development API secret; pass --api-secret for anything shared"
         );
     }
-    let reason = wait_for_exit(exit_on_stdin_close);
+    let reason = exit.wait();
     tracing::info!("{reason}: shutting down");
     server.shutdown();
     ExitCode::SUCCESS
@@ -154,39 +157,91 @@ fn main() -> ExitCode {
 #[cfg(unix)]
 const PARENT_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Blocks until SIGINT or SIGTERM, or, with `watch_stdin`, until stdin reaches end-of-file or
-/// the parent process exits. Returns what happened.
-fn wait_for_exit(watch_stdin: bool) -> &'static str {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        loop {
-            std::thread::park();
-        }
-    };
-    rt.block_on(async {
-        tokio::select! {
-            reason = signal() => reason,
-            reason = stdin_closed(), if watch_stdin => reason,
-            reason = parent_exited(), if watch_stdin => reason,
-        }
-    })
+/// What ends the server: SIGINT/SIGTERM, and with `--exit-on-stdin-close` also stdin reaching
+/// end-of-file or the parent process exiting. Armed before the URL is printed.
+struct ExitWatch {
+    rt: Option<tokio::runtime::Runtime>,
+    signals: Signals,
+    watch_stdin: bool,
+    parent: u32,
 }
 
-async fn signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            };
+#[cfg(unix)]
+type Signals = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;
+#[cfg(not(unix))]
+type Signals = ();
+
+impl ExitWatch {
+    fn arm(watch_stdin: bool) -> ExitWatch {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok();
+        #[cfg(unix)]
+        let signals = rt.as_ref().and_then(|rt| {
+            use tokio::signal::unix::{SignalKind, signal};
+            let _context = rt.enter();
+            Some((
+                signal(SignalKind::interrupt()).ok()?,
+                signal(SignalKind::terminate()).ok()?,
+            ))
+        });
+        #[cfg(not(unix))]
+        let signals = ();
+        ExitWatch {
+            rt,
+            signals,
+            watch_stdin,
+            parent: parent_id(),
         }
     }
+
+    /// Blocks until one of the armed conditions happens and says which.
+    fn wait(self) -> &'static str {
+        let ExitWatch {
+            rt,
+            signals,
+            watch_stdin,
+            parent,
+        } = self;
+        let Some(rt) = rt else {
+            loop {
+                std::thread::park();
+            }
+        };
+        rt.block_on(async move {
+            tokio::select! {
+                reason = signal(signals) => reason,
+                reason = stdin_closed(), if watch_stdin => reason,
+                reason = parent_exited(parent), if watch_stdin => reason,
+            }
+        })
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn signal(signals: Signals) -> &'static str {
+    #[cfg(unix)]
+    if let Some((mut int, mut term)) = signals {
+        return tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        };
+    }
+    #[cfg(not(unix))]
+    let () = signals;
     let _ = tokio::signal::ctrl_c().await;
     "Ctrl-C"
+}
+
+#[cfg(unix)]
+fn parent_id() -> u32 {
+    std::os::unix::process::parent_id()
+}
+
+#[cfg(not(unix))]
+fn parent_id() -> u32 {
+    0
 }
 
 /// Resolves once stdin reaches end-of-file or fails; whatever is written to it is discarded.
@@ -200,17 +255,20 @@ async fn stdin_closed() -> &'static str {
     "stdin closed"
 }
 
-/// Resolves once this process is re-parented, i.e. its parent exited (Unix; never elsewhere).
-async fn parent_exited() -> &'static str {
+/// Resolves once this process is no longer the child of `parent`, i.e. its parent exited
+/// (Unix; never elsewhere).
+async fn parent_exited(parent: u32) -> &'static str {
     #[cfg(unix)]
     {
-        let parent = std::os::unix::process::parent_id();
         let mut tick = tokio::time::interval(PARENT_CHECK_INTERVAL);
-        while std::os::unix::process::parent_id() == parent {
+        while parent_id() == parent {
             tick.tick().await;
         }
         "parent process exited"
     }
     #[cfg(not(unix))]
-    std::future::pending().await
+    {
+        let _ = parent;
+        std::future::pending().await
+    }
 }
