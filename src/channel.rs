@@ -192,10 +192,7 @@ impl ChannelClient {
     /// assert_eq!(texts, ["two", "three"]);
     /// ```
     pub fn query(&self, request: QueryChannelRequest) -> Call<ChannelState> {
-        let (client, path) = (self.client.clone(), self.path("query"));
-        let origin = self.client.session_ref();
-        self.client
-            .call(move |cancel| query_channel(&client, cancel, &origin, &path, &request).into())
+        query_channel(&self.client, self.path("query"), request)
     }
 
     /// Creates the channel with these members (the caller becomes its creator); returns
@@ -530,49 +527,51 @@ fn send<T: DeserializeOwned>(
 /// A channel query; with `watch`/`presence` on a live connection, and the watch tracked.
 fn query_channel(
     client: &ChatClient,
-    cancel: &CancelToken,
-    origin: &Option<u64>,
-    path: &str,
-    request: &QueryChannelRequest,
-) -> Result<ChannelState, ChatError> {
-    let req = Request::post(path, request)?;
+    path: String,
+    request: QueryChannelRequest,
+) -> Call<ChannelState> {
     let watch = request.watch == Some(true);
+    let this = client.clone();
     if !watch && request.presence != Some(true) {
-        let auth = client.auth()?;
-        return send(client, &req, &auth, cancel);
+        return client.call(move |cancel| {
+            let run = || {
+                send(
+                    &this,
+                    &Request::post(&path, &request)?,
+                    &this.auth()?,
+                    cancel,
+                )
+            };
+            run().into()
+        });
     }
-    client.on_connection(cancel, origin, |auth, session, connection_id| {
-        let state: ChannelState = send(client, &req, auth, cancel)?;
+    client.on_connection(move |cancel, auth, session, connection_id| {
+        let state: ChannelState = send(&this, &Request::post(&path, &request)?, auth, cancel)?;
         if watch {
-            client
-                .tracker()
+            this.tracker()
                 .watched(session, connection_id, std::slice::from_ref(&state));
         }
         Ok(state)
     })
 }
 
-// Not yet called: `ChatClient::query_users` (src/client.rs) is to delegate here.
 /// `GET /users` for [`ChatClient::query_users`]: with `presence` on a live connection
 /// (waiting for it like a watch, so the server can subscribe it to presence changes),
 /// otherwise as soon as a user is set, connected or not.
-pub(crate) fn query_users(
-    client: &ChatClient,
-    cancel: &CancelToken,
-    origin: &Option<u64>,
-    request: &QueryUsersRequest,
-) -> Result<Vec<User>, ChatError> {
-    let payload = serde_json::to_string(request).map_err(|e| {
-        ChatError::new(ErrorKind::InvalidArgument, "the query cannot be encoded").with_source(e)
-    })?;
-    let req = Request::get("users").query("payload", payload);
-    let run = |auth: &Auth| send::<QueryUsersResponse>(client, &req, auth, cancel);
-    if request.presence != Some(true) {
-        return run(&client.auth()?).map(|r| r.users);
+pub(crate) fn query_users(client: &ChatClient, request: QueryUsersRequest) -> Call<Vec<User>> {
+    let (this, presence) = (client.clone(), request.presence == Some(true));
+    let run = move |cancel: &CancelToken, auth: &Auth| {
+        let payload = serde_json::to_string(&request).map_err(|e| {
+            ChatError::new(ErrorKind::InvalidArgument, "the query cannot be encoded").with_source(e)
+        })?;
+        let req = Request::get("users").query("payload", payload);
+        send::<QueryUsersResponse>(&this, &req, auth, cancel).map(|r| r.users)
+    };
+    if !presence {
+        let this = client.clone();
+        return client.call(move |cancel| this.auth().and_then(|auth| run(cancel, &auth)).into());
     }
-    client
-        .on_connection(cancel, origin, |auth, _, _| run(auth))
-        .map(|r| r.users)
+    client.on_connection(move |cancel, auth, _, _| run(cancel, auth))
 }
 
 #[cfg(test)]

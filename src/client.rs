@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use stream_chat_callbacks::{
@@ -18,7 +18,7 @@ use crate::channel::{self, ChannelClient};
 use crate::events::{ChatEvent, ConnectionState, EventBus, Subscription};
 use crate::http::{Auth, Http, Request};
 use crate::recovery::Tracker;
-use crate::session::{AuthMode, Hub, Pending, Session, already_connected};
+use crate::session::{AuthMode, Connection, Hub, Pending, Session, already_connected};
 use crate::socket::SocketConfig;
 use crate::token::{self, TokenManager, TokenSource};
 use crate::typed_events::EventKind;
@@ -65,7 +65,7 @@ pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 /// header carries the token. The SDK warns once when those TRACE records are enabled.
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use stream_chat_client::{CallbackQueue, ChatClient};
 ///
 /// let queue = CallbackQueue::new();
@@ -143,7 +143,7 @@ impl ChatClientBuilder {
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// let client = ChatClient::builder("key").connect_timeout(Duration::from_secs(3)).build().unwrap();
     /// # drop(client);
     /// ```
@@ -157,7 +157,7 @@ impl ChatClientBuilder {
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// let client = ChatClient::builder("key").request_timeout(Duration::from_secs(10)).build().unwrap();
     /// # drop(client);
     /// ```
@@ -170,7 +170,7 @@ impl ChatClientBuilder {
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// let client = ChatClient::builder("key").health_check_interval(Duration::from_secs(1)).build().unwrap();
     /// # drop(client);
     /// ```
@@ -185,7 +185,7 @@ impl ChatClientBuilder {
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// let client = ChatClient::builder("key")
     ///     .health_check_interval(Duration::from_secs(1))
     ///     .dead_connection_timeout(Duration::from_secs(3))
@@ -204,7 +204,7 @@ impl ChatClientBuilder {
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// let client = ChatClient::builder("key").max_reconnect_delay(Duration::from_secs(1)).build().unwrap();
     /// # drop(client);
     /// ```
@@ -225,7 +225,7 @@ impl ChatClientBuilder {
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// let client = ChatClient::builder("key").wait_for_connection_timeout(Duration::from_secs(2)).build().unwrap();
     /// # drop(client);
     /// ```
@@ -257,7 +257,7 @@ impl ChatClientBuilder {
     /// 30 days are capped to 30 days, so `Duration::MAX` means "no limit" in practice.
     ///
     /// ```
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     /// use stream_chat_client::{ChatClient, ErrorKind};
     /// let err = ChatClient::builder("").build().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
@@ -356,7 +356,7 @@ impl ChatClientBuilder {
         };
         let pool = WorkerPool::builder()
             .threads(self.worker_threads)
-            .thread_name("stream-chat-worker")
+            .thread_name(WORKER_NAME)
             .build();
         let http = Arc::new(Http::new(
             base.clone(),
@@ -821,9 +821,7 @@ impl ChatClient {
     /// assert_eq!(users[0].id, "bender");
     /// ```
     pub fn query_users(&self, request: QueryUsersRequest) -> Call<Vec<User>> {
-        let client = self.clone();
-        let origin = self.session_ref();
-        self.call(move |cancel| channel::query_users(&client, cancel, &origin, &request).into())
+        channel::query_users(self, request)
     }
 
     /// A client for the channel `channel_type:channel_id` (Kotlin's
@@ -885,28 +883,29 @@ impl ChatClient {
     /// assert_eq!(channels[0].channel.cid, "messaging:pe");
     /// ```
     pub fn query_channels(&self, request: QueryChannelsRequest) -> Call<Vec<ChannelState>> {
-        let client = self.clone();
-        let origin = self.session_ref();
-        self.call(move |cancel| {
-            let run = || -> Result<Vec<ChannelState>, ChatError> {
-                let req = Request::post("channels", &request)?;
-                let watch = request.watch == Some(true);
-                if !watch && request.presence != Some(true) {
-                    let auth = client.auth()?;
-                    let response: QueryChannelsResponse = client.send(&req, &auth, cancel)?;
-                    return Ok(response.channels);
-                }
-                client.on_connection(cancel, &origin, |auth, session, connection_id| {
-                    let response: QueryChannelsResponse = client.send(&req, auth, cancel)?;
-                    if watch {
-                        client
-                            .tracker()
-                            .watched(session, connection_id, &response.channels);
-                    }
+        let watch = request.watch == Some(true);
+        if !watch && request.presence != Some(true) {
+            let client = self.clone();
+            return self.call(move |cancel| {
+                let run = || -> Result<Vec<ChannelState>, ChatError> {
+                    let req = Request::post("channels", &request)?;
+                    let response: QueryChannelsResponse =
+                        client.send(&req, &client.auth()?, cancel)?;
                     Ok(response.channels)
-                })
-            };
-            run().into()
+                };
+                run().into()
+            });
+        }
+        let client = self.clone();
+        self.on_connection(move |cancel, auth, session, connection_id| {
+            let req = Request::post("channels", &request)?;
+            let response: QueryChannelsResponse = client.send(&req, auth, cancel)?;
+            if watch {
+                client
+                    .tracker()
+                    .watched(session, connection_id, &response.channels);
+            }
+            Ok(response.channels)
         })
     }
 
@@ -986,37 +985,40 @@ impl ChatClient {
         Ok(Auth::for_session(&session, connection_id))
     }
 
-    /// Runs `request` on a live connection, waiting for one (bounded by
-    /// `wait_for_connection_timeout`). When it fails after the connection was replaced
-    /// meanwhile, it runs once more on the new connection.
-    pub(crate) fn on_connection<T>(
+    /// A call that sends `request` on a live connection, waiting for one (bounded by
+    /// `wait_for_connection_timeout`, see [`Hub::wait_connection`]) without holding a
+    /// thread when enqueued; `execute()` waits and sends on the caller's thread. When the
+    /// server calls the connection id stale (code 46) or the connection was replaced
+    /// meanwhile, it is sent once more on a newer connection.
+    pub(crate) fn on_connection<T: Send + 'static>(
         &self,
-        cancel: &CancelToken,
-        origin: &Option<u64>,
-        request: impl Fn(&Auth, &Arc<Session>, &str) -> Result<T, ChatError>,
-    ) -> Result<T, ChatError> {
-        let hub = &self.inner.hub;
-        let limit = self.inner.wait_for_connection_timeout;
-        let (session, connection_id) = hub.wait_connected(cancel, limit, *origin)?;
-        let auth = Auth::for_session(&session, Some(connection_id.clone()));
-        match request(&auth, &session, &connection_id) {
-            Err(err)
-                if !err.is_cancelled()
-                    && !session.is_stopped()
-                    && session.connection_id().as_deref() != Some(connection_id.as_str()) =>
-            {
-                log::info!("the connection changed during the call ({err}); retrying once");
-                let origin = Some(session.id());
-                let (session, connection_id) = hub.wait_connected(cancel, limit, origin)?;
-                let auth = Auth::for_session(&session, Some(connection_id.clone()));
-                request(&auth, &session, &connection_id)
+        request: impl Fn(&CancelToken, &Auth, &Arc<Session>, &str) -> Result<T, ChatError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Call<T> {
+        let origin = self.session_ref();
+        let (client, request) = (self.clone(), Arc::new(request) as Arc<ConnectedRequest<T>>);
+        self.deferred(move |cancel, done| {
+            let connected = Connected {
+                client: client.clone(),
+                cancel: cancel.clone(),
+                request: Arc::clone(&request),
+            };
+            let on_pool = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with(WORKER_NAME));
+            if on_pool {
+                connected.deferred(done.started_at(), origin, None, done);
+            } else {
+                let result = connected.blocking(done.started_at(), origin);
+                done.complete(result.into());
             }
-            result => result,
-        }
+        })
     }
 
     /// A deferred call on the client's pool, delivering through its executor.
-    fn deferred<T: Send + 'static>(
+    pub(crate) fn deferred<T: Send + 'static>(
         &self,
         start: impl Fn(&CancelToken, Completer<T>) + Send + Sync + 'static,
     ) -> Call<T> {
@@ -1169,6 +1171,127 @@ impl fmt::Debug for ChatClient {
             .finish()
     }
 }
+
+/// The prefix of the worker pool's thread names.
+const WORKER_NAME: &str = "stream-chat-worker";
+
+type ConnectedRequest<T> =
+    dyn Fn(&CancelToken, &Auth, &Arc<Session>, &str) -> Result<T, ChatError> + Send + Sync;
+
+/// One run of a call made with [`ChatClient::on_connection`].
+struct Connected<T> {
+    client: ChatClient,
+    cancel: CancelToken,
+    request: Arc<ConnectedRequest<T>>,
+}
+
+impl<T: Send + 'static> Connected<T> {
+    fn wait(
+        &self,
+        start: Instant,
+        origin: Option<u64>,
+        stale: Option<String>,
+        done: Box<dyn FnOnce(Result<Connection, ChatError>) + Send>,
+    ) {
+        let inner = &self.client.inner;
+        inner.hub.wait_connection(
+            &self.cancel,
+            start,
+            inner.wait_for_connection_timeout,
+            origin,
+            stale,
+            done,
+        );
+    }
+
+    fn send(&self, (session, connection_id): &Connection) -> Result<T, ChatError> {
+        let auth = Auth::for_session(session, Some(connection_id.clone()));
+        (self.request)(&self.cancel, &auth, session, connection_id)
+    }
+
+    /// Whether `err` from a send on `connection` is worth one more send on a newer one.
+    fn stale(&self, err: &ChatError, (session, connection_id): &Connection) -> bool {
+        let retry = !err.is_cancelled()
+            && !session.is_stopped()
+            && (err.stream_code() == Some(STALE_CONNECTION_ID)
+                || session.connection_id().as_deref() != Some(connection_id.as_str()));
+        if retry {
+            log::info!(
+                "connection {connection_id} was replaced during the call ({err}); retrying once"
+            );
+        }
+        retry
+    }
+
+    /// Waits on this thread, then sends (`execute()`).
+    fn blocking(&self, start: Instant, origin: Option<u64>) -> Result<T, ChatError> {
+        let wait_here = |start, origin, stale| {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            self.wait(
+                start,
+                origin,
+                stale,
+                Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            );
+            rx.recv()
+                .unwrap_or_else(|_| Err(crate::session::shut_down_error()))
+        };
+        let connection = wait_here(start, origin, None)?;
+        match self.send(&connection) {
+            Err(err) if self.stale(&err, &connection) => {
+                let (session, stale) = connection;
+                self.send(&wait_here(Instant::now(), Some(session.id()), Some(stale))?)
+            }
+            result => result,
+        }
+    }
+
+    /// Waits holding no thread, then sends on the pool and completes `done` (`enqueue`).
+    /// With `stale` set this is the retry, which is not retried again.
+    fn deferred(
+        self,
+        start: Instant,
+        origin: Option<u64>,
+        stale: Option<String>,
+        done: Completer<T>,
+    ) {
+        let retried = stale.is_some();
+        let client = self.client.clone();
+        let waiting = Connected {
+            client: client.clone(),
+            cancel: self.cancel.clone(),
+            request: Arc::clone(&self.request),
+        };
+        waiting.wait(
+            start,
+            origin,
+            stale,
+            Box::new(move |connection| {
+                let connection = match connection {
+                    Ok(connection) => connection,
+                    Err(err) => return done.complete(ChatResult::Failure(err)),
+                };
+                // Refused only once the pool is shut down: `done` is dropped, failing the
+                // call with ShutDown.
+                let _ = client
+                    .inner
+                    .pool
+                    .spawn(move || match self.send(&connection) {
+                        Err(err) if !retried && self.stale(&err, &connection) => {
+                            let (session, stale) = connection;
+                            self.deferred(Instant::now(), Some(session.id()), Some(stale), done);
+                        }
+                        result => done.complete(result.into()),
+                    });
+            }),
+        );
+    }
+}
+
+/// Stream's error code for a connection id the server does not know (any more).
+const STALE_CONNECTION_ID: i32 = 46;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

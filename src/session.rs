@@ -6,9 +6,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{Shutdown, TcpStream};
+use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -30,8 +31,6 @@ pub(crate) enum AuthMode {
 /// The shared connection state of one client.
 pub(crate) struct Hub {
     slot: Mutex<Slot>,
-    /// Notified on every change of the slot (session or state).
-    slot_changed: Condvar,
     events: EventSender,
     socket: SocketConfig,
     tracker: Arc<Tracker>,
@@ -45,6 +44,110 @@ pub(crate) struct Slot {
     next_id: u64,
     /// How the last session ended: its id, user and terminal error (for waiting calls).
     ended: Option<(u64, String, Option<ChatError>)>,
+    /// Calls waiting for a connection, each with the session it last saw.
+    conn_waits: Vec<(Arc<ConnWait>, Option<u64>)>,
+    /// The session or state changed: the waits are settled when the lock is released.
+    changed: bool,
+}
+
+/// A locked [`Slot`]; releasing it after a change settles the connection waits (outside
+/// the lock).
+pub(crate) struct SlotGuard<'a> {
+    hub: &'a Hub,
+    guard: Option<MutexGuard<'a, Slot>>,
+}
+
+impl Deref for SlotGuard<'_> {
+    type Target = Slot;
+    fn deref(&self) -> &Slot {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl DerefMut for SlotGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Slot {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let Some(mut slot) = self.guard.take() else {
+            return;
+        };
+        let settled = if std::mem::take(&mut slot.changed) {
+            self.hub.settle(&mut slot)
+        } else {
+            Vec::new()
+        };
+        drop(slot);
+        for (wait, result) in settled {
+            wait.resolve(result);
+        }
+    }
+}
+
+/// A live connection: its session and connection id.
+pub(crate) type Connection = (Arc<Session>, String);
+
+type OnConnection = Box<dyn FnOnce(Result<Connection, ChatError>) + Send>;
+
+/// A call waiting for a connection (see [`Hub::wait_connection`]). It resolves exactly
+/// once: connected (the connection thread), the session ended, the deadline (the hub's
+/// timer), the call cancelled (its cancel hook) or the client shut down.
+pub(crate) struct ConnWait {
+    done: Mutex<Option<OnConnection>>,
+    /// A connection id the server called stale: wait for another one.
+    stale: Option<String>,
+    limit: Duration,
+    hub: Weak<Hub>,
+}
+
+impl ConnWait {
+    fn resolve(&self, result: Result<Connection, ChatError>) {
+        let done = lock(&self.done).take();
+        if let Some(done) = done {
+            done(result);
+        }
+    }
+
+    /// Takes it out of the hub's list and resolves it with the error `why` gives for the
+    /// slot as it is, unless it resolved already.
+    fn end(&self, why: impl FnOnce(&Slot) -> ChatError) {
+        let Some(hub) = self.hub.upgrade() else {
+            return self.resolve(Err(shut_down_error()));
+        };
+        let err = {
+            let mut slot = hub.lock();
+            slot.conn_waits
+                .retain(|(w, _)| !std::ptr::eq(Arc::as_ptr(w), self));
+            why(&slot)
+        };
+        self.resolve(Err(err));
+    }
+}
+
+impl Expire for ConnWait {
+    fn expire(&self) {
+        let limit = self.limit;
+        self.end(|slot| match &slot.current {
+            Some(s) => ChatError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the connection of '{}' was not up within {limit:?} (wait_for_connection_timeout)",
+                    s.user_id
+                ),
+            ),
+            None => ChatError::new(
+                ErrorKind::NotConnected,
+                format!("no user connected within {limit:?} (wait_for_connection_timeout)"),
+            ),
+        });
+    }
+
+    fn is_done(&self) -> bool {
+        lock(&self.done).is_none()
+    }
 }
 
 /// One connected (or connecting) user and its connection thread.
@@ -324,8 +427,9 @@ impl Hub {
                 state: ConnectionState::Disconnected,
                 next_id: 1,
                 ended: None,
+                conn_waits: Vec::new(),
+                changed: false,
             }),
-            slot_changed: Condvar::new(),
             events,
             socket,
             tracker,
@@ -344,6 +448,8 @@ impl Hub {
         let session = {
             let mut slot = self.lock();
             self.shut_down.store(true, Ordering::Release);
+            // Waits for a first connect now fail.
+            slot.changed = true;
             let current = slot.current.clone();
             if let Some(session) = &current {
                 self.end_session(&mut slot, session, None);
@@ -483,86 +589,88 @@ impl Hub {
         &self.tracker
     }
 
-    /// Waits until a session is connected, for calls that need a connection id. `origin`
-    /// is the session current when the call was made: if it (or a session seen while
-    /// waiting) ends without a successor, the wait fails with
+    /// Calls `done` once a session is connected, for calls that need a connection id;
+    /// no thread waits meanwhile. `origin` is the session current when the call was made:
+    /// if it (or a session seen while waiting) ends without a successor, `done` gets
     /// [`ErrorKind::NotConnected`] at once. A call made while nobody was connected waits
-    /// for the next connect. When `limit` passes: [`ErrorKind::Timeout`] if a user is set
+    /// for the next connect. At `start + limit`: [`ErrorKind::Timeout`] if a user is set
     /// but the socket is not up, [`ErrorKind::NotConnected`] if nobody is connected.
-    pub(crate) fn wait_connected(
+    /// A connection whose id is `stale` does not count. `done` never runs under the lock.
+    pub(crate) fn wait_connection(
         self: &Arc<Self>,
         cancel: &CancelToken,
+        start: Instant,
         limit: Duration,
         origin: Option<u64>,
-    ) -> Result<(Arc<Session>, String), ChatError> {
-        let deadline = deadline_after(Instant::now(), limit);
-        let weak = Arc::downgrade(self);
+        stale: Option<String>,
+        done: OnConnection,
+    ) {
+        let wait = Arc::new(ConnWait {
+            done: Mutex::new(Some(done)),
+            stale,
+            limit,
+            hub: Arc::downgrade(self),
+        });
+        {
+            let mut slot = self.lock();
+            slot.conn_waits.push((Arc::clone(&wait), origin));
+            // Settles it at once when connected, or its session is gone already.
+            slot.changed = true;
+        }
+        self.timer.schedule(
+            deadline_after(start, limit),
+            Arc::downgrade(&wait) as Weak<dyn Expire>,
+        );
+        let weak = Arc::downgrade(&wait);
         cancel.on_cancel(move || {
-            if let Some(hub) = weak.upgrade() {
-                let _slot = hub.lock();
-                hub.slot_changed.notify_all();
+            if let Some(wait) = weak.upgrade() {
+                wait.end(|_| ChatError::cancelled());
             }
         });
-        let mut slot = self.lock();
-        let mut seen = origin;
-        loop {
-            match &slot.current {
-                Some(session) => {
-                    if let Some(id) = session.connection_id() {
-                        return Ok((Arc::clone(session), id));
-                    }
-                    seen = Some(session.id);
+    }
+
+    /// The waits the slot as it is resolves, taken out of the list.
+    fn settle(&self, slot: &mut Slot) -> Vec<(Arc<ConnWait>, Result<Connection, ChatError>)> {
+        let current = slot.current.clone();
+        let connected = current
+            .as_ref()
+            .and_then(|s| s.connection_id().map(|id| (Arc::clone(s), id)));
+        let shut_down = self.is_shut_down();
+        let ended = slot.ended.clone();
+        let mut settled = Vec::new();
+        slot.conn_waits.retain_mut(|(wait, seen)| {
+            if wait.is_done() {
+                return false;
+            }
+            let result = match (&current, &connected) {
+                (_, Some((session, id))) if wait.stale.as_deref() != Some(id.as_str()) => {
+                    Ok((Arc::clone(session), id.clone()))
                 }
-                None => {
-                    if let Some(gone) = seen {
-                        let (user, why) = match &slot.ended {
-                            Some((id, user, why)) if *id == gone => (user.as_str(), why.clone()),
-                            _ => ("the user", None),
-                        };
-                        let err = ChatError::new(
-                            ErrorKind::NotConnected,
-                            format!("'{user}' was disconnected before the call got a connection"),
-                        );
-                        return Err(match why {
-                            Some(cause) => err.with_source(cause),
-                            None => err,
-                        });
-                    }
+                (Some(session), _) => {
+                    *seen = Some(session.id);
+                    return true;
                 }
-            }
-            if cancel.is_canceled() {
-                return Err(ChatError::cancelled());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(match &slot.current {
-                    Some(s) => ChatError::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "the connection of '{}' was not up within {limit:?} (wait_for_connection_timeout)",
-                            s.user_id
-                        ),
-                    ),
-                    None => ChatError::new(
-                        ErrorKind::NotConnected,
-                        format!("no user connected within {limit:?} (wait_for_connection_timeout)"),
-                    ),
-                });
-            }
-            slot = self
-                .slot_changed
-                .wait_timeout(slot, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+                (None, _) => match *seen {
+                    Some(gone) => Err(disconnected(&ended, gone)),
+                    None if shut_down => Err(shut_down_error()),
+                    None => return true,
+                },
+            };
+            settled.push((Arc::clone(wait), result));
+            false
+        });
+        settled
     }
 
     pub(crate) fn socket_config(&self) -> SocketConfig {
         self.socket.clone()
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Slot> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock(&self) -> SlotGuard<'_> {
+        SlotGuard {
+            hub: self,
+            guard: Some(self.slot.lock().unwrap_or_else(|e| e.into_inner())),
+        }
     }
 
     /// Creates a session for `user` in state `Connecting` with `first` waiting for it, and
@@ -642,7 +750,7 @@ impl Hub {
         slot.ended = Some((session.id, session.user_id.clone(), error.clone()));
         self.tracker.reset(0);
         self.set_state(slot, ConnectionState::Disconnected, error);
-        self.slot_changed.notify_all();
+        slot.changed = true;
         true
     }
 
@@ -654,7 +762,7 @@ impl Hub {
         slot.state = state;
         self.events
             .send(ChatEvent::ConnectionChanged { state, error });
-        self.slot_changed.notify_all();
+        slot.changed = true;
     }
 
     /// The first `health.check` arrived. Returns false when `session` is no longer current.
@@ -682,6 +790,7 @@ impl Hub {
                 }
             };
             self.set_state(&mut slot, ConnectionState::Connected, None);
+            slot.changed = true;
             (std::mem::take(&mut *lock(&session.waiters)), data)
         };
         for waiter in waiters {
@@ -759,6 +868,22 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_owned()
+    }
+}
+
+/// Why a wait fails when the session `gone` it saw ended without a successor.
+fn disconnected(ended: &Option<(u64, String, Option<ChatError>)>, gone: u64) -> ChatError {
+    let (user, why) = match ended {
+        Some((id, user, why)) if *id == gone => (user.as_str(), why.clone()),
+        _ => ("the user", None),
+    };
+    let err = ChatError::new(
+        ErrorKind::NotConnected,
+        format!("'{user}' was disconnected before the call got a connection"),
+    );
+    match why {
+        Some(cause) => err.with_source(cause),
+        None => err,
     }
 }
 

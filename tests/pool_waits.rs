@@ -9,7 +9,6 @@ use common::*;
 use stream_chat_client::{ErrorKind, User};
 
 #[test]
-#[ignore = "needs the deferred waits wired in src/client.rs (see the task-1 report)"]
 fn waiting_watches_leave_the_pool_free_for_the_connect() {
     let server = server();
     let client = builder(&server)
