@@ -274,7 +274,6 @@ fn users_request(ids: &[&str], presence: bool) -> QueryUsersRequest {
     request
 }
 
-// Needs `ChatClient::query_users` (src/client.rs) to call `channel::query_users`.
 #[test]
 fn query_users_with_presence_waits_for_the_socket_and_sends_its_connection_id() {
     let server = server();
