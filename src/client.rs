@@ -1005,10 +1005,9 @@ impl ChatClient {
                 cancel: cancel.clone(),
                 request: Arc::clone(&request),
             };
-            let on_pool = std::thread::current()
-                .name()
-                .is_some_and(|n| n.starts_with(WORKER_NAME));
-            if on_pool {
+            // A blocked caller (execute, or a combinator's work) sends on its own thread: the
+            // pool may have no other thread to run the request.
+            if !done.caller_waits() {
                 connected.deferred(done.started_at(), origin, None, done);
             } else {
                 let result = connected.blocking(done.started_at(), origin);

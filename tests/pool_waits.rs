@@ -51,3 +51,24 @@ fn waiting_watches_leave_the_pool_free_for_the_connect() {
     assert_eq!(err.kind(), ErrorKind::NotConnected);
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[test]
+fn execute_inside_a_callback_on_a_one_worker_pool_does_not_hang() {
+    let server = server();
+    let client = builder(&server).worker_threads(1).build().unwrap();
+    connect_as(&client, &server, "bender");
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let inner = client.clone();
+    // The callback runs on the pool's only worker and blocks it in execute().
+    client
+        .channel("livestream", "nested")
+        .unwrap()
+        .create(Vec::<String>::new())
+        .enqueue(move |_| {
+            let channel = inner.channel("livestream", "nested").unwrap();
+            tx.send(channel.watch().execute().map(|state| state.channel.cid))
+                .unwrap();
+        });
+    let result = rx.recv_timeout(WAIT).expect("a nested execute completes");
+    assert_eq!(result.into_result().unwrap(), "livestream:nested");
+}

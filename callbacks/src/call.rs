@@ -391,7 +391,7 @@ impl<T: Send + 'static> Call<T> {
                         });
                         submit(&pool, job);
                     });
-                    let completer = Completer::new(started_at, sink);
+                    let completer = Completer::new(started_at, false, sink);
                     if let Err(payload) =
                         catch_unwind(AssertUnwindSafe(|| start(&token, completer)))
                     {

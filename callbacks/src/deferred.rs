@@ -32,14 +32,35 @@ type Sink<T> = Box<dyn FnOnce(ChatResult<T>) + Send>;
 pub struct Completer<T> {
     sink: Option<Sink<T>>,
     started_at: Instant,
+    caller_waits: bool,
 }
 
 impl<T> Completer<T> {
-    pub(crate) fn new(started_at: Instant, sink: Sink<T>) -> Self {
+    pub(crate) fn new(started_at: Instant, caller_waits: bool, sink: Sink<T>) -> Self {
         Completer {
             sink: Some(sink),
             started_at,
+            caller_waits,
         }
+    }
+
+    /// Whether a thread is blocked until this completer fires: the call was
+    /// [`execute`](crate::Call::execute)d, or runs inside a combinator's work. Such a start
+    /// should finish its work on the current thread rather than hand a step to the pool,
+    /// because the waiting thread may be the pool's only free one.
+    ///
+    /// ```
+    /// use stream_chat_callbacks::{Call, ChatResult, WorkerPool};
+    ///
+    /// let pool = WorkerPool::new(1);
+    /// let call = Call::deferred(&pool, |_token, completer| {
+    ///     let waits = completer.caller_waits();
+    ///     completer.complete(ChatResult::Success(waits));
+    /// });
+    /// assert_eq!(call.execute(), ChatResult::Success(true));
+    /// ```
+    pub fn caller_waits(&self) -> bool {
+        self.caller_waits
     }
 
     /// Resolves the call with `result`. Never runs the user's callback on this thread
@@ -106,6 +127,7 @@ impl<T> fmt::Debug for Completer<T> {
         f.debug_struct("Completer")
             .field("completed", &self.sink.is_none())
             .field("started_at", &self.started_at)
+            .field("caller_waits", &self.caller_waits)
             .finish()
     }
 }
@@ -133,6 +155,7 @@ pub(crate) fn block_on<T: Send + 'static>(
         token,
         Completer::new(
             started_at,
+            true,
             Box::new(move |result| {
                 let _ = tx.send(result);
             }),

@@ -307,3 +307,35 @@ fn shutting_the_pool_down_resolves_pending_calls_with_shut_down() {
     assert_silent(&rx);
     assert!(!call.is_canceled(), "the user did not cancel");
 }
+
+#[test]
+fn the_completer_says_whether_a_caller_waits_for_it() {
+    let pool = WorkerPool::new(1);
+    let probe = || {
+        Call::deferred(&pool, |_token, completer| {
+            let waits = completer.caller_waits();
+            completer.complete(ChatResult::Success(waits));
+        })
+    };
+    assert_eq!(
+        probe().execute(),
+        ChatResult::Success(true),
+        "execute blocks"
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sent = tx.clone();
+    probe().enqueue(move |r| sent.send(r).unwrap());
+    assert_eq!(
+        rx.recv().unwrap(),
+        ChatResult::Success(false),
+        "enqueue does not"
+    );
+    probe()
+        .map(|waits| waits)
+        .enqueue(move |r| tx.send(r).unwrap());
+    assert_eq!(
+        rx.recv().unwrap(),
+        ChatResult::Success(true),
+        "a combinator's work blocks on it"
+    );
+}
