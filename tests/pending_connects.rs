@@ -3,19 +3,21 @@
 //! a connect queued behind busy threads still resolves within its own timeout, and a
 //! guest connect fits `POST /guest` and the socket into one deadline.
 
+mod common;
 mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::silent_peer;
 use crossbeam_channel::RecvTimeoutError;
 use serde_json::json;
 use stream_chat_client::{
     ChatClient, ChatEvent, ConnectionState, ErrorKind, QueryUsersRequest, User,
 };
 use stream_chat_server::Server;
-use support::{Proxy, Route, silent_peer};
+use support::{Proxy, Route};
 
 const WAIT: Duration = Duration::from_secs(20);
 

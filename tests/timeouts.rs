@@ -4,27 +4,11 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::*;
 use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, User};
 use stream_chat_protocol::jwt;
-
-/// A peer that accepts connections and never writes a byte; it keeps them open.
-fn silent_peer() -> (String, crossbeam_channel::Receiver<std::net::TcpStream>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = crossbeam_channel::unbounded();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if tx.send(stream).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
 
 #[test]
 fn connect_to_a_silent_server_times_out_within_the_connect_timeout() {

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,21 +14,6 @@ use stream_chat_client::{
     QueryUsersRequest, TokenError, User,
 };
 use stream_chat_protocol::jwt;
-
-/// A peer that accepts TCP and never answers (a socket that never comes up).
-fn silent_peer() -> (String, crossbeam_channel::Receiver<std::net::TcpStream>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = crossbeam_channel::unbounded();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            if tx.send(stream).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
 
 #[test]
 fn watch_made_before_connect_user_waits_and_a_prior_subscription_sees_the_first_events() {

@@ -371,3 +371,19 @@ fn forward(head: &str, client: TcpStream, upstream: SocketAddr) {
     let _ = server.shutdown(Shutdown::Both);
     let _ = back.join();
 }
+
+/// A TCP peer that accepts connections and never answers: its base URL and the accepted
+/// streams (hold them, or the client sees EOF instead of silence).
+pub fn silent_peer() -> (String, crossbeam_channel::Receiver<std::net::TcpStream>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            if tx.send(stream).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}

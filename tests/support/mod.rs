@@ -1,4 +1,4 @@
-//! Peers for the pool, deadline and shutdown tests: a silent server, a proxy that
+//! Peers for the pool, deadline and shutdown tests (the silent server is in `common`): a proxy that
 //! forwards some requests to the local server and holds others, thread counting, and
 //! polling with a deadline.
 #![allow(dead_code)]
@@ -9,23 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-
-/// A peer that accepts TCP connections and never answers. The accepted streams are
-/// handed over so they stay open.
-pub fn silent_peer() -> (String, Receiver<TcpStream>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = crossbeam_channel::unbounded();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            if tx.send(stream).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
 
 /// What the proxy does with a request, chosen by its path.
 pub enum Route {
