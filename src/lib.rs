@@ -70,3 +70,8 @@ mod user_types_page {}
 #[cfg(doctest)]
 #[doc = include_str!("../docs/channels.md")]
 mod channels_page {}
+
+/// The README's example compiles against the real API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
