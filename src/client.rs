@@ -699,6 +699,66 @@ impl ChatClient {
         self.deferred(move |_, done| client.inner.hub.disconnect(done))
     }
 
+    /// Closes the WebSocket (close code 1000) and stops reconnecting, but keeps the user,
+    /// the token and the watched channels (Kotlin's `disconnectSocket()`): for an app going
+    /// to the background. The state becomes [`ConnectionState::Disconnected`] (a
+    /// `connection.changed` event) and no events arrive until
+    /// [`reconnect_socket`](Self::reconnect_socket). Connects still waiting fail with
+    /// [`ErrorKind::NotConnected`]. Fails with [`ErrorKind::NotConnected`] when no user is
+    /// set; calling it again while paused succeeds. Like [`disconnect`](Self::disconnect),
+    /// it resolves once the connection thread has ended, holding no worker meanwhile.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ConnectionState, ErrorKind};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// assert_eq!(client.disconnect_socket().execute().error().kind(), ErrorKind::NotConnected);
+    /// client.connect_anonymous_user().execute().into_result().unwrap();
+    /// client.disconnect_socket().execute().into_result().unwrap();
+    /// assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    /// assert_eq!(client.current_user().unwrap().id, "!anon");
+    /// ```
+    pub fn disconnect_socket(&self) -> Call<()> {
+        let client = self.clone();
+        self.deferred(move |_, done| client.inner.hub.pause(done))
+    }
+
+    /// Reopens the WebSocket of the user kept by
+    /// [`disconnect_socket`](Self::disconnect_socket) (Kotlin's `reconnectSocket()`), with
+    /// the cached token (reloaded only after code 40, as on any reconnect). Resolves like a
+    /// connect: with the new [`ConnectionData`], or with the error ([`ErrorKind::Timeout`]
+    /// when the socket is not up within the connect timeout; the client then keeps trying
+    /// as after a lost connection). Then the watched channels are recovered as after an
+    /// automatic reconnect: re-watched, messages missed meanwhile delivered as
+    /// `message.new` events flagged `recovered`, then `connection.recovered`.
+    ///
+    /// When the socket is up (or connecting) it resolves with that connection. Fails with
+    /// [`ErrorKind::NotConnected`] when no user is set.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ConnectionState, ErrorKind};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// assert_eq!(client.reconnect_socket().execute().error().kind(), ErrorKind::NotConnected);
+    /// let first = client.connect_anonymous_user().execute().into_result().unwrap();
+    /// client.disconnect_socket().execute().into_result().unwrap();
+    /// let data = client.reconnect_socket().execute().into_result().unwrap();
+    /// assert_ne!(data.connection_id, first.connection_id);
+    /// assert_eq!(client.connection_state(), ConnectionState::Connected);
+    /// ```
+    pub fn reconnect_socket(&self) -> Call<ConnectionData> {
+        let client = self.clone();
+        self.deferred(move |cancel, done| {
+            let label = client.current_user().map(|u| u.id).unwrap_or_default();
+            let Some(pending) = client.pending(cancel, done, &label) else {
+                return;
+            };
+            if let Err(err) = client.inner.hub.resume(&pending) {
+                pending.finish(Err(err));
+            }
+        })
+    }
+
     /// A development token for `user_id` (Stream's `devToken` format). The server accepts
     /// it only when auth checks are disabled.
     ///
@@ -802,6 +862,43 @@ impl ChatClient {
     ) -> Subscription {
         let types = event_types.iter().map(|t| (*t).to_owned()).collect();
         self.inner.bus.subscribe(Some(types), listener)
+    }
+
+    /// Like [`subscribe_for`](Self::subscribe_for), for the first matching event only
+    /// (Kotlin's `subscribeForSingle`): `listener` runs exactly once, also when events
+    /// arrive concurrently, and the subscription is then disposed. Keep the returned
+    /// [`Subscription`] until then: dropping it stops delivery.
+    ///
+    /// ```
+    /// use stream_chat_client::ChatClient;
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let subscription = client.subscribe_for_single(&["health.check"], move |event| {
+    ///     let _ = tx.send(event.kind().to_owned());
+    /// });
+    /// client.connect_anonymous_user().execute().into_result().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), "health.check");
+    /// assert!(subscription.is_disposed());
+    /// // A later health.check (after a reopened socket) is not delivered to it.
+    /// let (seen_tx, seen) = std::sync::mpsc::channel();
+    /// let _all = client.subscribe_for(&["health.check"], move |_| { let _ = seen_tx.send(()); });
+    /// client.disconnect_socket().execute().into_result().unwrap();
+    /// client.reconnect_socket().execute().into_result().unwrap();
+    /// seen.recv().unwrap();
+    /// assert!(rx.try_recv().is_err());
+    /// ```
+    pub fn subscribe_for_single(
+        &self,
+        event_types: &[&str],
+        listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
+    ) -> Subscription {
+        let types: Vec<String> = event_types.iter().map(|t| (*t).to_owned()).collect();
+        self.inner.bus.subscribe_single(
+            format!("the first of types {types:?}"),
+            move |e| types.iter().any(|t| t == e.kind()),
+            listener,
+        )
     }
 
     /// Queries users (`GET /users`) as the connected user. With `presence: Some(true)` it

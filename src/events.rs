@@ -305,6 +305,8 @@ struct Sub {
     describe: String,
     filter: Box<Filter>,
     listener: Box<Listener>,
+    /// Disposed by its first delivery.
+    single: bool,
 }
 
 impl Sub {
@@ -438,12 +440,33 @@ impl EventBus {
         filter: impl Fn(&ChatEvent) -> bool + Send + Sync + 'static,
         listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
     ) -> Subscription {
+        self.register(describe, filter, listener, false)
+    }
+
+    /// Like [`subscribe_where`](Self::subscribe_where), disposed by its first delivery.
+    pub(crate) fn subscribe_single(
+        &self,
+        describe: String,
+        filter: impl Fn(&ChatEvent) -> bool + Send + Sync + 'static,
+        listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
+    ) -> Subscription {
+        self.register(describe, filter, listener, true)
+    }
+
+    fn register(
+        &self,
+        describe: String,
+        filter: impl Fn(&ChatEvent) -> bool + Send + Sync + 'static,
+        listener: impl Fn(&ChatEvent) + Send + Sync + 'static,
+        single: bool,
+    ) -> Subscription {
         let sub = Arc::new(Sub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             active: AtomicBool::new(true),
             describe,
             filter: Box::new(filter),
             listener: Box::new(listener),
+            single,
         });
         lock(&self.registry).push(Arc::clone(&sub));
         Subscription {
@@ -485,18 +508,30 @@ fn dispatch(
         let Some(registry) = registry.upgrade() else {
             return;
         };
-        let targets: Vec<Arc<Sub>> = lock(&registry)
-            .iter()
-            .filter(|s| s.wants(&event))
-            .cloned()
-            .collect();
+        let targets: Vec<Arc<Sub>> = {
+            let mut subs = lock(&registry);
+            let targets: Vec<Arc<Sub>> = subs
+                .iter()
+                .filter(|s| s.active.load(Ordering::Acquire) && s.wants(&event))
+                .cloned()
+                .collect();
+            // A single-event listener is taken out by the first event it wants.
+            subs.retain(|s| !(s.single && targets.iter().any(|t| t.id == s.id)));
+            targets
+        };
         drop(registry);
         if targets.is_empty() {
             continue;
         }
         executor.execute(Box::new(move || {
             for sub in targets {
-                if !sub.active.load(Ordering::Acquire) {
+                // The swap makes a single-event delivery happen exactly once.
+                let active = if sub.single {
+                    sub.active.swap(false, Ordering::AcqRel)
+                } else {
+                    sub.active.load(Ordering::Acquire)
+                };
+                if !active {
                     continue;
                 }
                 if catch_unwind(AssertUnwindSafe(|| (sub.listener)(&event))).is_err() {

@@ -156,17 +156,29 @@ pub(crate) struct Session {
     pub(crate) user_id: String,
     pub(crate) auth: AuthMode,
     initial_details: User,
-    /// The first connect's deadline (from its call's start), enforced by the thread too.
-    connect_deadline: Instant,
+    /// The deadline of the connect (or `reconnect_socket`) that started the thread, from
+    /// its call's start; enforced by the thread too until the first connection.
+    connect_deadline: Mutex<Instant>,
     inner: Mutex<Inner>,
     stopped: AtomicBool,
-    /// Connect calls waiting for the first connection; changed under the hub's slot lock.
+    /// `disconnect_socket()`: the thread ends, the session stays current.
+    paused: AtomicBool,
+    /// Connect calls waiting for the next connection; changed under the hub's slot lock.
     waiters: Mutex<Vec<Arc<Pending>>>,
-    /// Whether the thread's body returned, and the disconnect calls waiting for that.
-    exit: Mutex<(bool, Vec<Arc<ExitWait>>)>,
-    stop_tx: Mutex<Option<Sender<()>>>,
-    stop_rx: Receiver<()>,
+    exit: Mutex<Exit>,
+    /// Dropping the sender wakes every blocking point of the thread (stop or pause); a
+    /// resume arms a fresh pair.
+    signal: Mutex<(Option<Sender<()>>, Receiver<()>)>,
     stream: Mutex<Option<TcpStream>>,
+}
+
+/// The connection thread's lifetime, for the calls that wait for it to end.
+struct Exit {
+    /// Whether the thread's body returned.
+    ended: bool,
+    /// Bumped by each resume; a thread that sees it change before it ends runs again.
+    generation: u64,
+    waits: Vec<Arc<ExitWait>>,
 }
 
 struct Inner {
@@ -506,6 +518,9 @@ impl Hub {
                                 user.id,
                                 waiters.len()
                             );
+                            drop(waiters);
+                            // After disconnect_socket(), connecting the kept user reopens it.
+                            self.reopen(&mut slot, &current, pending.deadline)?;
                         }
                     }
                     return Ok(());
@@ -547,14 +562,20 @@ impl Hub {
             return;
         };
         session.stop();
+        self.wait_exit(&session, done);
+    }
+
+    /// `done` resolves once the connection thread of `session` has ended (at most
+    /// [`EXIT_WAIT`] from now); no thread waits meanwhile.
+    fn wait_exit(&self, session: &Session, done: Completer<()>) {
         let wait = Arc::new(ExitWait {
             done: Once::new(done),
             user_id: session.user_id.clone(),
         });
         {
             let mut exit = lock(&session.exit);
-            if !exit.0 {
-                exit.1.push(Arc::clone(&wait));
+            if !exit.ended {
+                exit.waits.push(Arc::clone(&wait));
                 drop(exit);
                 let at = deadline_after(Instant::now(), EXIT_WAIT);
                 self.timer
@@ -563,6 +584,72 @@ impl Hub {
             }
         }
         wait.done.resolve(Ok(()));
+    }
+
+    /// `disconnect_socket()`: closes the socket of the current session and ends its
+    /// thread, keeping the session (user, token, watched channels) current. `done`
+    /// resolves once the thread has ended.
+    pub(crate) fn pause(&self, done: Completer<()>) {
+        let session = {
+            let mut slot = self.lock();
+            let current = slot.current.clone();
+            if let Some(session) = &current
+                && session.pause()
+            {
+                if session.lock().connection_id.take().is_some() {
+                    self.tracker.lost(session.id);
+                }
+                self.set_state(&mut slot, ConnectionState::Disconnected, None);
+                slot.changed = true;
+            }
+            current
+        };
+        let Some(session) = session else {
+            done.complete(ChatResult::Failure(ChatError::new(
+                ErrorKind::NotConnected,
+                "no user is set: connect_user() first",
+            )));
+            return;
+        };
+        let waiters = std::mem::take(&mut *lock(&session.waiters));
+        for waiter in waiters {
+            waiter.finish(Err(ChatError::new(
+                ErrorKind::NotConnected,
+                "disconnect_socket() closed the socket before it was connected",
+            )));
+        }
+        self.wait_exit(&session, done);
+    }
+
+    /// `reconnect_socket()`: `pending` resolves with the current session's next
+    /// connection (at once when it is up), reopening the socket if it was paused.
+    pub(crate) fn resume(self: &Arc<Self>, pending: &Arc<Pending>) -> Result<(), ChatError> {
+        let ready = {
+            let mut slot = self.lock();
+            if self.is_shut_down() {
+                return Err(shut_down_error());
+            }
+            if pending.is_finished() {
+                return Ok(());
+            }
+            let Some(session) = slot.current.clone() else {
+                return Err(ChatError::new(
+                    ErrorKind::NotConnected,
+                    "no user is set: connect_user() first",
+                ));
+            };
+            *lock(&pending.session) = Arc::downgrade(&session);
+            let ready = session.connected();
+            if ready.is_none() {
+                lock(&session.waiters).push(Arc::clone(pending));
+                self.reopen(&mut slot, &session, pending.deadline)?;
+            }
+            ready
+        };
+        if let Some(data) = ready {
+            pending.finish(Ok(data));
+        }
+        Ok(())
     }
 
     /// `pending` resolved on its own (timer, cancel): if it started or joined a session
@@ -688,51 +775,88 @@ impl Hub {
             user_id: user.id.clone(),
             auth,
             initial_details: user.clone(),
-            connect_deadline: first.deadline,
+            connect_deadline: Mutex::new(first.deadline),
             inner: Mutex::new(Inner {
                 user,
                 connection_id: None,
                 ever_connected: false,
             }),
             stopped: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             waiters: Mutex::new(vec![Arc::clone(first)]),
-            exit: Mutex::new((false, Vec::new())),
-            stop_tx: Mutex::new(Some(stop_tx)),
-            stop_rx,
+            exit: Mutex::new(Exit {
+                ended: false,
+                generation: 0,
+                waits: Vec::new(),
+            }),
+            signal: Mutex::new((Some(stop_tx), stop_rx)),
             stream: Mutex::new(None),
         });
         slot.next_id += 1;
-        let (hub, thread_session) = (Arc::clone(self), Arc::clone(&session));
-        std::thread::Builder::new()
-            .name("stream-chat-ws".into())
-            .spawn(move || {
-                let run = catch_unwind(AssertUnwindSafe(|| {
-                    crate::socket::run(Arc::clone(&hub), Arc::clone(&thread_session))
-                }));
-                if let Err(payload) = run {
-                    let why = panic_text(&*payload);
-                    log::error!(
-                        "the connection thread of '{}' panicked: {why}",
-                        thread_session.user_id
-                    );
-                    hub.on_failed(
-                        &thread_session,
-                        ChatError::new(
-                            ErrorKind::Panicked,
-                            format!("the connection thread panicked: {why}"),
-                        ),
-                    );
-                }
-                thread_session.exited();
-            })
-            .map_err(|e| {
-                ChatError::new(ErrorKind::Network, "cannot start the connection thread")
-                    .with_source(e)
-            })?;
+        self.spawn_thread(&session)?;
         slot.current = Some(Arc::clone(&session));
         self.tracker.reset(session.id);
         self.set_state(slot, ConnectionState::Connecting, None);
         Ok(session)
+    }
+
+    /// Starts the connection thread of `session`. It runs again instead of ending when the
+    /// session was resumed while it was ending.
+    fn spawn_thread(self: &Arc<Self>, session: &Arc<Session>) -> Result<(), ChatError> {
+        let (hub, session) = (Arc::clone(self), Arc::clone(session));
+        std::thread::Builder::new()
+            .name("stream-chat-ws".into())
+            .spawn(move || {
+                let mut generation = lock(&session.exit).generation;
+                loop {
+                    let run = catch_unwind(AssertUnwindSafe(|| {
+                        crate::socket::run(Arc::clone(&hub), Arc::clone(&session))
+                    }));
+                    if let Err(payload) = run {
+                        let why = panic_text(&*payload);
+                        log::error!(
+                            "the connection thread of '{}' panicked: {why}",
+                            session.user_id
+                        );
+                        hub.on_failed(
+                            &session,
+                            ChatError::new(
+                                ErrorKind::Panicked,
+                                format!("the connection thread panicked: {why}"),
+                            ),
+                        );
+                    }
+                    match session.exited(generation) {
+                        Some(resumed) => generation = resumed,
+                        None => break,
+                    }
+                }
+            })
+            .map(drop)
+            .map_err(|e| {
+                ChatError::new(ErrorKind::Network, "cannot start the connection thread")
+                    .with_source(e)
+            })
+    }
+
+    /// Restarts the connection thread of a paused `session` (current, slot locked); the
+    /// attempt has until `deadline` while it never connected.
+    fn reopen(
+        self: &Arc<Self>,
+        slot: &mut Slot,
+        session: &Arc<Session>,
+        deadline: Instant,
+    ) -> Result<(), ChatError> {
+        if !session.paused.load(Ordering::Acquire) || session.is_stopped() {
+            return Ok(());
+        }
+        log::info!("reopening the socket of '{}'", session.user_id);
+        *lock(&session.connect_deadline) = deadline;
+        if session.unpause() {
+            self.spawn_thread(session)?;
+        }
+        self.set_state(slot, ConnectionState::Connecting, None);
+        Ok(())
     }
 
     /// Removes `session` if it is current: state `Disconnected`, its thread stopped.
@@ -774,7 +898,7 @@ impl Hub {
     ) -> bool {
         let (waiters, data) = {
             let mut slot = self.lock();
-            if !is_current(&slot, session) {
+            if !is_current(&slot, session) || session.is_halted() {
                 return false;
             }
             let data = {
@@ -833,7 +957,7 @@ impl Hub {
     /// Publishes a server event (through the tracker) if `session` is still current.
     pub(crate) fn emit(&self, session: &Arc<Session>, event: ChatEvent) {
         let slot = self.lock();
-        if is_current(&slot, session) {
+        if is_current(&slot, session) && !session.is_halted() {
             self.tracker.dispatch(event);
         }
     }
@@ -943,18 +1067,56 @@ impl Session {
         self.stopped.load(Ordering::Acquire)
     }
 
-    /// Fires (by disconnecting) when the session is stopped.
-    pub(crate) fn stop_signal(&self) -> &Receiver<()> {
-        &self.stop_rx
+    /// Stopped or paused: the connection thread is to end.
+    pub(crate) fn is_halted(&self) -> bool {
+        self.is_stopped() || self.paused.load(Ordering::Acquire)
+    }
+
+    /// Fires (by disconnecting) when the session is stopped or paused.
+    pub(crate) fn stop_signal(&self) -> Receiver<()> {
+        lock(&self.signal).1.clone()
+    }
+
+    /// Pauses the session and wakes its thread so it closes the socket and ends; false
+    /// when it was already paused or stopped.
+    fn pause(&self) -> bool {
+        if self.is_stopped() || self.paused.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        self.wake();
+        true
+    }
+
+    /// Ends a pause with a fresh wake signal; true when the thread has ended and must be
+    /// started again (otherwise it runs again by itself, see [`exited`](Self::exited)).
+    fn unpause(&self) -> bool {
+        let mut exit = lock(&self.exit);
+        let (tx, rx) = crossbeam_channel::bounded(0);
+        *lock(&self.signal) = (Some(tx), rx);
+        self.paused.store(false, Ordering::Release);
+        exit.generation += 1;
+        std::mem::replace(&mut exit.ended, false)
+    }
+
+    /// Wakes every blocking point of the thread (read, back-off, dial, token wait).
+    fn wake(&self) {
+        drop(lock(&self.signal).0.take());
+        if let Some(stream) = lock(&self.stream).as_ref() {
+            // Only the read half: the thread still sends its close frame before it ends.
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+        if let Some(tokens) = self.tokens() {
+            tokens.wake_all();
+        }
     }
 
     /// Sleeps for `d`; false when the session was stopped meanwhile.
     pub(crate) fn sleep(&self, d: Duration) -> bool {
         if d.is_zero() {
-            return !self.is_stopped();
+            return !self.is_halted();
         }
         matches!(
-            self.stop_rx.recv_timeout(d),
+            self.stop_signal().recv_timeout(d),
             Err(crossbeam_channel::RecvTimeoutError::Timeout)
         )
     }
@@ -962,7 +1124,7 @@ impl Session {
     /// Registers the socket that `stop` shuts down; false when already stopped.
     pub(crate) fn set_stream(&self, stream: Option<TcpStream>) -> bool {
         let mut slot = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-        if stream.is_some() && self.is_stopped() {
+        if stream.is_some() && self.is_halted() {
             return false;
         }
         *slot = stream;
@@ -971,7 +1133,7 @@ impl Session {
 
     /// The first connect's deadline, measured from its call's start.
     pub(crate) fn connect_deadline(&self) -> Instant {
-        self.connect_deadline
+        *lock(&self.connect_deadline)
     }
 
     /// The connection data while connected.
@@ -983,16 +1145,22 @@ impl Session {
         })
     }
 
-    /// The thread's body returned: resolves the disconnects waiting for it.
-    fn exited(&self) {
+    /// The thread's body, started at `generation`, returned. When the session was
+    /// resumed meanwhile, returns the generation to run again; otherwise the thread ends
+    /// and the calls waiting for that resolve.
+    fn exited(&self, generation: u64) -> Option<u64> {
         let waits = {
             let mut exit = lock(&self.exit);
-            exit.0 = true;
-            std::mem::take(&mut exit.1)
+            if exit.generation != generation && !self.is_halted() {
+                return Some(exit.generation);
+            }
+            exit.ended = true;
+            std::mem::take(&mut exit.waits)
         };
         for wait in waits {
             wait.done.resolve(Ok(()));
         }
+        None
     }
 
     /// Stops the connection thread: every blocking point (read, backoff, dial, token
@@ -1010,14 +1178,7 @@ impl Session {
         if self.stopped.swap(true, Ordering::AcqRel) {
             return;
         }
-        drop(lock(&self.stop_tx).take());
-        if let Some(stream) = lock(&self.stream).as_ref() {
-            // Only the read half: the thread still sends its close frame before it ends.
-            let _ = stream.shutdown(Shutdown::Read);
-        }
-        if let Some(tokens) = self.tokens() {
-            tokens.wake_all();
-        }
+        self.wake();
         let waiters = std::mem::take(&mut *lock(&self.waiters));
         for waiter in waiters {
             waiter.finish(Err(error.clone()));

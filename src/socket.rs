@@ -112,7 +112,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
     let mut auth_failures: u32 = 0;
     let mut stale_token: Option<u64> = None;
     loop {
-        if session.is_stopped() {
+        if session.is_halted() {
             break;
         }
         let was_connected = session.ever_connected();
@@ -210,7 +210,7 @@ fn load_token(
     let AuthMode::Jwt(tokens) = &session.auth else {
         return Ok(None);
     };
-    let stop = || session.is_stopped();
+    let stop = || session.is_halted();
     let result = match stale {
         Some(v) => tokens.refresh(v, &stop, Some(deadline)),
         None => tokens.get(&stop, Some(deadline)),
@@ -266,7 +266,7 @@ fn attempt(
     }
     let result = match handshake(url, tcp, &control, cfg, deadline) {
         Ok(mut ws) => read_loop(hub, session, cfg, &mut ws, &control, deadline),
-        Err(_) if session.is_stopped() => Attempt::Stopped,
+        Err(_) if session.is_halted() => Attempt::Stopped,
         Err(e) => Attempt::Failed(e),
     };
     session.set_stream(None);
@@ -321,7 +321,8 @@ fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Op
         .to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
     let (tx, rx) = crossbeam_channel::bounded(1);
-    let stop = session.stop_signal().clone();
+    let halted = session.stop_signal();
+    let stop = halted.clone();
     let spawned = std::thread::Builder::new()
         .name("stream-chat-dial".into())
         .spawn(move || {
@@ -341,7 +342,7 @@ fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Op
             Ok(Err(e)) => Err(Some(e)),
             Err(_) => Err(Some(ChatError::new(ErrorKind::Network, "the dial thread ended without a result"))),
         },
-        recv(session.stop_signal()) -> _ => Err(None),
+        recv(halted) -> _ => Err(None),
         recv(after(remaining)) -> _ => Err(Some(ChatError::new(ErrorKind::Timeout, "the TCP connection was not established in time"))),
     }
 }
@@ -497,7 +498,7 @@ fn read_loop(
         }
     };
     loop {
-        if session.is_stopped() {
+        if session.is_halted() {
             close_politely(ws, control);
             return Attempt::Stopped;
         }
@@ -610,7 +611,7 @@ fn read_loop(
                 let (code, reason) = frame.map_or((1005, String::new()), |f| {
                     (u16::from(f.code), f.reason.to_string())
                 });
-                if session.is_stopped() {
+                if session.is_halted() {
                     return Attempt::Stopped;
                 }
                 let err = ChatError::new(
@@ -628,7 +629,7 @@ fn read_loop(
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) => {}
             Err(e) => {
-                if session.is_stopped() {
+                if session.is_halted() {
                     close_politely(ws, control);
                     return Attempt::Stopped;
                 }
