@@ -231,3 +231,43 @@ fn subscribe_for_single_delivers_exactly_one_event() {
     assert!(once.try_recv().is_err(), "a second delivery");
     assert!(single.is_disposed());
 }
+
+#[test]
+fn a_refused_resume_times_out_typed_within_the_connect_timeout_then_keeps_trying() {
+    let server = server();
+    let limit = Duration::from_millis(800);
+    let client = builder(&server)
+        .connect_timeout(limit)
+        .max_reconnect_delay(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    connect_as(&client, &server, "bender");
+    client.disconnect_socket().execute().into_result().unwrap();
+    server.refuse_connections("bender", true);
+    let recorder = Recorder::new(&client);
+
+    let started = Instant::now();
+    let result = enqueue_and_wait(&client.reconnect_socket());
+    let took = started.elapsed();
+    assert_eq!(
+        result.error().kind(),
+        ErrorKind::Timeout,
+        "{}",
+        result.error()
+    );
+    assert!(
+        took >= limit && took < limit + Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(server.refused_connections("bender") >= 1, "it did try");
+    assert_eq!(
+        client.current_user().unwrap().id,
+        "bender",
+        "the user is kept"
+    );
+
+    // Like after a lost connection, the client keeps trying and gets in once allowed.
+    server.refuse_connections("bender", false);
+    recorder.wait_state(ConnectionState::Connected, WAIT);
+    assert_eq!(sockets_of(&server, "bender"), 1);
+}
