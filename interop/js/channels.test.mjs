@@ -6,6 +6,8 @@ import { test } from 'node:test';
 
 import {
   assertStreamError,
+  CONNECT_TIMEOUT,
+  connectJwt,
   disconnectAll,
   rejection,
   startServer,
@@ -14,15 +16,6 @@ import {
   waitForEvent,
   withTimeout,
 } from './harness.mjs';
-
-const CONNECT_TIMEOUT = 20_000;
-
-async function connectJwt(server, t, user) {
-  const client = userClient(server);
-  t.after(() => disconnectAll(client));
-  await withTimeout(client.connectUser(user, tokenFor(server, user.id)), CONNECT_TIMEOUT, `connectUser(${user.id})`);
-  return client;
-}
 
 async function connectAnon(server, t) {
   const client = userClient(server);

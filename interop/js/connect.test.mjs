@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  CONNECT_TIMEOUT,
   disconnectAll,
   mintToken,
   nowSeconds,
@@ -18,8 +19,6 @@ import {
   withTimeout,
   wsErrorOf,
 } from './harness.mjs';
-
-const CONNECT_TIMEOUT = 20_000;
 
 function assertOwnUserShape(me, label) {
   assert.ok(me && typeof me === 'object', `${label}: health.check has no me`);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 
 import {
   assertStreamError,
+  CONNECT_TIMEOUT,
   disconnectAll,
   nowSeconds,
   rejection,
@@ -18,8 +19,6 @@ import {
   withTimeout,
   wsErrorOf,
 } from './harness.mjs';
-
-const CONNECT_TIMEOUT = 20_000;
 
 test('bad signature: connectUser rejects with code 43 and does not retry', async (t) => {
   const server = await startServer(t);

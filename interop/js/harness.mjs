@@ -292,3 +292,14 @@ export function signJwt(payload, secret, header = { alg: 'HS256', typ: 'JWT' }) 
     header.alg === 'HS256' ? createHmac('sha256', secret).update(input).digest('base64url') : '';
   return `${input}.${sig}`;
 }
+
+/** How long a test waits for a connect of the official client. */
+export const CONNECT_TIMEOUT = 20_000;
+
+/** A fresh client connected as `user` with a JWT, disconnected after test `t`. */
+export async function connectJwt(server, t, user) {
+  const client = userClient(server);
+  t.after(() => disconnectAll(client));
+  await withTimeout(client.connectUser(user, tokenFor(server, user.id)), CONNECT_TIMEOUT, `connectUser(${user.id})`);
+  return client;
+}

@@ -11,6 +11,8 @@ import { test } from 'node:test';
 
 import {
   assertStreamError,
+  CONNECT_TIMEOUT,
+  connectJwt,
   disconnectAll,
   rejection,
   safeJson,
@@ -20,15 +22,6 @@ import {
   waitForEvent,
   withTimeout,
 } from './harness.mjs';
-
-const CONNECT_TIMEOUT = 20_000;
-
-async function connectJwt(server, t, user) {
-  const client = userClient(server);
-  t.after(() => disconnectAll(client));
-  await withTimeout(client.connectUser(user, tokenFor(server, user.id)), CONNECT_TIMEOUT, `connectUser(${user.id})`);
-  return client;
-}
 
 /** The message with `id` in a channel's client-side state (latest message set), or undefined. */
 const inState = (channel, id) => channel.state.messages.find((m) => m.id === id);

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
+  CONNECT_TIMEOUT,
+  connectJwt,
   disconnectAll,
   safeJson,
   startServer,
@@ -14,15 +16,6 @@ import {
   waitForEvent,
   withTimeout,
 } from './harness.mjs';
-
-const CONNECT_TIMEOUT = 20_000;
-
-async function connectJwt(server, t, user) {
-  const client = userClient(server);
-  t.after(() => disconnectAll(client));
-  await withTimeout(client.connectUser(user, tokenFor(server, user.id)), CONNECT_TIMEOUT, `connectUser(${user.id})`);
-  return client;
-}
 
 /** Resolve once `predicate(store state)` holds (StateStore of the official client); reject after timeoutMs. */
 function waitForState(store, predicate, { timeoutMs = 10_000, label = 'state' } = {}) {

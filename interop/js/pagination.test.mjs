@@ -8,17 +8,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 
-import { disconnectAll, safeJson, startServer, tokenFor, userClient, withTimeout } from './harness.mjs';
+import { connectJwt, safeJson, startServer } from './harness.mjs';
 
-const CONNECT_TIMEOUT = 20_000;
 const COUNT = 12;
-
-async function connectJwt(server, t, user) {
-  const client = userClient(server);
-  t.after(() => disconnectAll(client));
-  await withTimeout(client.connectUser(user, tokenFor(server, user.id)), CONNECT_TIMEOUT, `connectUser(${user.id})`);
-  return client;
-}
 
 /**
  * COUNT client-generated UUIDs in an order that is neither ascending nor descending, so a server
