@@ -1,11 +1,20 @@
-//! Stream's API error codes (the `code` field of an error body), as named constants.
+//! Stream's API error codes (the `code` field of an error body), as named constants, with
+//! what they mean for a client.
 //!
-//! The HTTP status that goes with each code is given by [`http_status`].
+//! The HTTP status that goes with each code is given by [`http_status`]. How a client treats
+//! a code: [`is_auth_error`] (5 and 40–43: the credentials were rejected),
+//! [`is_token_error`] (40–43), [`should_refresh_token`] (40: load a new token and retry),
+//! [`is_retryable`] (-1, 9, 23: the same request may succeed later) and
+//! [`is_terminal_for_socket`] (2, 4, 6: a WebSocket connect can never succeed as sent).
+//! Retrying by HTTP status alone (408, 429, 5xx) is HTTP, not Stream, and lives with the
+//! SDK's error type (`ChatError::is_retryable`).
 //!
 //! ```
 //! use stream_chat_protocol::codes;
 //! assert_eq!(codes::TOKEN_EXPIRED, 40);
 //! assert_eq!(codes::http_status(codes::NOT_ALLOWED), 403);
+//! assert!(codes::is_auth_error(codes::TOKEN_SIGNATURE_INVALID));
+//! assert!(codes::is_retryable(codes::RATE_LIMIT));
 //! ```
 
 /// Internal system error (HTTP 500).
@@ -52,7 +61,8 @@ pub const TOKEN_SIGNATURE_INVALID: i32 = 43;
 pub const CUSTOM_COMMAND_ENDPOINT_MISSING: i32 = 44;
 /// Custom command endpoint call failed (HTTP 400).
 pub const CUSTOM_COMMAND_ENDPOINT_CALL: i32 = 45;
-/// Long-poll connection id not found.
+/// Connection id not found: a request named a connection the server does not know (any
+/// more), e.g. a watch sent on a connection that was just replaced.
 pub const CONNECTION_ID_NOT_FOUND: i32 = 46;
 /// Slow-mode cooldown (HTTP 403).
 pub const COOLDOWN: i32 = 60;
@@ -93,7 +103,7 @@ pub fn http_status(code: i32) -> u16 {
     }
 }
 
-/// Whether `code` is one of the token errors (40–43) that mean "get a new token".
+/// Whether `code` is one of the token errors (40–43): the token was read but not accepted.
 ///
 /// ```
 /// assert!(stream_chat_protocol::codes::is_token_error(41));
@@ -101,4 +111,53 @@ pub fn http_status(code: i32) -> u16 {
 /// ```
 pub fn is_token_error(code: i32) -> bool {
     (TOKEN_EXPIRED..=TOKEN_SIGNATURE_INVALID).contains(&code)
+}
+
+/// Whether `code` says the credentials were rejected: a [token error](is_token_error) or
+/// the general [`AUTHENTICATION`] error (a malformed JWT). A different token may help.
+///
+/// ```
+/// use stream_chat_protocol::codes::{self, is_auth_error};
+/// assert!(is_auth_error(codes::AUTHENTICATION) && is_auth_error(codes::TOKEN_EXPIRED));
+/// assert!(!is_auth_error(codes::ACCESS_KEY) && !is_auth_error(codes::NOT_ALLOWED));
+/// ```
+pub fn is_auth_error(code: i32) -> bool {
+    code == AUTHENTICATION || is_token_error(code)
+}
+
+/// Whether a client that can load tokens should load a new one and try again: only for
+/// [`TOKEN_EXPIRED`], as the JS client does. Other auth errors would fail the same way.
+///
+/// ```
+/// use stream_chat_protocol::codes::{self, should_refresh_token};
+/// assert!(should_refresh_token(codes::TOKEN_EXPIRED));
+/// assert!(!should_refresh_token(codes::TOKEN_SIGNATURE_INVALID));
+/// ```
+pub fn should_refresh_token(code: i32) -> bool {
+    code == TOKEN_EXPIRED
+}
+
+/// Whether the same request may succeed later: [`INTERNAL`], [`RATE_LIMIT`] and
+/// [`REQUEST_TIMEOUT`].
+///
+/// ```
+/// use stream_chat_protocol::codes::{self, is_retryable};
+/// assert!(is_retryable(codes::INTERNAL) && is_retryable(codes::REQUEST_TIMEOUT));
+/// assert!(!is_retryable(codes::NOT_ALLOWED) && !is_retryable(codes::TOKEN_EXPIRED));
+/// ```
+pub fn is_retryable(code: i32) -> bool {
+    matches!(code, INTERNAL | RATE_LIMIT | REQUEST_TIMEOUT)
+}
+
+/// Whether a WebSocket connect that failed with `code` can never succeed as sent, so a
+/// client stops reconnecting: [`ACCESS_KEY`] (unknown API key), [`INPUT`] (a malformed
+/// connect request) and [`DUPLICATE_USERNAME`].
+///
+/// ```
+/// use stream_chat_protocol::codes::{self, is_terminal_for_socket};
+/// assert!(is_terminal_for_socket(codes::ACCESS_KEY));
+/// assert!(!is_terminal_for_socket(codes::INTERNAL));
+/// ```
+pub fn is_terminal_for_socket(code: i32) -> bool {
+    matches!(code, ACCESS_KEY | INPUT | DUPLICATE_USERNAME)
 }

@@ -13,12 +13,14 @@
 #![warn(missing_docs)]
 
 mod channel;
+pub mod cid;
 pub mod codes;
 mod connect;
 mod error;
 pub mod event;
 pub mod jwt;
 mod message;
+pub mod time;
 mod user;
 mod users;
 
