@@ -10,7 +10,7 @@ use stream_chat_callbacks::{
 };
 use stream_chat_protocol::{
     ANONYMOUS_USER_ID, ChannelState, GuestRequest, GuestResponse, QueryChannelsRequest,
-    QueryChannelsResponse, QueryUsersRequest, User, jwt,
+    QueryChannelsResponse, QueryUsersRequest, User, codes, jwt,
 };
 use url::Url;
 
@@ -1085,7 +1085,7 @@ impl ChatClient {
     /// A call that sends `request` on a live connection, waiting for one (bounded by
     /// `wait_for_connection_timeout`, see [`Hub::wait_connection`]) without holding a
     /// thread when enqueued; `execute()` waits and sends on the caller's thread. When the
-    /// server calls the connection id stale (code 46) or the connection was replaced
+    /// server calls the connection id stale (`codes::CONNECTION_ID_NOT_FOUND`) or the connection was replaced
     /// meanwhile, it is sent once more on a newer connection.
     pub(crate) fn on_connection<T: Send + 'static>(
         &self,
@@ -1309,7 +1309,7 @@ impl<T: Send + 'static> Connected<T> {
     fn stale(&self, err: &ChatError, (session, connection_id): &Connection) -> bool {
         let retry = !err.is_cancelled()
             && !session.is_stopped()
-            && (err.stream_code() == Some(STALE_CONNECTION_ID)
+            && (err.stream_code() == Some(codes::CONNECTION_ID_NOT_FOUND)
                 || session.connection_id().as_deref() != Some(connection_id.as_str()));
         if retry {
             log::info!(
@@ -1385,9 +1385,6 @@ impl<T: Send + 'static> Connected<T> {
         );
     }
 }
-
-/// Stream's error code for a connection id the server does not know (any more).
-const STALE_CONNECTION_ID: i32 = 46;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

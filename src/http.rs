@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
+use stream_chat_callbacks::{CancelToken, ChatError, ErrorClass, ErrorKind};
 use stream_chat_protocol::{ApiErrorBody, codes};
 use url::Url;
 
@@ -237,7 +237,7 @@ impl Http {
                 });
             match (&result, auth) {
                 (Err(err), Auth::Jwt { tokens, .. })
-                    if err.stream_code() == Some(codes::TOKEN_EXPIRED)
+                    if err.stream_code().is_some_and(codes::should_refresh_token)
                         && tokens.has_provider()
                         && !refreshed =>
                 {
@@ -421,9 +421,12 @@ fn non_stream_message(body: &[u8]) -> String {
 
 /// A `ChatError` from Stream's error object. The status is its `StatusCode`, else
 /// `fallback_status` (the HTTP status; 0 for a WebSocket frame), else none: never 0.
-/// `details` and `exception_fields` are appended to the message, as Android does.
+/// `details` and `exception_fields` are appended to the message, as Android does. The
+/// code's meaning ([`ErrorClass`]) comes from `protocol::codes`.
 pub(crate) fn api_error(e: &ApiErrorBody, fallback_status: u16) -> ChatError {
-    let mut err = ChatError::new(ErrorKind::Api, message_with_details(e)).with_stream_code(e.code);
+    let mut err = ChatError::new(ErrorKind::Api, message_with_details(e))
+        .with_stream_code(e.code)
+        .with_class(class_of(e.code));
     if let Some(status) = [e.status_code, fallback_status]
         .into_iter()
         .find(|s| *s != 0)
@@ -434,6 +437,17 @@ pub(crate) fn api_error(e: &ApiErrorBody, fallback_status: u16) -> ChatError {
         err = err.with_more_info(e.more_info.clone());
     }
     err
+}
+
+/// What a Stream error code means for the caller.
+fn class_of(code: i32) -> ErrorClass {
+    if codes::is_auth_error(code) {
+        ErrorClass::Auth
+    } else if codes::is_retryable(code) {
+        ErrorClass::Retryable
+    } else {
+        ErrorClass::Unclassified
+    }
 }
 
 /// The server's message, plus "\nError details: …" summarising `details` (Stream's
@@ -529,6 +543,35 @@ mod tests {
         );
         assert_eq!(err.message(), "JWTAuth error: token is expired (exp)");
         assert!(err.more_info().is_some());
+        assert!(err.is_auth_error() && !err.is_retryable());
+    }
+
+    #[test]
+    fn stream_codes_are_classified_by_the_protocol() {
+        let err = |code: i32, status: u16| {
+            error_from_body(
+                status,
+                format!(r#"{{"code":{code},"message":"m"}}"#).as_bytes(),
+            )
+        };
+        for code in [codes::AUTHENTICATION, 40, 41, 42, 43] {
+            assert!(err(code, 401).is_auth_error(), "{code}");
+            assert!(!err(code, 401).is_retryable(), "{code}");
+        }
+        // Retryable by code even when the status alone would not say so.
+        for code in [codes::INTERNAL, codes::RATE_LIMIT, codes::REQUEST_TIMEOUT] {
+            assert_eq!(err(code, 400).class(), ErrorClass::Retryable, "{code}");
+            assert!(err(code, 400).is_retryable(), "{code}");
+        }
+        for code in [
+            codes::ACCESS_KEY,
+            codes::INPUT,
+            codes::NOT_ALLOWED,
+            codes::CONNECTION_ID_NOT_FOUND,
+        ] {
+            assert_eq!(err(code, 400).class(), ErrorClass::Unclassified, "{code}");
+            assert!(!err(code, 400).is_auth_error() && !err(code, 400).is_retryable());
+        }
     }
 
     #[test]

@@ -46,12 +46,13 @@ pub use channel::ChannelClient;
 pub use client::{ChatClient, ChatClientBuilder, ConnectionData, DEFAULT_BASE_URL};
 pub use events::{ChatEvent, ConnectionState, Subscription, event_types};
 pub use stream_chat_callbacks::{
-    Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorKind, Executor, RetryPolicy,
+    Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorClass, ErrorKind, Executor,
+    RetryPolicy,
 };
 pub use stream_chat_protocol::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, Event, Member, Message,
     MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryUsersRequest, Read,
-    SortParam, User,
+    SortParam, User, codes,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
 pub use typed_events::{

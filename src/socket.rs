@@ -72,11 +72,11 @@ enum Verdict {
 
 fn classify(err: &ChatError, has_provider: bool, auth_failures: u32) -> Verdict {
     match err.stream_code() {
-        Some(codes::ACCESS_KEY | codes::INPUT | codes::DUPLICATE_USERNAME) => Verdict::Terminal,
-        Some(code @ (codes::AUTHENTICATION | 40..=43)) => {
+        Some(code) if codes::is_terminal_for_socket(code) => Verdict::Terminal,
+        Some(code) if codes::is_auth_error(code) => {
             if auth_failures >= MAX_AUTH_RETRIES {
                 Verdict::Terminal
-            } else if code == codes::TOKEN_EXPIRED {
+            } else if codes::should_refresh_token(code) {
                 if has_provider {
                     Verdict::Refresh
                 } else {
@@ -190,7 +190,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
 }
 
 fn is_refreshable(err: &ChatError, session: &Session) -> bool {
-    err.stream_code() == Some(codes::TOKEN_EXPIRED) && session.has_provider()
+    err.stream_code().is_some_and(codes::should_refresh_token) && session.has_provider()
 }
 
 fn timeout_error(limit: Duration) -> ChatError {

@@ -109,8 +109,33 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// What the code of a server error means for the caller, set by whoever turns the server's
+/// answer into a [`ChatError`] (this crate knows no server's codes). It drives
+/// [`ChatError::is_retryable`], [`ChatError::is_auth_error`] and so the ready-made
+/// [`RetryPolicy`](crate::RetryPolicy)s.
+///
+/// ```
+/// use stream_chat_callbacks::{ChatError, ErrorClass};
+///
+/// let limited = ChatError::api(9, 400, "rate limited").with_class(ErrorClass::Retryable);
+/// assert!(limited.is_retryable());
+/// assert_eq!(ChatError::api(9, 400, "rate limited").class(), ErrorClass::Unclassified);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// Nothing is known beyond the [`ErrorKind`] and the HTTP status (the default).
+    #[default]
+    Unclassified,
+    /// The same request may succeed later (an internal error, a rate limit, a server-side
+    /// timeout).
+    Retryable,
+    /// The credentials were rejected: another token may succeed, the same one will not.
+    Auth,
+}
+
 /// The error of every failed [`crate::Call`]: a typed [`ErrorKind`], a message, and for
-/// server errors Stream's error code and the HTTP status.
+/// server errors Stream's error code, the HTTP status and the code's [`ErrorClass`].
 ///
 /// It is cheap to clone (one `Arc`), so a single failure can be handed to several
 /// callers, and [`std::error::Error::source`] returns the underlying cause.
@@ -135,6 +160,7 @@ struct Inner {
     message: String,
     stream_code: Option<i32>,
     status_code: Option<u16>,
+    class: ErrorClass,
     more_info: Option<String>,
     source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
@@ -154,13 +180,15 @@ impl ChatError {
                 message: message.into(),
                 stream_code: None,
                 status_code: None,
+                class: ErrorClass::Unclassified,
                 more_info: None,
                 source: None,
             }),
         }
     }
 
-    /// An error reported by Stream's API: `code` from the body, the HTTP status and the message.
+    /// An error reported by Stream's API: `code` from the body, the HTTP status and the
+    /// message. Set what the code means with [`with_class`](Self::with_class).
     ///
     /// ```
     /// # use stream_chat_callbacks::ChatError;
@@ -221,6 +249,17 @@ impl ChatError {
     /// ```
     pub fn with_stream_code(self, code: i32) -> Self {
         self.map_inner(|i| i.stream_code = Some(code))
+    }
+
+    /// Sets what the error's server code means for the caller.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::{ChatError, ErrorClass};
+    /// let err = ChatError::api(43, 401, "bad signature").with_class(ErrorClass::Auth);
+    /// assert!(err.is_auth_error());
+    /// ```
+    pub fn with_class(self, class: ErrorClass) -> Self {
+        self.map_inner(|i| i.class = class)
     }
 
     /// Sets the HTTP status.
@@ -305,6 +344,16 @@ impl ChatError {
         self.inner.status_code
     }
 
+    /// What the server code means, as set by [`with_class`](Self::with_class).
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::{ChatError, ErrorClass};
+    /// assert_eq!(ChatError::api(17, 403, "no").class(), ErrorClass::Unclassified);
+    /// ```
+    pub fn class(&self) -> ErrorClass {
+        self.inner.class
+    }
+
     /// The `more_info` link of a server error.
     ///
     /// ```
@@ -325,31 +374,35 @@ impl ChatError {
         self.inner.kind == ErrorKind::Cancelled
     }
 
-    /// True for authentication failures Stream reports with codes 5 and 40–43.
+    /// True for rejected credentials: [`ErrorClass::Auth`], which the SDK sets for Stream's
+    /// codes 5 and 40–43.
     ///
     /// ```
-    /// # use stream_chat_callbacks::ChatError;
-    /// assert!(ChatError::api(43, 401, "signature").is_auth_error());
+    /// # use stream_chat_callbacks::{ChatError, ErrorClass};
+    /// assert!(ChatError::api(43, 401, "signature").with_class(ErrorClass::Auth).is_auth_error());
     /// assert!(!ChatError::api(17, 403, "no").is_auth_error());
     /// ```
     pub fn is_auth_error(&self) -> bool {
-        matches!(self.inner.stream_code, Some(5 | 40..=43))
+        self.inner.class == ErrorClass::Auth
     }
 
-    /// Whether trying again later may succeed: transport failures, timeouts, HTTP 408/429/5xx
-    /// and Stream's retryable codes (-1 internal, 9 rate limit, 23 request timeout).
+    /// Whether trying again later may succeed: transport failures, timeouts, and server
+    /// errors that are [`ErrorClass::Retryable`] (the SDK sets it for Stream's codes -1, 9
+    /// and 23) or answered with HTTP 408, 429 or 5xx. The HTTP rule needs no server
+    /// knowledge, so it lives here.
     ///
     /// ```
-    /// # use stream_chat_callbacks::{ChatError, ErrorKind};
+    /// # use stream_chat_callbacks::{ChatError, ErrorClass, ErrorKind};
     /// assert!(ChatError::new(ErrorKind::Network, "reset").is_retryable());
     /// assert!(ChatError::api(9, 429, "rate limited").is_retryable());
+    /// assert!(ChatError::api(23, 400, "timeout").with_class(ErrorClass::Retryable).is_retryable());
     /// assert!(!ChatError::api(17, 403, "not allowed").is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::Network | ErrorKind::Timeout => true,
             ErrorKind::Api => {
-                matches!(self.inner.stream_code, Some(-1 | 9 | 23))
+                self.inner.class == ErrorClass::Retryable
                     || matches!(self.inner.status_code, Some(408 | 429 | 500..=599))
             }
             _ => false,
@@ -389,6 +442,9 @@ impl fmt::Debug for ChatError {
         if let Some(status) = i.status_code {
             d.field("status_code", &status);
         }
+        if i.class != ErrorClass::Unclassified {
+            d.field("class", &i.class);
+        }
         if let Some(source) = &i.source {
             d.field("source", &source.to_string());
         }
@@ -412,6 +468,7 @@ impl PartialEq for ChatError {
             && a.message == b.message
             && a.stream_code == b.stream_code
             && a.status_code == b.status_code
+            && a.class == b.class
     }
 }
 

@@ -61,7 +61,7 @@ mod retry;
 pub use call::Call;
 pub use cancel::{CancelHandle, CancelToken};
 pub use deferred::Completer;
-pub use error::{ChatError, ErrorKind};
+pub use error::{ChatError, ErrorClass, ErrorKind};
 pub use executor::{CallbackQueue, Executor};
 pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;

@@ -12,11 +12,11 @@ use crate::ChatError;
 /// use std::time::Duration;
 /// use stream_chat_callbacks::{ChatError, ErrorKind, RetryPolicy};
 ///
-/// /// Retries rate limits (Stream code 9) up to 5 times, one second apart.
+/// /// Retries rate limits (HTTP 429) up to 5 times, one second apart.
 /// struct RateLimited;
 /// impl RetryPolicy for RateLimited {
 ///     fn should_retry(&self, attempt: u32, error: &ChatError) -> bool {
-///         attempt <= 5 && error.stream_code() == Some(9)
+///         attempt <= 5 && error.status_code() == Some(429)
 ///     }
 ///     fn delay(&self, _attempt: u32, _error: &ChatError) -> Duration {
 ///         Duration::from_secs(1)
@@ -82,7 +82,8 @@ impl RetryPolicy for NoRetry {
 }
 
 /// Retries up to `max_attempts` times with the same `delay`, only errors for which
-/// [`ChatError::is_retryable`] holds (network, timeout, HTTP 408/429/5xx, codes -1/9/23).
+/// [`ChatError::is_retryable`] holds (network, timeout, HTTP 408/429/5xx, and server codes
+/// classified [`Retryable`](crate::ErrorClass::Retryable)).
 ///
 /// ```
 /// use std::time::Duration;
