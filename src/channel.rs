@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::{
     ChannelRequestData, ChannelState, Message, MessageResponse, QueryChannelRequest,
-    QueryUsersRequest, QueryUsersResponse, SendMessageRequest, User,
+    QueryUsersRequest, QueryUsersResponse, SendMessageRequest, User, cid,
 };
 
 use crate::client::ChatClient;
@@ -14,55 +14,18 @@ use crate::events::{ChatEvent, Subscription};
 use crate::http::{Auth, Request, new_request_id};
 use crate::typed_events::EventKind;
 
-/// Whether `t` is a valid channel type: `^[\w_-]+$` (ASCII), as the JS client checks.
-fn valid_type(t: &str) -> bool {
-    !t.is_empty()
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-}
-
-/// Whether `id` is a valid channel id: `^[\w!_-]+$` (ASCII).
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '!'))
-}
-
+/// Checks a channel type and id by the protocol's rule (`protocol::cid`).
 pub(crate) fn validate(channel_type: &str, channel_id: &str) -> Result<(), ChatError> {
-    if !valid_type(channel_type) {
-        return Err(ChatError::new(
-            ErrorKind::InvalidArgument,
-            format!(r#"Invalid chat type '{channel_type}', letters, numbers and "_-" are allowed"#),
-        ));
-    }
-    if !valid_id(channel_id) {
-        return Err(ChatError::new(
-            ErrorKind::InvalidArgument,
-            format!(r#"Invalid chat id '{channel_id}', letters, numbers and "!-_" are allowed"#),
-        ));
-    }
-    Ok(())
+    cid::validate(channel_type, channel_id).map_err(invalid)
 }
 
 /// Splits `type:id`, validating both halves.
 pub(crate) fn parse_cid(cid: &str) -> Result<(&str, &str), ChatError> {
-    if cid.is_empty() {
-        return Err(ChatError::new(
-            ErrorKind::InvalidArgument,
-            "cid can not be empty",
-        ));
-    }
-    let Some((channel_type, channel_id)) = cid.split_once(':') else {
-        return Err(ChatError::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "cid '{cid}' needs to be in the format channelType:channelId. For example, messaging:123"
-            ),
-        ));
-    };
-    validate(channel_type, channel_id)?;
-    Ok((channel_type, channel_id))
+    cid::parse(cid).map_err(invalid)
+}
+
+fn invalid(e: cid::CidError) -> ChatError {
+    ChatError::new(ErrorKind::InvalidArgument, e.to_string()).with_source(e)
 }
 
 /// One channel of a [`ChatClient`]: get one with [`ChatClient::channel`] or
@@ -75,7 +38,8 @@ pub(crate) fn parse_cid(cid: &str) -> Result<(&str, &str), ChatError> {
 /// call fails, it is sent once more on the new connection.
 /// The other calls need a user (connected or connecting) and fail with
 /// [`ErrorKind::NotConnected`] without one. Server refusals keep Stream's code and status:
-/// a permission error has `stream_code() == Some(17)` and `status_code() == Some(403)`.
+/// a permission error has [`codes::NOT_ALLOWED`](crate::codes::NOT_ALLOWED) (17) as its
+/// `stream_code()` and `status_code() == Some(403)`.
 ///
 /// ```
 /// use stream_chat_client::{ChatClient, Message, User};
@@ -110,7 +74,7 @@ impl ChannelClient {
             client,
             channel_type: channel_type.to_owned(),
             channel_id: channel_id.to_owned(),
-            cid: format!("{channel_type}:{channel_id}"),
+            cid: cid::format(channel_type, channel_id),
         }
     }
 
@@ -151,14 +115,14 @@ impl ChannelClient {
     /// [`stop_watching`](Self::stop_watching) or `disconnect()`.
     ///
     /// ```
-    /// use stream_chat_client::ChatClient;
+    /// use stream_chat_client::{ChatClient, codes};
     /// # let server = stream_chat_server::Server::builder().start().unwrap();
     /// # let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// let watch = channel.watch(); // may be enqueued before connecting: it waits for the socket
     /// client.connect_anonymous_user().execute().into_result().unwrap();
     /// // Anonymous users may read a livestream, but not create one.
-    /// assert_eq!(watch.execute().error().stream_code(), Some(17));
+    /// assert_eq!(watch.execute().error().stream_code(), Some(codes::NOT_ALLOWED));
     /// ```
     pub fn watch(&self) -> Call<ChannelState> {
         self.query(QueryChannelRequest {
@@ -297,7 +261,8 @@ impl ChannelClient {
     /// attachments, mentions and custom fields replace the stored ones. Returns the
     /// message as stored; watchers get `message.updated`
     /// ([`MessageUpdatedEvent`](crate::MessageUpdatedEvent)). Only the author (where they
-    /// may post) or an admin may edit it: others get `stream_code() == Some(17)`, HTTP 403.
+    /// may post) or an admin may edit it: others get
+    /// [`codes::NOT_ALLOWED`](crate::codes::NOT_ALLOWED) (17), HTTP 403.
     /// A message without an id is [`ErrorKind::InvalidArgument`].
     ///
     /// ```
@@ -611,5 +576,16 @@ mod tests {
                 .message()
                 .contains("channelType:channelId")
         );
+    }
+
+    #[test]
+    fn ids_longer_than_the_server_accepts_are_refused_before_any_request() {
+        let longest = "x".repeat(cid::MAX_ID_LEN);
+        assert!(validate("messaging", &longest).is_ok());
+        let err = validate("messaging", &format!("{longest}x")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(err.message().contains("at most 64"), "{}", err.message());
+        let err = parse_cid(&format!("messaging:{longest}x")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     }
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crossbeam_channel::{Receiver, Sender};
 use stream_chat_callbacks::{ChatError, Executor};
-use stream_chat_protocol::{Event, User};
+use stream_chat_protocol::events::AnyEvent;
+use stream_chat_protocol::{Event, User, cid};
 
 use crate::typed_events::{
     ConnectionRecoveredEvent, MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent,
@@ -68,98 +69,22 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-/// Event type names of the events the SDK itself produces or decodes, for
-/// [`subscribe_for`](crate::ChatClient::subscribe_for).
+/// Event type names, for [`subscribe_for`](crate::ChatClient::subscribe_for): the
+/// protocol's list (the server's events and the local `connection.changed` /
+/// `connection.recovered`).
 ///
 /// ```
 /// use stream_chat_client::{ChatClient, event_types};
 /// # let client = ChatClient::builder("key").build().unwrap();
 /// let _s = client.subscribe_for(&[event_types::CONNECTION_CHANGED], |e| println!("{e:?}"));
+/// assert_eq!(event_types::MESSAGE_NEW, "message.new");
 /// ```
-pub mod event_types {
-    /// The local event sent on every [`ConnectionState`](crate::ConnectionState) change.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::CONNECTION_CHANGED, "connection.changed");
-    /// ```
-    pub const CONNECTION_CHANGED: &str = "connection.changed";
-    /// The server's keep-alive; the first one of a connection carries `me`.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::HEALTH_CHECK, "health.check");
-    /// ```
-    pub const HEALTH_CHECK: &str = "health.check";
-    /// An error frame from the server.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::CONNECTION_ERROR, "connection.error");
-    /// ```
-    pub const CONNECTION_ERROR: &str = "connection.error";
-    /// The local event sent once the client re-watched its channels after a reconnect.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::CONNECTION_RECOVERED, "connection.recovered");
-    /// ```
-    pub const CONNECTION_RECOVERED: &str = "connection.recovered";
-    /// A new message in a watched channel.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::MESSAGE_NEW, "message.new");
-    /// ```
-    pub const MESSAGE_NEW: &str = "message.new";
-    /// A message was edited.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::MESSAGE_UPDATED, "message.updated");
-    /// ```
-    pub const MESSAGE_UPDATED: &str = "message.updated";
-    /// A message was deleted.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::MESSAGE_DELETED, "message.deleted");
-    /// ```
-    pub const MESSAGE_DELETED: &str = "message.deleted";
-    /// A user marked a channel read.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::MESSAGE_READ, "message.read");
-    /// ```
-    pub const MESSAGE_READ: &str = "message.read";
-    /// A user started watching a channel.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::USER_WATCHING_START, "user.watching.start");
-    /// ```
-    pub const USER_WATCHING_START: &str = "user.watching.start";
-    /// A user stopped watching a channel.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::USER_WATCHING_STOP, "user.watching.stop");
-    /// ```
-    pub const USER_WATCHING_STOP: &str = "user.watching.stop";
-    /// A new message in a channel the user is a member of but does not watch.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::NOTIFICATION_MESSAGE_NEW, "notification.message_new");
-    /// ```
-    pub const NOTIFICATION_MESSAGE_NEW: &str = "notification.message_new";
-    /// The user marked a channel read.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::NOTIFICATION_MARK_READ, "notification.mark_read");
-    /// ```
-    pub const NOTIFICATION_MARK_READ: &str = "notification.mark_read";
-    /// The user was added to a channel.
-    ///
-    /// ```
-    /// assert_eq!(stream_chat_client::event_types::NOTIFICATION_ADDED_TO_CHANNEL, "notification.added_to_channel");
-    /// ```
-    pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = "notification.added_to_channel";
-}
+pub use stream_chat_protocol::events::types as event_types;
 
 /// An event delivered to [`subscribe`](crate::ChatClient::subscribe) listeners.
 ///
-/// Server frames of the types below arrive typed; other `notification.*` events arrive as
+/// Server frames of the types below arrive typed, as the protocol's structs (the
+/// keep-alive and the error frame as named fields, for matching); other `notification.*` events arrive as
 /// [`ChatEvent::Notification`] and everything else as [`ChatEvent::Other`], both with the
 /// full decoded frame. New variants may be added, so match with a wildcard arm. For one
 /// type, [`subscribe_for_type`](crate::ChatClient::subscribe_for_type) hands you the struct.
@@ -241,16 +166,16 @@ impl ChatEvent {
             ChatEvent::ConnectionChanged { .. } => event_types::CONNECTION_CHANGED,
             ChatEvent::HealthCheck { .. } => event_types::HEALTH_CHECK,
             ChatEvent::ConnectionError { .. } => event_types::CONNECTION_ERROR,
-            ChatEvent::MessageNew(_) => event_types::MESSAGE_NEW,
-            ChatEvent::MessageUpdated(_) => event_types::MESSAGE_UPDATED,
-            ChatEvent::MessageDeleted(_) => event_types::MESSAGE_DELETED,
-            ChatEvent::MessageRead(_) => event_types::MESSAGE_READ,
-            ChatEvent::UserWatchingStart(_) => event_types::USER_WATCHING_START,
-            ChatEvent::UserWatchingStop(_) => event_types::USER_WATCHING_STOP,
-            ChatEvent::NotificationMessageNew(_) => event_types::NOTIFICATION_MESSAGE_NEW,
-            ChatEvent::NotificationMarkRead(_) => event_types::NOTIFICATION_MARK_READ,
-            ChatEvent::NotificationAddedToChannel(_) => event_types::NOTIFICATION_ADDED_TO_CHANNEL,
-            ChatEvent::ConnectionRecovered(_) => event_types::CONNECTION_RECOVERED,
+            ChatEvent::MessageNew(_) => NewMessageEvent::TYPE,
+            ChatEvent::MessageUpdated(_) => MessageUpdatedEvent::TYPE,
+            ChatEvent::MessageDeleted(_) => MessageDeletedEvent::TYPE,
+            ChatEvent::MessageRead(_) => MessageReadEvent::TYPE,
+            ChatEvent::UserWatchingStart(_) => UserStartWatchingEvent::TYPE,
+            ChatEvent::UserWatchingStop(_) => UserStopWatchingEvent::TYPE,
+            ChatEvent::NotificationMessageNew(_) => NotificationMessageNewEvent::TYPE,
+            ChatEvent::NotificationMarkRead(_) => NotificationMarkReadEvent::TYPE,
+            ChatEvent::NotificationAddedToChannel(_) => NotificationAddedToChannelEvent::TYPE,
+            ChatEvent::ConnectionRecovered(_) => ConnectionRecoveredEvent::TYPE,
             ChatEvent::Notification(e) | ChatEvent::Other(e) => &e.kind,
         }
     }
@@ -276,7 +201,7 @@ impl ChatEvent {
             ChatEvent::NotificationAddedToChannel(e) => Some(&e.cid),
             ChatEvent::NotificationMarkRead(e) => e.cid.as_deref(),
             ChatEvent::Notification(e) | ChatEvent::Other(e) => {
-                e.cid.as_deref().filter(|c| c.contains(':'))
+                e.cid.as_deref().filter(|c| cid::split(c).is_some())
             }
             ChatEvent::ConnectionChanged { .. }
             | ChatEvent::HealthCheck { .. }
@@ -287,11 +212,11 @@ impl ChatEvent {
 }
 
 impl From<Event> for ChatEvent {
-    /// Types a decoded server frame: `health.check`, `connection.error`, the typed
+    /// Types a generic server frame: `health.check`, `connection.error`, the typed
     /// channel and notification events, else [`ChatEvent::Notification`] or
-    /// [`ChatEvent::Other`].
+    /// [`ChatEvent::Other`]. (The SDK decodes socket frames straight into their types.)
     fn from(event: Event) -> Self {
-        crate::typed_events::from_frame(event)
+        crate::typed_events::from_server(AnyEvent::from_frame(event))
     }
 }
 

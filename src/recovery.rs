@@ -10,9 +10,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Map;
 use stream_chat_callbacks::{ChatError, ErrorKind};
-use stream_chat_protocol::{ChannelState, Message, MessagePagination, QueryChannelRequest};
+use stream_chat_protocol::events::ChannelEvent;
+use stream_chat_protocol::time::parse_rfc3339;
+use stream_chat_protocol::{ChannelState, Message, MessagePagination, QueryChannelRequest, cid};
 
 use crate::events::{ChatEvent, EventSender};
 use crate::http::{Auth, Http, Request};
@@ -517,157 +518,53 @@ fn is_seen(m: &Message, last: Option<&Seen>) -> bool {
 }
 
 fn recovered_event(cid: &str, message: Message) -> ChatEvent {
-    let (kind, id) = cid.split_once(':').unwrap_or((cid, ""));
+    let created_at = message.created_at.clone();
     ChatEvent::MessageNew(Box::new(NewMessageEvent {
-        cid: cid.to_owned(),
-        channel_type: kind.to_owned(),
-        channel_id: id.to_owned(),
         user: message.user.clone(),
-        watcher_count: None,
-        created_at: message.created_at.clone(),
         recovered: true,
-        extra: Map::new(),
         message,
+        ..NewMessageEvent::for_channel(cid, created_at)
     }))
 }
 
 /// A known message the recovery query shows changed: `message.deleted` when it is now
 /// soft-deleted, `message.updated` otherwise. `extra.recovered` is true.
 fn replayed_event(cid: &str, message: Message) -> ChatEvent {
-    let (kind, id) = cid.split_once(':').unwrap_or((cid, ""));
-    let mut extra = Map::new();
+    let mut extra = serde_json::Map::new();
     extra.insert("recovered".into(), serde_json::Value::Bool(true));
-    let (cid, channel_type, channel_id) = (cid.to_owned(), kind.to_owned(), id.to_owned());
     if message.kind.as_deref() == Some("deleted") {
+        let deleted_at = message
+            .extra
+            .get("deleted_at")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or_else(|| message.updated_at.clone());
         ChatEvent::MessageDeleted(Box::new(MessageDeletedEvent {
-            cid,
-            channel_type,
-            channel_id,
-            user: None,
-            hard_delete: false,
-            created_at: message
-                .extra
-                .get("deleted_at")
-                .and_then(|v| v.as_str())
-                .map(String::from)
-                .or_else(|| message.updated_at.clone()),
             extra,
             message,
+            ..MessageDeletedEvent::for_channel(cid, deleted_at)
         }))
     } else {
+        let updated_at = message.updated_at.clone();
         ChatEvent::MessageUpdated(Box::new(MessageUpdatedEvent {
-            cid,
-            channel_type,
-            channel_id,
-            user: None,
-            created_at: message.updated_at.clone(),
             extra,
             message,
+            ..MessageUpdatedEvent::for_channel(cid, updated_at)
         }))
     }
 }
 
 fn cid_of(state: &ChannelState) -> String {
     if state.channel.cid.is_empty() {
-        format!("{}:{}", state.channel.kind, state.channel.id)
+        cid::format(&state.channel.kind, &state.channel.id)
     } else {
         state.channel.cid.clone()
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` as nanoseconds since the Unix epoch.
-pub(crate) fn parse_rfc3339(s: &str) -> Option<i128> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: i128 = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let digits = &s[start..i];
-        if digits.is_empty() {
-            return None;
-        }
-        let padded: String = digits
-            .chars()
-            .chain(std::iter::repeat('0'))
-            .take(9)
-            .collect();
-        nanos = padded.parse().ok()?;
-    }
-    let offset_secs: i64 = match &s[i..] {
-        "Z" | "z" => 0,
-        tz if tz.len() == 6
-            && matches!(tz.as_bytes()[0], b'+' | b'-')
-            && tz.as_bytes()[3] == b':' =>
-        {
-            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * (oh * 3600 + om * 60)
-        }
-        _ => return None,
-    };
-    // Howard Hinnant's days-from-civil.
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
-    Some(i128::from(secs) * 1_000_000_000 + nanos)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_parses_what_servers_send() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_rfc3339("2020-11-02T18:36:01.125136Z"),
-            Some(1_604_342_161_125_136_000)
-        );
-        assert_eq!(
-            parse_rfc3339("2020-11-02T18:36:01.125136000Z"),
-            parse_rfc3339("2020-11-02T19:36:01.125136+01:00")
-        );
-        assert_eq!(
-            parse_rfc3339("2000-02-29T00:00:00.000000001Z"),
-            Some(951_782_400_000_000_001)
-        );
-        assert!(parse_rfc3339("0001-01-01T00:00:00Z").unwrap() < 0);
-        // Variable-length fractions still compare as times.
-        assert!(parse_rfc3339("2020-01-01T00:00:01.1Z") > parse_rfc3339("2020-01-01T00:00:01.09Z"));
-        for bad in [
-            "",
-            "2020-01-01",
-            "2020-13-01T00:00:00Z",
-            "2020-01-01T00:00:00",
-            "2020-01-01T00:00:00.Z",
-            "2020-01-01T0a:00:00Z",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-    }
 
     fn msg(id: &str, at: &str) -> Message {
         Message {

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, after, select};
 use stream_chat_callbacks::{ChatError, ErrorKind};
-use stream_chat_protocol::{ConnectPayload, Event, User, codes};
+use stream_chat_protocol::events::{AnyEvent, HealthCheckEvent};
+use stream_chat_protocol::{ConnectPayload, User, codes};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -19,10 +20,11 @@ use tungstenite::{Connector, Message, WebSocket};
 use url::Url;
 
 use crate::client::MIN_RECONNECT_DELAY;
-use crate::events::{ChatEvent, event_types};
+use crate::events::ChatEvent;
 use crate::http::{CLIENT_ID, api_error, error_from_body, new_request_id};
 use crate::session::{AuthMode, Hub, Session, deadline_after};
 use crate::token::{Interrupt, Token, TokenWaitError};
+use crate::typed_events::from_server;
 
 /// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.
 pub(crate) const MAX_AUTH_RETRIES: u32 = 3;
@@ -516,8 +518,8 @@ fn read_loop(
                 return Attempt::Lost(err);
             }
             if now >= next_ping {
-                let ping = serde_json::json!([{"type": "health.check", "client_id": client_id}])
-                    .to_string();
+                let ping = serde_json::to_string(&[HealthCheckEvent::ping(client_id.as_str())])
+                    .unwrap_or_default();
                 if let Err(e) = ws.send(Message::text(ping)) {
                     return Attempt::Lost(io_error("sending a health check failed", e));
                 }
@@ -542,7 +544,8 @@ fn read_loop(
         match ws.read() {
             Ok(Message::Text(text)) => {
                 last_frame = Instant::now();
-                let event: Event = match serde_json::from_str(text.as_str()) {
+                // One decode, straight into the event's struct.
+                let event = match AnyEvent::from_json(text.as_str()) {
                     Ok(event) => event,
                     Err(e) if !connected => {
                         // Android's CANT_PARSE_EVENT: fail the connect now, not at its timeout.
@@ -560,14 +563,19 @@ fn read_loop(
                         continue;
                     }
                 };
-                if let Some(body) = &event.error {
+                if let Some(body) = event.error() {
                     let err = api_error(body, 0);
                     hub.emit(session, ChatEvent::ConnectionError { error: err.clone() });
                     close_politely(ws, control);
                     return ended(connected, err);
                 }
-                if event.kind == event_types::HEALTH_CHECK {
-                    let connection_id = event.connection_id.clone().unwrap_or_default();
+                if let AnyEvent::HealthCheck(check) = event {
+                    let HealthCheckEvent {
+                        connection_id,
+                        created_at,
+                        me,
+                        ..
+                    } = *check;
                     let mut reconnected = None;
                     if !connected {
                         if connection_id.is_empty() {
@@ -577,7 +585,7 @@ fn read_loop(
                             ));
                         }
                         let reconnect = session.ever_connected();
-                        if !hub.on_connected(session, &connection_id, event.me.clone()) {
+                        if !hub.on_connected(session, &connection_id, me.clone()) {
                             close_politely(ws, control);
                             return Attempt::Stopped;
                         }
@@ -589,8 +597,8 @@ fn read_loop(
                         session,
                         ChatEvent::HealthCheck {
                             connection_id: connection_id.clone(),
-                            created_at: event.created_at,
-                            me: event.me.map(Box::new),
+                            created_at,
+                            me: me.map(Box::new),
                         },
                     );
                     if let Some(reconnect) = reconnected {
@@ -598,11 +606,11 @@ fn read_loop(
                         hub.after_connected(session, &connection_id, reconnect);
                     }
                 } else if connected {
-                    hub.emit(session, ChatEvent::from(event));
+                    hub.emit(session, from_server(event));
                 } else {
                     log::debug!(
                         "ignoring '{}' before the connection was confirmed",
-                        event.kind
+                        event.kind()
                     );
                 }
             }

@@ -1,19 +1,27 @@
-//! Typed server events (`message.new`, `message.read`, `user.watching.*`, notifications,
+//! Typed events: the server's events are the protocol crate's serde types (re-exported
+//! here under the SDK's names); the SDK adds its local events (`connection.changed`,
 //! `connection.recovered`) and the [`EventKind`] trait behind
 //! [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type).
 
-use serde_json::{Map, Value};
 use stream_chat_callbacks::ChatError;
-use stream_chat_protocol::{Channel, Event, Member, Message, User};
+use stream_chat_protocol::events::{AnyEvent, types};
 
-use crate::events::{ChatEvent, ConnectionState, event_types};
+use crate::events::{ChatEvent, ConnectionState};
+
+pub use stream_chat_protocol::events::{
+    HealthCheckEvent, MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent, NewMessageEvent,
+    NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
+    UserStartWatchingEvent, UserStopWatchingEvent,
+};
 
 /// A typed event that [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type)
 /// can deliver: its event type and how to get it out of a [`ChatEvent`] (Kotlin's
-/// `subscribeFor<NewMessageEvent>`).
+/// `subscribeFor<NewMessageEvent>`). The server's events are decoded once, straight into
+/// these structs; `recovered` is true on a [`NewMessageEvent`] that state recovery
+/// delivered after a reconnect instead of the server.
 ///
 /// ```
-/// use stream_chat_client::{ChatEvent, Event, EventKind, Message, NewMessageEvent};
+/// use stream_chat_client::{ChatClient, ChatEvent, Event, EventKind, Message, NewMessageEvent};
 ///
 /// let mut frame = Event::new("message.new");
 /// frame.cid = Some("livestream:demo".into());
@@ -21,6 +29,11 @@ use crate::events::{ChatEvent, ConnectionState, event_types};
 /// let event = ChatEvent::from(frame);
 /// let typed = NewMessageEvent::from_chat_event(&event).unwrap();
 /// assert_eq!((NewMessageEvent::TYPE, typed.channel_id.as_str()), ("message.new", "demo"));
+///
+/// # let client = ChatClient::builder("key").build().unwrap();
+/// let _s = client.subscribe_for_type::<NewMessageEvent>(|e| {
+///     println!("{}: {}", e.cid, e.message.text.as_deref().unwrap_or(""));
+/// });
 /// ```
 pub trait EventKind: Clone + Send + Sync + 'static {
     /// The event type this struct stands for, e.g. `"message.new"`.
@@ -30,286 +43,37 @@ pub trait EventKind: Clone + Send + Sync + 'static {
     fn from_chat_event(event: &ChatEvent) -> Option<Self>;
 }
 
+/// `EventKind` for a struct carried boxed by a `ChatEvent` tuple variant; the type name is
+/// the struct's own `TYPE`.
 macro_rules! tuple_kind {
-    ($ty:ident, $variant:ident, $name:expr) => {
-        impl EventKind for $ty {
-            const TYPE: &'static str = $name;
+    ($($ty:ident => $variant:ident),* $(,)?) => {
+        $(
+            impl EventKind for $ty {
+                const TYPE: &'static str = $ty::TYPE;
 
-            fn from_chat_event(event: &ChatEvent) -> Option<Self> {
-                match event {
-                    ChatEvent::$variant(e) => Some((**e).clone()),
-                    _ => None,
+                fn from_chat_event(event: &ChatEvent) -> Option<Self> {
+                    match event {
+                        ChatEvent::$variant(e) => Some((**e).clone()),
+                        _ => None,
+                    }
                 }
             }
-        }
+        )*
     };
 }
 
-/// `message.new`: a message in a watched channel. Also delivered by state recovery for
-/// messages that arrived while the socket was down (then `recovered` is true).
-///
-/// ```
-/// use stream_chat_client::{ChatClient, NewMessageEvent};
-/// # let client = ChatClient::builder("key").build().unwrap();
-/// let _s = client.subscribe_for_type::<NewMessageEvent>(|e| {
-///     println!("{}: {}", e.cid, e.message.text.as_deref().unwrap_or(""));
-/// });
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewMessageEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The new message.
-    pub message: Message,
-    /// The author.
-    pub user: Option<User>,
-    /// Watchers of the channel when the event was sent.
-    pub watcher_count: Option<u64>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// True when the client fetched it after a reconnect rather than receiving it live.
-    pub recovered: bool,
-    /// Fields not modelled above (`channel_member_count`, unread counts, ...).
-    pub extra: Map<String, Value>,
+tuple_kind! {
+    NewMessageEvent => MessageNew,
+    MessageUpdatedEvent => MessageUpdated,
+    MessageDeletedEvent => MessageDeleted,
+    MessageReadEvent => MessageRead,
+    UserStartWatchingEvent => UserWatchingStart,
+    UserStopWatchingEvent => UserWatchingStop,
+    NotificationMessageNewEvent => NotificationMessageNew,
+    NotificationMarkReadEvent => NotificationMarkRead,
+    NotificationAddedToChannelEvent => NotificationAddedToChannel,
+    ConnectionRecoveredEvent => ConnectionRecovered,
 }
-tuple_kind!(NewMessageEvent, MessageNew, event_types::MESSAGE_NEW);
-
-/// `message.updated`: a message was edited.
-///
-/// ```
-/// use stream_chat_client::{EventKind, MessageUpdatedEvent};
-/// assert_eq!(MessageUpdatedEvent::TYPE, "message.updated");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct MessageUpdatedEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The message as it is now.
-    pub message: Message,
-    /// Who edited it.
-    pub user: Option<User>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    MessageUpdatedEvent,
-    MessageUpdated,
-    event_types::MESSAGE_UPDATED
-);
-
-/// `message.deleted`: a message was deleted (`hard_delete` when it is gone for good).
-///
-/// ```
-/// use stream_chat_client::{EventKind, MessageDeletedEvent};
-/// assert_eq!(MessageDeletedEvent::TYPE, "message.deleted");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct MessageDeletedEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The deleted message.
-    pub message: Message,
-    /// Who deleted it.
-    pub user: Option<User>,
-    /// Whether it was hard-deleted.
-    pub hard_delete: bool,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    MessageDeletedEvent,
-    MessageDeleted,
-    event_types::MESSAGE_DELETED
-);
-
-/// `message.read`: a user marked a channel read.
-///
-/// ```
-/// use stream_chat_client::{EventKind, MessageReadEvent};
-/// assert_eq!(MessageReadEvent::TYPE, "message.read");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct MessageReadEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The reader.
-    pub user: Option<User>,
-    /// The last message read, when the server says.
-    pub last_read_message_id: Option<String>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(MessageReadEvent, MessageRead, event_types::MESSAGE_READ);
-
-/// `user.watching.start`: a user started watching a channel.
-///
-/// ```
-/// use stream_chat_client::{EventKind, UserStartWatchingEvent};
-/// assert_eq!(UserStartWatchingEvent::TYPE, "user.watching.start");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct UserStartWatchingEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The watcher.
-    pub user: Option<User>,
-    /// Watchers of the channel now.
-    pub watcher_count: Option<u64>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    UserStartWatchingEvent,
-    UserWatchingStart,
-    event_types::USER_WATCHING_START
-);
-
-/// `user.watching.stop`: a user stopped watching a channel.
-///
-/// ```
-/// use stream_chat_client::{EventKind, UserStopWatchingEvent};
-/// assert_eq!(UserStopWatchingEvent::TYPE, "user.watching.stop");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct UserStopWatchingEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The former watcher.
-    pub user: Option<User>,
-    /// Watchers of the channel now.
-    pub watcher_count: Option<u64>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    UserStopWatchingEvent,
-    UserWatchingStop,
-    event_types::USER_WATCHING_STOP
-);
-
-/// `notification.message_new`: a message in a channel the user is a member of but does
-/// not watch.
-///
-/// ```
-/// use stream_chat_client::{EventKind, NotificationMessageNewEvent};
-/// assert_eq!(NotificationMessageNewEvent::TYPE, "notification.message_new");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct NotificationMessageNewEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The channel, as the recipient sees it.
-    pub channel: Option<Channel>,
-    /// The new message.
-    pub message: Message,
-    /// The recipient's unread messages over all channels.
-    pub total_unread_count: Option<u64>,
-    /// The recipient's channels with unread messages.
-    pub unread_channels: Option<u64>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    NotificationMessageNewEvent,
-    NotificationMessageNew,
-    event_types::NOTIFICATION_MESSAGE_NEW
-);
-
-/// `notification.mark_read`: the user marked a channel (or all) read on some connection.
-///
-/// ```
-/// use stream_chat_client::{EventKind, NotificationMarkReadEvent};
-/// assert_eq!(NotificationMarkReadEvent::TYPE, "notification.mark_read");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct NotificationMarkReadEvent {
-    /// The channel, when one channel was marked read.
-    pub cid: Option<String>,
-    /// The user.
-    pub user: Option<User>,
-    /// Unread messages over all channels.
-    pub total_unread_count: Option<u64>,
-    /// Channels with unread messages.
-    pub unread_channels: Option<u64>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    NotificationMarkReadEvent,
-    NotificationMarkRead,
-    event_types::NOTIFICATION_MARK_READ
-);
-
-/// `notification.added_to_channel`: the user became a member of a channel.
-///
-/// ```
-/// use stream_chat_client::{EventKind, NotificationAddedToChannelEvent};
-/// assert_eq!(NotificationAddedToChannelEvent::TYPE, "notification.added_to_channel");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct NotificationAddedToChannelEvent {
-    /// `<type>:<id>` of the channel.
-    pub cid: String,
-    /// The channel type.
-    pub channel_type: String,
-    /// The channel id.
-    pub channel_id: String,
-    /// The channel.
-    pub channel: Option<Channel>,
-    /// The new membership.
-    pub member: Option<Member>,
-    /// When it happened (RFC 3339).
-    pub created_at: Option<String>,
-    /// Fields not modelled above.
-    pub extra: Map<String, Value>,
-}
-tuple_kind!(
-    NotificationAddedToChannelEvent,
-    NotificationAddedToChannel,
-    event_types::NOTIFICATION_ADDED_TO_CHANNEL
-);
 
 /// Local `connection.recovered`: sent after every reconnect, once the channels the client
 /// watched are watched again and the messages they missed were delivered as
@@ -335,11 +99,11 @@ pub struct ConnectionRecoveredEvent {
     /// Channels whose missed messages may be incomplete.
     pub gaps: Vec<RecoveryGap>,
 }
-tuple_kind!(
-    ConnectionRecoveredEvent,
-    ConnectionRecovered,
-    event_types::CONNECTION_RECOVERED
-);
+
+impl ConnectionRecoveredEvent {
+    /// The event type, `"connection.recovered"` (local: never sent by a server).
+    pub const TYPE: &'static str = types::CONNECTION_RECOVERED;
+}
 
 /// A channel whose missed messages were not all delivered after a reconnect: more than the
 /// recovery bound were missed, or re-watching it failed.
@@ -376,7 +140,7 @@ pub struct ConnectionChangedEvent {
 }
 
 impl EventKind for ConnectionChangedEvent {
-    const TYPE: &'static str = event_types::CONNECTION_CHANGED;
+    const TYPE: &'static str = types::CONNECTION_CHANGED;
 
     fn from_chat_event(event: &ChatEvent) -> Option<Self> {
         match event {
@@ -389,24 +153,10 @@ impl EventKind for ConnectionChangedEvent {
     }
 }
 
-/// `health.check` as a typed event (mirrors [`ChatEvent::HealthCheck`]).
-///
-/// ```
-/// use stream_chat_client::{EventKind, HealthCheckEvent};
-/// assert_eq!(HealthCheckEvent::TYPE, "health.check");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct HealthCheckEvent {
-    /// The connection it belongs to.
-    pub connection_id: String,
-    /// The server's timestamp (RFC 3339).
-    pub created_at: Option<String>,
-    /// The connected user, on the first health check of a connection.
-    pub me: Option<Box<User>>,
-}
-
+/// A [`ChatEvent::HealthCheck`] as the protocol's struct (`connection_id`, `created_at`,
+/// `me`; the server's `cid` `"*"` is not kept).
 impl EventKind for HealthCheckEvent {
-    const TYPE: &'static str = event_types::HEALTH_CHECK;
+    const TYPE: &'static str = HealthCheckEvent::TYPE;
 
     fn from_chat_event(event: &ChatEvent) -> Option<Self> {
         match event {
@@ -417,198 +167,63 @@ impl EventKind for HealthCheckEvent {
             } => Some(HealthCheckEvent {
                 connection_id: connection_id.clone(),
                 created_at: created_at.clone(),
-                me: me.clone(),
+                me: me.as_deref().cloned(),
+                ..HealthCheckEvent::default()
             }),
             _ => None,
         }
     }
 }
 
-/// The channel fields of a frame: `cid`, and type and id (from the frame or the cid).
-fn channel_of(event: &Event) -> Option<(String, String, String)> {
-    let cid = event.cid.clone().filter(|c| c.contains(':'))?;
-    let (t, i) = cid.split_once(':').unwrap_or_default();
-    let ty = event.channel_type.clone().unwrap_or_else(|| t.to_owned());
-    let id = event.channel_id.clone().unwrap_or_else(|| i.to_owned());
-    Some((cid, ty, id))
-}
-
-fn take_u64(extra: &mut Map<String, Value>, key: &str) -> Option<u64> {
-    extra.remove(key).and_then(|v| v.as_u64())
-}
-
-fn take_string(extra: &mut Map<String, Value>, key: &str) -> Option<String> {
-    extra
-        .remove(key)
-        .and_then(|v| v.as_str().map(str::to_owned))
-}
-
-fn take<T: serde::de::DeserializeOwned>(extra: &mut Map<String, Value>, key: &str) -> Option<T> {
-    extra
-        .remove(key)
-        .and_then(|v| serde_json::from_value(v).ok())
-}
-
-/// Maps a decoded frame to its typed event; frames of a known type that lack what the type
-/// needs (a `message.new` without a message) stay [`ChatEvent::Other`].
-pub(crate) fn from_frame(event: Event) -> ChatEvent {
-    let typed = match event.kind.as_str() {
-        event_types::HEALTH_CHECK => Some(ChatEvent::HealthCheck {
-            connection_id: event.connection_id.clone().unwrap_or_default(),
-            created_at: event.created_at.clone(),
-            me: event.me.clone().map(Box::new),
-        }),
-        event_types::CONNECTION_ERROR => event.error.as_ref().map(|e| ChatEvent::ConnectionError {
-            error: crate::http::api_error(e, 0),
-        }),
-        _ => typed_channel_event(&event),
-    };
-    match typed {
-        Some(e) => e,
-        None if event.kind.starts_with("notification.") => ChatEvent::Notification(Box::new(event)),
-        None => ChatEvent::Other(Box::new(event)),
-    }
-}
-
-fn typed_channel_event(event: &Event) -> Option<ChatEvent> {
-    let e = event.clone();
-    let mut extra = e.extra;
-    let created_at = e.created_at;
-    let user = e.user;
-    Some(match e.kind.as_str() {
-        event_types::MESSAGE_NEW => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            ChatEvent::MessageNew(Box::new(NewMessageEvent {
-                cid,
-                channel_type,
-                channel_id,
-                message: e.message?,
-                user,
-                watcher_count: e.watcher_count,
+/// Turns a decoded server event into the `ChatEvent` listeners get: the typed structs move
+/// over as they are (already boxed), `connection.error` becomes a `ChatError`, other
+/// `notification.*` frames [`ChatEvent::Notification`], the rest [`ChatEvent::Other`].
+pub(crate) fn from_server(event: AnyEvent) -> ChatEvent {
+    match event {
+        AnyEvent::HealthCheck(e) => {
+            let HealthCheckEvent {
+                connection_id,
                 created_at,
-                recovered: false,
-                extra,
-            }))
-        }
-        event_types::MESSAGE_UPDATED => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            ChatEvent::MessageUpdated(Box::new(MessageUpdatedEvent {
-                cid,
-                channel_type,
-                channel_id,
-                message: e.message?,
-                user,
+                me,
+                ..
+            } = *e;
+            ChatEvent::HealthCheck {
+                connection_id,
                 created_at,
-                extra,
-            }))
-        }
-        event_types::MESSAGE_DELETED => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            let hard_delete = extra
-                .remove("hard_delete")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
-            ChatEvent::MessageDeleted(Box::new(MessageDeletedEvent {
-                cid,
-                channel_type,
-                channel_id,
-                message: e.message?,
-                user,
-                hard_delete,
-                created_at,
-                extra,
-            }))
-        }
-        event_types::MESSAGE_READ => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            ChatEvent::MessageRead(Box::new(MessageReadEvent {
-                cid,
-                channel_type,
-                channel_id,
-                user,
-                last_read_message_id: take_string(&mut extra, "last_read_message_id"),
-                created_at,
-                extra,
-            }))
-        }
-        event_types::USER_WATCHING_START | event_types::USER_WATCHING_STOP => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            if e.kind == event_types::USER_WATCHING_START {
-                ChatEvent::UserWatchingStart(Box::new(UserStartWatchingEvent {
-                    cid,
-                    channel_type,
-                    channel_id,
-                    user,
-                    watcher_count: e.watcher_count,
-                    created_at,
-                    extra,
-                }))
-            } else {
-                ChatEvent::UserWatchingStop(Box::new(UserStopWatchingEvent {
-                    cid,
-                    channel_type,
-                    channel_id,
-                    user,
-                    watcher_count: e.watcher_count,
-                    created_at,
-                    extra,
-                }))
+                me: me.map(Box::new),
             }
         }
-        event_types::NOTIFICATION_MESSAGE_NEW => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            ChatEvent::NotificationMessageNew(Box::new(NotificationMessageNewEvent {
-                cid,
-                channel_type,
-                channel_id,
-                channel: take(&mut extra, "channel"),
-                message: e.message?,
-                total_unread_count: take_u64(&mut extra, "total_unread_count"),
-                unread_channels: take_u64(&mut extra, "unread_channels"),
-                created_at,
-                extra,
-            }))
-        }
-        event_types::NOTIFICATION_MARK_READ => {
-            ChatEvent::NotificationMarkRead(Box::new(NotificationMarkReadEvent {
-                cid: e.cid,
-                user,
-                total_unread_count: take_u64(&mut extra, "total_unread_count"),
-                unread_channels: take_u64(&mut extra, "unread_channels"),
-                created_at,
-                extra,
-            }))
-        }
-        event_types::NOTIFICATION_ADDED_TO_CHANNEL => {
-            let (cid, channel_type, channel_id) = channel_of(event)?;
-            ChatEvent::NotificationAddedToChannel(Box::new(NotificationAddedToChannelEvent {
-                cid,
-                channel_type,
-                channel_id,
-                channel: take(&mut extra, "channel"),
-                member: take(&mut extra, "member"),
-                created_at,
-                extra,
-            }))
-        }
-        _ => return None,
-    })
+        AnyEvent::ConnectionError(e) => ChatEvent::ConnectionError {
+            error: crate::http::api_error(&e.error, 0),
+        },
+        AnyEvent::MessageNew(e) => ChatEvent::MessageNew(e),
+        AnyEvent::MessageUpdated(e) => ChatEvent::MessageUpdated(e),
+        AnyEvent::MessageDeleted(e) => ChatEvent::MessageDeleted(e),
+        AnyEvent::MessageRead(e) => ChatEvent::MessageRead(e),
+        AnyEvent::UserWatchingStart(e) => ChatEvent::UserWatchingStart(e),
+        AnyEvent::UserWatchingStop(e) => ChatEvent::UserWatchingStop(e),
+        AnyEvent::NotificationMessageNew(e) => ChatEvent::NotificationMessageNew(e),
+        AnyEvent::NotificationMarkRead(e) => ChatEvent::NotificationMarkRead(e),
+        AnyEvent::NotificationAddedToChannel(e) => ChatEvent::NotificationAddedToChannel(e),
+        AnyEvent::Other(e) if types::is_notification(&e.kind) => ChatEvent::Notification(e),
+        AnyEvent::Other(e) => ChatEvent::Other(e),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn frame(v: Value) -> ChatEvent {
-        from_frame(serde_json::from_value(v).unwrap())
+        from_server(AnyEvent::from_json(&v.to_string()).unwrap())
     }
 
     #[test]
     fn frames_map_to_typed_events_and_keep_the_rest() {
         let e = frame(
             json!({"type":"message.new","cid":"messaging:g","message":{"id":"m1","text":"hi"},
-            "user":{"id":"a"},"watcher_count":2,"channel_member_count":3}),
+            "user":{"id":"a"},"watcher_count":2,"channel_member_count":3,"thread_participants":[]}),
         );
         let ChatEvent::MessageNew(m) = &e else {
             panic!("{e:?}")
@@ -621,7 +236,8 @@ mod tests {
             (m.message.id.as_str(), m.watcher_count, m.recovered),
             ("m1", Some(2), false)
         );
-        assert_eq!(m.extra["channel_member_count"], 3);
+        assert_eq!(m.channel_member_count, Some(3));
+        assert_eq!(m.extra["thread_participants"], json!([]));
         assert_eq!(e.cid(), Some("messaging:g"));
 
         let e = frame(
@@ -648,5 +264,29 @@ mod tests {
         let e = frame(json!({"type":"typing.start","cid":"messaging:g"}));
         assert!(matches!(&e, ChatEvent::Other(_)));
         assert_eq!(e.cid(), Some("messaging:g"));
+        let e = frame(
+            json!({"type":"connection.error","connection_id":"","error":{"code":43,"message":"bad","StatusCode":401}}),
+        );
+        assert!(
+            matches!(&e, ChatEvent::ConnectionError { error } if error.is_auth_error() && error.stream_code() == Some(43))
+        );
+    }
+
+    #[test]
+    fn every_struct_names_its_own_type() {
+        assert_eq!(
+            <NewMessageEvent as EventKind>::TYPE,
+            types::MESSAGE_NEW,
+            "one definition"
+        );
+        assert_eq!(
+            <NotificationAddedToChannelEvent as EventKind>::TYPE,
+            types::NOTIFICATION_ADDED_TO_CHANNEL
+        );
+        assert_eq!(<HealthCheckEvent as EventKind>::TYPE, types::HEALTH_CHECK);
+        assert_eq!(
+            <ConnectionRecoveredEvent as EventKind>::TYPE,
+            "connection.recovered"
+        );
     }
 }

@@ -1,12 +1,14 @@
-//! The Stream Chat wire format shared by the SDK and the local server: serde models,
-//! error codes and HS256 JWT handling. No I/O lives here.
+//! The Stream Chat wire format shared by the SDK and the local server, and its only writer:
+//! serde models, typed events and their names ([`events`]), error codes and what they mean
+//! ([`codes`]), the channel-id rule ([`cid`]), timestamps ([`time`]) and HS256 JWT
+//! handling ([`jwt`]). No I/O lives here.
 //!
 //! ```
-//! use stream_chat_protocol::{Event, jwt};
+//! use stream_chat_protocol::{AnyEvent, jwt};
 //!
 //! let frame = r#"{"type":"health.check","connection_id":"c1","cid":"*","created_at":"2025-01-01T00:00:00Z"}"#;
-//! let event: Event = serde_json::from_str(frame).unwrap();
-//! assert_eq!(event.connection_id.as_deref(), Some("c1"));
+//! let AnyEvent::HealthCheck(event) = AnyEvent::from_json(frame).unwrap() else { panic!() };
+//! assert_eq!(event.connection_id, "c1");
 //! assert_eq!(jwt::decode_unverified(&jwt::dev_token("a")).unwrap().user_id.as_deref(), Some("a"));
 //! ```
 #![forbid(unsafe_code)]
@@ -17,7 +19,7 @@ pub mod cid;
 pub mod codes;
 mod connect;
 mod error;
-pub mod event;
+pub mod events;
 pub mod jwt;
 mod message;
 pub mod time;
@@ -30,7 +32,12 @@ pub use channel::{
 };
 pub use connect::{ConnectPayload, GuestRequest, GuestResponse};
 pub use error::{ApiErrorBody, MORE_INFO_URL};
-pub use event::Event;
+pub use events::{
+    AnyEvent, ChannelEvent, ConnectionErrorEvent, Event, HealthCheckEvent, MessageDeletedEvent,
+    MessageReadEvent, MessageUpdatedEvent, NewMessageEvent, NotificationAddedToChannelEvent,
+    NotificationMarkReadEvent, NotificationMessageNewEvent, UserStartWatchingEvent,
+    UserStopWatchingEvent,
+};
 pub use message::{Message, MessageResponse, SendMessageRequest};
 pub use user::{ANONYMOUS_USER_ID, OwnUser, User};
 pub use users::{

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use axum::http::HeaderMap;
 use stream_chat_protocol::codes;
 use stream_chat_protocol::jwt::{self, Claims, JwtError, VerifyOptions};
+use stream_chat_protocol::time;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::time;
 
 /// Who is calling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,12 +40,7 @@ pub(crate) fn verify_token(config: &Config, token: &str) -> Result<Claims, JwtEr
         allow_dev_tokens: config.disable_auth_checks,
         ..VerifyOptions::default()
     };
-    jwt::verify(
-        token,
-        config.api_secret.as_bytes(),
-        time::unix_secs(),
-        &opts,
-    )
+    jwt::verify(token, config.api_secret.as_bytes(), time::now_secs(), &opts)
 }
 
 /// Maps a JWT failure to Stream's error for operation `op`.

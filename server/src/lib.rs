@@ -22,14 +22,13 @@ mod error;
 mod permissions;
 mod routes;
 mod state;
-mod time;
 mod ws;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use stream_chat_protocol::jwt;
+use stream_chat_protocol::{jwt, time};
 use tokio::runtime::Runtime;
 
 use crate::config::{
@@ -341,7 +340,7 @@ impl ServerHandle {
     /// ```
     pub fn create_token(&self, user_id: &str, expires_in: Option<Duration>) -> String {
         let exp = expires_in.map(|d| {
-            time::unix_secs().saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            time::now_secs().saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         });
         jwt::user_token(self.api_secret().as_bytes(), user_id, exp)
     }

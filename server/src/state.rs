@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use stream_chat_protocol::{Event, Member, Message, Read, User};
+use stream_chat_protocol::events::{ChannelEvent, UserStartWatchingEvent, UserStopWatchingEvent};
+use stream_chat_protocol::{Member, Message, Read, User, time};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
-use crate::time;
 
 /// Why the server closes a connection on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +187,7 @@ pub(crate) struct Inner {
     pub refused_users: HashSet<String>,
     /// Connects refused so far, per user.
     pub refused_connects: HashMap<String, u64>,
-    last_nanos: u128,
+    last_nanos: i128,
 }
 
 /// Usage figures, as `GET /emulator/usage` reports them.
@@ -249,7 +249,7 @@ impl AppState {
 
     pub(crate) fn usage(&self) -> Usage {
         let inner = self.lock();
-        let month = time::month(time::unix_nanos());
+        let month = month(time::now_nanos());
         Usage {
             monthly_active_users: inner.mau.get(&month).map_or(0, |s| s.len() as u64),
             concurrent_connections: inner.conns.len() as u64,
@@ -288,9 +288,9 @@ impl AppState {
 impl Inner {
     /// A strictly increasing timestamp (nanos, RFC 3339), so stored times never tie.
     pub(crate) fn now(&mut self) -> String {
-        let nanos = time::unix_nanos().max(self.last_nanos + 1);
+        let nanos = time::now_nanos().max(self.last_nanos + 1);
         self.last_nanos = nanos;
-        time::rfc3339(nanos)
+        time::format_rfc3339(nanos)
     }
 
     pub(crate) fn is_online(&self, user_id: &str) -> bool {
@@ -359,7 +359,7 @@ impl Inner {
     }
 
     /// Queues `event` for one connection (dropped silently if it is gone).
-    pub(crate) fn send_to(&self, conn_id: &str, event: &Event) {
+    pub(crate) fn send_to(&self, conn_id: &str, event: &impl Serialize) {
         if let Some(conn) = self.conns.get(conn_id)
             && let Some(frame) = frame(event)
         {
@@ -368,7 +368,7 @@ impl Inner {
     }
 
     /// Queues `event` for every connection of `user_id`, watching or not.
-    pub(crate) fn send_to_user(&self, user_id: &str, event: &Event) {
+    pub(crate) fn send_to_user(&self, user_id: &str, event: &impl Serialize) {
         let Some(frame) = frame(event) else {
             return;
         };
@@ -380,7 +380,7 @@ impl Inner {
 
     /// Queues `event` for every connection watching `cid`; it is serialized once and the
     /// frame shared by all of them.
-    pub(crate) fn broadcast(&self, cid: &str, event: &Event) {
+    pub(crate) fn broadcast(&self, cid: &str, event: &impl Serialize) {
         let Some(channel) = self.channels.get(cid) else {
             return;
         };
@@ -394,21 +394,15 @@ impl Inner {
         }
     }
 
-    /// A channel event envelope: type, cid, channel_id, channel_type, created_at, watcher_count.
-    pub(crate) fn channel_event(&mut self, kind: &str, cid: &str) -> Event {
-        let created_at = self.now();
-        let (id, ty, watcher_count) = match self.channels.get(cid) {
-            Some(c) => (c.id.clone(), c.kind.clone(), self.watcher_count(c)),
-            None => (String::new(), String::new(), 0),
-        };
-        Event {
-            cid: Some(cid.to_owned()),
-            channel_id: Some(id),
-            channel_type: Some(ty),
-            created_at: Some(created_at),
-            watcher_count: Some(watcher_count),
-            ..Event::new(kind)
-        }
+    /// An event of type `E` about `cid`, created now: cid, channel_id, channel_type,
+    /// created_at set (the protocol's struct gives the type).
+    pub(crate) fn channel_event<E: ChannelEvent>(&mut self, cid: &str) -> E {
+        E::for_channel(cid, Some(self.now()))
+    }
+
+    /// The `watcher_count` events about `cid` carry (0 for a channel that is gone).
+    pub(crate) fn watcher_count_of(&self, cid: &str) -> u64 {
+        self.channels.get(cid).map_or(0, |c| self.watcher_count(c))
     }
 
     /// Members as API responses show them.
@@ -518,9 +512,11 @@ impl Inner {
             return;
         }
         channel.watching_users.remove(user_id);
-        let mut event =
-            self.channel_event(stream_chat_protocol::event::types::USER_WATCHING_STOP, cid);
-        event.user = Some(self.user_response(user_id));
+        let event = UserStopWatchingEvent {
+            user: Some(self.user_response(user_id)),
+            watcher_count: Some(self.watcher_count_of(cid)),
+            ..self.channel_event(cid)
+        };
         self.broadcast(cid, &event);
     }
 
@@ -546,16 +542,24 @@ impl Inner {
         if *n > 1 {
             return;
         }
-        let mut event =
-            self.channel_event(stream_chat_protocol::event::types::USER_WATCHING_START, cid);
-        event.user = Some(self.user_response(&user_id));
+        let event = UserStartWatchingEvent {
+            user: Some(self.user_response(&user_id)),
+            watcher_count: Some(self.watcher_count_of(cid)),
+            ..self.channel_event(cid)
+        };
         self.broadcast(cid, &event);
     }
 }
 
 /// An event as a text frame, ready to be shared between connections.
-pub(crate) fn frame(event: &Event) -> Option<Utf8Bytes> {
+pub(crate) fn frame(event: &impl Serialize) -> Option<Utf8Bytes> {
     serde_json::to_string(event).ok().map(Utf8Bytes::from)
+}
+
+/// The calendar month (`YYYY-MM`, UTC) of a Unix time in nanoseconds: usage is counted
+/// per month.
+pub(crate) fn month(nanos: i128) -> String {
+    time::format_rfc3339(nanos)[..7].to_owned()
 }
 
 /// A freshly created stored user.
@@ -581,4 +585,13 @@ pub(crate) fn random_id() -> String {
         b >> 48,
         b & 0xffff_ffff_ffff
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn usage_is_counted_per_utc_month() {
+        assert_eq!(super::month(1_604_342_161_000_000_000), "2020-11");
+        assert_eq!(super::month(0), "1970-01");
+    }
 }

@@ -9,7 +9,10 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use stream_chat_protocol::{ANONYMOUS_USER_ID, ApiErrorBody, ConnectPayload, Event, User, codes};
+use stream_chat_protocol::{
+    ANONYMOUS_USER_ID, ApiErrorBody, ConnectPayload, ConnectionErrorEvent, HealthCheckEvent, User,
+    codes, time,
+};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
@@ -17,8 +20,7 @@ use crate::auth::{self, Actor};
 use crate::config::{MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES};
 use crate::error::ApiError;
 use crate::routes::users::apply_user_input;
-use crate::state::{AppState, CloseReason, Conn, Freeze, new_user, random_id};
-use crate::time;
+use crate::state::{AppState, CloseReason, Conn, Freeze, month, new_user, random_id};
 use crate::{KICK_CLOSE_CODE, LAGGING_CLOSE_CODE};
 
 /// How long a single frame write may take before the connection counts as dead.
@@ -142,7 +144,7 @@ fn authenticate(
 struct Registered {
     conn_id: String,
     /// The first frame: `health.check` with `me`.
-    connected: Event,
+    connected: HealthCheckEvent,
     rx: mpsc::Receiver<Utf8Bytes>,
     /// `(frozen, generation)`; each generation is acknowledged through `freeze`.
     frozen: watch::Receiver<(bool, u64)>,
@@ -182,7 +184,7 @@ fn register(state: &AppState, identity: Identity) -> Registered {
             inner.users.insert(id.clone(), user);
             inner
                 .mau
-                .entry(time::month(time::unix_nanos()))
+                .entry(month(time::now_nanos()))
                 .or_default()
                 .insert(id.clone());
             (id, None)
@@ -214,8 +216,10 @@ fn register(state: &AppState, identity: Identity) -> Registered {
         me.language.get_or_insert_with(String::new);
         me
     };
-    let mut connected = Event::health_check(conn_id.clone(), now);
-    connected.me = Some(me);
+    let connected = HealthCheckEvent {
+        me: Some(me),
+        ..HealthCheckEvent::new(conn_id.clone(), now)
+    };
     Registered {
         conn_id,
         connected,
@@ -251,7 +255,7 @@ async fn run(
         Ok(identity) => identity,
         Err(error) => {
             tracing::info!(code = error.code, "websocket connection refused");
-            let frame = Event::connection_error(*error, time::rfc3339(time::unix_nanos()));
+            let frame = ConnectionErrorEvent::new(*error, time::now_rfc3339());
             if send_json(&mut socket, &frame).await {
                 close(&mut socket, 1000, "").await;
             }
@@ -361,7 +365,7 @@ async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -
     let mut health = tokio::time::interval_at(Instant::now() + period, period);
     health.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let health_check = || {
-        let frame = Event::health_check(conn_id, time::rfc3339(time::unix_nanos()));
+        let frame = HealthCheckEvent::new(conn_id, time::now_rfc3339());
         Utf8Bytes::from(serde_json::to_string(&frame).unwrap_or_default())
     };
     let mut acknowledged = 0;
@@ -405,7 +409,7 @@ async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -
     }
 }
 
-async fn send_json(socket: &mut WebSocket, event: &Event) -> bool {
+async fn send_json(socket: &mut WebSocket, event: &impl serde::Serialize) -> bool {
     match serde_json::to_string(event) {
         Ok(text) => send_text(socket, text).await,
         Err(_) => false,

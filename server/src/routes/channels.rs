@@ -9,11 +9,11 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use stream_chat_protocol::event::types;
 use stream_chat_protocol::{
-    Channel, ChannelRequestData, ChannelState, Event, Message, MessagePagination, MessageResponse,
-    QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, SendMessageRequest,
-    SortParam, User, codes,
+    Channel, ChannelRequestData, ChannelState, Event, Message, MessagePagination, MessageReadEvent,
+    MessageResponse, NewMessageEvent, NotificationAddedToChannelEvent, NotificationMarkReadEvent,
+    NotificationMessageNewEvent, QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse,
+    SendMessageRequest, SortParam, User, cid, codes, time,
 };
 
 use super::filter;
@@ -179,20 +179,9 @@ pub(super) fn check_type(op: &str, kind: &str) -> ApiResult<()> {
     }
 }
 
+/// Code 4 unless `id` is a valid channel id (the protocol's rule, 64 characters at most).
 fn check_id(op: &str, id: &str) -> ApiResult<()> {
-    let valid = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '!' | '_' | '-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::input(
-            op,
-            format!("channel id '{id}' is not valid: use 1 to 64 letters, numbers and \"!-_\""),
-        ))
-    }
+    cid::validate_id(id).map_err(|e| ApiError::input(op, e.to_string()))
 }
 
 /// Gets or creates `kind:id`, checking ReadChannel / CreateChannel. Returns the cid.
@@ -301,22 +290,17 @@ fn notify_added(inner: &mut Inner, cid: &str, added: &[String], adder: &str) {
         if !inner.conns.values().any(|c| c.user_id == *user_id) {
             continue;
         }
-        let mut event = inner.channel_event(types::NOTIFICATION_ADDED_TO_CHANNEL, cid);
-        event.watcher_count = None;
+        let envelope: NotificationAddedToChannelEvent = inner.channel_event(cid);
         let channel = &inner.channels[cid];
         let Some(member) = channel.members.iter().find(|m| m.user_id == *user_id) else {
             continue;
         };
         let caller = Caller::resolve(inner, Actor::User(user_id.clone()));
-        let view = channel_view(inner, channel, &caller);
-        event.extra.insert(
-            "channel".into(),
-            serde_json::to_value(view).unwrap_or_default(),
-        );
-        event.extra.insert(
-            "member".into(),
-            serde_json::to_value(inner.member(member)).unwrap_or_default(),
-        );
+        let event = NotificationAddedToChannelEvent {
+            channel: Some(channel_view(inner, channel, &caller)),
+            member: Some(inner.member(member)),
+            ..envelope
+        };
         inner.send_to_user(user_id, &event);
     }
 }
@@ -487,7 +471,7 @@ impl Bound {
 fn message_time(m: &Message) -> i128 {
     m.created_at
         .as_deref()
-        .and_then(crate::time::parse_rfc3339)
+        .and_then(time::parse_rfc3339_or_naive)
         .unwrap_or_default()
 }
 
@@ -510,7 +494,7 @@ impl MessagePage {
         let at = |key: &str, v: &Option<String>, inclusive| -> ApiResult<Option<Bound>> {
             v.as_deref()
                 .map(|t| {
-                    let nanos = crate::time::parse_rfc3339(t).ok_or_else(|| {
+                    let nanos = time::parse_rfc3339_or_naive(t).ok_or_else(|| {
                         ApiError::input(op, format!("messages.{key} must be an RFC 3339 time"))
                     })?;
                     Ok(Bound::Time { nanos, inclusive })
@@ -929,13 +913,14 @@ pub(crate) async fn send_message(
     }
     let member_count = member_ids.len();
 
-    let mut event = inner.channel_event(types::MESSAGE_NEW, &call.cid);
-    event.message = Some(message.clone());
-    event.user = Some(user);
-    event.extra.insert("message_id".into(), json!(message_id));
-    event
-        .extra
-        .insert("channel_member_count".into(), json!(member_count));
+    let event = NewMessageEvent {
+        message: message.clone(),
+        user: Some(user),
+        message_id: Some(message_id),
+        watcher_count: Some(inner.watcher_count_of(&call.cid)),
+        channel_member_count: Some(member_count as u64),
+        ..inner.channel_event(&call.cid)
+    };
     inner.broadcast(&call.cid, &event);
     notify_members(&inner, &call.cid, &sender, &member_ids, &event);
     Ok(Json(MessageResponse {
@@ -945,7 +930,13 @@ pub(crate) async fn send_message(
 }
 
 /// `notification.message_new` to members' connections that do not watch the channel.
-fn notify_members(inner: &Inner, cid: &str, sender: &str, members: &[String], new: &Event) {
+fn notify_members(
+    inner: &Inner,
+    cid: &str,
+    sender: &str,
+    members: &[String],
+    new: &NewMessageEvent,
+) {
     let channel = &inner.channels[cid];
     for (conn_id, conn) in &inner.conns {
         if conn.anonymous || conn.user_id == sender || channel.watchers.contains(conn_id) {
@@ -956,19 +947,23 @@ fn notify_members(inner: &Inner, cid: &str, sender: &str, members: &[String], ne
         }
         let caller = Caller::resolve(inner, Actor::User(conn.user_id.clone()));
         let (unread, unread_channels) = inner.unread_counts(&conn.user_id);
-        let mut event = new.clone();
-        event.kind = types::NOTIFICATION_MESSAGE_NEW.into();
-        event.extra.insert(
-            "channel".into(),
-            serde_json::to_value(channel_view(inner, channel, &caller)).unwrap_or_default(),
-        );
-        event
-            .extra
-            .insert("total_unread_count".into(), json!(unread));
-        event.extra.insert("unread_count".into(), json!(unread));
-        event
-            .extra
-            .insert("unread_channels".into(), json!(unread_channels));
+        // The watchers' message.new, for a member's connection that does not watch.
+        let event = NotificationMessageNewEvent {
+            cid: new.cid.clone(),
+            channel_type: new.channel_type.clone(),
+            channel_id: new.channel_id.clone(),
+            created_at: new.created_at.clone(),
+            user: new.user.clone(),
+            channel: Some(channel_view(inner, channel, &caller)),
+            message: new.message.clone(),
+            message_id: new.message_id.clone(),
+            watcher_count: new.watcher_count,
+            channel_member_count: new.channel_member_count,
+            total_unread_count: Some(unread),
+            unread_count: Some(unread),
+            unread_channels: Some(unread_channels),
+            extra: new.extra.clone(),
+        };
         inner.send_to(conn_id, &event);
     }
 }
@@ -1109,23 +1104,21 @@ pub(crate) async fn mark_read(
     read.last_read = now;
     read.last_read_message_id = last_id.clone();
     read.unread = 0;
-    let mut event = inner.channel_event(types::MESSAGE_READ, &call.cid);
-    event.user = Some(inner.user_response(&reader));
-    if let Some(id) = last_id {
-        event.extra.insert("last_read_message_id".into(), json!(id));
-    }
+    let event = MessageReadEvent {
+        user: Some(inner.user_response(&reader)),
+        last_read_message_id: last_id,
+        watcher_count: Some(inner.watcher_count_of(&call.cid)),
+        ..inner.channel_event(&call.cid)
+    };
     inner.broadcast(&call.cid, &event);
     let (unread, unread_channels) = inner.unread_counts(&reader);
-    let mut note = inner.channel_event(types::NOTIFICATION_MARK_READ, &call.cid);
-    note.watcher_count = None;
-    note.user.clone_from(&event.user);
-    for (key, n) in [
-        ("total_unread_count", unread),
-        ("unread_channels", unread_channels),
-        ("unread_count", unread),
-    ] {
-        note.extra.insert(key.into(), json!(n));
-    }
+    let note = NotificationMarkReadEvent {
+        user: event.user.clone(),
+        total_unread_count: Some(unread),
+        unread_channels: Some(unread_channels),
+        unread_count: Some(unread),
+        ..inner.channel_event(&call.cid)
+    };
     inner.send_to_user(&reader, &note);
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }
@@ -1176,10 +1169,15 @@ pub(crate) async fn send_event(
     )?;
     let channel = call.existing(&inner)?;
     call.require(&caller, channel, Action::SendCustomEvent)?;
-    let mut event = inner.channel_event(&input.kind, &call.cid);
-    event.extra = input.extra;
+    // Typing and custom events keep the type and fields the client chose.
+    let mut event = Event {
+        kind: input.kind,
+        extra: input.extra,
+        user: Some(inner.user_response(&user)),
+        watcher_count: Some(inner.watcher_count_of(&call.cid)),
+        ..inner.channel_event(&call.cid)
+    };
     event.extra.remove("user_id");
-    event.user = Some(inner.user_response(&user));
     inner.broadcast(&call.cid, &event);
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }

@@ -5,9 +5,10 @@ use std::sync::{Arc, MutexGuard};
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
-use stream_chat_protocol::event::types;
-use stream_chat_protocol::{Message, MessageResponse, SendMessageRequest};
+use serde_json::json;
+use stream_chat_protocol::{
+    Message, MessageDeletedEvent, MessageResponse, MessageUpdatedEvent, SendMessageRequest,
+};
 
 use super::channels::{Caller, MessageContent, acting_user, custom_fields, server_fields};
 use super::{DURATION, Req, path_params};
@@ -165,9 +166,12 @@ pub(crate) async fn update_message(
     message.updated_at = Some(now);
     inner.channels.get_mut(&cid).expect("found above").messages[index] = message.clone();
 
-    let mut event = inner.channel_event(types::MESSAGE_UPDATED, &cid);
-    event.message = Some(message.clone());
-    event.user = Some(inner.user_response(&editor));
+    let event = MessageUpdatedEvent {
+        message: message.clone(),
+        user: Some(inner.user_response(&editor)),
+        watcher_count: Some(inner.watcher_count_of(&cid)),
+        ..inner.channel_event(&cid)
+    };
     inner.broadcast(&cid, &event);
     Ok(respond(message))
 }
@@ -224,10 +228,13 @@ pub(crate) async fn delete_message(
         channel.messages[index] = message.clone();
     }
 
-    let mut event = inner.channel_event(types::MESSAGE_DELETED, &cid);
-    event.message = Some(message.clone());
-    event.user = Some(inner.user_response(&deleter));
-    event.extra.insert("hard_delete".into(), Value::Bool(hard));
+    let event = MessageDeletedEvent {
+        message: message.clone(),
+        user: Some(inner.user_response(&deleter)),
+        hard_delete: hard,
+        watcher_count: Some(inner.watcher_count_of(&cid)),
+        ..inner.channel_event(&cid)
+    };
     inner.broadcast(&cid, &event);
     Ok(respond(message))
 }

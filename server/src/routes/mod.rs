@@ -228,7 +228,7 @@ async fn hi() -> impl IntoResponse {
 
 async fn app_settings(State(state): State<Arc<AppState>>, req: Req) -> ApiResult<Json<Value>> {
     req.auth(&state, "GetApp")?;
-    let now = crate::time::rfc3339(0);
+    let now = stream_chat_protocol::time::format_rfc3339(0);
     let configs: serde_json::Map<String, Value> = permissions::CHANNEL_TYPES
         .iter()
         .map(|t| {

@@ -1,0 +1,153 @@
+//! Event type names: the `type` of every event the server sends or a client dispatches
+//! locally. The typed events define their own names (`NewMessageEvent::TYPE`); these
+//! constants name the same strings, and the ones without a struct.
+//!
+//! ```
+//! use stream_chat_protocol::events::{NewMessageEvent, types};
+//! assert_eq!(types::MESSAGE_NEW, NewMessageEvent::TYPE);
+//! assert!(types::is_notification(types::NOTIFICATION_MARK_READ));
+//! ```
+
+use super::{
+    ConnectionErrorEvent, HealthCheckEvent, MessageDeletedEvent, MessageReadEvent,
+    MessageUpdatedEvent, NewMessageEvent, NotificationAddedToChannelEvent,
+    NotificationMarkReadEvent, NotificationMessageNewEvent, UserStartWatchingEvent,
+    UserStopWatchingEvent,
+};
+
+/// Keep-alive; the server's first one on a connection carries `me`.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::HEALTH_CHECK, "health.check");
+/// ```
+pub const HEALTH_CHECK: &str = HealthCheckEvent::TYPE;
+
+/// Connection-level error (auth failures), followed by a close.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CONNECTION_ERROR, "connection.error");
+/// ```
+pub const CONNECTION_ERROR: &str = ConnectionErrorEvent::TYPE;
+
+/// A new message in a watched channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MESSAGE_NEW, "message.new");
+/// ```
+pub const MESSAGE_NEW: &str = NewMessageEvent::TYPE;
+
+/// A message was edited.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MESSAGE_UPDATED, "message.updated");
+/// ```
+pub const MESSAGE_UPDATED: &str = MessageUpdatedEvent::TYPE;
+
+/// A message was deleted (`hard_delete` says how).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MESSAGE_DELETED, "message.deleted");
+/// ```
+pub const MESSAGE_DELETED: &str = MessageDeletedEvent::TYPE;
+
+/// A user marked a channel read.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MESSAGE_READ, "message.read");
+/// ```
+pub const MESSAGE_READ: &str = MessageReadEvent::TYPE;
+
+/// A user started watching a channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_WATCHING_START, "user.watching.start");
+/// ```
+pub const USER_WATCHING_START: &str = UserStartWatchingEvent::TYPE;
+
+/// A user stopped watching a channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_WATCHING_STOP, "user.watching.stop");
+/// ```
+pub const USER_WATCHING_STOP: &str = UserStopWatchingEvent::TYPE;
+
+/// A new message in a channel the user is a member of but does not watch.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_MESSAGE_NEW, "notification.message_new");
+/// ```
+pub const NOTIFICATION_MESSAGE_NEW: &str = NotificationMessageNewEvent::TYPE;
+
+/// To the reader's own connections: a channel was marked read, with the new unread counts.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_MARK_READ, "notification.mark_read");
+/// ```
+pub const NOTIFICATION_MARK_READ: &str = NotificationMarkReadEvent::TYPE;
+
+/// To a user's connections: they were added to a channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_ADDED_TO_CHANNEL, "notification.added_to_channel");
+/// ```
+pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = NotificationAddedToChannelEvent::TYPE;
+
+/// A user started typing (a client sends it through the channel's event endpoint).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::TYPING_START, "typing.start");
+/// ```
+pub const TYPING_START: &str = "typing.start";
+
+/// A user stopped typing.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::TYPING_STOP, "typing.stop");
+/// ```
+pub const TYPING_STOP: &str = "typing.stop";
+
+/// A user's fields changed.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_UPDATED, "user.updated");
+/// ```
+pub const USER_UPDATED: &str = "user.updated";
+
+/// A user came online or went offline.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_PRESENCE_CHANGED, "user.presence.changed");
+/// ```
+pub const USER_PRESENCE_CHANGED: &str = "user.presence.changed";
+
+/// Client-local, never sent by a server: the connection's state changed (the JS client and this SDK dispatch it).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CONNECTION_CHANGED, "connection.changed");
+/// ```
+pub const CONNECTION_CHANGED: &str = "connection.changed";
+
+/// Client-local, never sent by a server: after a reconnect, the client's channels were recovered.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CONNECTION_RECOVERED, "connection.recovered");
+/// ```
+pub const CONNECTION_RECOVERED: &str = "connection.recovered";
+
+/// What the type of every `notification.*` event starts with: events sent to a user's
+/// connections whether or not they watch the channel concerned.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_PREFIX, "notification.");
+/// ```
+pub const NOTIFICATION_PREFIX: &str = "notification.";
+
+/// Whether `kind` is a `notification.*` type.
+///
+/// ```
+/// use stream_chat_protocol::events::types::is_notification;
+/// assert!(is_notification("notification.invited") && !is_notification("message.new"));
+/// ```
+pub fn is_notification(kind: &str) -> bool {
+    kind.starts_with(NOTIFICATION_PREFIX)
+}
