@@ -1,42 +1,17 @@
 //! A watch the server answers with code 46 (its connection id is stale) is sent once more,
-//! on the next connection. Own binary: it waits for the SDK's log record of the retry,
-//! and the logger is process-wide.
+//! on the next connection. It waits for the SDK's log record of the retry: a
+//! `support::logs` capture of every "retrying once" record, of which the test reads only
+//! those naming its own connections (other tests in the process may retry theirs).
 
-mod common;
-
-use std::sync::Mutex;
-
-use common::*;
-use crossbeam_channel::{Sender, select};
+use crate::support::*;
+use crossbeam_channel::select;
 use stream_chat_client::{ChatClient, User};
-
-static RETRIES: Mutex<Option<Sender<String>>> = Mutex::new(None);
-
-struct Retries;
-
-impl log::Log for Retries {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        let text = record.args().to_string();
-        if record.target().starts_with("stream_chat_client")
-            && text.contains("retrying once")
-            && let Some(tx) = RETRIES.lock().unwrap().as_ref()
-        {
-            let _ = tx.send(text);
-        }
-    }
-    fn flush(&self) {}
-}
 
 #[test]
 fn a_watch_answered_code_46_is_sent_once_more_on_the_next_connection() {
-    let (retry_tx, retries) = crossbeam_channel::unbounded();
-    *RETRIES.lock().unwrap() = Some(retry_tx);
-    log::set_logger(&Retries).unwrap();
-    log::set_max_level(log::LevelFilter::Info);
-
+    let capture = logs::capture(log::LevelFilter::Info, |line| {
+        line.target.starts_with("stream_chat_client") && line.text.contains("retrying once")
+    });
     let server = server();
     let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
     let client = ChatClient::builder(server.api_key())
@@ -63,10 +38,20 @@ fn a_watch_answered_code_46_is_sent_once_more_on_the_next_connection() {
         query.contains("/query?") && query.contains("connection_id=gone"),
         "{query}"
     );
-    select! {
-        recv(retries) -> text => eprintln!("retry: {}", text.unwrap()),
-        recv(rx) -> result => panic!("finished without a retry: {:?}", result.unwrap()),
-        default(WAIT) => panic!("no retry and no result"),
+    // Records of other tests' retries name their own connections: skip them.
+    let ours = |line: &logs::Line, ids: &[&str]| ids.iter().any(|id| line.text.contains(id));
+    loop {
+        select! {
+            recv(capture.rx) -> line => {
+                let line = line.unwrap();
+                if ours(&line, &[&first]) {
+                    eprintln!("retry: {}", line.text);
+                    break;
+                }
+            }
+            recv(rx) -> result => panic!("finished without a retry: {:?}", result.unwrap()),
+            default(WAIT) => panic!("no retry and no result"),
+        }
     }
     // The retry waits for a connection other than the stale one.
     assert_eq!(server.kick_connections("bender"), 1);
@@ -79,5 +64,11 @@ fn a_watch_answered_code_46_is_sent_once_more_on_the_next_connection() {
         retried.contains("/query?") && retried.contains(&format!("connection_id={second}")),
         "{retried}"
     );
-    assert!(retries.try_recv().is_err(), "retried only once");
+    assert!(
+        !capture
+            .rx
+            .try_iter()
+            .any(|line| ours(&line, &[&first, &second])),
+        "retried only once"
+    );
 }

@@ -2,27 +2,15 @@
 //! from its own lifecycle (a Rust library has none), and `subscribe_for_single`. Real
 //! sockets against the in-process server.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_client::{
     ChatClient, ChatEvent, ConnectionRecoveredEvent, ConnectionState, ErrorKind, Message,
     NewMessageEvent, User,
 };
 use stream_chat_server::ServerHandle;
-
-/// Polls `done` until it holds; fails the test after `WAIT`.
-#[track_caller]
-fn eventually(what: &str, done: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < WAIT, "{what} within {WAIT:?}");
-        std::thread::park_timeout(Duration::from_millis(5));
-    }
-}
 
 /// Open sockets of `user` on the server (un-freezing changes nothing, and counts them).
 fn sockets_of(server: &ServerHandle, user: &str) -> usize {
@@ -68,7 +56,8 @@ fn a_paused_client_has_no_socket_keeps_its_user_and_gets_no_events() {
         "the user is kept"
     );
     assert_eq!(client.current_token().as_deref(), Some(token.as_str()));
-    eventually("the server closed bender's socket", || {
+    // The server counts sockets on its own tasks and notifies nobody: a bounded poll.
+    assert_external("the server closed bender's socket", WAIT, || {
         server.usage().concurrent_connections == 0
     });
 
@@ -118,7 +107,8 @@ fn messages_posted_while_paused_arrive_after_reconnect_socket_once_in_order_reco
     assert!(!live.recovered);
 
     client.disconnect_socket().execute().into_result().unwrap();
-    eventually("the server closed bender's socket", || {
+    // As above: the server's count of sockets, a bounded poll.
+    assert_external("the server closed bender's socket", WAIT, || {
         sockets_of(&server, "bender") == 0
     });
     let missed: Vec<String> = (1..=5).map(|i| format!("m{i}")).collect();

@@ -2,9 +2,7 @@
 //! regular, guest and anonymous users reading, posting in and creating `livestream` and
 //! `messaging` channels. Refusals are typed: Stream code 17, HTTP 403, the server's text.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use stream_chat_client::{ChatClient, ChatError, Message};
 use stream_chat_server::ServerHandle;
 

@@ -4,12 +4,10 @@
 //! waits for a token to expire: tokens are minted already expired with the server's
 //! secret, and a proxy hands the server such a token in place of the cached one.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use serde_json::json;
 use stream_chat_client::{
     ChatClient, ConnectionState, ErrorKind, QueryUsersRequest, TokenError, User,

@@ -2,15 +2,12 @@
 //! deadline, meaningless ones are typed errors, and a zero reconnect delay is not a
 //! busy loop.
 
-mod support;
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use crate::support::WAIT;
 use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, QueryUsersRequest, User};
 use stream_chat_server::Server;
-
-const WAIT: Duration = Duration::from_secs(20);
 
 #[test]
 fn duration_max_means_no_limit_and_nothing_panics() {

@@ -1,36 +1,15 @@
 //! The wire-trace warning also covers a session that makes no REST call: it is logged
 //! before the WebSocket handshake, whose TRACE record (tungstenite) carries the token in
-//! the request line. Its own binary because the logger and the warning are process-wide.
+//! the request line. In a process of its own (`own_process!`): the warning comes once per
+//! process, so a test before it would take it, and it raises the process's logging to TRACE.
 
-mod common;
-
-use std::sync::Mutex;
-
-use common::*;
-
-/// (target, text) of every record, in order.
-static RECORDS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        let entry = (record.target().to_owned(), record.args().to_string());
-        RECORDS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(entry);
-    }
-    fn flush(&self) {}
-}
+use crate::support::process::own_process;
+use crate::support::*;
 
 #[test]
 fn the_wire_trace_warning_comes_before_the_first_websocket_handshake() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    own_process!(the_wire_trace_warning_comes_before_the_first_websocket_handshake);
+    let capture = logs::capture(log::LevelFilter::Trace, |_| true);
     let server = server();
     let client = client(&server);
     // An anonymous connect makes no REST call: only the WebSocket can trigger the warning.
@@ -41,7 +20,12 @@ fn the_wire_trace_warning_comes_before_the_first_websocket_handshake() {
         .unwrap();
     client.disconnect().execute().into_result().unwrap();
 
-    let records = RECORDS.lock().unwrap();
+    // (target, text) of every record, in order.
+    let records: Vec<(String, String)> = capture
+        .rx
+        .try_iter()
+        .map(|line| (line.target, line.text))
+        .collect();
     let position = |found: &dyn Fn(&(String, String)) -> bool| records.iter().position(found);
     let warning = position(&|(target, text)| {
         target.starts_with("stream_chat_client") && text.contains("TRACE logging is on")

@@ -1,9 +1,7 @@
 //! Message update, delete and get end to end, and the notification events the server
 //! sends for reads and new memberships: each received by a real watcher socket.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use stream_chat_client::{
     ErrorKind, Message, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
     NotificationAddedToChannelEvent, NotificationMarkReadEvent,

@@ -1,17 +1,16 @@
 //! `disconnect()` stops every thread of the connection promptly: counted over every
-//! `stream-chat-*` thread, not only the reader. Its own test binary with one test, so that
-//! no other test's threads are counted.
-
-mod support;
+//! `stream-chat-*` thread, not only the reader. In a process of its own (`own_process!`):
+//! it counts every `stream-chat-*` thread of the process (their names do not tell clients
+//! apart), which no other test's threads may pollute. Threads end, and the server counts
+//! sockets, with no notification to wait on: `poll_external` checks until they do.
 
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use crate::support::process::own_process;
+use crate::support::{WAIT, poll_external, threads_named};
 use stream_chat_client::{ChatClient, ChatEvent, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
-use support::{poll_until, threads_named};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// The SDK's threads (names are cut to 15 bytes: `stream-chat-tim` is the timer). The
 /// in-process server's threads (`stream-chat-server..`) are not the client's.
@@ -42,7 +41,7 @@ fn idle_threads(clients: usize) -> Vec<String> {
 /// timer) are left: `baseline`.
 #[track_caller]
 fn assert_back_to(baseline: &[String], since: Instant, limit: Duration, what: &str) {
-    let took = poll_until(WAIT, || sorted_threads() == baseline).map(|_| since.elapsed());
+    let took = poll_external(WAIT, || sorted_threads() == baseline).map(|_| since.elapsed());
     eprintln!("{what}: connection threads gone {took:?} after disconnect() started");
     let took = took.unwrap_or_else(|| panic!("{what}: threads left: {:?}", sorted_threads()));
     assert!(took < limit, "{what}: took {took:?}");
@@ -72,6 +71,7 @@ fn wait_state(states: &crossbeam_channel::Receiver<ConnectionState>, state: Conn
 
 #[test]
 fn disconnect_stops_every_connection_thread_within_a_second() {
+    own_process!(disconnect_stops_every_connection_thread_within_a_second);
     if threads_named("stream-chat-").is_none() {
         eprintln!("no /proc: thread counting skipped");
         return;
@@ -91,7 +91,7 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
     });
     // The client's own threads (they name themselves once running).
     let baseline = idle_threads(1);
-    let up = poll_until(WAIT, || sorted_threads() == baseline);
+    let up = poll_external(WAIT, || sorted_threads() == baseline);
     assert!(up.is_some(), "client threads: {:?}", sorted_threads());
 
     // Connected: the reader thread is blocked in a read.
@@ -109,7 +109,7 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
     );
     assert_back_to(&baseline, started, Duration::from_secs(1), "connected");
     // The server drops the connection on its own schedule: poll, don't assume.
-    let gone = poll_until(WAIT, || server.usage().concurrent_connections == 0);
+    let gone = poll_external(WAIT, || server.usage().concurrent_connections == 0);
     assert!(gone.is_some(), "the server still counts the connection");
 
     // Reconnecting: the thread alternates between refused dials and back-off sleeps
@@ -136,13 +136,13 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
         .build()
         .unwrap();
     let baseline = idle_threads(2);
-    let up = poll_until(WAIT, || sorted_threads() == baseline);
+    let up = poll_external(WAIT, || sorted_threads() == baseline);
     assert!(up.is_some(), "client threads: {:?}", sorted_threads());
     let (tx, rx) = crossbeam_channel::unbounded();
     hanging
         .connect_user(User::new("bender"), hanging.dev_token("bender"))
         .enqueue(move |r| tx.send(r).unwrap());
-    let dialling = poll_until(WAIT, || {
+    let dialling = poll_external(WAIT, || {
         sorted_threads().iter().any(|t| t == "stream-chat-dia")
     });
     assert!(dialling.is_some(), "no dial thread");
@@ -150,7 +150,7 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
     hanging.disconnect().execute().into_result().unwrap();
     let result = rx.recv_timeout(WAIT).unwrap();
     assert_eq!(result.error().kind(), ErrorKind::NotConnected, "{result:?}");
-    let ws_gone = poll_until(WAIT, || {
+    let ws_gone = poll_external(WAIT, || {
         !sorted_threads().iter().any(|t| t == "stream-chat-ws")
     });
     eprintln!("dial in progress: the connection thread ended {ws_gone:?} after disconnect()");

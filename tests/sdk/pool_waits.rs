@@ -1,11 +1,9 @@
 //! Calls waiting for the socket must not hold pool workers: watches enqueued before
 //! `connect_user` on a 2-worker pool must not starve the connect's own start.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_client::{ErrorKind, User};
 
 #[test]

@@ -1,17 +1,16 @@
 //! `ChatClient::shutdown()` releases every thread of the client (review #9), also with a
 //! listener that captures the client (an `Arc` cycle) and when called from a callback.
-//! Its own test binary with one test, so that no other test's threads are counted.
-
-mod support;
+//! In a process of its own (`own_process!`): it counts every `stream-chat-*` thread of the
+//! process (their names do not tell clients apart), which no other test's threads may
+//! pollute, and `ChatClient::instance()` is process-wide. Threads end with no notification
+//! to wait on: `poll_external` checks their names until they are gone.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use crate::support::process::own_process;
+use crate::support::{WAIT, poll_external, threads_named};
 use stream_chat_client::{ChatClient, ErrorKind, User};
 use stream_chat_server::Server;
-use support::{poll_until, threads_named};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// The SDK's threads (not the in-process server's `stream-chat-server..`).
 fn client_threads() -> Vec<String> {
@@ -22,6 +21,7 @@ fn client_threads() -> Vec<String> {
 
 #[test]
 fn shutdown_ends_every_thread_of_the_client() {
+    own_process!(shutdown_ends_every_thread_of_the_client);
     if threads_named("stream-chat-").is_none() {
         eprintln!("no /proc: thread counting skipped");
         return;
@@ -61,7 +61,7 @@ fn shutdown_ends_every_thread_of_the_client() {
     );
     drop(client);
     drop(subscription);
-    let gone = poll_until(WAIT, || client_threads().is_empty());
+    let gone = poll_external(WAIT, || client_threads().is_empty());
     eprintln!("after shutdown(): every client thread ended within {gone:?}");
     assert!(gone.is_some(), "threads left: {:?}", client_threads());
     assert_eq!(Arc::strong_count(&marker), 1, "the listener was dropped");
@@ -79,7 +79,7 @@ fn shutdown_ends_every_thread_of_the_client() {
     });
     assert!(rx.recv_timeout(WAIT).unwrap());
     drop(client);
-    let gone = poll_until(WAIT, || client_threads().is_empty());
+    let gone = poll_external(WAIT, || client_threads().is_empty());
     eprintln!("after shutdown() in a callback: every client thread ended within {gone:?}");
     assert!(gone.is_some(), "threads left: {:?}", client_threads());
 }

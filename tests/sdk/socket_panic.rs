@@ -1,35 +1,26 @@
 //! A panic on the connection thread fails the session instead of leaving it stuck in
 //! `Connecting` (review #2): the connect resolves with `Panicked`, the state goes to
 //! `Disconnected`, and a new connect works. The panic comes from a logger that panics on
-//! the connection thread's first record about the user `panic-me`.
+//! the connection thread's first record about the user `panic-me`: a `support::logs` tap,
+//! so the panic stays in this test's connection (no other test has a `panic-me`) while the
+//! other tests share the process.
 
 use std::time::{Duration, Instant};
 
+use crate::support::logs;
 use stream_chat_client::{ChatClient, ChatEvent, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
 
-struct PanickingLogger;
-
-impl log::Log for PanickingLogger {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record) {
-        if record.target().starts_with("stream_chat_client::socket")
+#[test]
+fn a_panicking_connection_thread_fails_the_connect_and_the_session() {
+    let _panicking = logs::tap(log::LevelFilter::Debug, |record| {
+        if record.target().starts_with("stream_chat_client::")
+            && record.target().ends_with("socket")
             && record.args().to_string().contains("'panic-me'")
         {
             panic!("the logger panicked on the connection thread");
         }
-    }
-    fn flush(&self) {}
-}
-
-static LOGGER: PanickingLogger = PanickingLogger;
-
-#[test]
-fn a_panicking_connection_thread_fails_the_connect_and_the_session() {
-    log::set_logger(&LOGGER).unwrap();
-    log::set_max_level(log::LevelFilter::Debug);
+    });
     let server = Server::builder().start().unwrap();
     let client = ChatClient::builder(server.api_key())
         .base_url(server.base_url())

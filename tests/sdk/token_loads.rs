@@ -1,19 +1,20 @@
 //! A TokenProvider call that hangs does not block the session for good: once the call
 //! that waited for it gave up, the next reload calls the provider again, and the stuck
-//! call's late result is ignored. Its own binary: it counts the process's token threads.
-
-mod common;
-mod support;
+//! call's late result is ignored. In a process of its own (`own_process!`): it waits for
+//! the process's token threads to be gone (no other test's may be running), and a thread
+//! ends with no notification to wait on, so `poll_external` checks until it has.
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::process::own_process;
+use crate::support::*;
 use serde_json::json;
 use stream_chat_client::{ErrorKind, QueryUsersRequest, User};
 use stream_chat_protocol::jwt;
 
 #[test]
 fn a_reload_that_hangs_is_superseded_by_the_next_one() {
+    own_process!(a_reload_that_hangs_is_superseded_by_the_next_one);
     let server = server();
     let proxy = proxy(&server, Upgrades::Forward, Rest::Forward);
     let request_timeout = Duration::from_secs(1);
@@ -70,7 +71,9 @@ fn a_reload_that_hangs_is_superseded_by_the_next_one() {
 
     // The stuck call returns late: once its thread is gone, its token was ignored.
     release.send(()).unwrap();
-    let gone = support::poll_until(WAIT, || threads_named("stream-chat-token") == Some(0));
+    let gone = poll_external(WAIT, || {
+        threads_named("stream-chat-token").is_some_and(|t| t.is_empty())
+    });
     assert!(gone.is_some(), "the abandoned token thread ends");
     assert_eq!(client.current_token().as_deref(), Some(fresh.as_str()));
 }

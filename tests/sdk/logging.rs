@@ -4,61 +4,30 @@
 //! dependency at DEBUG and above. The known exception, which the SDK cannot filter:
 //! TRACE records of `tungstenite` (the upgrade request, whose URL carries the token) and
 //! `ureq_proto` (hex dumps of REST requests, `Authorization` header included); the SDK
-//! warns once when those are enabled, and the README says to cap them at DEBUG. Its own
-//! binary because the logger is process-wide.
+//! warns once when those are enabled, and the README says to cap them at DEBUG. In a
+//! process of its own (`own_process!`): it checks every record of the process, which it
+//! raises to TRACE, and the SDK's warning comes once per process.
 
-mod common;
-
-use std::sync::Mutex;
-
-use common::*;
+use crate::support::process::own_process;
+use crate::support::*;
 use stream_chat_client::{Message, TokenError, User};
 use stream_chat_protocol::jwt;
 
 /// Dependencies whose TRACE records dump raw requests, tokens included.
 const WIRE_TRACE_TARGETS: [&str; 2] = ["tungstenite", "ureq_proto"];
 
-struct Record {
-    level: log::Level,
-    target: String,
-    text: String,
-}
-
-impl Record {
-    fn is_known_exception(&self) -> bool {
-        self.level == log::Level::Trace
-            && WIRE_TRACE_TARGETS
-                .iter()
-                .any(|t| self.target == *t || self.target.starts_with(&format!("{t}::")))
-    }
-}
-
-static RECORDS: Mutex<Vec<Record>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        let record = Record {
-            level: record.level(),
-            target: record.target().to_owned(),
-            text: record.args().to_string(),
-        };
-        RECORDS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(record);
-    }
-    fn flush(&self) {}
+/// A TRACE record of a dependency that dumps raw requests.
+fn is_known_exception(r: &logs::Line) -> bool {
+    r.level == log::Level::Trace
+        && WIRE_TRACE_TARGETS
+            .iter()
+            .any(|t| r.target == *t || r.target.starts_with(&format!("{t}::")))
 }
 
 #[test]
 fn no_token_appears_in_log_records_except_dependency_wire_traces() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    own_process!(no_token_appears_in_log_records_except_dependency_wire_traces);
+    let capture = logs::capture(log::LevelFilter::Trace, |_| true);
     let server = server();
     let client = client(&server);
     let token = server.create_token("bender", None);
@@ -102,7 +71,7 @@ fn no_token_appears_in_log_records_except_dependency_wire_traces() {
     assert_eq!(guest.user.role.as_deref(), Some("guest"));
     client.disconnect().execute().into_result().unwrap();
 
-    let records = RECORDS.lock().unwrap();
+    let records: Vec<logs::Line> = capture.rx.try_iter().collect();
     let from = |prefix: &str, level: log::Level| {
         records
             .iter()
@@ -138,7 +107,7 @@ fn no_token_appears_in_log_records_except_dependency_wire_traces() {
                 continue;
             }
             assert!(
-                r.is_known_exception(),
+                is_known_exception(r),
                 "a token leaked into a {} record of {}: {}",
                 r.level,
                 r.target,

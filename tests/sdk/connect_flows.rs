@@ -1,15 +1,13 @@
 //! The four flows of the User Types page over real sockets against the local server,
 //! plus the rules around them: idempotent same-user connects, already-connected errors,
-//! switch_user, disconnect, and exactly-once callbacks.
-
-mod common;
-mod support;
+//! switch_user, disconnect, and exactly-once callbacks. The join records of the collapsing
+//! connects come from a `support::logs` capture filtered to this test's user.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use serde_json::json;
 use stream_chat_client::{
     ChatClient, ChatResult, ConnectionState, ErrorKind, QueryUsersRequest, User,
@@ -266,43 +264,22 @@ fn disconnect_without_a_user_is_an_error_and_clears_state_otherwise() {
     assert_eq!(err.kind(), ErrorKind::NotConnected);
 }
 
-/// Forwards the SDK's "joins the attempt in progress" records of `racer` to the test.
-struct JoinWatcher;
-
-static JOINS: std::sync::Mutex<Option<crossbeam_channel::Sender<String>>> =
-    std::sync::Mutex::new(None);
-
-impl log::Log for JoinWatcher {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record) {
-        let text = record.args().to_string();
-        if text.contains("'racer' joins the attempt in progress")
-            && let Some(tx) = JOINS.lock().unwrap().as_ref()
-        {
-            let _ = tx.send(text);
-        }
-    }
-    fn flush(&self) {}
-}
-
 #[test]
 fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
-    static WATCHER: JoinWatcher = JoinWatcher;
-    let (joins_tx, joins) = crossbeam_channel::unbounded();
-    *JOINS.lock().unwrap() = Some(joins_tx);
-    log::set_logger(&WATCHER).unwrap();
-    log::set_max_level(log::LevelFilter::Debug);
+    // The SDK's "joins the attempt in progress" records of `racer` (no other test connects
+    // a `racer`).
+    let joins = logs::capture(log::LevelFilter::Debug, |line| {
+        line.text.contains("'racer' joins the attempt in progress")
+    });
 
     let server = server();
     // The server's answer to the WebSocket upgrade waits until all 8 connects wait.
     let (gate_tx, gate) = crossbeam_channel::bounded::<()>(0);
-    let proxy = support::Proxy::start(server.addr(), move |path| {
+    let proxy = Proxy::start(&server, move |path| {
         if path == "/connect" {
-            support::Route::After(gate.clone())
+            Route::After(gate.clone())
         } else {
-            support::Route::Forward
+            Route::Forward
         }
     });
     let client = ChatClient::builder(server.api_key())
@@ -329,7 +306,7 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
     drop(tx);
     // One connect started the attempt; the other 7 joined it while it waits.
     let joined: Vec<String> = (0..7)
-        .map(|_| joins.recv_timeout(WAIT).expect("a connect joins"))
+        .map(|_| joins.rx.recv_timeout(WAIT).expect("a connect joins").text)
         .collect();
     let last = &joined[6];
     assert!(last.contains("(8 waiting)"), "{last}");
@@ -355,7 +332,8 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
     assert_eq!(fired.load(Ordering::SeqCst), 8);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "one provider call");
     assert!(proxy.seen.try_recv().is_err(), "one WebSocket upgrade");
-    let one = support::poll_until(WAIT, || server.usage().concurrent_connections == 1);
+    // The server counts sockets on its own tasks and notifies nobody: a bounded poll.
+    let one = poll_external(WAIT, || server.usage().concurrent_connections == 1);
     assert!(one.is_some(), "one socket: {:?}", server.usage());
     client.shutdown();
 }

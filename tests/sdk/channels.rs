@@ -2,9 +2,7 @@
 //! validation, watch, query with pagination, create, send_message, stop_watching,
 //! mark_read, query_channels, and the typed events they cause.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::json;
 use stream_chat_client::{
     ChatClient, ChatEvent, ErrorKind, Message, MessagePagination, MessageReadEvent,

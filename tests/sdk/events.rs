@@ -1,11 +1,9 @@
 //! Events: registered synchronously (also before connecting), delivered in order on the
 //! client's callback executor, filtered by type, stopped by dispose and drop.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_client::{CallbackQueue, ChatEvent, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
 

@@ -1,11 +1,9 @@
 //! Channel events over the socket: delivered once each and in the order received (also
 //! through a GUI-style CallbackQueue), and typed subscriptions for the connection events.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_client::{
     CallbackQueue, ChatEvent, ConnectionChangedEvent, ConnectionState, HealthCheckEvent, Message,
     NewMessageEvent, User,

@@ -3,15 +3,13 @@
 //! message, and a WebSocket error frame without `StatusCode` has no status. A cancelled
 //! REST call stops waiting for its token at once; the request timeout bounds a whole call.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use crossbeam_channel::Receiver;
 use stream_chat_callbacks::FixedRetry;
 use stream_chat_client::{ChatClient, ErrorKind, TokenError, User};
@@ -51,17 +49,6 @@ fn read_request(stream: &TcpStream) -> Option<String> {
     let mut body = vec![0; content_length(&head)];
     (&*stream).read_exact(&mut body).ok()?;
     head.lines().next().map(str::to_owned)
-}
-
-/// A peer that accepts connections, reads nothing and never answers; it keeps them open.
-fn silent_peer() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let held: Vec<TcpStream> = listener.incoming().flatten().collect();
-        drop(held);
-    });
-    url
 }
 
 const HTML_403: &str = "<html>\n<head><title>403 Forbidden</title></head>\n<body>\n<center><h1>403 Forbidden</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n";
@@ -207,7 +194,7 @@ fn cancelling_a_call_that_waits_for_a_token_reload_frees_its_worker_at_once() {
 
 #[test]
 fn the_request_timeout_bounds_the_whole_call_token_wait_included() {
-    let url = silent_peer();
+    let (url, _held) = silent_peer();
     let timeout = Duration::from_millis(1200);
     // A slow token backend: the first load takes 800 ms (nothing is ever sent on `never`).
     let (_never_tx, never) = crossbeam_channel::bounded::<()>(0);

@@ -4,11 +4,9 @@
 //! wait_for_connection_timeout, with a typed error saying why it ran out. Calls that need
 //! only a user go out at once, also while the socket connects or reconnects.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_client::{
     ChatClient, ChatEvent, ConnectionState, ErrorKind, Message, QueryChannelsRequest,
     QueryUsersRequest, TokenError, User,

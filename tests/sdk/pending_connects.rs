@@ -3,33 +3,23 @@
 //! a connect queued behind busy threads still resolves within its own timeout, and a
 //! guest connect fits `POST /guest` and the socket into one deadline.
 
-mod common;
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::silent_peer;
+use crate::support::{Proxy, Route, WAIT, silent_peer};
 use crossbeam_channel::RecvTimeoutError;
 use serde_json::json;
 use stream_chat_client::{
     ChatClient, ChatEvent, ConnectionState, ErrorKind, QueryUsersRequest, User,
 };
 use stream_chat_server::Server;
-use support::{Proxy, Route};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn addr(server: &stream_chat_server::ServerHandle) -> std::net::SocketAddr {
-    server.addr()
-}
 
 #[test]
 fn disconnect_and_rest_calls_stay_prompt_while_connects_are_pending() {
     let server = Server::builder().start().unwrap();
     // REST reaches the server; the WebSocket upgrade is never answered.
-    let proxy = Proxy::start(addr(&server), |path| {
+    let proxy = Proxy::start(&server, |path| {
         if path == "/connect" {
             Route::Hold
         } else {
@@ -154,7 +144,7 @@ fn a_connect_queued_behind_busy_workers_resolves_within_its_own_timeout() {
 #[test]
 fn a_guest_connect_fits_post_guest_and_the_socket_into_one_deadline() {
     let server = Server::builder().start().unwrap();
-    let proxy = Proxy::start(addr(&server), |path| {
+    let proxy = Proxy::start(&server, |path| {
         if path == "/guest" {
             Route::Hold
         } else {
@@ -189,7 +179,7 @@ fn a_guest_connect_fits_post_guest_and_the_socket_into_one_deadline() {
 fn a_guest_connect_cancelled_during_post_guest_starts_no_session() {
     let server = Server::builder().start().unwrap();
     let (gate_tx, gate) = crossbeam_channel::bounded::<()>(0);
-    let proxy = Proxy::start(addr(&server), move |path| {
+    let proxy = Proxy::start(&server, move |path| {
         if path == "/guest" {
             Route::After(gate.clone())
         } else {

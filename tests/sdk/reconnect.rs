@@ -2,18 +2,16 @@
 //! connection that goes silent (dead-link detection), and server kicks; all recovered
 //! without a second connect_user.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_client::{ChatEvent, ConnectionState, User};
 use stream_chat_server::Server;
 
 #[test]
 fn server_restart_on_the_same_port_reconnects_without_a_second_connect() {
     let server = server();
-    let addr = addr(&server);
+    let addr = server.addr();
     let client = builder(&server)
         .health_check_interval(Duration::from_millis(500))
         .dead_connection_timeout(Duration::from_secs(2))
@@ -141,7 +139,7 @@ fn a_kicked_connection_reconnects_with_backoff() {
 #[test]
 fn terminal_errors_on_reconnect_stop_reconnecting_and_clear_the_user() {
     let server = server();
-    let addr = addr(&server);
+    let addr = server.addr();
     let client = builder(&server)
         .max_reconnect_delay(Duration::from_millis(200))
         .connect_timeout(Duration::from_secs(2))
