@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use stream_chat_server::{LAGGING_CLOSE_CODE, Server};
 
-use crate::common::*;
+use crate::support::*;
 
 /// Posts a server-side message from `host` with a `pad` custom field of `pad` bytes.
 fn post_padded(env: &Env, cid: &str, text: &str, pad: usize) {

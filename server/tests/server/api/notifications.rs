@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::*;
+use crate::support::*;
 
 fn types(frames: &[Value]) -> Vec<&str> {
     frames.iter().map(|f| f["type"].as_str().unwrap()).collect()

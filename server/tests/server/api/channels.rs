@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn message_new_reaches_every_watcher_including_the_sender() {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::*;
+use crate::support::*;
 
 /// A messaging channel `room` of alice and bob, both watching; returns their sockets.
 fn room(env: &Env) -> (Ws, Ws) {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use stream_chat_server::{Server, Usage};
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn usage_counts_users_guests_and_connections() {

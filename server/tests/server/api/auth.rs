@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use stream_chat_protocol::jwt;
 use stream_chat_server::Server;
 
-use crate::common::*;
+use crate::support::*;
 
 /// (token, expected code) for every token failure.
 fn bad_tokens(env: &Env, user: &str) -> Vec<(String, i64)> {

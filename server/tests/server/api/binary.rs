@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
-use crate::common::WITHIN;
+use crate::support::WITHIN;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-chat-server");
 
@@ -104,7 +104,7 @@ fn first_stdout_line_is_the_base_url() {
         .as_u16();
     let addr = url.trim_start_matches("http://").parse().unwrap();
     let tcp = std::net::TcpStream::connect_timeout(&addr, WITHIN).unwrap();
-    let json = crate::common::encode(r#"{"user_id":"alice","user_details":{"id":"alice"}}"#);
+    let json = crate::support::encode(r#"{"user_id":"alice","user_details":{"id":"alice"}}"#);
     let ws_url = format!(
         "ws://{addr}/connect?json={json}&api_key=bin-key&authorization={token}&stream-auth-type=jwt"
     );
@@ -186,7 +186,7 @@ impl Spawned {
             "alice",
             None,
         );
-        let json = crate::common::encode(r#"{"user_id":"alice","user_details":{"id":"alice"}}"#);
+        let json = crate::support::encode(r#"{"user_id":"alice","user_details":{"id":"alice"}}"#);
         let url = format!(
             "ws://{}/connect?json={json}&api_key={}&authorization={token}",
             self.addr(),

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn upsert_query_and_partial_update() {

@@ -315,31 +315,35 @@ impl Ws {
     fn open(url: &str, addr: std::net::SocketAddr) -> Ws {
         let tcp = TcpStream::connect_timeout(&addr, WITHIN).expect("tcp connects");
         let (ws, _) = tungstenite::client(url, tcp).expect("websocket handshake");
-        ws.get_ref()
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
         Ws { ws }
     }
 
-    /// The next message within `within`, or `None` on timeout.
-    pub fn next(&mut self, within: Duration) -> Option<Message> {
-        let deadline = Instant::now() + within;
+    /// The next message, waiting for it until `deadline` at most (`Ok(None)` once it
+    /// passed): one blocking read whose timeout is the time left, repeated only when the
+    /// read returns early without a whole message.
+    fn read_before(&mut self, deadline: Instant) -> Result<Option<Message>, tungstenite::Error> {
         loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            self.ws.get_ref().set_read_timeout(Some(left)).unwrap();
             match self.ws.read() {
-                Ok(m) => return Some(m),
+                Ok(m) => return Ok(Some(m)),
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    if Instant::now() >= deadline {
-                        return None;
-                    }
-                }
-                Err(e) => panic!("websocket error: {e}"),
+                    ) => {}
+                Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The next message within `within`, or `None` on timeout.
+    pub fn next(&mut self, within: Duration) -> Option<Message> {
+        self.read_before(Instant::now() + within)
+            .unwrap_or_else(|e| panic!("websocket error: {e}"))
     }
 
     /// A frame that has already arrived, without waiting for one.
@@ -408,19 +412,14 @@ impl Ws {
     /// Reads until the connection ends: the close code, or `None` if it dropped without one.
     pub fn read_until_closed(&mut self) -> Option<u16> {
         let deadline = Instant::now() + WITHIN;
-        while Instant::now() < deadline {
-            match self.ws.read() {
-                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
+        loop {
+            match self.read_before(deadline) {
+                Ok(Some(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("connection still open after {WITHIN:?}"),
                 Err(_) => return None,
             }
         }
-        panic!("connection still open after {WITHIN:?}");
     }
 
     pub fn send_text(&mut self, text: &str) {
@@ -440,20 +439,8 @@ impl Ws {
     pub fn close(mut self) {
         let _ = self.ws.close(None);
         let deadline = Instant::now() + WITHIN;
-        while Instant::now() < deadline {
-            match self.ws.read() {
-                Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
-                    return;
-                }
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => return,
-                Ok(_) => {}
-            }
-        }
+        // Until the server's close (or any end of the connection) or the deadline.
+        while let Ok(Some(_)) = self.read_before(deadline) {}
     }
 }
 
@@ -470,11 +457,18 @@ pub fn frames_until_marker(ws: &mut Ws, marker: &str) -> Vec<Value> {
     }
 }
 
-/// Waits until `cond` holds (checking repeatedly) or panics after [`WITHIN`].
-pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+/// Waits until `fact` holds or panics after [`WITHIN`], checking it with a growing pause
+/// (1 ms doubling to 20 ms) in between. Only for the server's counters
+/// (`ServerHandle::usage()`): the server updates them on its own tasks and notifies nobody,
+/// so there is nothing to wait on. Everything a socket or a response tells is awaited on
+/// the socket (see [`Ws`]).
+pub fn eventually(what: &str, mut fact: impl FnMut() -> bool) {
     let deadline = Instant::now() + WITHIN;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
+    let mut pause = Duration::from_millis(1);
+    while !fact() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "timed out waiting for {what}");
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(20));
     }
 }

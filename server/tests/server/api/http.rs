@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn malformed_json_is_an_input_error() {

@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use stream_chat_server::Server;
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn guest_flow() {

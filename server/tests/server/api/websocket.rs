@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use stream_chat_server::Server;
 use tungstenite::Message;
 
-use crate::common::*;
+use crate::support::*;
 
 #[test]
 fn first_frame_is_a_health_check_with_a_full_me() {
