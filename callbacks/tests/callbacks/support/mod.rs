@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests.
+//! Helpers of the callbacks tests: waiting on channels with a deadline.
 #![allow(dead_code, unused_imports)]
 
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! `execute` inside callbacks and on pool threads never deadlocks, even with one thread.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, CallbackQueue, ChatResult, FixedRetry, WorkerPool};
 
 /// A combined call on `pool`: ((2 * 10, 3) -> 23), retried once on failure.

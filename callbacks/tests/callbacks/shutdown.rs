@@ -1,10 +1,13 @@
 //! Dropping the last pool handle: queued calls fail with ShutDown, callbacks fire once.
-mod common;
+//!
+//! The binary's only logger is installed here (`log` allows one per process): it forwards
+//! the "shutting down" record of the pool named `sd`, a name no other test gives a pool, so
+//! the records of the other tests running in parallel pass through unseen.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, CallbackQueue, ChatResult, ErrorKind, WorkerPool};
 
 /// Forwards the pool's "shutting down" debug line, so a test can tell that shutdown has

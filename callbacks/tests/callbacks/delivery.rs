@@ -1,10 +1,9 @@
 //! Exactly-once delivery under concurrency.
-mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Barrier};
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, ChatResult, WorkerPool};
 
 const PRODUCERS: usize = 4;

@@ -1,12 +1,11 @@
 //! Each executor runs the callback on the thread it promises.
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, CallbackQueue, ChatResult, Executor, WorkerPool};
 
 #[test]

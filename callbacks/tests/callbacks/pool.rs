@@ -1,9 +1,8 @@
 //! Worker pool: size, names, panic isolation.
-mod common;
 
 use std::collections::HashSet;
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, ChatResult, ErrorKind, WorkerPool};
 
 /// Proves that `threads` distinct pool threads are alive and serving: each of `threads`

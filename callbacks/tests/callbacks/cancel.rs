@@ -1,11 +1,10 @@
 //! Cancellation before, during and after the work.
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, CallbackQueue, ChatResult, ErrorKind, WorkerPool};
 
 fn counting_call(pool: &WorkerPool, runs: &Arc<AtomicUsize>) -> Call<u32> {

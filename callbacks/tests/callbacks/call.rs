@@ -1,10 +1,9 @@
 //! Basic `Call` semantics: run once, AlreadyExecuted, panics in work, `Call::of`.
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{Call, CallbackQueue, ChatError, ChatResult, ErrorKind, WorkerPool};
 
 #[test]

@@ -1,11 +1,10 @@
 //! `Call::deferred`: completion from another thread, without holding a pool thread.
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{
     Call, CallbackQueue, ChatError, ChatResult, Completer, ErrorKind, FixedRetry, WorkerPool,
 };

@@ -1,11 +1,10 @@
 //! Combinators, cancellation propagation, retry counts and delays.
-mod common;
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use stream_chat_callbacks::{
     Call, ChatError, ChatResult, ErrorKind, ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy,
     WorkerPool,
