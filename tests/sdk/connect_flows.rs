@@ -131,10 +131,7 @@ fn anonymous_user_equals_the_seed_pages_json() {
     assert_eq!(server.usage().concurrent_connections, 1);
     // REST calls go out without a token and are judged by the anonymous role: searching
     // users is not allowed, and the server's permission error comes back typed.
-    let mut request = QueryUsersRequest::default();
-    request
-        .filter_conditions
-        .insert("id".into(), json!({"$in": ["nobody"]}));
+    let request = users_by_id(&["nobody"]);
     let err = client
         .query_users(request)
         .execute()

@@ -7,22 +7,14 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 use stream_chat_client::{
-    ChatClient, ChatEvent, ConnectionRecoveredEvent, ConnectionState, ErrorKind, Message,
-    NewMessageEvent, User,
+    ChatClient, ChatEvent, ConnectionRecoveredEvent, ConnectionState, ErrorKind, NewMessageEvent,
+    User,
 };
 use stream_chat_server::ServerHandle;
 
 /// Open sockets of `user` on the server (un-freezing changes nothing, and counts them).
 fn sockets_of(server: &ServerHandle, user: &str) -> usize {
     server.freeze_connections(user, false)
-}
-
-fn post(channel: &stream_chat_client::ChannelClient, text: &str) {
-    channel
-        .send_message(Message::text(text))
-        .execute()
-        .into_result()
-        .unwrap();
 }
 
 #[test]

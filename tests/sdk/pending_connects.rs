@@ -7,12 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::support::{Proxy, Route, WAIT, silent_peer};
+use crate::support::{Proxy, Route, WAIT, silent_peer, users_by_id};
 use crossbeam_channel::RecvTimeoutError;
-use serde_json::json;
-use stream_chat_client::{
-    ChatClient, ChatEvent, ConnectionState, ErrorKind, QueryUsersRequest, User,
-};
+use stream_chat_client::{ChatClient, ChatEvent, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
 
 #[test]
@@ -50,10 +47,7 @@ fn disconnect_and_rest_calls_stay_prompt_while_connects_are_pending() {
 
     // A REST call on the 2-thread pool while four connects wait.
     let (tx, rx) = crossbeam_channel::unbounded();
-    let mut request = QueryUsersRequest::default();
-    request
-        .filter_conditions
-        .insert("id".into(), json!({"$in": ["bender"]}));
+    let request = users_by_id(&["bender"]);
     let started = Instant::now();
     client
         .query_users(request)

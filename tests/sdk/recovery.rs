@@ -24,14 +24,6 @@ fn watcher_client(server: &ServerHandle) -> ChatClient {
         .unwrap()
 }
 
-fn post(channel: &stream_chat_client::ChannelClient, text: &str) -> Message {
-    channel
-        .send_message(Message::text(text))
-        .execute()
-        .into_result()
-        .unwrap()
-}
-
 /// The new-message events up to (without) the one with text `marker`.
 fn until(events: &Events<NewMessageEvent>, marker: &str) -> Vec<NewMessageEvent> {
     let mut got = Vec::new();

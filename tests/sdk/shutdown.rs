@@ -7,17 +7,10 @@
 
 use std::sync::Arc;
 
-use crate::support::process::own_process;
+use crate::support::process::{own_process, sdk_threads};
 use crate::support::{WAIT, poll_external, threads_named};
 use stream_chat_client::{ChatClient, ErrorKind, User};
 use stream_chat_server::Server;
-
-/// The SDK's threads (not the in-process server's `stream-chat-server..`).
-fn client_threads() -> Vec<String> {
-    let mut names = threads_named("stream-chat-").expect("checked for /proc first");
-    names.retain(|n| !n.starts_with("stream-chat-ser"));
-    names
-}
 
 #[test]
 fn shutdown_ends_every_thread_of_the_client() {
@@ -27,7 +20,7 @@ fn shutdown_ends_every_thread_of_the_client() {
         return;
     }
     let server = Server::builder().start().unwrap();
-    assert!(client_threads().is_empty());
+    assert!(sdk_threads().is_empty());
 
     let client = ChatClient::builder(server.api_key())
         .base_url(server.base_url())
@@ -43,7 +36,7 @@ fn shutdown_ends_every_thread_of_the_client() {
         .execute()
         .into_result()
         .unwrap();
-    assert!(client_threads().iter().any(|t| t == "stream-chat-ws"));
+    assert!(sdk_threads().iter().any(|t| t == "stream-chat-ws"));
 
     client.shutdown();
     assert_eq!(
@@ -61,9 +54,9 @@ fn shutdown_ends_every_thread_of_the_client() {
     );
     drop(client);
     drop(subscription);
-    let gone = poll_external(WAIT, || client_threads().is_empty());
+    let gone = poll_external(WAIT, || sdk_threads().is_empty());
     eprintln!("after shutdown(): every client thread ended within {gone:?}");
-    assert!(gone.is_some(), "threads left: {:?}", client_threads());
+    assert!(gone.is_some(), "threads left: {:?}", sdk_threads());
     assert_eq!(Arc::strong_count(&marker), 1, "the listener was dropped");
 
     // Shut down from inside a callback (on a pool thread): nothing waits for itself.
@@ -79,7 +72,7 @@ fn shutdown_ends_every_thread_of_the_client() {
     });
     assert!(rx.recv_timeout(WAIT).unwrap());
     drop(client);
-    let gone = poll_external(WAIT, || client_threads().is_empty());
+    let gone = poll_external(WAIT, || sdk_threads().is_empty());
     eprintln!("after shutdown() in a callback: every client thread ended within {gone:?}");
-    assert!(gone.is_some(), "threads left: {:?}", client_threads());
+    assert!(gone.is_some(), "threads left: {:?}", sdk_threads());
 }

@@ -7,19 +7,10 @@
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::support::process::own_process;
-use crate::support::{WAIT, poll_external, threads_named};
-use stream_chat_client::{ChatClient, ChatEvent, ConnectionState, ErrorKind, User};
+use crate::support::process::{own_process, sdk_threads};
+use crate::support::{Recorder, WAIT, poll_external, threads_named};
+use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
-
-/// The SDK's threads (names are cut to 15 bytes: `stream-chat-tim` is the timer). The
-/// in-process server's threads (`stream-chat-server..`) are not the client's.
-fn sorted_threads() -> Vec<String> {
-    let mut names = threads_named("stream-chat-").expect("checked for /proc first");
-    names.retain(|n| !n.starts_with("stream-chat-ser"));
-    names.sort();
-    names
-}
 
 /// The threads of `clients` idle clients of 2 workers: pool, event dispatcher, timer.
 fn idle_threads(clients: usize) -> Vec<String> {
@@ -41,9 +32,9 @@ fn idle_threads(clients: usize) -> Vec<String> {
 /// timer) are left: `baseline`.
 #[track_caller]
 fn assert_back_to(baseline: &[String], since: Instant, limit: Duration, what: &str) {
-    let took = poll_external(WAIT, || sorted_threads() == baseline).map(|_| since.elapsed());
+    let took = poll_external(WAIT, || sdk_threads() == baseline).map(|_| since.elapsed());
     eprintln!("{what}: connection threads gone {took:?} after disconnect() started");
-    let took = took.unwrap_or_else(|| panic!("{what}: threads left: {:?}", sorted_threads()));
+    let took = took.unwrap_or_else(|| panic!("{what}: threads left: {:?}", sdk_threads()));
     assert!(took < limit, "{what}: took {took:?}");
 }
 
@@ -57,16 +48,6 @@ fn full_listener() -> (TcpListener, Vec<TcpStream>) {
         assert!(queued.len() < 10_000, "the accept queue never filled");
     }
     (listener, queued)
-}
-
-fn wait_state(states: &crossbeam_channel::Receiver<ConnectionState>, state: ConnectionState) {
-    loop {
-        match states.recv_timeout(WAIT) {
-            Ok(s) if s == state => return,
-            Ok(_) => {}
-            Err(_) => panic!("no connection.changed to {state}"),
-        }
-    }
 }
 
 #[test]
@@ -83,16 +64,11 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
         .worker_threads(2)
         .build()
         .unwrap();
-    let (states_tx, states) = crossbeam_channel::unbounded();
-    let _subscription = client.subscribe(move |event| {
-        if let ChatEvent::ConnectionChanged { state, .. } = event {
-            let _ = states_tx.send(*state);
-        }
-    });
+    let recorder = Recorder::new(&client);
     // The client's own threads (they name themselves once running).
     let baseline = idle_threads(1);
-    let up = poll_external(WAIT, || sorted_threads() == baseline);
-    assert!(up.is_some(), "client threads: {:?}", sorted_threads());
+    let up = poll_external(WAIT, || sdk_threads() == baseline);
+    assert!(up.is_some(), "client threads: {:?}", sdk_threads());
 
     // Connected: the reader thread is blocked in a read.
     client
@@ -100,7 +76,7 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
         .execute()
         .into_result()
         .unwrap();
-    assert!(sorted_threads().iter().any(|t| t == "stream-chat-ws"));
+    assert!(sdk_threads().iter().any(|t| t == "stream-chat-ws"));
     let started = Instant::now();
     client.disconnect().execute().into_result().unwrap();
     eprintln!(
@@ -120,7 +96,7 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
         .into_result()
         .unwrap();
     server.shutdown();
-    wait_state(&states, ConnectionState::Reconnecting);
+    recorder.wait_state(ConnectionState::Reconnecting, WAIT);
     let started = Instant::now();
     client.disconnect().execute().into_result().unwrap();
     assert_back_to(&baseline, started, Duration::from_secs(1), "reconnecting");
@@ -136,14 +112,14 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
         .build()
         .unwrap();
     let baseline = idle_threads(2);
-    let up = poll_external(WAIT, || sorted_threads() == baseline);
-    assert!(up.is_some(), "client threads: {:?}", sorted_threads());
+    let up = poll_external(WAIT, || sdk_threads() == baseline);
+    assert!(up.is_some(), "client threads: {:?}", sdk_threads());
     let (tx, rx) = crossbeam_channel::unbounded();
     hanging
         .connect_user(User::new("bender"), hanging.dev_token("bender"))
         .enqueue(move |r| tx.send(r).unwrap());
     let dialling = poll_external(WAIT, || {
-        sorted_threads().iter().any(|t| t == "stream-chat-dia")
+        sdk_threads().iter().any(|t| t == "stream-chat-dia")
     });
     assert!(dialling.is_some(), "no dial thread");
     let started = Instant::now();
@@ -151,7 +127,7 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
     let result = rx.recv_timeout(WAIT).unwrap();
     assert_eq!(result.error().kind(), ErrorKind::NotConnected, "{result:?}");
     let ws_gone = poll_external(WAIT, || {
-        !sorted_threads().iter().any(|t| t == "stream-chat-ws")
+        !sdk_threads().iter().any(|t| t == "stream-chat-ws")
     });
     eprintln!("dial in progress: the connection thread ended {ws_gone:?} after disconnect()");
     assert!(

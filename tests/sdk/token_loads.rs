@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::process::own_process;
 use crate::support::*;
-use serde_json::json;
-use stream_chat_client::{ErrorKind, QueryUsersRequest, User};
+use stream_chat_client::{ErrorKind, User};
 use stream_chat_protocol::jwt;
 
 #[test]
@@ -42,10 +41,7 @@ fn a_reload_that_hangs_is_superseded_by_the_next_one() {
         .into_result()
         .unwrap();
     proxy.expire(&first, &expired);
-    let mut request = QueryUsersRequest::default();
-    request
-        .filter_conditions
-        .insert("id".into(), json!({"$in": ["bender"]}));
+    let request = users_by_id(&["bender"]);
 
     // Code 40, the reload hangs: this call ends at its request timeout.
     let started = Instant::now();

@@ -8,19 +8,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use serde_json::json;
-use stream_chat_client::{
-    ChatClient, ConnectionState, ErrorKind, QueryUsersRequest, TokenError, User,
-};
+use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, TokenError, User};
 use stream_chat_protocol::jwt;
-
-fn query_bender() -> QueryUsersRequest {
-    let mut request = QueryUsersRequest::default();
-    request
-        .filter_conditions
-        .insert("id".into(), json!({"$in": ["bender"]}));
-    request
-}
 
 #[test]
 fn bad_tokens_fail_before_any_request() {
@@ -232,7 +221,9 @@ fn the_provider_is_called_again_after_code_40_on_rest_and_reloads_are_shared() {
     proxy.expire(&first, &expired);
     let started = Instant::now();
     let (tx, rx) = crossbeam_channel::unbounded();
-    let queries: Vec<_> = (0..6).map(|_| client.query_users(query_bender())).collect();
+    let queries: Vec<_> = (0..6)
+        .map(|_| client.query_users(users_by_id(&["bender"])))
+        .collect();
     for q in &queries {
         let tx = tx.clone();
         q.enqueue(move |r| tx.send(r).unwrap());
@@ -441,7 +432,10 @@ fn a_same_user_connect_with_a_new_provider_is_used_for_later_reloads() {
         Some(now_secs() - 60),
     );
     proxy.expire(&first, &expired);
-    let users = client.query_users(query_bender()).execute().into_result();
+    let users = client
+        .query_users(users_by_id(&["bender"]))
+        .execute()
+        .into_result();
     assert_eq!(users.unwrap().len(), 1);
     assert_eq!(
         (
@@ -466,7 +460,10 @@ fn a_same_user_connect_with_a_fixed_token_replaces_the_cached_one() {
     // The old token is now rejected: the call goes out with the new one, no reload.
     let expired = jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() - 60));
     proxy.expire(&first, &expired);
-    let users = client.query_users(query_bender()).execute().into_result();
+    let users = client
+        .query_users(users_by_id(&["bender"]))
+        .execute()
+        .into_result();
     assert_eq!(users.unwrap().len(), 1);
     assert_eq!(a_calls.load(Ordering::SeqCst), 1, "A was not asked again");
 }

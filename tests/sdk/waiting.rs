@@ -246,14 +246,10 @@ fn cancelling_a_waiting_call_wakes_it_at_once() {
 }
 
 fn users_request(ids: &[&str], presence: bool) -> QueryUsersRequest {
-    let mut request = QueryUsersRequest {
+    QueryUsersRequest {
         presence: Some(presence),
-        ..Default::default()
-    };
-    request
-        .filter_conditions
-        .insert("id".into(), serde_json::json!({ "$in": ids }));
-    request
+        ..users_by_id(ids)
+    }
 }
 
 #[test]

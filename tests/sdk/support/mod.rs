@@ -21,8 +21,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, Sender};
 use stream_chat_client::{
-    ChatClient, ChatClientBuilder, ChatEvent, ChatResult, ConnectionState, Subscription,
-    TokenError, TokenSource,
+    ChatClient, ChatClientBuilder, ChatEvent, ChatResult, ConnectionState, Message,
+    QueryUsersRequest, Subscription, TokenError, TokenSource,
 };
 use stream_chat_server::{Server, ServerHandle};
 
@@ -204,6 +204,24 @@ impl<T: stream_chat_client::EventKind> Events<T> {
     pub fn take(&self, n: usize) -> Vec<T> {
         (0..n).map(|_| self.next()).collect()
     }
+}
+
+/// Sends `text` to `channel` and returns the message the server stored.
+pub fn post(channel: &stream_chat_client::ChannelClient, text: &str) -> Message {
+    channel
+        .send_message(Message::text(text))
+        .execute()
+        .into_result()
+        .unwrap()
+}
+
+/// A `queryUsers` request for the users with these ids.
+pub fn users_by_id(ids: &[&str]) -> QueryUsersRequest {
+    let mut request = QueryUsersRequest::default();
+    request
+        .filter_conditions
+        .insert("id".into(), serde_json::json!({ "$in": ids }));
+    request
 }
 
 /// The texts of new-message events, in order.

@@ -6,7 +6,6 @@
 //! then runs this binary again as a child that runs only that test, on one thread, and
 //! passes if the child ran it and it passed.
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -66,7 +65,6 @@ pub fn in_own_process(module: &str, test: &str) -> bool {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let ran = stdout.contains("test result: ok. 1 passed");
     // The child's output is the test's output (shown with --nocapture or on failure).
-    let _ = std::io::stderr().flush();
     eprint!("{stderr}");
     println!("{stdout}");
     assert!(
@@ -75,6 +73,15 @@ pub fn in_own_process(module: &str, test: &str) -> bool {
         output.status
     );
     false
+}
+
+/// The names of the SDK's threads in this process, sorted (not the in-process server's
+/// `stream-chat-server..`). Fails the test without `/proc`: check [`threads_named`] first.
+pub fn sdk_threads() -> Vec<String> {
+    let mut names = threads_named("stream-chat-").expect("checked for /proc first");
+    names.retain(|n| !n.starts_with("stream-chat-ser"));
+    names.sort();
+    names
 }
 
 /// Names of this process's threads whose name starts with `prefix` (Linux only; `None`
@@ -87,4 +94,21 @@ pub fn threads_named(prefix: &str) -> Option<Vec<String>> {
             .filter(|name| name.starts_with(prefix))
             .collect(),
     )
+}
+
+/// A child that ran no test (a misspelt name) fails the parent: `own_process!` cannot pass
+/// without running its test.
+#[test]
+fn a_child_that_runs_no_test_fails_the_parent() {
+    let outcome = std::panic::catch_unwind(|| in_own_process(module_path!(), "no_such_test"));
+    assert!(outcome.is_err(), "a child that ran nothing passed");
+}
+
+/// A test that fails in its own process fails the parent. In the child, the panic below
+/// does not carry the expected text, so the child's test fails; the parent's panic does.
+#[test]
+#[should_panic(expected = "failed in its own process")]
+fn a_test_failing_in_its_own_process_fails_the_parent() {
+    own_process!(a_test_failing_in_its_own_process_fails_the_parent);
+    panic!("the test fails in the child");
 }
