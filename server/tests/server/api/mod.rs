@@ -9,6 +9,7 @@ mod guests;
 mod http;
 mod messages;
 mod notifications;
+mod queries;
 mod robustness;
 mod users;
 mod websocket;
