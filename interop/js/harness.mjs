@@ -1,7 +1,7 @@
 // Shared helpers for the JS interop tests: start the real `stream-chat-server` binary on a free
 // port, hand its base URL to the official `stream-chat` client, and stop it after the test.
 //
-// The binary comes from STREAM_CHAT_SERVER_BIN (set by server/tests/interop.rs, or by hand:
+// The binary comes from STREAM_CHAT_SERVER_BIN (set by server/tests/server/interop.rs, or by hand:
 // see interop/README.md). A missing variable or a server that does not print its URL is a test
 // failure, never a skip.
 
@@ -28,7 +28,7 @@ function serverBinary() {
     throw new Error(
       'STREAM_CHAT_SERVER_BIN is not set: point it at the stream-chat-server binary ' +
         '(cargo build -p stream-chat-server; then STREAM_CHAT_SERVER_BIN=target/debug/stream-chat-server), ' +
-        'or run the suite through `cargo test -p stream-chat-server --test interop`',
+        'or run the suite through `cargo test -p stream-chat-server --test server interop::`',
     );
   }
   if (!existsSync(bin)) {

@@ -53,7 +53,7 @@ def server_binary() -> str:
         raise RuntimeError(
             "STREAM_CHAT_SERVER_BIN is not set: point it at the stream-chat-server binary "
             "(cargo build -p stream-chat-server; STREAM_CHAT_SERVER_BIN=target/debug/stream-chat-server), "
-            "or run the suite through `cargo test -p stream-chat-server --test interop`"
+            "or run the suite through `cargo test -p stream-chat-server --test server interop::`"
         )
     if not os.path.exists(binary):
         raise RuntimeError(f"STREAM_CHAT_SERVER_BIN={binary} does not exist")

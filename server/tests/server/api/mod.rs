@@ -1,0 +1,15 @@
+//! Real HTTP and WebSocket traffic against an in-process server (and the binary), covering
+//! auth, connections, channels, users, guests and admin hooks.
+
+mod admin;
+mod auth;
+mod binary;
+mod channels;
+mod guests;
+mod http;
+mod messages;
+mod notifications;
+mod queries;
+mod robustness;
+mod users;
+mod websocket;

@@ -1,0 +1,36 @@
+//! The SDK's integration tests, one binary: real sockets against the in-process server,
+//! one module per area, helpers in `support`. Run one area with
+//! `cargo test --test sdk recovery::`.
+//!
+//! The tests share one process and run in parallel. What is process-wide is handled once:
+//! the logger is `support::logs` (tests tap it, filtered to what only they log), and a
+//! test about the whole process (its threads, `ChatClient::instance()`, every log record)
+//! runs in a child process of its own (`support::process::own_process!`). Each module
+//! says at its top which it uses and why.
+
+mod support;
+
+mod channel_events;
+mod channels;
+mod connect_flows;
+mod durations;
+mod events;
+mod instance;
+mod logging;
+mod logging_ws;
+mod messages;
+mod pause_resume;
+mod pending_connects;
+mod permissions;
+mod pool_waits;
+mod reconnect;
+mod recovery;
+mod rest;
+mod shutdown;
+mod socket_panic;
+mod stale_connection;
+mod threads;
+mod timeouts;
+mod token_loads;
+mod tokens;
+mod waiting;

@@ -1,0 +1,147 @@
+//! `disconnect()` stops every thread of the connection promptly: counted over every
+//! `stream-chat-*` thread, not only the reader. In a process of its own (`own_process!`):
+//! it counts every `stream-chat-*` thread of the process (their names do not tell clients
+//! apart), which no other test's threads may pollute. Threads end, and the server counts
+//! sockets, with no notification to wait on: `poll_external` checks until they do.
+
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::support::process::{own_process, sdk_threads};
+use crate::support::{Recorder, WAIT, poll_external, threads_named};
+use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, User};
+use stream_chat_server::Server;
+
+/// The threads of `clients` idle clients of 2 workers: pool, event dispatcher, timer.
+fn idle_threads(clients: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    for _ in 0..clients {
+        names.extend([
+            "stream-chat-eve",
+            "stream-chat-tim",
+            "stream-chat-wor",
+            "stream-chat-wor",
+        ]);
+    }
+    let mut names: Vec<String> = names.into_iter().map(String::from).collect();
+    names.sort();
+    names
+}
+
+/// Asserts that within `limit` of `since` only the client's own threads (pool, events,
+/// timer) are left: `baseline`.
+#[track_caller]
+fn assert_back_to(baseline: &[String], since: Instant, limit: Duration, what: &str) {
+    let took = poll_external(WAIT, || sdk_threads() == baseline).map(|_| since.elapsed());
+    eprintln!("{what}: connection threads gone {took:?} after disconnect() started");
+    let took = took.unwrap_or_else(|| panic!("{what}: threads left: {:?}", sdk_threads()));
+    assert!(took < limit, "{what}: took {took:?}");
+}
+
+/// A loopback listener whose accept queue is full: connects to it hang in SYN-SENT.
+fn full_listener() -> (TcpListener, Vec<TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    while let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+        queued.push(stream);
+        assert!(queued.len() < 10_000, "the accept queue never filled");
+    }
+    (listener, queued)
+}
+
+#[test]
+fn disconnect_stops_every_connection_thread_within_a_second() {
+    own_process!(disconnect_stops_every_connection_thread_within_a_second);
+    if threads_named("stream-chat-").is_none() {
+        eprintln!("no /proc: thread counting skipped");
+        return;
+    }
+    let server = Server::builder().start().unwrap();
+    let client = ChatClient::builder(server.api_key())
+        .base_url(server.base_url())
+        .max_reconnect_delay(Duration::from_secs(25))
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let recorder = Recorder::new(&client);
+    // The client's own threads (they name themselves once running).
+    let baseline = idle_threads(1);
+    let up = poll_external(WAIT, || sdk_threads() == baseline);
+    assert!(up.is_some(), "client threads: {:?}", sdk_threads());
+
+    // Connected: the reader thread is blocked in a read.
+    client
+        .connect_user(User::new("bender"), server.create_token("bender", None))
+        .execute()
+        .into_result()
+        .unwrap();
+    assert!(sdk_threads().iter().any(|t| t == "stream-chat-ws"));
+    let started = Instant::now();
+    client.disconnect().execute().into_result().unwrap();
+    eprintln!(
+        "disconnect (reader blocked in read) returned after {:?}",
+        started.elapsed()
+    );
+    assert_back_to(&baseline, started, Duration::from_secs(1), "connected");
+    // The server drops the connection on its own schedule: poll, don't assume.
+    let gone = poll_external(WAIT, || server.usage().concurrent_connections == 0);
+    assert!(gone.is_some(), "the server still counts the connection");
+
+    // Reconnecting: the thread alternates between refused dials and back-off sleeps
+    // (`Reconnecting` is emitted after a back-off, right before a dial).
+    client
+        .connect_anonymous_user()
+        .execute()
+        .into_result()
+        .unwrap();
+    server.shutdown();
+    recorder.wait_state(ConnectionState::Reconnecting, WAIT);
+    let started = Instant::now();
+    client.disconnect().execute().into_result().unwrap();
+    assert_back_to(&baseline, started, Duration::from_secs(1), "reconnecting");
+
+    // A dial in progress: the TCP connect hangs (full accept queue), so the dial thread
+    // is blocked in connect() when disconnect() runs.
+    let (listener, _queued) = full_listener();
+    let timeout = Duration::from_millis(1500);
+    let hanging = ChatClient::builder("key")
+        .base_url(format!("http://{}", listener.local_addr().unwrap()))
+        .connect_timeout(timeout)
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let baseline = idle_threads(2);
+    let up = poll_external(WAIT, || sdk_threads() == baseline);
+    assert!(up.is_some(), "client threads: {:?}", sdk_threads());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    hanging
+        .connect_user(User::new("bender"), hanging.dev_token("bender"))
+        .enqueue(move |r| tx.send(r).unwrap());
+    let dialling = poll_external(WAIT, || {
+        sdk_threads().iter().any(|t| t == "stream-chat-dia")
+    });
+    assert!(dialling.is_some(), "no dial thread");
+    let started = Instant::now();
+    hanging.disconnect().execute().into_result().unwrap();
+    let result = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(result.error().kind(), ErrorKind::NotConnected, "{result:?}");
+    let ws_gone = poll_external(WAIT, || {
+        !sdk_threads().iter().any(|t| t == "stream-chat-ws")
+    });
+    eprintln!("dial in progress: the connection thread ended {ws_gone:?} after disconnect()");
+    assert!(
+        ws_gone.is_some_and(|t| t < Duration::from_secs(1)),
+        "{ws_gone:?}"
+    );
+    // connect() cannot be interrupted: the dial thread ends when it returns, by the
+    // connect deadline at the latest, and closes what it got.
+    assert_back_to(
+        &baseline,
+        started,
+        timeout + Duration::from_millis(500),
+        "dialling",
+    );
+    hanging.shutdown();
+    client.shutdown();
+}
