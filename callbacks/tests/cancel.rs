@@ -175,7 +175,11 @@ fn uncancelled_sleeping_work_completes_normally() {
 fn hooks_run_newest_first_so_the_works_cleanup_precedes_the_callers_release() {
     let token = stream_chat_callbacks::CancelToken::new();
     let (tx, order) = unbounded();
-    for name in ["release the caller", "work: first step", "work: second step"] {
+    for name in [
+        "release the caller",
+        "work: first step",
+        "work: second step",
+    ] {
         let tx = tx.clone();
         token.on_cancel(move || tx.send(name).unwrap());
     }
@@ -184,6 +188,10 @@ fn hooks_run_newest_first_so_the_works_cleanup_precedes_the_callers_release() {
     let ran: Vec<_> = order.iter().collect();
     assert_eq!(
         ran,
-        ["work: second step", "work: first step", "release the caller"]
+        [
+            "work: second step",
+            "work: first step",
+            "release the caller"
+        ]
     );
 }
