@@ -5,6 +5,9 @@
 #   scripts/stress-tests.sh                       # `cargo test --workspace` 20 times under load
 #   scripts/stress-tests.sh -n 5 --test pending_connects --test timeouts
 #                                                 # only those test binaries, 5 times
+#   scripts/stress-tests.sh -n 5 --test pending_connects --test timeouts --test tokens \
+#       --test pause_resume --test waiting --test reconnect --test recovery --test events \
+#       --test api                                # the timing-sensitive ones (for CI)
 #   scripts/stress-tests.sh -n 3 --no-load -- -p stream-chat-client
 #                                                 # extra cargo test arguments after `--`
 #
@@ -13,6 +16,7 @@
 #   --test NAME           run only the test binary NAME (repeatable; `cargo test --test`)
 #   --no-load             do not load the CPUs (a baseline)
 #   --burners N           CPU burners to run (default: the number of cores)
+#   --shell-burners       burn with shell busy-loops even when stress-ng is installed
 #   --run-timeout SECS    a run taking longer fails as hung (default 1800)
 #   --logs DIR            where each run's output goes (default target/stress-logs/<time>)
 #   -- ARGS               passed to every `cargo test` after the defaults
@@ -21,19 +25,20 @@
 # --no-fail-fast so that one failing binary does not hide the others. The tests are built
 # once before the burners start. The load comes from `stress-ng --cpu N` when it is
 # installed (`apt-get install stress-ng`), otherwise from N shell busy-loops; either is
-# stopped when the script exits, however it exits. Exit status: 0 when every run passed,
+# stopped when the script exits, however it exits (an interrupted run is stopped too). Exit status: 0 when every run passed,
 # 1 when any test failed, 2 on bad usage or a build failure.
 set -euo pipefail
 
 runs=20
 load=1
 burners=""
+shell_burners=0
 run_timeout=1800
 logs=""
 tests=()
 extra=()
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -41,6 +46,7 @@ while [ $# -gt 0 ]; do
         --test) tests+=("--test" "$2"); shift 2 ;;
         --no-load) load=0; shift ;;
         --burners) burners="$2"; shift 2 ;;
+        --shell-burners) shell_burners=1; shift ;;
         --run-timeout) run_timeout="$2"; shift 2 ;;
         --logs) logs="$2"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
@@ -73,8 +79,14 @@ grep '"executable":"/' "$logs/build.json" |
         >"$names" || true
 
 burner_pids=()
+test_pid=""
 stop_burners() {
     local pid
+    if [ -n "$test_pid" ]; then
+        kill -TERM "$test_pid" 2>/dev/null || true
+        wait "$test_pid" 2>/dev/null || true
+        test_pid=""
+    fi
     for pid in ${burner_pids[@]+"${burner_pids[@]}"}; do
         kill "$pid" 2>/dev/null || true
     done
@@ -88,12 +100,12 @@ trap 'stop_burners; exit 130' INT
 trap 'stop_burners; exit 143' TERM
 
 if [ "$load" = 1 ]; then
-    if command -v stress-ng >/dev/null 2>&1; then
+    if [ "$shell_burners" = 0 ] && command -v stress-ng >/dev/null 2>&1; then
         echo "loading $cores cores with stress-ng --cpu $burners"
         stress-ng --cpu "$burners" --quiet &
         burner_pids+=($!)
     else
-        echo "stress-ng is not installed: loading $cores cores with $burners shell busy-loops"
+        echo "loading $cores cores with $burners shell busy-loops"
         for _ in $(seq "$burners"); do
             (trap 'exit 0' TERM; while :; do :; done) &
             burner_pids+=($!)
@@ -154,7 +166,11 @@ for i in $(seq "$runs"); do
     log="$logs/run-$i.log"
     t0=$(date +%s)
     rc=0
-    timeout --kill-after=30 "$run_timeout" "${cmd[@]}" >"$log" 2>&1 || rc=$?
+    # In the background, so that a signal to this script interrupts the wait at once.
+    timeout --kill-after=30 "$run_timeout" "${cmd[@]}" >"$log" 2>&1 &
+    test_pid=$!
+    wait "$test_pid" || rc=$?
+    test_pid=""
     took=$(($(date +%s) - t0))
     found=$(failures_of "$log")
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
