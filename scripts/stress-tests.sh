@@ -24,9 +24,9 @@
 # Every run is `cargo test --workspace --no-fail-fast [--test NAME]... [ARGS]`:
 # --no-fail-fast so that one failing binary does not hide the others. The tests are built
 # once before the burners start. The load comes from `stress-ng --cpu N` when it is
-# installed (`apt-get install stress-ng`), otherwise from N shell busy-loops; either is
-# stopped when the script exits, however it exits (an interrupted run is stopped too). Exit status: 0 when every run passed,
-# 1 when any test failed, 2 on bad usage or a build failure.
+# installed (`apt-get install stress-ng`), otherwise from N shell busy-loops; burners and
+# a run in progress are stopped when the script exits, however it exits. Exit status: 0
+# when every run passed, 1 when any test failed, 2 on bad usage or a build failure.
 set -euo pipefail
 
 runs=20
