@@ -826,7 +826,9 @@ impl ChatClient {
         self.inner.hub.lock().state
     }
 
-    /// Registers `listener` for every event, from now on (also before connecting).
+    /// Registers `listener` for every event, from now on (also before connecting): the
+    /// events published after this call returns, never older ones the dispatcher has not
+    /// delivered yet.
     /// Listeners run in event order on the client's callback executor; keep the returned
     /// [`Subscription`] as long as you want events.
     ///

@@ -225,6 +225,8 @@ type Filter = dyn Fn(&ChatEvent) -> bool + Send + Sync;
 
 struct Sub {
     id: u64,
+    /// The number of the first event published after it registered: it gets none before.
+    from: u64,
     active: AtomicBool,
     /// What the filter selects, for `Debug`.
     describe: String,
@@ -235,8 +237,8 @@ struct Sub {
 }
 
 impl Sub {
-    fn wants(&self, event: &ChatEvent) -> bool {
-        (self.filter)(event)
+    fn wants(&self, seq: u64, event: &ChatEvent) -> bool {
+        seq >= self.from && (self.filter)(event)
     }
 }
 
@@ -305,10 +307,16 @@ impl fmt::Debug for Subscription {
 }
 
 /// Registered listeners plus the queue of the client's dispatcher thread.
+///
+/// Each event is numbered when it is published; a listener gets the events numbered from
+/// the moment it registered on, however far behind the dispatcher thread runs, so "from
+/// now on" means from the `subscribe` call, not from whenever the dispatcher catches up.
 pub(crate) struct EventBus {
     registry: Arc<Registry>,
     next_id: AtomicU64,
-    tx: Sender<ChatEvent>,
+    /// The number the next published event gets.
+    seq: Arc<AtomicU64>,
+    tx: Sender<(u64, ChatEvent)>,
     /// Dropped by [`shutdown`](Self::shutdown) to end the dispatcher.
     stop: Mutex<Option<Sender<()>>>,
 }
@@ -327,6 +335,7 @@ impl EventBus {
         Ok(EventBus {
             registry,
             next_id: AtomicU64::new(1),
+            seq: Arc::new(AtomicU64::new(0)),
             tx,
             stop: Mutex::new(Some(stop)),
         })
@@ -387,6 +396,7 @@ impl EventBus {
     ) -> Subscription {
         let sub = Arc::new(Sub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            from: self.seq.load(Ordering::SeqCst),
             active: AtomicBool::new(true),
             describe,
             filter: Box::new(filter),
@@ -401,29 +411,36 @@ impl EventBus {
     }
 
     pub(crate) fn sender(&self) -> EventSender {
-        EventSender(self.tx.clone())
+        EventSender {
+            seq: Arc::clone(&self.seq),
+            tx: self.tx.clone(),
+        }
     }
 }
 
 /// A handle the connection threads use to publish events.
 #[derive(Clone)]
-pub(crate) struct EventSender(Sender<ChatEvent>);
+pub(crate) struct EventSender {
+    seq: Arc<AtomicU64>,
+    tx: Sender<(u64, ChatEvent)>,
+}
 
 impl EventSender {
     pub(crate) fn send(&self, event: ChatEvent) {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst);
         // Fails only once the dispatcher is gone, i.e. the client was dropped.
-        let _ = self.0.send(event);
+        let _ = self.tx.send((seq, event));
     }
 }
 
 fn dispatch(
-    rx: Receiver<ChatEvent>,
+    rx: Receiver<(u64, ChatEvent)>,
     stopped: Receiver<()>,
     registry: Weak<Registry>,
     executor: Executor,
 ) {
     loop {
-        let event = crossbeam_channel::select! {
+        let (seq, event) = crossbeam_channel::select! {
             recv(rx) -> event => match event {
                 Ok(event) => event,
                 Err(_) => return,
@@ -437,7 +454,7 @@ fn dispatch(
             let mut subs = lock(&registry);
             let targets: Vec<Arc<Sub>> = subs
                 .iter()
-                .filter(|s| s.active.load(Ordering::Acquire) && s.wants(&event))
+                .filter(|s| s.active.load(Ordering::Acquire) && s.wants(seq, &event))
                 .cloned()
                 .collect();
             // A single-event listener is taken out by the first event it wants.

@@ -48,6 +48,40 @@ pub(crate) struct Slot {
     conn_waits: Vec<(Arc<ConnWait>, Option<u64>)>,
     /// The session or state changed: the waits are settled when the lock is released.
     changed: bool,
+    /// Calls resolved under the lock (see [`Slot::resolve`]), delivered once it is released.
+    resolved: Vec<Delivery>,
+}
+
+/// A resolved call's completer with its result, to run once the slot is unlocked.
+type Delivery = Box<dyn FnOnce() + Send>;
+
+impl Slot {
+    /// Resolves the connect `pending` with `result` unless it resolved already; true if
+    /// this did it. Its callback runs once the slot is unlocked: every change made under
+    /// the lock (state, current user, connection id) is visible to it. This is the one
+    /// way a connect resolves, so it cannot report an outcome the state does not show yet.
+    pub(crate) fn resolve(
+        &mut self,
+        pending: &Pending,
+        result: Result<ConnectionData, ChatError>,
+    ) -> bool {
+        match pending.done.claim() {
+            Some(done) => {
+                self.resolved
+                    .push(Box::new(move || done.complete(result.into())));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Fails the connects waiting for `session` with `error`.
+    fn fail_waiters(&mut self, session: &Session, error: &ChatError) {
+        let waiters = std::mem::take(&mut *lock(&session.waiters));
+        for waiter in waiters {
+            self.resolve(&waiter, Err(error.clone()));
+        }
+    }
 }
 
 /// A locked [`Slot`]; releasing it after a change settles the connection waits (outside
@@ -80,7 +114,11 @@ impl Drop for SlotGuard<'_> {
         } else {
             Vec::new()
         };
+        let resolved = std::mem::take(&mut slot.resolved);
         drop(slot);
+        for deliver in resolved {
+            deliver();
+        }
         for (wait, result) in settled {
             wait.resolve(result);
         }
@@ -209,8 +247,7 @@ impl<T> Once<T> {
     /// call it under the hub's or a session's lock: delivery may run user code when the
     /// pool is gone.
     fn resolve(&self, result: Result<T, ChatError>) -> bool {
-        let done = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match done {
+        match self.claim() {
             Some(done) => {
                 done.complete(result.into());
                 true
@@ -219,13 +256,20 @@ impl<T> Once<T> {
         }
     }
 
+    /// Takes the completer, to complete it later (e.g. once a lock is released); `None`
+    /// when another party resolved it already.
+    fn claim(&self) -> Option<Completer<T>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
     fn is_resolved(&self) -> bool {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).is_none()
     }
 }
 
 /// One connect call waiting for its outcome. It resolves exactly once: connected, failed,
-/// stopped, timed out (the hub's timer) or cancelled (the call's cancel hook).
+/// stopped, timed out (the hub's timer) or cancelled (the call's cancel hook), always
+/// through [`Slot::resolve`], in the same locked step as the state change it reports.
 pub(crate) struct Pending {
     done: Once<ConnectionData>,
     pub(crate) deadline: Instant,
@@ -268,9 +312,14 @@ impl Pending {
         pending
     }
 
-    /// Resolves the call; true if this did it.
+    /// Resolves the call with an outcome that changes no connection state (a refused
+    /// argument, a connect that could not start); true if this did it. Never call it
+    /// with the hub's slot locked: use [`Slot::resolve`] there.
     pub(crate) fn finish(&self, result: Result<ConnectionData, ChatError>) -> bool {
-        self.done.resolve(result)
+        match self.hub.upgrade() {
+            Some(hub) => hub.lock().resolve(self, result),
+            None => self.done.resolve(result),
+        }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
@@ -278,14 +327,13 @@ impl Pending {
     }
 
     /// Resolves the call on its own (timer, cancel): a connect nobody waits for any
-    /// more is abandoned.
+    /// more is abandoned first, so its callback sees the session gone.
     fn end(&self, error: ChatError) {
-        // A timed-out attempt reports why in its `connection.changed`; a cancelled one not.
-        let cause = (!error.is_cancelled()).then(|| error.clone());
-        if self.finish(Err(error))
-            && let Some(hub) = self.hub.upgrade()
-        {
-            hub.abandon(self, cause);
+        match self.hub.upgrade() {
+            Some(hub) => hub.abandon(self, error),
+            None => {
+                self.done.resolve(Err(error));
+            }
         }
     }
 }
@@ -441,6 +489,7 @@ impl Hub {
                 ended: None,
                 conn_waits: Vec::new(),
                 changed: false,
+                resolved: Vec::new(),
             }),
             events,
             socket,
@@ -464,15 +513,19 @@ impl Hub {
             slot.changed = true;
             let current = slot.current.clone();
             if let Some(session) = &current {
+                slot.fail_waiters(
+                    session,
+                    &ChatError::new(
+                        ErrorKind::ShutDown,
+                        "the client was shut down before the connection was established",
+                    ),
+                );
                 self.end_session(&mut slot, session, None);
             }
             current
         };
         if let Some(session) = session {
-            session.stop_with(ChatError::new(
-                ErrorKind::ShutDown,
-                "the client was shut down before the connection was established",
-            ));
+            session.stop();
         }
         self.timer.stop();
     }
@@ -489,7 +542,6 @@ impl Hub {
     ) -> Result<(), ChatError> {
         let anonymous = user.id == ANONYMOUS_USER_ID;
         let mut replaced = None;
-        let mut ready = None;
         let result = (|| {
             let mut slot = self.lock();
             if self.is_shut_down() {
@@ -509,7 +561,9 @@ impl Hub {
                 {
                     *lock(&pending.session) = Arc::downgrade(&current);
                     match current.connected() {
-                        Some(data) => ready = Some(data),
+                        Some(data) => {
+                            slot.resolve(pending, Ok(data));
+                        }
                         None => {
                             let mut waiters = lock(&current.waiters);
                             waiters.push(Arc::clone(pending));
@@ -537,9 +591,6 @@ impl Hub {
         if let Some(old) = replaced {
             old.stop();
         }
-        if let Some(data) = ready {
-            pending.finish(Ok(data));
-        }
         result
     }
 
@@ -561,6 +612,8 @@ impl Hub {
             )));
             return;
         };
+        // The session ended above (state, user, connection id, waiting connects): `done`
+        // resolves with the thread's end, after all of it.
         session.stop();
         self.wait_exit(&session, done);
     }
@@ -593,14 +646,21 @@ impl Hub {
         let session = {
             let mut slot = self.lock();
             let current = slot.current.clone();
-            if let Some(session) = &current
-                && session.pause()
-            {
-                if session.lock().connection_id.take().is_some() {
-                    self.tracker.lost(session.id);
+            if let Some(session) = &current {
+                if session.pause() {
+                    if session.lock().connection_id.take().is_some() {
+                        self.tracker.lost(session.id);
+                    }
+                    self.set_state(&mut slot, ConnectionState::Disconnected, None);
+                    slot.changed = true;
                 }
-                self.set_state(&mut slot, ConnectionState::Disconnected, None);
-                slot.changed = true;
+                slot.fail_waiters(
+                    session,
+                    &ChatError::new(
+                        ErrorKind::NotConnected,
+                        "disconnect_socket() closed the socket before it was connected",
+                    ),
+                );
             }
             current
         };
@@ -611,62 +671,62 @@ impl Hub {
             )));
             return;
         };
-        let waiters = std::mem::take(&mut *lock(&session.waiters));
-        for waiter in waiters {
-            waiter.finish(Err(ChatError::new(
-                ErrorKind::NotConnected,
-                "disconnect_socket() closed the socket before it was connected",
-            )));
-        }
         self.wait_exit(&session, done);
     }
 
     /// `reconnect_socket()`: `pending` resolves with the current session's next
     /// connection (at once when it is up), reopening the socket if it was paused.
     pub(crate) fn resume(self: &Arc<Self>, pending: &Arc<Pending>) -> Result<(), ChatError> {
-        let ready = {
-            let mut slot = self.lock();
-            if self.is_shut_down() {
-                return Err(shut_down_error());
+        let mut slot = self.lock();
+        if self.is_shut_down() {
+            return Err(shut_down_error());
+        }
+        if pending.is_finished() {
+            return Ok(());
+        }
+        let Some(session) = slot.current.clone() else {
+            return Err(ChatError::new(
+                ErrorKind::NotConnected,
+                "no user is set: connect_user() first",
+            ));
+        };
+        *lock(&pending.session) = Arc::downgrade(&session);
+        match session.connected() {
+            Some(data) => {
+                slot.resolve(pending, Ok(data));
             }
-            if pending.is_finished() {
-                return Ok(());
-            }
-            let Some(session) = slot.current.clone() else {
-                return Err(ChatError::new(
-                    ErrorKind::NotConnected,
-                    "no user is set: connect_user() first",
-                ));
-            };
-            *lock(&pending.session) = Arc::downgrade(&session);
-            let ready = session.connected();
-            if ready.is_none() {
+            None => {
                 lock(&session.waiters).push(Arc::clone(pending));
                 self.reopen(&mut slot, &session, pending.deadline)?;
             }
-            ready
-        };
-        if let Some(data) = ready {
-            pending.finish(Ok(data));
         }
         Ok(())
     }
 
-    /// `pending` resolved on its own (timer, cancel): if it started or joined a session
-    /// that never connected and nobody else waits for, that attempt is abandoned.
-    fn abandon(&self, pending: &Pending, cause: Option<ChatError>) {
-        let Some(session) = lock(&pending.session).upgrade() else {
-            return;
-        };
+    /// `pending` resolves on its own with `error` (timer, cancel), unless it resolved
+    /// already: if it started or joined a session that never connected and nobody else
+    /// waits for, that attempt is abandoned in the same locked step, so the callback sees
+    /// the state `Disconnected` and no current user.
+    fn abandon(&self, pending: &Pending, error: ChatError) {
+        // A timed-out attempt reports why in its `connection.changed`; a cancelled one not.
+        let cause = (!error.is_cancelled()).then(|| error.clone());
         let abandoned = {
             let mut slot = self.lock();
-            let mut waiters = lock(&session.waiters);
-            waiters.retain(|w| !std::ptr::eq(Arc::as_ptr(w), pending));
-            let unwaited = waiters.is_empty();
-            drop(waiters);
-            unwaited && !session.ever_connected() && self.end_session(&mut slot, &session, cause)
+            if !slot.resolve(pending, Err(error)) {
+                return;
+            }
+            // Set under the slot lock when it joined or started one.
+            let session = lock(&pending.session).upgrade();
+            session.filter(|session| {
+                let mut waiters = lock(&session.waiters);
+                waiters.retain(|w| !std::ptr::eq(Arc::as_ptr(w), pending));
+                let unwaited = waiters.is_empty();
+                drop(waiters);
+                unwaited && !session.ever_connected() && self.end_session(&mut slot, session, cause)
+            })
         };
-        if abandoned {
+        // The callback ran (or was handed to its executor) when the slot was released.
+        if let Some(session) = abandoned {
             log::info!("connect of '{}' abandoned", session.user_id);
             session.stop();
         }
@@ -852,14 +912,20 @@ impl Hub {
         }
         log::info!("reopening the socket of '{}'", session.user_id);
         *lock(&session.connect_deadline) = deadline;
-        if session.unpause() {
-            self.spawn_thread(session)?;
+        if session.unpause()
+            && let Err(err) = self.spawn_thread(session)
+        {
+            // Still paused, with no thread: a later reconnect_socket() tries again.
+            session.repause();
+            return Err(err);
         }
         self.set_state(slot, ConnectionState::Connecting, None);
         Ok(())
     }
 
-    /// Removes `session` if it is current: state `Disconnected`, its thread stopped.
+    /// Removes `session` if it is current: state `Disconnected`, and the connects still
+    /// waiting for it fail with `error` (a terminal failure) or, without one,
+    /// [`ErrorKind::NotConnected`]. The caller stops its thread once the slot is released.
     /// Returns whether it was current.
     pub(crate) fn end_session(
         &self,
@@ -873,7 +939,14 @@ impl Hub {
         slot.current = None;
         slot.ended = Some((session.id, session.user_id.clone(), error.clone()));
         self.tracker.reset(0);
+        let waiters_get = error.clone().unwrap_or_else(|| {
+            ChatError::new(
+                ErrorKind::NotConnected,
+                "disconnect() or switch_user() ended the session before the connection was established",
+            )
+        });
         self.set_state(slot, ConnectionState::Disconnected, error);
+        slot.fail_waiters(session, &waiters_get);
         slot.changed = true;
         true
     }
@@ -896,29 +969,27 @@ impl Hub {
         connection_id: &str,
         me: Option<User>,
     ) -> bool {
-        let (waiters, data) = {
-            let mut slot = self.lock();
-            if !is_current(&slot, session) || session.is_halted() {
-                return false;
+        let mut slot = self.lock();
+        if !is_current(&slot, session) || session.is_halted() {
+            return false;
+        }
+        let data = {
+            let mut inner = session.lock();
+            if let Some(me) = me {
+                inner.user = me;
             }
-            let data = {
-                let mut inner = session.lock();
-                if let Some(me) = me {
-                    inner.user = me;
-                }
-                inner.connection_id = Some(connection_id.to_owned());
-                inner.ever_connected = true;
-                ConnectionData {
-                    user: inner.user.clone(),
-                    connection_id: connection_id.to_owned(),
-                }
-            };
-            self.set_state(&mut slot, ConnectionState::Connected, None);
-            slot.changed = true;
-            (std::mem::take(&mut *lock(&session.waiters)), data)
+            inner.connection_id = Some(connection_id.to_owned());
+            inner.ever_connected = true;
+            ConnectionData {
+                user: inner.user.clone(),
+                connection_id: connection_id.to_owned(),
+            }
         };
+        self.set_state(&mut slot, ConnectionState::Connected, None);
+        slot.changed = true;
+        let waiters = std::mem::take(&mut *lock(&session.waiters));
         for waiter in waiters {
-            waiter.finish(Ok(data.clone()));
+            slot.resolve(&waiter, Ok(data.clone()));
         }
         true
     }
@@ -943,15 +1014,11 @@ impl Hub {
     /// The session ends with a terminal error: pending connects fail with it.
     pub(crate) fn on_failed(&self, session: &Arc<Session>, error: ChatError) {
         log::warn!("connection of '{}' ended: {error}", session.user_id);
-        let waiters = {
-            let mut slot = self.lock();
-            session.lock().connection_id = None;
-            self.end_session(&mut slot, session, Some(error.clone()));
-            std::mem::take(&mut *lock(&session.waiters))
-        };
-        for waiter in waiters {
-            waiter.finish(Err(error.clone()));
-        }
+        let mut slot = self.lock();
+        session.lock().connection_id = None;
+        self.end_session(&mut slot, session, Some(error.clone()));
+        // Waiters of a session that was not current any more failed when it ended.
+        slot.fail_waiters(session, &error);
     }
 
     /// Publishes a server event (through the tracker) if `session` is still current.
@@ -1098,6 +1165,13 @@ impl Session {
         std::mem::replace(&mut exit.ended, false)
     }
 
+    /// Undoes [`unpause`](Self::unpause) when the thread could not be started again.
+    fn repause(&self) {
+        let mut exit = lock(&self.exit);
+        self.paused.store(true, Ordering::Release);
+        exit.ended = true;
+    }
+
     /// Wakes every blocking point of the thread (read, back-off, dial, token wait).
     fn wake(&self) {
         drop(lock(&self.signal).0.take());
@@ -1163,25 +1237,12 @@ impl Session {
         None
     }
 
-    /// Stops the connection thread: every blocking point (read, backoff, dial, token
-    /// wait) wakes at once. Connects still waiting fail with [`ErrorKind::NotConnected`].
-    /// Does not wait for the thread.
+    /// Stops the connection thread of a session that ended (see [`Hub::end_session`],
+    /// which failed its waiting connects): every blocking point (read, backoff, dial,
+    /// token wait) wakes at once. Does not wait for the thread.
     pub(crate) fn stop(&self) {
-        self.stop_with(ChatError::new(
-            ErrorKind::NotConnected,
-            "disconnect() or switch_user() ended the session before the connection was established",
-        ));
-    }
-
-    /// [`stop`](Self::stop), failing waiting connects with `error`.
-    pub(crate) fn stop_with(&self, error: ChatError) {
-        if self.stopped.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        self.wake();
-        let waiters = std::mem::take(&mut *lock(&self.waiters));
-        for waiter in waiters {
-            waiter.finish(Err(error.clone()));
+        if !self.stopped.swap(true, Ordering::AcqRel) {
+            self.wake();
         }
     }
 }

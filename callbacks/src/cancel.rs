@@ -64,7 +64,10 @@ impl CancelToken {
     }
 
     /// Cancels: wakes every [`sleep`](Self::sleep) and runs the registered hooks once, on
-    /// this thread. Later calls do nothing. A panicking hook is caught and logged.
+    /// this thread, newest first: what the work registered unwinds before the hook that
+    /// releases a caller blocked in [`Call::execute`](crate::Call::execute) (registered
+    /// before the work started), so that caller sees the work's cleanup done. Later calls
+    /// do nothing. A panicking hook is caught and logged.
     ///
     /// ```
     /// let token = stream_chat_callbacks::CancelToken::new();
@@ -81,7 +84,7 @@ impl CancelToken {
             std::mem::take(&mut *hooks)
         };
         self.inner.wake.notify_all();
-        for hook in hooks {
+        for hook in hooks.into_iter().rev() {
             run_hook(hook);
         }
     }

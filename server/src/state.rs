@@ -42,8 +42,13 @@ pub(crate) struct Conn {
 
 impl Conn {
     /// Queues a frame without waiting. A full queue means the client has fallen too far
-    /// behind: the connection is asked to close instead of buffering without bound.
+    /// behind: the connection is asked to close instead of buffering without bound. A frozen
+    /// connection drops it here, when it is published: left in the queue, a task running
+    /// behind would only see it after a thaw, and write it.
     pub(crate) fn send(&self, frame: &Utf8Bytes) {
+        if self.freeze.is_frozen() {
+            return;
+        }
         if let Err(TrySendError::Full(_)) = self.tx.try_send(frame.clone()) {
             self.request_close(CloseReason::Lagging);
         }
@@ -93,6 +98,11 @@ impl Freeze {
             generation = *g;
         });
         generation
+    }
+
+    /// Whether the switch is set to frozen (in force or not yet acknowledged).
+    pub(crate) fn is_frozen(&self) -> bool {
+        self.switch.borrow().0
     }
 
     /// The task: `generation` is now in force.
@@ -589,9 +599,39 @@ pub(crate) fn random_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn usage_is_counted_per_utc_month() {
         assert_eq!(super::month(1_604_342_161_000_000_000), "2020-11");
         assert_eq!(super::month(0), "1970-01");
+    }
+
+    fn conn() -> (Conn, mpsc::Receiver<Utf8Bytes>, Arc<Freeze>) {
+        let (tx, rx) = mpsc::channel(8);
+        let (freeze, _frozen) = Freeze::new();
+        let conn = Conn {
+            user_id: "alice".into(),
+            anonymous: false,
+            tx,
+            close: watch::channel(None).0,
+            freeze: Arc::clone(&freeze),
+            watching: HashSet::new(),
+        };
+        (conn, rx, freeze)
+    }
+
+    /// An event published while a connection is frozen is dropped then, not left queued
+    /// for its task to drop: a task running behind dequeued it after the thaw and wrote it
+    /// (`admin::a_freeze_is_in_force_when_it_returns` flaked under load).
+    #[test]
+    fn a_frozen_connection_queues_nothing_and_a_thawed_one_queues_again() {
+        let (conn, mut rx, freeze) = conn();
+        freeze.set(true);
+        conn.send(&Utf8Bytes::from_static("while frozen"));
+        freeze.set(false);
+        assert!(rx.try_recv().is_err(), "nothing queued while frozen");
+        conn.send(&Utf8Bytes::from_static("after"));
+        assert_eq!(rx.try_recv().unwrap().as_str(), "after");
     }
 }

@@ -318,6 +318,28 @@ async fn write(socket: &mut WebSocket, text: Utf8Bytes, stop: &mut Stop) -> Resu
     }
 }
 
+/// Writes the frames queued now (not those queued meanwhile: a busy channel cannot hold
+/// the caller here for long). Stops early, returning false, when a freeze is requested:
+/// the frozen loop drops the rest, and the freeze is acknowledged no later than after one
+/// write.
+async fn write_queued(
+    socket: &mut WebSocket,
+    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    frozen: &watch::Receiver<(bool, u64)>,
+    stop: &mut Stop,
+) -> Result<bool, Ending> {
+    for _ in 0..rx.len() {
+        if frozen.borrow().0 {
+            return Ok(false);
+        }
+        match rx.try_recv() {
+            Ok(text) => write(socket, text, stop).await?,
+            Err(_) => break,
+        }
+    }
+    Ok(!frozen.borrow().0)
+}
+
 /// The connection loop: client frames, queued events, health checks, freeze, kick, lagging
 /// and shutdown.
 async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) {
@@ -381,9 +403,16 @@ async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -
             // Ahead of frames and client input: a freeze wins over anything ready with it.
             changed = frozen.changed() => changed.map_err(|_| Ending::Gone),
             incoming = socket.recv(), if !is_frozen => match incoming {
-                // Every client frame is treated as a health check, parsable or not.
+                // Every client frame is treated as a health check, parsable or not. Its
+                // answer follows the events queued before it was read, so that "ping, then
+                // read up to the answer" is a barrier for clients and tests.
                 Some(Ok(Message::Text(_) | Message::Binary(_))) => {
-                    write(socket, health_check(), stop).await
+                    match write_queued(socket, rx, frozen, stop).await {
+                        Ok(true) => write(socket, health_check(), stop).await,
+                        // Frozen meanwhile: unanswered, as on a dead link.
+                        Ok(false) => Ok(()),
+                        Err(ending) => Err(ending),
+                    }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                 Some(Ok(Message::Close(_))) | None => Err(Ending::Gone),

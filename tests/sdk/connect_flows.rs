@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 use serde_json::json;
 use stream_chat_client::{
-    ChatClient, ChatResult, ConnectionState, ErrorKind, QueryUsersRequest, User,
+    Call, ChatClient, ChatResult, ConnectionData, ConnectionState, ErrorKind, Executor,
+    QueryUsersRequest, TokenError, TokenSource, User,
 };
 use stream_chat_server::Server;
 
@@ -410,6 +411,171 @@ fn every_callback_fires_exactly_once_across_outcomes() {
     drop(tx);
     assert_silent(&rx);
     assert_eq!(fired.load(Ordering::SeqCst), 5);
+}
+
+/// What a callback read of the client, next to its call's outcome.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    result: Result<Option<String>, ErrorKind>,
+    state: ConnectionState,
+    user: Option<String>,
+    connection_id: Option<String>,
+}
+
+/// Enqueues `call` and returns what its callback read, in the callback.
+fn outcome<T: Send + 'static>(
+    client: &ChatClient,
+    call: Call<T>,
+    connection_id_of: fn(&T) -> Option<String>,
+) -> Outcome {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let inside = client.clone();
+    call.enqueue(move |r: ChatResult<T>| {
+        let result = r
+            .into_result()
+            .map(|t| connection_id_of(&t))
+            .map_err(|e| e.kind());
+        tx.send(Outcome {
+            result,
+            state: inside.connection_state(),
+            user: inside.current_user().map(|u| u.id),
+            connection_id: inside.connection_id(),
+        })
+        .unwrap();
+    });
+    let got = rx.recv_timeout(WAIT).expect("the call calls back");
+    assert_silent(&rx);
+    got
+}
+
+fn connected_as(id: &str, result: &Outcome) -> Outcome {
+    Outcome {
+        result: result.result.clone(),
+        state: ConnectionState::Connected,
+        user: Some(id.to_owned()),
+        connection_id: result.result.clone().ok().flatten(),
+    }
+}
+
+fn failed(kind: ErrorKind) -> Outcome {
+    Outcome {
+        result: Err(kind),
+        state: ConnectionState::Disconnected,
+        user: None,
+        connection_id: None,
+    }
+}
+
+/// Every call that changes the connection shows that change to its own callback: the
+/// state, the current user and the connection id are already what the outcome says
+/// (issue 8). The callbacks run inline on the thread that resolves the call (connection
+/// thread, timer, caller), so no scheduling delay can hide a change made after the
+/// callback. Covers success, join, pause, resume, switch, disconnect, a terminal server
+/// error, a failing token provider and shutdown; timeouts and cancellation are in
+/// `pending_connects.rs`.
+#[test]
+fn every_connection_call_shows_its_outcome_to_its_own_callback() {
+    let server = server();
+    let client = builder(&server)
+        .callback_executor(Executor::from_fn(|task| task()))
+        .build()
+        .unwrap();
+    let id = |d: &ConnectionData| Some(d.connection_id.clone());
+    let none = |_: &()| None;
+    let bender = || server.create_token("bender", None);
+
+    let connect = outcome(
+        &client,
+        client.connect_user(User::new("bender"), bender()),
+        id,
+    );
+    assert!(connect.result.is_ok(), "{connect:?}");
+    assert_eq!(connect, connected_as("bender", &connect), "connect_user");
+    let join = outcome(
+        &client,
+        client.connect_user(User::new("bender"), bender()),
+        id,
+    );
+    assert_eq!(join, connect, "connecting the connected user again");
+
+    let pause = outcome(&client, client.disconnect_socket(), none);
+    let paused = Outcome {
+        result: Ok(None),
+        state: ConnectionState::Disconnected,
+        user: Some("bender".into()),
+        connection_id: None,
+    };
+    assert_eq!(pause, paused, "disconnect_socket");
+    let resume = outcome(&client, client.reconnect_socket(), id);
+    assert!(resume.result.is_ok(), "{resume:?}");
+    assert_ne!(resume.result, connect.result, "a new connection");
+    assert_eq!(resume, connected_as("bender", &resume), "reconnect_socket");
+
+    let switch = outcome(
+        &client,
+        client.switch_user(User::new("fry"), server.create_token("fry", None)),
+        id,
+    );
+    assert!(switch.result.is_ok(), "{switch:?}");
+    assert_eq!(switch, connected_as("fry", &switch), "switch_user");
+    let disconnect = outcome(&client, client.disconnect(), none);
+    let disconnected = Outcome {
+        result: Ok(None),
+        state: ConnectionState::Disconnected,
+        user: None,
+        connection_id: None,
+    };
+    assert_eq!(disconnect, disconnected, "disconnect");
+
+    // The server refuses the token (bad signature): a terminal failure of the first connect.
+    let forged = stream_chat_protocol::jwt::user_token(b"not-the-secret", "bender", None);
+    let refused = outcome(
+        &client,
+        client.connect_user(User::new("bender"), forged),
+        id,
+    );
+    let kind = refused.result.clone().unwrap_err();
+    assert_eq!(refused, failed(kind), "a refused token");
+    let provider = TokenSource::provider(|| -> Result<String, TokenError> {
+        Err("the backend is down".into())
+    });
+    let no_token = outcome(
+        &client,
+        client.connect_user(User::new("bender"), provider),
+        id,
+    );
+    assert_eq!(
+        no_token,
+        failed(ErrorKind::TokenProviderFailed),
+        "a failing token provider"
+    );
+
+    // Shut down while a connect waits for a token that never comes.
+    let (gate_tx, gate) = crossbeam_channel::bounded::<()>(0);
+    let (asked_tx, asked) = crossbeam_channel::bounded::<()>(1);
+    let provider = TokenSource::provider(move || -> Result<String, TokenError> {
+        let _ = asked_tx.try_send(());
+        let _ = gate.recv();
+        Err("released".into())
+    });
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let inside = client.clone();
+    client
+        .connect_user(User::new("bender"), provider)
+        .enqueue(move |r| {
+            tx.send(Outcome {
+                result: r.into_result().map(|_| None).map_err(|e| e.kind()),
+                state: inside.connection_state(),
+                user: inside.current_user().map(|u| u.id),
+                connection_id: inside.connection_id(),
+            })
+            .unwrap();
+        });
+    asked.recv_timeout(WAIT).expect("the provider is asked");
+    client.shutdown();
+    let shut = rx.recv_timeout(WAIT).expect("the connect calls back");
+    assert_eq!(shut, failed(ErrorKind::ShutDown), "shutdown");
+    drop(gate_tx);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use stream_chat_client::{CallbackQueue, ChatEvent, ConnectionState, ErrorKind, User};
+use stream_chat_client::{
+    CallbackQueue, ChatClient, ChatEvent, ConnectionState, ErrorKind, Executor, User,
+};
 use stream_chat_server::Server;
 
 #[test]
@@ -43,6 +45,61 @@ fn a_subscription_made_before_connecting_sees_the_whole_connection() {
     );
     client.disconnect().execute().into_result().unwrap();
     recorder.wait_state(ConnectionState::Disconnected, WAIT);
+}
+
+/// A listener gets the events published after `subscribe` returned, never older ones
+/// still waiting for the dispatcher thread: under load that thread runs behind, and a
+/// recorder made after a connect returned used to get that connect's `Connected` and
+/// take it for the next one (a `pause_resume.rs` test flaked this way under load). Here
+/// the dispatcher is held deterministically: the executor blocks it until the test lets go.
+#[test]
+fn a_listener_gets_no_event_published_before_it_subscribed() {
+    let server = server();
+    let (release, gate) = crossbeam_channel::bounded::<()>(0);
+    let client = ChatClient::builder(server.api_key())
+        .base_url(server.base_url())
+        // The dispatcher thread hands each event to the executor: this one holds it until
+        // `release` is dropped.
+        .callback_executor(Executor::from_fn(move |task| {
+            let _ = gate.recv();
+            task()
+        }))
+        .build()
+        .unwrap();
+    let states = |client: &ChatClient| {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let subscription = client.subscribe(move |e| {
+            if let ChatEvent::ConnectionChanged { state, .. } = e {
+                let _ = tx.send(*state);
+            }
+        });
+        (subscription, rx)
+    };
+    let (_early, early) = states(&client);
+    client
+        .connect_anonymous_user()
+        .execute()
+        .into_result()
+        .unwrap();
+    // `Connecting` and `Connected` are published; the dispatcher is held at the first.
+    let (_late, late) = states(&client);
+    drop(release);
+    client.disconnect().execute().into_result().unwrap();
+
+    let all = [
+        ConnectionState::Connecting,
+        ConnectionState::Connected,
+        ConnectionState::Disconnected,
+    ];
+    for state in all {
+        assert_eq!(early.recv_timeout(WAIT).unwrap(), state);
+    }
+    assert_eq!(
+        late.recv_timeout(WAIT).unwrap(),
+        ConnectionState::Disconnected,
+        "the first event published after it subscribed"
+    );
+    client.shutdown();
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Proxy, Route, WAIT, silent_peer, users_by_id};
 use crossbeam_channel::RecvTimeoutError;
-use stream_chat_client::{ChatClient, ChatEvent, ConnectionState, ErrorKind, User};
+use stream_chat_client::{ChatClient, ChatEvent, ConnectionState, ErrorKind, Executor, User};
 use stream_chat_server::Server;
 
 #[test]
@@ -132,6 +132,104 @@ fn a_connect_queued_behind_busy_workers_resolves_within_its_own_timeout() {
     assert!(took >= timeout - Duration::from_millis(50), "{took:?}");
     assert!(took < timeout + Duration::from_millis(600), "{took:?}");
     assert_eq!(client.connection_state(), ConnectionState::Disconnected);
+    client.shutdown();
+}
+
+/// What a call's callback (or the caller of `execute()`) reads of the client.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    kind: ErrorKind,
+    state: ConnectionState,
+    user: Option<String>,
+    connection_id: Option<String>,
+}
+
+fn seen(client: &ChatClient, kind: ErrorKind) -> Seen {
+    Seen {
+        kind,
+        state: client.connection_state(),
+        user: client.current_user().map(|u| u.id),
+        connection_id: client.connection_id(),
+    }
+}
+
+/// A connect that times out or is cancelled abandons its attempt, and that is visible
+/// when it calls back: state `Disconnected`, no current user, no connection id (issue 8:
+/// the timer delivered `Timeout` first and ended the attempt after, and a cancelled
+/// `execute()` was released before the attempt ended, so the caller read `Connecting`).
+/// The timeout callbacks run inline on the timer thread, which leaves that race no
+/// slack; the connection thread's own deadline races the timer, so the test repeats.
+/// Before the fix, under load, 1 to 7 of every 40 timeouts and 2 to 15 of every 25
+/// cancels read `Connecting`: every run failed. Nothing waits on a clock: each round
+/// waits for its outcome; the timeout is short only to keep the test fast.
+#[test]
+fn a_timed_out_or_cancelled_connect_calls_back_after_its_attempt_ended() {
+    const ROUNDS: usize = 60;
+    let (url, _accepted) = silent_peer();
+    let client = ChatClient::builder("key")
+        .base_url(url)
+        .connect_timeout(Duration::from_millis(100))
+        .callback_executor(Executor::from_fn(|task| task()))
+        .build()
+        .unwrap();
+    let token = stream_chat_protocol::jwt::user_token(b"secret", "bender", None);
+    let ended = Seen {
+        kind: ErrorKind::Timeout,
+        state: ConnectionState::Disconnected,
+        user: None,
+        connection_id: None,
+    };
+
+    let mut wrong = Vec::new();
+    for _ in 0..ROUNDS {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let inside = client.clone();
+        client
+            .connect_user(User::new("bender"), token.as_str())
+            .enqueue(move |r| tx.send(seen(&inside, r.error().kind())).unwrap());
+        let got = rx.recv_timeout(WAIT).expect("the connect calls back");
+        if got != ended {
+            wrong.push(got);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {ROUNDS} timed-out connects called back before their attempt ended: {:?}",
+        wrong.len(),
+        wrong[0]
+    );
+
+    // Cancelled while its socket waits for the handshake: `execute()` returns after the
+    // attempt ended (the call's own cancel hook used to release it first).
+    let cancelled = Seen {
+        kind: ErrorKind::Cancelled,
+        ..ended
+    };
+    client.shutdown();
+    let (url, accepted) = silent_peer();
+    let client = ChatClient::builder("key")
+        .base_url(url)
+        .connect_timeout(WAIT)
+        .build()
+        .unwrap();
+    for _ in 0..ROUNDS {
+        let call = client.connect_user(User::new("bender"), token.as_str());
+        let cancel = call.cancel_handle();
+        let caller = client.clone();
+        let executing = std::thread::spawn(move || seen(&caller, call.execute().error().kind()));
+        let _socket = accepted.recv_timeout(WAIT).expect("the attempt dials");
+        cancel.cancel();
+        let got = executing.join().unwrap();
+        if got != cancelled {
+            wrong.push(got);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {ROUNDS} cancelled connects returned before their attempt ended: {:?}",
+        wrong.len(),
+        wrong[0]
+    );
     client.shutdown();
 }
 

@@ -164,3 +164,33 @@ fn uncancelled_sleeping_work_completes_normally() {
     call.enqueue(move |r| tx.send(r).unwrap());
     assert_eq!(recv(&rx), ChatResult::Success(true));
 }
+
+/// Hooks run newest first: those a call's work registered (undoing what it started, such as
+/// a connection attempt) run before the one `execute()` registered before the work began,
+/// which releases the blocked caller. So a caller that returns from a cancelled `execute()`
+/// sees the work's cleanup done (issue 8: a cancelled connect returned while the state still
+/// read `Connecting`).
+#[test]
+fn hooks_run_newest_first_so_the_works_cleanup_precedes_the_callers_release() {
+    let token = stream_chat_callbacks::CancelToken::new();
+    let (tx, order) = unbounded();
+    for name in [
+        "release the caller",
+        "work: first step",
+        "work: second step",
+    ] {
+        let tx = tx.clone();
+        token.on_cancel(move || tx.send(name).unwrap());
+    }
+    drop(tx);
+    token.cancel();
+    let ran: Vec<_> = order.iter().collect();
+    assert_eq!(
+        ran,
+        [
+            "work: second step",
+            "work: first step",
+            "release the caller"
+        ]
+    );
+}

@@ -112,6 +112,48 @@ fn a_watcher_gets_its_own_watching_start_but_not_its_own_stop() {
     }
 }
 
+/// The answer to a client frame follows every event queued before the server read that
+/// frame, so "send a health check, read up to its answer" is a barrier ([`drain`]). The
+/// connection task took client frames ahead of queued events, so under load an event
+/// queued just before a ping went out after its answer (the test above flaked). Here the
+/// task is held in a write deterministically: alice reads nothing while ~8 MB of messages
+/// (twice what the socket buffers hold here) queue for her; then one more event and her
+/// ping wait together until she reads.
+#[test]
+fn events_queued_before_a_client_frame_is_read_go_out_before_its_answer() {
+    let env = Env::with(stream_chat_server::Server::builder().max_queued_frames(4096));
+    let (mut alice, a) = env.connect("alice");
+    let conn = a["connection_id"].as_str().unwrap().to_owned();
+    env.watch(Auth::User("alice"), "livestream:order", &conn);
+    alice.next_event("user.watching.start");
+    // Under Stream's 5,000-character text limit; ~8.5 KB per frame with its html.
+    let text = "x".repeat(4000);
+    const FLOOD: usize = 1000;
+    for _ in 0..FLOOD {
+        let (status, body) = env.send(Auth::User("alice"), "livestream:order", &text);
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = env.send(Auth::User("alice"), "livestream:order", "last");
+    assert_eq!(status, 200, "{body}");
+    alice.send_text("[]");
+    let mut messages = 0;
+    let last_before_answer = loop {
+        let frame = alice.next_json(WITHIN);
+        match frame["type"].as_str() {
+            Some("health.check") => break false,
+            Some("message.new") if frame["message"]["text"] == "last" => break true,
+            Some("message.new") => messages += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(
+        last_before_answer,
+        "the answer to the ping came after {messages} of the {FLOOD} messages queued before it"
+    );
+    assert_eq!(messages, FLOOD);
+    assert_eq!(alice.next_json(WITHIN)["type"], "health.check");
+}
+
 #[test]
 fn stop_watching_unsubscribes_the_connection() {
     let env = Env::start();
