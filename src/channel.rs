@@ -10,9 +10,8 @@ use stream_chat_protocol::{
 };
 
 use crate::client::ChatClient;
-use crate::events::{ChatEvent, Subscription};
-use crate::http::{Auth, Request, new_request_id};
-use crate::typed_events::EventKind;
+use crate::events::{ChatEvent, EventKind, Subscription};
+use crate::rest::{Auth, Request, new_request_id};
 
 /// Checks a channel type and id by the protocol's rule (`protocol::cid`).
 pub(crate) fn validate(channel_type: &str, channel_id: &str) -> Result<(), ChatError> {

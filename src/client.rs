@@ -15,13 +15,13 @@ use stream_chat_protocol::{
 use url::Url;
 
 use crate::channel::{self, ChannelClient};
-use crate::events::{ChatEvent, ConnectionState, EventBus, Subscription};
-use crate::http::{Auth, Http, Request};
+use crate::connection::{ConnectionData, ConnectionState};
+use crate::events::{ChatEvent, EventBus, EventKind, Subscription};
 use crate::recovery::Tracker;
+use crate::rest::{Auth, Http, Request};
 use crate::session::{AuthMode, Connection, Hub, Pending, Session, already_connected};
 use crate::socket::SocketConfig;
 use crate::token::{self, TokenManager, TokenSource};
-use crate::typed_events::EventKind;
 
 /// Stream's production API, the default base URL.
 ///
@@ -31,22 +31,6 @@ use crate::typed_events::EventKind;
 /// assert_eq!(client.base_url().trim_end_matches('/'), DEFAULT_BASE_URL);
 /// ```
 pub const DEFAULT_BASE_URL: &str = "https://chat.stream-io-api.com";
-
-/// The result of a successful connect: the user as the server returned it (`me`) and the
-/// id of the WebSocket connection (Kotlin's `ConnectionData`).
-///
-/// ```
-/// use stream_chat_client::{ConnectionData, User};
-/// let data = ConnectionData { user: User::new("bender"), connection_id: "c-1".into() };
-/// assert_eq!(data.user.id, "bender");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConnectionData {
-    /// The connected user as the server sees it.
-    pub user: User,
-    /// The id of the WebSocket connection.
-    pub connection_id: String,
-}
 
 static INSTANCE: Mutex<Option<ChatClient>> = Mutex::new(None);
 

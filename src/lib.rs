@@ -32,19 +32,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api_error;
 mod channel;
 mod client;
+mod connection;
 mod events;
-mod http;
 mod recovery;
+mod rest;
 mod session;
 mod socket;
 mod token;
-mod typed_events;
 
 pub use channel::ChannelClient;
-pub use client::{ChatClient, ChatClientBuilder, ConnectionData, DEFAULT_BASE_URL};
-pub use events::{ChatEvent, ConnectionState, Subscription, event_types};
+pub use client::{ChatClient, ChatClientBuilder, DEFAULT_BASE_URL};
+pub use connection::{ConnectionData, ConnectionState};
+pub use events::{
+    ChatEvent, ConnectionChangedEvent, ConnectionRecoveredEvent, EventKind, HealthCheckEvent,
+    MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent, NewMessageEvent,
+    NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
+    RecoveryGap, Subscription, UserStartWatchingEvent, UserStopWatchingEvent, event_types,
+};
 pub use stream_chat_callbacks::{
     Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorClass, ErrorKind, Executor,
     RetryPolicy,
@@ -55,12 +62,6 @@ pub use stream_chat_protocol::{
     SortParam, User, codes,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
-pub use typed_events::{
-    ConnectionChangedEvent, ConnectionRecoveredEvent, EventKind, HealthCheckEvent,
-    MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent, NewMessageEvent,
-    NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
-    RecoveryGap, UserStartWatchingEvent, UserStopWatchingEvent,
-};
 
 /// The seed page, rewritten for Rust; its snippets run as doctests.
 #[cfg(doctest)]

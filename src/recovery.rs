@@ -15,13 +15,12 @@ use stream_chat_protocol::events::ChannelEvent;
 use stream_chat_protocol::time::parse_rfc3339;
 use stream_chat_protocol::{ChannelState, Message, MessagePagination, QueryChannelRequest, cid};
 
-use crate::events::{ChatEvent, EventSender};
-use crate::http::{Auth, Http, Request};
-use crate::session::Session;
-use crate::typed_events::{
-    ConnectionRecoveredEvent, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
-    RecoveryGap,
+use crate::events::{
+    ChatEvent, ConnectionRecoveredEvent, EventSender, MessageDeletedEvent, MessageUpdatedEvent,
+    NewMessageEvent, RecoveryGap,
 };
+use crate::rest::{Auth, Http, Request};
+use crate::session::Session;
 
 /// Messages per recovery query (Stream's default channel page).
 const PAGE_SIZE: usize = 100;

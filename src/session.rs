@@ -16,8 +16,8 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use stream_chat_callbacks::{CancelToken, ChatError, ChatResult, Completer, ErrorKind};
 use stream_chat_protocol::{ANONYMOUS_USER_ID, User};
 
-use crate::client::ConnectionData;
-use crate::events::{ChatEvent, ConnectionState, EventSender};
+use crate::connection::{ConnectionData, ConnectionState};
+use crate::events::{ChatEvent, EventSender};
 use crate::recovery::Tracker;
 use crate::socket::SocketConfig;
 use crate::token::TokenManager;

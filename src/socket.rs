@@ -19,12 +19,12 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Connector, Message, WebSocket};
 use url::Url;
 
+use crate::api_error::{api_error, error_from_body};
 use crate::client::MIN_RECONNECT_DELAY;
-use crate::events::ChatEvent;
-use crate::http::{CLIENT_ID, api_error, error_from_body, new_request_id};
+use crate::events::{ChatEvent, from_server};
+use crate::rest::{CLIENT_ID, new_request_id};
 use crate::session::{AuthMode, Hub, Session, deadline_after};
 use crate::token::{Interrupt, Token, TokenWaitError};
-use crate::typed_events::from_server;
 
 /// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.
 pub(crate) const MAX_AUTH_RETRIES: u32 = 3;
@@ -435,7 +435,7 @@ fn handshake(
     };
     let ws_config = WebSocketConfig::default().max_message_size(Some(16 << 20));
     // tungstenite's TRACE dumps the request line, token included.
-    crate::http::warn_if_wire_tracing();
+    crate::rest::warn_if_wire_tracing();
     let mut result =
         tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector));
     loop {
