@@ -3,8 +3,6 @@
 //! without a thread: the connection thread resolves them, or the hub's timer when their
 //! deadline passes.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::net::{Shutdown, TcpStream};
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -12,8 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use stream_chat_callbacks::{CancelToken, ChatError, ChatResult, Completer, ErrorKind};
+use crossbeam_channel::{Receiver, Sender};
+use stream_chat_callbacks::{
+    CancelToken, ChatError, ChatResult, Completer, DeadlineTimer, ErrorKind, Expire, deadline_after,
+};
 use stream_chat_protocol::{ANONYMOUS_USER_ID, User};
 
 use crate::connection::{ConnectionData, ConnectionState};
@@ -34,7 +34,7 @@ pub(crate) struct Hub {
     events: EventSender,
     socket: SocketConfig,
     tracker: Arc<Tracker>,
-    timer: Timer,
+    timer: DeadlineTimer,
     shut_down: AtomicBool,
 }
 
@@ -225,15 +225,6 @@ struct Inner {
     ever_connected: bool,
 }
 
-/// A deadline after `start`, saturating far in the future instead of overflowing.
-pub(crate) fn deadline_after(start: Instant, limit: Duration) -> Instant {
-    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-    start
-        .checked_add(limit)
-        .or_else(|| start.checked_add(FAR))
-        .unwrap_or(start)
-}
-
 /// A completer that several parties (connection thread, timer, cancel hook) race to
 /// resolve; the first one wins.
 struct Once<T>(Mutex<Option<Completer<T>>>);
@@ -338,12 +329,6 @@ impl Pending {
     }
 }
 
-/// Something the hub's timer resolves at its deadline.
-trait Expire: Send + Sync {
-    fn expire(&self);
-    fn is_done(&self) -> bool;
-}
-
 impl Expire for Pending {
     fn expire(&self) {
         self.end(ChatError::new(
@@ -385,96 +370,6 @@ impl Expire for ExitWait {
 /// How long `disconnect()` waits for the connection thread to end.
 const EXIT_WAIT: Duration = Duration::from_secs(1);
 
-type TimerEntry = Reverse<(Instant, u64, TimerTarget)>;
-type Scheduled = (Instant, Weak<dyn Expire>);
-
-/// Ordered by the tuple's first fields only.
-struct TimerTarget(Weak<dyn Expire>);
-
-impl PartialEq for TimerTarget {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for TimerTarget {}
-impl PartialOrd for TimerTarget {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for TimerTarget {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
-}
-
-/// One thread per client that resolves waiting calls at their deadlines.
-struct Timer {
-    tx: Mutex<Option<Sender<Scheduled>>>,
-}
-
-impl Timer {
-    fn start() -> std::io::Result<Timer> {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        std::thread::Builder::new()
-            .name("stream-chat-timer".into())
-            .spawn(move || timer_loop(rx))?;
-        Ok(Timer {
-            tx: Mutex::new(Some(tx)),
-        })
-    }
-
-    fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = tx.as_ref() {
-            let _ = tx.send((at, target));
-        }
-    }
-
-    /// Ends the thread; targets not yet due are dropped unresolved.
-    fn stop(&self) {
-        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
-    }
-}
-
-fn timer_loop(rx: Receiver<Scheduled>) {
-    let mut heap: BinaryHeap<TimerEntry> = BinaryHeap::new();
-    let mut seq = 0u64;
-    // Resolved targets stay queued until due; prune them when the heap doubles.
-    let mut prune_at = 64;
-    loop {
-        let next = heap.peek().map(|Reverse((at, ..))| *at);
-        let received = match next {
-            Some(at) => rx.recv_deadline(at),
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        match received {
-            Ok((at, target)) => {
-                seq += 1;
-                heap.push(Reverse((at, seq, TimerTarget(target))));
-                if heap.len() >= prune_at {
-                    heap.retain(|Reverse((_, _, t))| t.0.upgrade().is_some_and(|t| !t.is_done()));
-                    prune_at = (heap.len() * 2).max(64);
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                while let Some(Reverse((at, ..))) = heap.peek() {
-                    if *at > now {
-                        break;
-                    }
-                    if let Some(Reverse((_, _, target))) = heap.pop()
-                        && let Some(target) = target.0.upgrade()
-                    {
-                        target.expire();
-                    }
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
-    }
-}
-
 impl Hub {
     pub(crate) fn new(
         events: EventSender,
@@ -494,7 +389,7 @@ impl Hub {
             events,
             socket,
             tracker,
-            timer: Timer::start()?,
+            timer: DeadlineTimer::start("stream-chat-timer")?,
             shut_down: AtomicBool::new(false),
         })
     }

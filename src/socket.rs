@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, after, select};
-use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_callbacks::{ChatError, ErrorKind, deadline_after};
 use stream_chat_protocol::events::{AnyEvent, HealthCheckEvent};
 use stream_chat_protocol::{ConnectPayload, User, codes};
 use tungstenite::client::IntoClientRequest;
@@ -23,7 +23,7 @@ use crate::api_error::{api_error, error_from_body};
 use crate::client::MIN_RECONNECT_DELAY;
 use crate::events::{ChatEvent, from_server};
 use crate::rest::{CLIENT_ID, new_request_id};
-use crate::session::{AuthMode, Hub, Session, deadline_after};
+use crate::session::{AuthMode, Hub, Session};
 use crate::token::{Interrupt, Token, TokenWaitError};
 
 /// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.

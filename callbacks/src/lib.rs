@@ -8,7 +8,7 @@
 //! | `call.execute()` | [`call.execute()`](Call::execute): blocks the caller's thread |
 //! | `call.enqueue { result -> }` | [`call.enqueue(\|result\| ..)`](Call::enqueue): work on the pool, callback through the executor |
 //! | `call.cancel()` | [`call.cancel()`](Call::cancel): the callback is then never invoked |
-//! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it |
+//! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it, a [`DeadlineTimer`] fails it at its deadline |
 //! | `map`, `flatMap`, `zipWith`, `retry`, `onErrorReturn`, `doOnResult`, `withPrecondition`, `Call.of` | [`Call::map`], [`Call::flat_map`], [`Call::zip_with`], [`Call::retry`], [`Call::on_error_return`], [`Call::do_on_result`], [`Call::with_precondition`], [`Call::of`] |
 //!
 //! Callbacks run where the call's [`Executor`] says: by default on the pool thread that
@@ -57,6 +57,7 @@ mod executor;
 mod pool;
 mod result;
 mod retry;
+mod timer;
 
 pub use call::Call;
 pub use cancel::{CancelHandle, CancelToken};
@@ -66,6 +67,7 @@ pub use executor::{CallbackQueue, Executor};
 pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;
 pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
+pub use timer::{DeadlineTimer, Expire, deadline_after};
 
 // Compiles and runs the Rust snippets of the guide as doctests.
 #[cfg(doctest)]

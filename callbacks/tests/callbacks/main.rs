@@ -16,3 +16,4 @@ mod executors;
 mod nested;
 mod pool;
 mod shutdown;
+mod timer;
