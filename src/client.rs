@@ -15,12 +15,12 @@ use stream_chat_protocol::{
 use url::Url;
 
 use crate::channel::{self, ChannelClient};
-use crate::connection::{ConnectionData, ConnectionState};
+use crate::connection::{
+    AuthMode, Connection, ConnectionData, ConnectionState, Hub, MIN_RECONNECT_DELAY, Pending,
+    Session, SocketConfig, Tracker, already_connected, shut_down_error,
+};
 use crate::events::{ChatEvent, EventBus, EventKind, Subscription};
-use crate::recovery::Tracker;
 use crate::rest::{Auth, Http, Request};
-use crate::session::{AuthMode, Connection, Hub, Pending, Session, already_connected};
-use crate::socket::SocketConfig;
 use crate::token::{self, TokenManager, TokenSource};
 
 /// Stream's production API, the default base URL.
@@ -37,9 +37,6 @@ static INSTANCE: Mutex<Option<ChatClient>> = Mutex::new(None);
 /// Durations above this are capped to it: about 30 days, which is "no limit" in practice
 /// and keeps every deadline computable.
 pub(crate) const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// Stream's shortest reconnect delay; `max_reconnect_delay` is never below it.
-pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 
 /// Configures a [`ChatClient`]; start with [`ChatClient::builder`].
 ///
@@ -762,7 +759,7 @@ impl ChatClient {
     /// assert!(client.current_user().is_none());
     /// ```
     pub fn current_user(&self) -> Option<User> {
-        let session = self.inner.hub.lock().current.clone();
+        let session = self.inner.hub.current();
         session.map(|s| s.user())
     }
 
@@ -784,7 +781,7 @@ impl ChatClient {
     /// assert!(!format!("{client:?}").contains(&token));
     /// ```
     pub fn current_token(&self) -> Option<String> {
-        let session = self.inner.hub.lock().current.clone();
+        let session = self.inner.hub.current();
         session.and_then(|s| s.tokens().and_then(|t| t.cached()))
     }
 
@@ -795,7 +792,7 @@ impl ChatClient {
     /// assert!(client.connection_id().is_none());
     /// ```
     pub fn connection_id(&self) -> Option<String> {
-        let session = self.inner.hub.lock().current.clone();
+        let session = self.inner.hub.current();
         session.and_then(|s| s.connection_id())
     }
 
@@ -807,7 +804,7 @@ impl ChatClient {
     /// assert_eq!(client.connection_state(), ConnectionState::Disconnected);
     /// ```
     pub fn connection_state(&self) -> ConnectionState {
-        self.inner.hub.lock().state
+        self.inner.hub.state()
     }
 
     /// Registers `listener` for every event, from now on (also before connecting): the
@@ -1052,7 +1049,7 @@ impl ChatClient {
 
     /// The id of the current session, for calls that wait for its connection.
     pub(crate) fn session_ref(&self) -> Option<u64> {
-        self.inner.hub.lock().current.as_ref().map(|s| s.id())
+        self.inner.hub.current().map(|s| s.id())
     }
 
     /// REST auth of the current session (connected or connecting).
@@ -1060,12 +1057,10 @@ impl ChatClient {
         let session = self
             .inner
             .hub
-            .lock()
-            .current
-            .clone()
+            .current()
             .ok_or_else(|| ChatError::new(ErrorKind::NotConnected, "no user is connected"))?;
         let connection_id = session.connection_id();
-        Ok(Auth::for_session(&session, connection_id))
+        Ok(session.rest_auth(connection_id))
     }
 
     /// A call that sends `request` on a live connection, waiting for one (bounded by
@@ -1118,7 +1113,7 @@ impl ChatClient {
         let hub = &self.inner.hub;
         let pending = Pending::start(hub, cancel, done, self.inner.connect_timeout, label);
         if hub.is_shut_down() {
-            pending.finish(Err(crate::session::shut_down_error()));
+            pending.finish(Err(shut_down_error()));
         }
         (!pending.is_finished()).then_some(pending)
     }
@@ -1170,7 +1165,7 @@ impl ChatClient {
     /// A connect of the user whose session is current hands that session its token
     /// source for later loads (review #14); the join itself calls no provider.
     fn adopt_token_source(&self, user_id: &str, source: &TokenSource) {
-        let current = self.inner.hub.lock().current.clone();
+        let current = self.inner.hub.current();
         if let Some(session) = current.filter(|s| s.user_id == user_id)
             && let Some(tokens) = session.tokens()
         {
@@ -1198,7 +1193,7 @@ impl ChatClient {
                     "the guest user id is empty",
                 ));
             }
-            if let Some(current) = self.inner.hub.lock().current.as_ref()
+            if let Some(current) = self.inner.hub.current().as_ref()
                 && current.user_id != user_id
             {
                 return Err(already_connected(&current.user_id));
@@ -1244,12 +1239,12 @@ impl ChatClient {
 
 impl fmt::Debug for ChatClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let slot = self.inner.hub.lock();
+        let (state, session) = self.inner.hub.status();
         f.debug_struct("ChatClient")
             .field("api_key", &self.inner.api_key)
             .field("base_url", &self.inner.base_url.as_str())
-            .field("state", &slot.state)
-            .field("user_id", &slot.current.as_ref().map(|s| s.user_id.clone()))
+            .field("state", &state)
+            .field("user_id", &session.as_ref().map(|s| s.user_id.clone()))
             .finish()
     }
 }
@@ -1287,7 +1282,7 @@ impl<T: Send + 'static> Connected<T> {
     }
 
     fn send(&self, (session, connection_id): &Connection) -> Result<T, ChatError> {
-        let auth = Auth::for_session(session, Some(connection_id.clone()));
+        let auth = session.rest_auth(Some(connection_id.clone()));
         (self.request)(&self.cancel, &auth, session, connection_id)
     }
 
@@ -1317,8 +1312,7 @@ impl<T: Send + 'static> Connected<T> {
                     let _ = tx.send(r);
                 }),
             );
-            rx.recv()
-                .unwrap_or_else(|_| Err(crate::session::shut_down_error()))
+            rx.recv().unwrap_or_else(|_| Err(shut_down_error()))
         };
         let connection = wait_here(start, origin, None)?;
         match self.send(&connection) {

@@ -37,10 +37,7 @@ mod channel;
 mod client;
 mod connection;
 mod events;
-mod recovery;
 mod rest;
-mod session;
-mod socket;
 mod token;
 
 pub use channel::ChannelClient;

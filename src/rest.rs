@@ -69,26 +69,6 @@ pub(crate) enum Auth {
     },
 }
 
-impl Auth {
-    /// The REST auth of `session`'s user, on `connection_id` when given.
-    pub(crate) fn for_session(
-        session: &crate::session::Session,
-        connection_id: Option<String>,
-    ) -> Auth {
-        match session.tokens() {
-            Some(tokens) => Auth::Jwt {
-                tokens: Arc::clone(tokens),
-                user_id: session.user_id.clone(),
-                connection_id,
-            },
-            None => Auth::Anonymous {
-                user_id: session.user_id.clone(),
-                connection_id,
-            },
-        }
-    }
-}
-
 /// The request a call wants to make; turned into a ureq request once per attempt so a
 /// retry after a token refresh carries the new token.
 pub(crate) struct Request<'a> {
