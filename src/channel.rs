@@ -1,17 +1,16 @@
 //! `ChannelClient`: one channel's calls (watch, query, create, send, stop watching, mark
 //! read) and its events, as Kotlin's `client.channel(type, id)`.
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use stream_chat_callbacks::{Call, CancelToken, ChatError, ErrorKind};
+use stream_chat_callbacks::{Call, ChatError, ErrorKind};
 use stream_chat_protocol::{
     ChannelRequestData, ChannelState, Message, MessageResponse, QueryChannelRequest,
-    QueryUsersRequest, QueryUsersResponse, SendMessageRequest, User, cid,
+    SendMessageRequest, cid,
 };
 
-use crate::client::ChatClient;
+use crate::client::core::Core;
 use crate::events::{ChatEvent, EventKind, Subscription};
-use crate::rest::{Auth, Request, new_request_id};
+use crate::rest::{Request, new_request_id};
 
 /// Checks a channel type and id by the protocol's rule (`protocol::cid`).
 pub(crate) fn validate(channel_type: &str, channel_id: &str) -> Result<(), ChatError> {
@@ -27,8 +26,8 @@ fn invalid(e: cid::CidError) -> ChatError {
     ChatError::new(ErrorKind::InvalidArgument, e.to_string()).with_source(e)
 }
 
-/// One channel of a [`ChatClient`]: get one with [`ChatClient::channel`] or
-/// [`ChatClient::channel_cid`]. Cheap to clone; every method returns a cold [`Call`].
+/// One channel of a [`ChatClient`](crate::ChatClient): get one with [`ChatClient::channel`](crate::ChatClient::channel) or
+/// [`ChatClient::channel_cid`](crate::ChatClient::channel_cid). Cheap to clone; every method returns a cold [`Call`].
 ///
 /// Calls that watch (or ask for presence) need the WebSocket's connection id: they wait for
 /// the connection, also when made before `connect_user`, for at most the builder's
@@ -53,7 +52,7 @@ fn invalid(e: cid::CidError) -> ChatError {
 /// ```
 #[derive(Clone)]
 pub struct ChannelClient {
-    client: ChatClient,
+    core: Core,
     channel_type: String,
     channel_id: String,
     cid: String,
@@ -68,9 +67,9 @@ impl std::fmt::Debug for ChannelClient {
 }
 
 impl ChannelClient {
-    pub(crate) fn new(client: ChatClient, channel_type: &str, channel_id: &str) -> Self {
+    pub(crate) fn new(core: Core, channel_type: &str, channel_id: &str) -> Self {
         ChannelClient {
-            client,
+            core,
             channel_type: channel_type.to_owned(),
             channel_id: channel_id.to_owned(),
             cid: cid::format(channel_type, channel_id),
@@ -110,7 +109,7 @@ impl ChannelClient {
     /// Watches the channel on this connection (creating it when the user may): its state
     /// with the newest 100 messages, then its events. Sends
     /// `{"state":true,"watch":true,"presence":false}`. The client keeps watching it across
-    /// reconnects (see [`ChatClient::subscribe_for_type`] and `connection.recovered`) until
+    /// reconnects (see [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type) and `connection.recovered`) until
     /// [`stop_watching`](Self::stop_watching) or `disconnect()`.
     ///
     /// ```
@@ -155,7 +154,19 @@ impl ChannelClient {
     /// assert_eq!(texts, ["two", "three"]);
     /// ```
     pub fn query(&self, request: QueryChannelRequest) -> Call<ChannelState> {
-        query_channel(&self.client, self.path("query"), request)
+        let (path, watch) = (self.path("query"), request.watch == Some(true));
+        if !watch && request.presence != Some(true) {
+            return self
+                .core
+                .call(move |rest| rest.send(&Request::post(&path, &request)?));
+        }
+        self.core.on_connection(move |live| {
+            let state: ChannelState = live.send(&Request::post(&path, &request)?)?;
+            if watch {
+                live.watched(std::slice::from_ref(&state));
+            }
+            Ok(state)
+        })
     }
 
     /// Creates the channel with these members (the caller becomes its creator); returns
@@ -244,15 +255,10 @@ impl ChannelClient {
             message,
             ..SendMessageRequest::default()
         };
-        let (client, path) = (self.client.clone(), self.path("message"));
-        self.client.call(move |cancel| {
-            let run = || -> Result<Message, ChatError> {
-                let auth = client.auth()?;
-                let response: MessageResponse =
-                    send(&client, &Request::post(&path, &body)?, &auth, cancel)?;
-                Ok(response.message)
-            };
-            run().into()
+        let path = self.path("message");
+        self.core.call(move |rest| {
+            let response: MessageResponse = rest.send(&Request::post(&path, &body)?)?;
+            Ok(response.message)
         })
     }
 
@@ -277,20 +283,14 @@ impl ChannelClient {
     /// assert_eq!(edited.text.as_deref(), Some("hello"));
     /// ```
     pub fn update_message(&self, message: Message) -> Call<Message> {
-        let client = self.client.clone();
-        self.client.call(move |cancel| {
-            let run = || -> Result<Message, ChatError> {
-                let path = message_path(&message.id)?;
-                let auth = client.auth()?;
-                let body = SendMessageRequest {
-                    message: message.clone(),
-                    ..SendMessageRequest::default()
-                };
-                let response: MessageResponse =
-                    send(&client, &Request::post(&path, &body)?, &auth, cancel)?;
-                Ok(response.message)
+        self.core.call(move |rest| {
+            let path = message_path(&message.id)?;
+            let body = SendMessageRequest {
+                message: message.clone(),
+                ..SendMessageRequest::default()
             };
-            run().into()
+            let response: MessageResponse = rest.send(&Request::post(&path, &body)?)?;
+            Ok(response.message)
         })
     }
 
@@ -313,21 +313,12 @@ impl ChannelClient {
     /// assert_eq!(deleted.kind.as_deref(), Some("deleted"));
     /// ```
     pub fn delete_message(&self, message_id: &str, hard: bool) -> Call<Message> {
-        let (client, id) = (self.client.clone(), message_id.to_owned());
-        self.client.call(move |cancel| {
-            let run = || -> Result<Message, ChatError> {
-                let path = message_path(&id)?;
-                let auth = client.auth()?;
-                let req = Request {
-                    method: "DELETE",
-                    path: &path,
-                    query: vec![("hard", hard.to_string())],
-                    body: None,
-                };
-                let response: MessageResponse = send(&client, &req, &auth, cancel)?;
-                Ok(response.message)
-            };
-            run().into()
+        let id = message_id.to_owned();
+        self.core.call(move |rest| {
+            let path = message_path(&id)?;
+            let req = Request::delete(&path).query("hard", hard.to_string());
+            let response: MessageResponse = rest.send(&req)?;
+            Ok(response.message)
         })
     }
 
@@ -347,15 +338,10 @@ impl ChannelClient {
     /// assert_eq!(got.text.as_deref(), Some("hi"));
     /// ```
     pub fn get_message(&self, message_id: &str) -> Call<Message> {
-        let (client, id) = (self.client.clone(), message_id.to_owned());
-        self.client.call(move |cancel| {
-            let run = || -> Result<Message, ChatError> {
-                let path = message_path(&id)?;
-                let auth = client.auth()?;
-                let response: MessageResponse = send(&client, &Request::get(&path), &auth, cancel)?;
-                Ok(response.message)
-            };
-            run().into()
+        let id = message_id.to_owned();
+        self.core.call(move |rest| {
+            let response: MessageResponse = rest.send(&Request::get(&message_path(&id)?))?;
+            Ok(response.message)
         })
     }
 
@@ -372,19 +358,13 @@ impl ChannelClient {
     /// channel.stop_watching().execute().into_result().unwrap();
     /// ```
     pub fn stop_watching(&self) -> Call<()> {
-        let (client, path, cid) = (
-            self.client.clone(),
-            self.path("stop-watching"),
-            self.cid.clone(),
-        );
-        self.client.call(move |cancel| {
-            let run = || -> Result<(), ChatError> {
-                let auth = client.auth()?;
-                client.tracker().unwatched(&cid);
-                let _: Value = send(&client, &Request::post(&path, &Map::new())?, &auth, cancel)?;
-                Ok(())
-            };
-            run().into()
+        let (path, cid) = (self.path("stop-watching"), self.cid.clone());
+        self.core.call(move |rest| {
+            let auth = rest.auth()?;
+            // Before the request: a reconnect meanwhile must not watch it again.
+            rest.unwatched(&cid);
+            let _: Value = rest.send_as(&Request::post(&path, &Map::new())?, &auth)?;
+            Ok(())
         })
     }
 
@@ -400,14 +380,10 @@ impl ChannelClient {
     /// channel.mark_read().execute().into_result().unwrap();
     /// ```
     pub fn mark_read(&self) -> Call<()> {
-        let (client, path) = (self.client.clone(), self.path("read"));
-        self.client.call(move |cancel| {
-            let run = || -> Result<(), ChatError> {
-                let auth = client.auth()?;
-                let _: Value = send(&client, &Request::post(&path, &Map::new())?, &auth, cancel)?;
-                Ok(())
-            };
-            run().into()
+        let path = self.path("read");
+        self.core.call(move |rest| {
+            let _: Value = rest.send(&Request::post(&path, &Map::new())?)?;
+            Ok(())
         })
     }
 
@@ -427,7 +403,7 @@ impl ChannelClient {
     /// ```
     pub fn subscribe(&self, listener: impl Fn(&ChatEvent) + Send + Sync + 'static) -> Subscription {
         let cid = self.cid.clone();
-        self.client.bus().subscribe_where(
+        self.core.events().subscribe_where(
             format!("channel {cid}"),
             move |e| e.cid() == Some(cid.as_str()),
             listener,
@@ -447,7 +423,7 @@ impl ChannelClient {
         listener: impl Fn(&T) + Send + Sync + 'static,
     ) -> Subscription {
         let cid = self.cid.clone();
-        self.client.bus().subscribe_where(
+        self.core.events().subscribe_where(
             format!("channel {cid}, type {}", T::TYPE),
             move |e| e.kind() == T::TYPE && e.cid() == Some(cid.as_str()),
             move |e| {
@@ -475,67 +451,6 @@ fn message_path(id: &str) -> Result<String, ChatError> {
         ));
     }
     Ok(format!("messages/{id}"))
-}
-
-/// Sends `req` for the call `cancel` belongs to: cancelling it ends a wait for the token
-/// at once (see `Http::send_cancellable`).
-fn send<T: DeserializeOwned>(
-    client: &ChatClient,
-    req: &Request<'_>,
-    auth: &Auth,
-    cancel: &CancelToken,
-) -> Result<T, ChatError> {
-    client.tracker().http().send_cancellable(req, auth, cancel)
-}
-
-/// A channel query; with `watch`/`presence` on a live connection, and the watch tracked.
-fn query_channel(
-    client: &ChatClient,
-    path: String,
-    request: QueryChannelRequest,
-) -> Call<ChannelState> {
-    let watch = request.watch == Some(true);
-    let this = client.clone();
-    if !watch && request.presence != Some(true) {
-        return client.call(move |cancel| {
-            let run = || {
-                send(
-                    &this,
-                    &Request::post(&path, &request)?,
-                    &this.auth()?,
-                    cancel,
-                )
-            };
-            run().into()
-        });
-    }
-    client.on_connection(move |cancel, auth, session, connection_id| {
-        let state: ChannelState = send(&this, &Request::post(&path, &request)?, auth, cancel)?;
-        if watch {
-            this.tracker()
-                .watched(session, connection_id, std::slice::from_ref(&state));
-        }
-        Ok(state)
-    })
-}
-
-/// `GET /users` for [`ChatClient::query_users`]: with `presence` on a live connection
-/// (waiting for it like a watch, so the server can subscribe it to presence changes),
-/// otherwise as soon as a user is set, connected or not.
-pub(crate) fn query_users(client: &ChatClient, request: QueryUsersRequest) -> Call<Vec<User>> {
-    let (this, presence) = (client.clone(), request.presence == Some(true));
-    let run = move |cancel: &CancelToken, auth: &Auth| {
-        let payload = serde_json::to_string(&request).map_err(|e| {
-            ChatError::new(ErrorKind::InvalidArgument, "the query cannot be encoded").with_source(e)
-        })?;
-        let req = Request::get("users").query("payload", payload);
-        send::<QueryUsersResponse>(&this, &req, auth, cancel).map(|r| r.users)
-    };
-    if !presence {
-        let this = client.clone();
-        return client.call(move |cancel| this.auth().and_then(|auth| run(cancel, &auth)).into());
-    }
-    client.on_connection(move |cancel, auth, _, _| run(cancel, auth))
 }
 
 #[cfg(test)]

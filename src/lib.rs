@@ -41,7 +41,7 @@ mod rest;
 mod token;
 
 pub use channel::ChannelClient;
-pub use client::{ChatClient, ChatClientBuilder, DEFAULT_BASE_URL};
+pub use client::{ChatClient, ChatClientBuilder, DEFAULT_BASE_URL, Timeouts};
 pub use connection::{ConnectionData, ConnectionState};
 pub use events::{
     ChatEvent, ConnectionChangedEvent, ConnectionRecoveredEvent, EventKind, HealthCheckEvent,

@@ -88,6 +88,13 @@ impl<'a> Request<'a> {
         }
     }
 
+    pub(crate) fn delete(path: &'a str) -> Self {
+        Request {
+            method: "DELETE",
+            ..Request::get(path)
+        }
+    }
+
     pub(crate) fn post(path: &'a str, body: &impl Serialize) -> Result<Self, ChatError> {
         let body = serde_json::to_vec(body).map_err(|e| {
             ChatError::new(

@@ -160,11 +160,6 @@ impl Tracker {
         }
     }
 
-    /// The client's REST transport (shared with the client).
-    pub(crate) fn http(&self) -> &Arc<Http> {
-        &self.http
-    }
-
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
