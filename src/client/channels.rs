@@ -10,8 +10,10 @@ use crate::rest::Request;
 
 impl ChatClient {
     /// A client for the channel `channel_type:channel_id` (Kotlin's
-    /// `client.channel(type, id)`). Fails with [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) unless the
+    /// `client.channel(type, id)`). Fails with [`ErrorKind::InvalidArgument`] unless the
     /// type matches `^[\w_-]+$` and the id `^[\w!_-]+$` (ASCII), as the JS client checks.
+    ///
+    /// [`ErrorKind::InvalidArgument`]: crate::ErrorKind::InvalidArgument
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, ErrorKind};
@@ -34,8 +36,10 @@ impl ChatClient {
     }
 
     /// A client for the channel with this cid (`"livestream:demo"`). Fails with
-    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) for an empty cid, one without `:`, or an invalid
+    /// [`ErrorKind::InvalidArgument`] for an empty cid, one without `:`, or an invalid
     /// type or id.
+    ///
+    /// [`ErrorKind::InvalidArgument`]: crate::ErrorKind::InvalidArgument
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, ErrorKind};

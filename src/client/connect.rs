@@ -149,12 +149,14 @@ impl ChatClient {
 
     /// Closes the WebSocket (close code 1000) and stops reconnecting, but keeps the user,
     /// the token and the watched channels (Kotlin's `disconnectSocket()`): for an app going
-    /// to the background. The state becomes [`ConnectionState::Disconnected`](crate::ConnectionState::Disconnected) (a
+    /// to the background. The state becomes [`ConnectionState::Disconnected`] (a
     /// `connection.changed` event) and no events arrive until
     /// [`reconnect_socket`](Self::reconnect_socket). Connects still waiting fail with
     /// [`ErrorKind::NotConnected`]. Fails with [`ErrorKind::NotConnected`] when no user is
     /// set; calling it again while paused succeeds. Like [`disconnect`](Self::disconnect),
     /// it resolves once the connection thread has ended, holding no worker meanwhile.
+    ///
+    /// [`ConnectionState::Disconnected`]: crate::ConnectionState::Disconnected
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, ConnectionState, ErrorKind};

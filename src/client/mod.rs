@@ -27,10 +27,12 @@ static INSTANCE: Mutex<Option<ChatClient>> = Mutex::new(None);
 
 /// The Stream Chat client: connects users, keeps the WebSocket up and delivers events.
 ///
-/// Every operation returns a cold [`Call`](crate::Call): run it with `execute()` (blocks the calling
+/// Every operation returns a cold [`Call`]: run it with `execute()` (blocks the calling
 /// thread) or `enqueue(callback)` (runs on the client's worker pool; the callback runs
 /// on the client's callback executor). Cloning is cheap and clones share everything;
 /// the client is `Send + Sync`.
+///
+/// [`Call`]: crate::Call
 ///
 /// ```
 /// use stream_chat_client::{ChatClient, User};

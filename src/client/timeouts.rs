@@ -11,8 +11,11 @@ use crate::connection::MIN_RECONNECT_DELAY;
 const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Every time limit of a client in one value: set them together with
-/// [`ChatClientBuilder::timeouts`](crate::ChatClientBuilder::timeouts) (or one by one with the builder's setters of the same
-/// names, which document each), read them back with [`ChatClient::timeouts`](crate::ChatClient::timeouts).
+/// [`ChatClientBuilder::timeouts`] (or one by one with the builder's setters of the same
+/// names, which document each), read them back with [`ChatClient::timeouts`].
+///
+/// [`ChatClientBuilder::timeouts`]: crate::ChatClientBuilder::timeouts
+/// [`ChatClient::timeouts`]: crate::ChatClient::timeouts
 ///
 /// ```
 /// use std::time::Duration;
@@ -43,7 +46,9 @@ pub struct Timeouts {
     /// The longest wait between reconnect attempts (default 25 s, at least 250 ms).
     pub max_reconnect_delay: Duration,
     /// How long calls that need the connection id wait for the socket (default 10 s); see
-    /// [`ChatClientBuilder::wait_for_connection_timeout`](crate::ChatClientBuilder::wait_for_connection_timeout).
+    /// [`ChatClientBuilder::wait_for_connection_timeout`].
+    ///
+    /// [`ChatClientBuilder::wait_for_connection_timeout`]: crate::ChatClientBuilder::wait_for_connection_timeout
     pub wait_for_connection_timeout: Duration,
 }
 
