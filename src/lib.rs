@@ -4,6 +4,11 @@
 //! current thread or `enqueue(callback)` on the client's worker pool. The WebSocket runs
 //! on a thread of its own, pings the server, and reconnects with back-off.
 //!
+//! Everything an app needs is re-exported here: the call machinery (from
+//! `stream-chat-callbacks`: [`Call`], executors, retry policies, [`WorkerPool`]), Stream's
+//! models, error [`codes`] and [`jwt`] helpers (from `stream-chat-protocol`), so no app
+//! imports an inner crate.
+//!
 //! Logging goes through the `log` facade; tokens never appear in the SDK's records. Cap
 //! the `tungstenite` and `ureq_proto` targets at DEBUG: their TRACE records dump raw
 //! requests, request line and `Authorization` header included, which carry the token.
@@ -50,15 +55,21 @@ pub use events::{
     RecoveryGap, Subscription, UserStartWatchingEvent, UserStopWatchingEvent, event_types,
 };
 pub use stream_chat_callbacks::{
-    Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorClass, ErrorKind, Executor,
-    RetryPolicy,
+    Call, CallbackQueue, CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorClass,
+    ErrorKind, Executor, ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy, WorkerPool,
+    WorkerPoolBuilder,
 };
 pub use stream_chat_protocol::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, Event, Member, Message,
     MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryUsersRequest, Read,
-    SortParam, User, codes,
+    SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+
+/// The calls guide; its snippets run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/calls.md")]
+mod calls_page {}
 
 /// The seed page, rewritten for Rust; its snippets run as doctests.
 #[cfg(doctest)]

@@ -69,11 +69,6 @@ pub use result::ChatResult;
 pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
 pub use timer::{DeadlineTimer, Expire, deadline_after};
 
-// Compiles and runs the Rust snippets of the guide as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/calls.md")]
-struct CallsGuide;
-
 /// The text of a caught panic, for logs and [`ErrorKind::Panicked`] messages.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
