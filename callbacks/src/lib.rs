@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `call.execute()` | [`call.execute()`](Call::execute): blocks the caller's thread |
 //! | `call.enqueue { result -> }` | [`call.enqueue(\|result\| ..)`](Call::enqueue): work on the pool, callback through the executor |
+//! | `call.enqueue { result -> textView.text = .. }` (main thread, touching UI state) | [`call.enqueue_local(&queue, \|result\| ..)`](Call::enqueue_local): the callback need not be `Send`; it runs on the thread that created the [`CallbackQueue`] |
 //! | `call.cancel()` | [`call.cancel()`](Call::cancel): the callback is then never invoked |
 //! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it |
 //! | `map`, `flatMap`, `zipWith`, `retry`, `onErrorReturn`, `doOnResult`, `withPrecondition`, `Call.of` | [`Call::map`], [`Call::flat_map`], [`Call::zip_with`], [`Call::retry`], [`Call::on_error_return`], [`Call::do_on_result`], [`Call::with_precondition`], [`Call::of`] |
@@ -54,6 +55,7 @@ mod combinators;
 mod deferred;
 mod error;
 mod executor;
+mod local;
 mod pool;
 mod result;
 mod retry;
@@ -69,7 +71,7 @@ pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
 
 // Compiles and runs the Rust snippets of the guide as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../docs/calls.md")]
+#[doc = include_str!("../docs/calls.md")]
 struct CallsGuide;
 
 /// The text of a caught panic, for logs and [`ErrorKind::Panicked`] messages.
