@@ -254,3 +254,32 @@ fn banner_hides_a_custom_secret_and_reports_dev_tokens() {
         .is_ok()
     );
 }
+
+#[test]
+fn the_local_server_guide_shows_the_banner_the_binary_prints() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/local-server.md"),
+    )
+    .unwrap();
+    let running = page
+        .split("## Running it")
+        .nth(1)
+        .expect("docs/local-server.md has a `## Running it` section");
+    assert!(
+        running.starts_with("\n\n```sh\ncargo run -p stream-chat-server\n```"),
+        "the section starts the server with its defaults"
+    );
+    let shown = running
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a ```text block with the banner");
+    let (_server, lines) = banner(&[]);
+    let url = field(&lines, "url:").split_whitespace().next().unwrap();
+    let port = url.rsplit(':').next().unwrap();
+    let expected: Vec<String> = shown
+        .lines()
+        .map(|l| l.replace("127.0.0.1:3031", &format!("127.0.0.1:{port}")))
+        .collect();
+    assert_eq!(lines, expected, "update the banner in docs/local-server.md");
+}
