@@ -283,3 +283,71 @@ fn the_local_server_guide_shows_the_banner_the_binary_prints() {
         .collect();
     assert_eq!(lines, expected, "update the banner in docs/local-server.md");
 }
+
+/// The README's "started by hand" command and the snippet under it fit together: the server
+/// that command starts knows the snippet's key and accepts the development token it sends,
+/// at the snippet's URL (the default port; here a free one instead, as 3031 may be taken).
+#[test]
+fn readme_hand_started_server_serves_the_readme_snippet() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let section = readme
+        .split("**With a server started by hand**")
+        .nth(1)
+        .expect("README has the hand-started section");
+    let command = section
+        .lines()
+        .find(|l| l.starts_with("cargo run -p stream-chat-server"))
+        .expect("the command to start the server");
+    let flags: Vec<&str> = command
+        .split_once(" -- ")
+        .map(|(_, flags)| flags.split_whitespace().collect())
+        .unwrap_or_default();
+    let snippet = section
+        .split("```rust")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .expect("the Rust snippet after the command");
+    let quoted = |after: &str| {
+        let start = snippet
+            .find(after)
+            .unwrap_or_else(|| panic!("{after} in {snippet}"))
+            + after.len();
+        snippet[start..].split('"').next().unwrap().to_owned()
+    };
+    let key = quoted("ChatClient::builder(\"");
+    let url = quoted(".base_url(\"");
+    assert_eq!(
+        url,
+        format!("http://127.0.0.1:{}", stream_chat_server::DEFAULT_PORT)
+    );
+    assert!(
+        snippet.contains("client.dev_token(\"bender\")"),
+        "{snippet}"
+    );
+
+    let (_server, lines) = banner(&flags);
+    assert_eq!(field(&lines, "api key:"), key, "{lines:#?}");
+    assert!(
+        field(&lines, "dev tokens:").starts_with("accepted"),
+        "{lines:#?}"
+    );
+    let base = field(&lines, "url:").split_whitespace().next().unwrap();
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let tcp = std::net::TcpStream::connect_timeout(&addr, WITHIN).unwrap();
+    tcp.set_read_timeout(Some(WITHIN)).unwrap();
+    let json = crate::support::encode(
+        r#"{"user_id":"bender","user_details":{"id":"bender","name":"Bender"}}"#,
+    );
+    let token = jwt::dev_token("bender");
+    let ws_url = format!(
+        "ws://{addr}/connect?json={json}&api_key={key}&authorization={token}&stream-auth-type=jwt"
+    );
+    let (mut ws, _) = tungstenite::client(ws_url, tcp).unwrap();
+    let first = ws.read().unwrap();
+    let first = first.to_text().unwrap();
+    assert!(first.contains("\"health.check\""), "{first}");
+    assert!(first.contains("\"connection_id\""), "{first}");
+}
