@@ -4,6 +4,30 @@
 //! current thread or `enqueue(callback)` on the client's worker pool. The WebSocket runs
 //! on a thread of its own, pings the server, and reconnects with back-off.
 //!
+//! # Crates
+//!
+//! - `stream-chat-client` (this crate): [`ChatClient`], [`ChannelClient`], tokens, events.
+//!   It re-exports what you need from the two crates below.
+//! - `stream-chat-callbacks`: [`Call`], [`ChatResult`], [`ChatError`], executors and the
+//!   [`CallbackQueue`] for GUI loops; no networking.
+//! - `stream-chat-protocol`: Stream's wire format (models, typed events, [`codes`], JWT).
+//! - `stream-chat-server`: a **separate crate**, the local Stream-compatible server used by
+//!   the examples below (`stream_chat_server::Server`) and runnable as a program
+//!   (`cargo run -p stream-chat-server`). Add it under `[dev-dependencies]` to start one
+//!   in-process in your tests; the client never depends on it.
+//!
+//! # Guides
+//!
+//! Rendered in [`guides`], with Kotlin beside Rust; every Rust snippet in them runs as a
+//! doctest:
+//! [`user_types`](guides::user_types) (regular, guest and anonymous users, tokens),
+//! [`channels`](guides::channels) (channels, messages, typed events, reconnects),
+//! [`calls`](guides::calls) (`execute`, `enqueue`, executors, main-thread callbacks,
+//! combinators), [`local_server`](guides::local_server) (the server, its tokens, quick
+//! starts for the official JS and Python clients) and
+//! [`kotlin_to_rust`](guides::kotlin_to_rust) (every Android call we mirror and its Rust
+//! name).
+//!
 //! Logging goes through the `log` facade; tokens never appear in the SDK's records. Cap
 //! the `tungstenite` and `ureq_proto` targets at DEBUG: their TRACE records dump raw
 //! requests, request line and `Authorization` header included, which carry the token.
@@ -62,17 +86,26 @@ pub use typed_events::{
     RecoveryGap, UserStartWatchingEvent, UserStopWatchingEvent,
 };
 
-/// The seed page, rewritten for Rust; its snippets run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/user-types.md")]
-mod user_types_page {}
+/// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
+/// server started in-process, so they match the API.
+pub mod guides {
+    #[doc = include_str!("../docs/user-types.md")]
+    pub mod user_types {}
 
-/// The channels and events guide; its snippets run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/channels.md")]
-mod channels_page {}
+    #[doc = include_str!("../docs/channels.md")]
+    pub mod channels {}
 
-/// The README's example compiles against the real API.
+    #[doc(inline)]
+    pub use stream_chat_callbacks::guides::calls;
+
+    #[doc = include_str!("../docs/local-server.md")]
+    pub mod local_server {}
+
+    #[doc = include_str!("../docs/kotlin-to-rust.md")]
+    pub mod kotlin_to_rust {}
+}
+
+/// The README's examples run against the real API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 mod readme {}

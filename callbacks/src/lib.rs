@@ -12,6 +12,8 @@
 //! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it |
 //! | `map`, `flatMap`, `zipWith`, `retry`, `onErrorReturn`, `doOnResult`, `withPrecondition`, `Call.of` | [`Call::map`], [`Call::flat_map`], [`Call::zip_with`], [`Call::retry`], [`Call::on_error_return`], [`Call::do_on_result`], [`Call::with_precondition`], [`Call::of`] |
 //!
+//! The guide with Kotlin beside Rust for every part: [`guides::calls`].
+//!
 //! Callbacks run where the call's [`Executor`] says: by default on the pool thread that
 //! finished the work; with a [`CallbackQueue`] on your GUI loop's thread; or through any
 //! closure ([`Executor::from_fn`]). `execute()` never waits for the pool, so it is safe
@@ -69,10 +71,11 @@ pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;
 pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
 
-// Compiles and runs the Rust snippets of the guide as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/calls.md")]
-struct CallsGuide;
+/// Guides, rendered here from this package's `docs/`; their Rust snippets run as doctests.
+pub mod guides {
+    #[doc = include_str!("../docs/calls.md")]
+    pub mod calls {}
+}
 
 /// The text of a caught panic, for logs and [`ErrorKind::Panicked`] messages.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
