@@ -71,6 +71,11 @@ pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;
 pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
 
+/// The README's example runs against the real API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 /// Guides, rendered here from this package's `docs/`; their Rust snippets run as doctests.
 pub mod guides {
     #[doc = include_str!("../docs/calls.md")]

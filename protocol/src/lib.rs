@@ -44,3 +44,8 @@ pub use users::{
     PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
     UpsertUsersRequest, UsersResponse,
 };
+
+/// The README's example runs against the real API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
