@@ -35,8 +35,8 @@ use crate::config::{
     Config, DEFAULT_MAX_QUEUED_FRAMES, FREEZE_ACK_TIMEOUT, LISTEN_BACKLOG,
     MAX_HEALTH_CHECK_INTERVAL,
 };
-pub use crate::state::Usage;
 use crate::state::{AppState, CloseReason};
+pub use crate::state::{Counters, Usage};
 
 /// The development API key used when none is configured. Not a secret.
 pub const DEFAULT_API_KEY: &str = "stream-local-key";
@@ -422,6 +422,29 @@ impl ServerHandle {
     /// ```
     pub fn slow_consumer_disconnects(&self) -> u64 {
         self.state.slow_consumer_disconnects()
+    }
+
+    /// Blocks until `condition` holds for the server's counters, or `timeout` passes.
+    ///
+    /// The server changes its counters (open connections, monthly active users, refused
+    /// connects, slow-consumer disconnects) on its own tasks; this wakes on each change and
+    /// checks `condition` again, so a test waits for a fact without polling. Returns the
+    /// counters that satisfied it, or `Err` with the last ones seen when `timeout` passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let now = server.wait_for(Duration::from_secs(5), |c| c.usage.concurrent_connections == 0);
+    /// assert!(now.is_ok());
+    /// let never = server.wait_for(Duration::from_millis(10), |c| c.refused_connections("x") > 0);
+    /// assert_eq!(never.unwrap_err().refused_connections("x"), 0);
+    /// ```
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        condition: impl FnMut(&Counters) -> bool,
+    ) -> Result<Counters, Counters> {
+        self.state.wait_for(timeout, condition)
     }
 
     /// Freezes (`true`) or thaws (`false`) every socket of `user_id`: while frozen the server

@@ -214,6 +214,97 @@ pub struct Usage {
     pub concurrent_connections: u64,
 }
 
+/// The server's counters at one moment, as [`crate::ServerHandle::wait_for`] hands them to
+/// its condition.
+///
+/// ```
+/// let counters = stream_chat_server::Counters::default();
+/// assert_eq!(counters.usage.concurrent_connections, 0);
+/// assert_eq!(counters.refused_connections("alice"), 0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Monthly active users and open connections ([`crate::ServerHandle::usage`]).
+    pub usage: Usage,
+    /// Connections closed because their client fell too far behind
+    /// ([`crate::ServerHandle::slow_consumer_disconnects`]).
+    pub slow_consumer_disconnects: u64,
+    /// Refused `/connect` attempts per user ([`crate::ServerHandle::refused_connections`]).
+    refused: HashMap<String, u64>,
+    /// Open connections per user (`!anon` for anonymous ones).
+    connections: HashMap<String, u64>,
+}
+
+impl Counters {
+    /// How many `/connect` attempts of `user_id` were refused so far.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_server::Counters::default().refused_connections("bob"), 0);
+    /// ```
+    pub fn refused_connections(&self, user_id: &str) -> u64 {
+        self.refused.get(user_id).copied().unwrap_or(0)
+    }
+
+    /// How many WebSocket connections of `user_id` (`"!anon"` for anonymous ones) are open.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_server::Counters::default().connections_of("bob"), 0);
+    /// ```
+    pub fn connections_of(&self, user_id: &str) -> u64 {
+        self.connections.get(user_id).copied().unwrap_or(0)
+    }
+}
+
+/// A generation number bumped whenever a counter changes, with a condition variable that
+/// wakes whoever waits for a change: counters are read under the state lock, and a waiter
+/// reads the generation before it reads them, so no change can slip between the two.
+#[derive(Default)]
+pub(crate) struct Signal {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Signal {
+    /// Something changed: wakes every waiter.
+    pub(crate) fn bump(&self) {
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_all();
+    }
+
+    /// The current generation.
+    pub(crate) fn generation(&self) -> u64 {
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until the generation is no longer `seen` or `deadline` passes; returns whether
+    /// it changed.
+    pub(crate) fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
+        let mut generation = self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while *generation == seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            generation = self
+                .changed
+                .wait_timeout(generation, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
 /// Shared server state.
 pub(crate) struct AppState {
     pub config: Config,
@@ -224,6 +315,8 @@ pub(crate) struct AppState {
     pub connections_open: watch::Sender<usize>,
     /// Connections closed because they fell too far behind.
     pub slow_consumer_disconnects: AtomicU64,
+    /// Bumped after every change of a [`Counters`] figure.
+    pub counters_changed: Signal,
 }
 
 /// Counts a running WebSocket task while alive.
@@ -243,6 +336,7 @@ impl AppState {
             shutdown: watch::Sender::new(false),
             connections_open: watch::Sender::new(0),
             slow_consumer_disconnects: AtomicU64::new(0),
+            counters_changed: Signal::default(),
         }
     }
 
@@ -263,6 +357,44 @@ impl AppState {
         Usage {
             monthly_active_users: inner.mau.get(&month).map_or(0, |s| s.len() as u64),
             concurrent_connections: inner.conns.len() as u64,
+        }
+    }
+
+    /// Every counter, read at one moment.
+    pub(crate) fn counters(&self) -> Counters {
+        let (refused, connections) = {
+            let inner = self.lock();
+            let mut connections = HashMap::new();
+            for conn in inner.conns.values() {
+                *connections.entry(conn.user_id.clone()).or_default() += 1;
+            }
+            (inner.refused_connects.clone(), connections)
+        };
+        Counters {
+            usage: self.usage(),
+            slow_consumer_disconnects: self.slow_consumer_disconnects(),
+            refused,
+            connections,
+        }
+    }
+
+    /// Blocks until `condition` holds for the counters (checked again after each change) or
+    /// `timeout` passes: the counters that satisfied it, or the last ones seen.
+    pub(crate) fn wait_for(
+        &self,
+        timeout: Duration,
+        mut condition: impl FnMut(&Counters) -> bool,
+    ) -> Result<Counters, Counters> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.counters_changed.generation();
+            let counters = self.counters();
+            if condition(&counters) {
+                return Ok(counters);
+            }
+            if Instant::now() >= deadline || !self.counters_changed.wait_past(seen, deadline) {
+                return Err(counters);
+            }
         }
     }
 

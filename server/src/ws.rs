@@ -41,16 +41,18 @@ pub(crate) async fn connect(
             .into_response();
     };
     let identity = authenticate(&state, &query);
-    if let Ok(identity) = &identity
-        && state.lock().refuse_connect(identity.user_id())
-    {
+    let refused = identity
+        .as_ref()
+        .is_ok_and(|identity| state.lock().refuse_connect(identity.user_id()));
+    if refused {
+        state.counters_changed.bump();
+        let user_id = identity.as_ref().map_or("", |i| i.user_id());
         tracing::info!("websocket connection refused by the test hook");
         return ApiError::with_status(
             codes::INTERNAL,
             503,
             format!(
-                "Connect failed with error: \"connections of user '{}' are refused for now, try again later\"",
-                identity.user_id()
+                "Connect failed with error: \"connections of user '{user_id}' are refused for now, try again later\"",
             ),
         )
         .into_response();
@@ -220,6 +222,8 @@ fn register(state: &AppState, identity: Identity) -> Registered {
         me: Some(me),
         ..HealthCheckEvent::new(conn_id.clone(), now)
     };
+    drop(inner);
+    state.counters_changed.bump();
     Registered {
         conn_id,
         connected,
@@ -241,7 +245,9 @@ struct Unregister<'a> {
 
 impl Drop for Unregister<'_> {
     fn drop(&mut self) {
-        self.state.lock().remove_conn(self.conn_id);
+        if self.state.lock().remove_conn(self.conn_id) {
+            self.state.counters_changed.bump();
+        }
     }
 }
 
@@ -359,6 +365,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) 
             );
             // Stop queueing for it right away; the close frame may take a while.
             state.lock().remove_conn(conn_id);
+            state.counters_changed.bump();
             close(
                 socket,
                 LAGGING_CLOSE_CODE,
