@@ -1,6 +1,7 @@
 //! Built-in channel types and their default grants (reference §8.2).
 
-use stream_chat_protocol::ChannelConfig;
+use serde_json::{Map, Value};
+use stream_chat_protocol::{ChannelConfig, time};
 
 /// Channel types this server knows.
 pub(crate) const CHANNEL_TYPES: [&str; 2] = ["messaging", "livestream"];
@@ -122,13 +123,25 @@ pub(crate) fn config(kind: &str, created_at: &str) -> ChannelConfig {
         custom_events: true,
         push_notifications: true,
         message_retention: Some("infinite".into()),
-        max_message_length: Some(crate::routes::channels::MAX_MESSAGE_LENGTH as u32),
+        max_message_length: Some(crate::config::MAX_MESSAGE_LENGTH as u32),
         automod: Some("disabled".into()),
         commands: Some(Vec::new()),
         created_at: Some(created_at.to_owned()),
         updated_at: Some(created_at.to_owned()),
         extra: Default::default(),
     }
+}
+
+/// `app.channel_configs`: the configuration of each built-in channel type.
+pub(crate) fn channel_configs() -> Map<String, Value> {
+    let epoch = time::format_rfc3339(0);
+    CHANNEL_TYPES
+        .iter()
+        .map(|t| {
+            let config = serde_json::to_value(config(t, &epoch)).unwrap_or_default();
+            (t.to_string(), config)
+        })
+        .collect()
 }
 
 #[cfg(test)]
