@@ -9,7 +9,7 @@ use stream_chat_protocol::jwt::{self, Claims, JwtError, VerifyOptions};
 use stream_chat_protocol::time;
 
 use crate::config::Config;
-use crate::domain::Actor;
+use crate::domain::caller::Actor;
 use crate::error::{ApiError, ApiResult};
 
 /// Checks the `api_key` query parameter (code 2 when missing or unknown).

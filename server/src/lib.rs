@@ -40,7 +40,7 @@ pub use crate::config::{
     DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_PORT,
     KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
 };
-pub use crate::domain::{Counters, Usage};
+pub use crate::domain::usage::{Counters, Usage};
 
 /// Entry point: `Server::builder()...start()`.
 ///

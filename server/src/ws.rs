@@ -20,7 +20,9 @@ use crate::config::{
     KICK_CLOSE_CODE, LAGGING_CLOSE_CODE, MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES, WS_CLOSE_TIMEOUT,
     WS_WRITE_TIMEOUT,
 };
-use crate::domain::{Actor, CloseReason, Frame, Freeze, Identity, Inbox, Session};
+use crate::domain::caller::Actor;
+use crate::domain::connections::{CloseReason, Frame, Freeze, Inbox};
+use crate::domain::sessions::{Identity, Session};
 use crate::error::ApiError;
 
 /// `GET /connect`: authenticates, then upgrades. Auth failures are reported in-band

@@ -6,49 +6,44 @@
 //! chat state, the [`connections::Connections`] that are open, a clock), held for short
 //! synchronous sections only (never across `.await`, never while writing to a socket:
 //! events are queued on bounded per-connection queues). One lock makes each operation
-//! atomic and its events ordered like its writes. Each API area is an `impl Chat` block in
-//! a file of its own (`channels.rs`, `messages.rs`, `reads.rs`, `events.rs`, `users.rs`,
-//! `sessions.rs`, `usage.rs`);
-//! below them `fanout.rs` decides who receives which event, `caller.rs` who is asking and
-//! `permissions.rs` what they may do.
+//! atomic and its events ordered like its writes.
+//!
+//! Each API area is an `impl Chat` block in a file of its own (`channels.rs`, `messages.rs`,
+//! `reads.rs`, `events.rs`, `users.rs`, `sessions.rs`, `usage.rs`). Below them, `fanout.rs`
+//! decides who receives which event, `caller.rs` who is asking, `permissions.rs` what they
+//! may do, `filter.rs` what a query filter matches; at the bottom `store/` keeps the state
+//! and `connections.rs` the open sockets. Imports only run downwards, and nothing here
+//! imports `routes/`, `ws.rs` or axum.
 
-mod caller;
-mod channels;
-mod connections;
+pub(crate) mod caller;
+pub(crate) mod channels;
+pub(crate) mod connections;
 mod events;
 mod fanout;
 mod filter;
 mod messages;
-mod permissions;
-mod reads;
-mod sessions;
+pub(crate) mod permissions;
+pub(crate) mod reads;
+pub(crate) mod sessions;
 mod store;
-mod usage;
+pub(crate) mod usage;
 mod users;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use stream_chat_protocol::{ChannelEvent, time};
 
-pub(crate) use caller::Actor;
-pub(crate) use channels::{ChannelKey, ChannelUpdate, check_channel_type, distinct_channel_id};
-pub(crate) use connections::{CloseReason, Frame, Freeze, Inbox};
-pub(crate) use permissions::channel_configs;
-pub(crate) use reads::MarkRead;
-pub(crate) use sessions::{Identity, Session};
-pub use usage::{Counters, Usage};
-
 use crate::config::Config;
 use crate::error::ApiResult;
-use caller::Caller;
+use caller::{Actor, Caller};
 use connections::Connections;
 use store::{MemoryStore, Store};
-use usage::Signal;
 
 /// The chat domain's handle, shared by every request and connection task.
 pub(crate) struct Chat {
     world: Mutex<World>,
-    /// Bumped after every change of a [`Counters`] figure.
+    /// Bumped after every change of a [`usage::Counters`] figure.
     counters_changed: Signal,
     /// Frames queued for one connection before it counts as too slow.
     max_queued_frames: usize,
@@ -104,6 +99,55 @@ impl World {
     /// created_at set (the protocol's struct gives the type).
     fn channel_event<E: ChannelEvent>(&mut self, cid: &str) -> E {
         E::for_channel(cid, Some(self.now()))
+    }
+}
+
+/// A generation number bumped whenever a counter changes, with a condition variable that
+/// wakes whoever waits for a change. A waiter reads the generation before it reads the
+/// counters, and a change bumps it after the counters changed, so no change slips between.
+#[derive(Default)]
+struct Signal {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Signal {
+    /// Something changed: wakes every waiter.
+    fn bump(&self) {
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_all();
+    }
+
+    /// The current generation.
+    fn generation(&self) -> u64 {
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until the generation is no longer `seen` or `deadline` passes; returns whether
+    /// it changed.
+    fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
+        let mut generation = self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while *generation == seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            generation = self
+                .changed
+                .wait_timeout(generation, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
     }
 }
 

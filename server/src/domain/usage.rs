@@ -1,15 +1,15 @@
 //! Usage and the server's counters: monthly active users, open connections, refused
 //! connects, slow-consumer disconnects; and waiting until they satisfy a condition, woken by
-//! each change (a generation number and a condition variable), never by polling.
+//! each change (the `Signal` of [`Chat`]), never by polling.
 
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use stream_chat_protocol::time;
 
-use super::{Actor, Chat, World};
+use super::caller::Actor;
+use super::{Chat, World};
 use crate::error::{ApiError, ApiResult};
 
 /// Usage figures, as `GET /emulator/usage` reports them.
@@ -65,55 +65,6 @@ impl Counters {
     /// ```
     pub fn connections_of(&self, user_id: &str) -> u64 {
         self.connections.get(user_id).copied().unwrap_or(0)
-    }
-}
-
-/// A generation number bumped whenever a counter changes, with a condition variable that
-/// wakes whoever waits for a change. A waiter reads the generation before it reads the
-/// counters, and a change bumps it after the counters changed, so no change slips between.
-#[derive(Default)]
-pub(crate) struct Signal {
-    generation: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl Signal {
-    /// Something changed: wakes every waiter.
-    pub(crate) fn bump(&self) {
-        *self
-            .generation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) += 1;
-        self.changed.notify_all();
-    }
-
-    /// The current generation.
-    fn generation(&self) -> u64 {
-        *self
-            .generation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Blocks until the generation is no longer `seen` or `deadline` passes; returns whether
-    /// it changed.
-    fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
-        let mut generation = self
-            .generation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while *generation == seen {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            generation = self
-                .changed
-                .wait_timeout(generation, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{DURATION, Req};
 use crate::app::AppState;
-use crate::domain::channel_configs;
+use crate::domain::permissions::channel_configs;
 use crate::error::ApiResult;
 
 /// `GET /hi`: a liveness check.

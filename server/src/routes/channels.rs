@@ -16,9 +16,9 @@ use stream_chat_protocol::{
 
 use super::{DURATION, Req, path_params};
 use crate::app::AppState;
-use crate::domain::{
-    Actor, ChannelKey, ChannelUpdate, MarkRead, check_channel_type, distinct_channel_id,
-};
+use crate::domain::caller::Actor;
+use crate::domain::channels::{ChannelKey, ChannelUpdate, check_channel_type, distinct_channel_id};
+use crate::domain::reads::MarkRead;
 use crate::error::ApiResult;
 
 /// The path parameters `{type}` and `{id}` of a channel endpoint.

@@ -9,7 +9,7 @@ use stream_chat_protocol::{MessageResponse, SendMessageRequest};
 
 use super::{DURATION, Req, path_params};
 use crate::app::AppState;
-use crate::domain::Actor;
+use crate::domain::caller::Actor;
 use crate::error::ApiResult;
 
 /// The path parameter `{id}` of a message endpoint.

@@ -30,7 +30,7 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::app::AppState;
 use crate::auth;
 use crate::config::{CORS_MAX_AGE, DRAIN_BODY_BYTES, DRAIN_BODY_TIMEOUT, MAX_BODY_BYTES};
-use crate::domain::Actor;
+use crate::domain::caller::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::ws;
 
