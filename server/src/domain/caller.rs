@@ -2,6 +2,7 @@
 //! user, or anonymous), resolved against the store into a [`Caller`] with an app role, and
 //! the permission check every operation makes with it.
 
+use stream_chat_protocol::names::role;
 use stream_chat_protocol::{ANONYMOUS_USER_ID, User};
 
 use super::permissions::{self, Action, Relation};
@@ -33,12 +34,12 @@ impl Caller {
     pub(crate) fn resolve(store: &dyn Store, actor: Actor) -> StoreResult<Caller> {
         Ok(match &actor {
             Actor::Server => Caller {
-                role: "admin".into(),
+                role: role::ADMIN.into(),
                 id: String::new(),
                 actor,
             },
             Actor::Anonymous => Caller {
-                role: "anonymous".into(),
+                role: role::ANONYMOUS.into(),
                 id: ANONYMOUS_USER_ID.into(),
                 actor,
             },
@@ -125,5 +126,5 @@ pub(crate) fn role_of(store: &dyn Store, user_id: &str) -> StoreResult<String> {
     Ok(store
         .user(user_id)?
         .and_then(|u| u.role)
-        .unwrap_or_else(|| "user".into()))
+        .unwrap_or_else(|| role::USER.into()))
 }

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use stream_chat_protocol::names::member_role;
 use stream_chat_protocol::{
     Channel, ChannelRequestData, ChannelState, Member, MessagePagination,
     NotificationAddedToChannelEvent, QueryChannelRequest, QueryChannelsRequest, Read, SortParam,
-    cid, codes,
+    UpdateChannelRequest, cid, codes,
 };
 
 use super::caller::{Actor, Caller};
@@ -210,13 +211,13 @@ impl World {
         Ok(Member {
             user_id: Some(m.user_id.clone()),
             user: Some(self.user_response(&m.user_id)?),
-            status: Some("member".into()),
+            status: Some(member_role::MEMBER.into()),
             role: Some(m.role.as_str().into()),
             channel_role: Some(
                 if owner {
-                    "channel_moderator"
+                    member_role::CHANNEL_MODERATOR
                 } else {
-                    "channel_member"
+                    member_role::CHANNEL_MEMBER
                 }
                 .into(),
             ),
@@ -471,15 +472,6 @@ fn channel_doc(channel: &Loaded) -> Value {
     Value::Object(doc)
 }
 
-/// What `POST /channels/{type}/{id}` changes.
-pub(crate) struct ChannelUpdate {
-    /// Member ids or `{user_id}` objects to add.
-    pub add_members: Option<Vec<Value>>,
-    pub remove_members: Option<Vec<Value>>,
-    /// New custom data, replacing the old.
-    pub data: Option<Map<String, Value>>,
-}
-
 impl Chat {
     /// `POST /channels/{type}/{id}/query` and `/channels/{type}/query` (with the id of the
     /// distinct channel): gets or creates the channel, watches it with `conn_id` when asked,
@@ -574,7 +566,7 @@ impl Chat {
         op: &str,
         actor: Actor,
         key: &ChannelKey,
-        update: ChannelUpdate,
+        update: UpdateChannelRequest,
     ) -> ApiResult<(Channel, Vec<Member>)> {
         let (mut world, caller) = self.enter(actor)?;
         let mut channel = world.existing_channel(op, &key.cid)?;

@@ -2,6 +2,7 @@
 //! members who do not watch), get, update and delete; what a client may write of a message.
 
 use serde_json::{Map, Value, json};
+use stream_chat_protocol::names::message_type;
 use stream_chat_protocol::{
     Message, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
     NotificationMessageNewEvent, codes,
@@ -253,9 +254,9 @@ impl Chat {
             html: Some(content.html),
             kind: Some(
                 if input.parent_id.is_some() {
-                    "reply"
+                    message_type::REPLY
                 } else {
-                    "regular"
+                    message_type::REGULAR
                 }
                 .into(),
             ),
@@ -346,7 +347,7 @@ impl Chat {
             }
         };
         require_own(op, &caller, &channel, &stored, Action::UpdateMessage)?;
-        if stored.kind.as_deref() == Some("deleted") {
+        if stored.kind.as_deref() == Some(message_type::DELETED) {
             return Err(ApiError::input(
                 op,
                 format!("message '{id}' was deleted and cannot be updated"),
@@ -409,14 +410,14 @@ impl Chat {
             Actor::Server => author(&stored),
             _ => caller.id.clone(),
         };
-        let already = stored.kind.as_deref() == Some("deleted");
+        let already = stored.kind.as_deref() == Some(message_type::DELETED);
         if already && !hard {
             return Ok(stored);
         }
         let cid = &channel.record.cid;
         let mut message = stored;
         let now = world.now();
-        message.kind = Some("deleted".into());
+        message.kind = Some(message_type::DELETED.into());
         if !already {
             message.extra.insert("deleted_at".into(), json!(now));
         }

@@ -23,7 +23,7 @@ mod fanout;
 mod filter;
 mod messages;
 pub(crate) mod permissions;
-pub(crate) mod reads;
+mod reads;
 pub(crate) mod sessions;
 mod store;
 pub(crate) mod usage;

@@ -1,6 +1,7 @@
 //! Built-in channel types and their default grants (reference §8.2).
 
 use serde_json::{Map, Value};
+use stream_chat_protocol::names::role;
 use stream_chat_protocol::{ChannelConfig, time};
 
 /// Channel types this server knows.
@@ -52,10 +53,10 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
     use Action::*;
     let owner_or_member = rel.creator || rel.member;
     match (role, kind) {
-        ("admin", _) => true,
-        ("anonymous", "livestream") => action == ReadChannel,
-        ("guest", "livestream") => matches!(action, ReadChannel | MarkRead),
-        ("anonymous" | "guest", _) => false,
+        (role::ADMIN, _) => true,
+        (role::ANONYMOUS, "livestream") => action == ReadChannel,
+        (role::GUEST, "livestream") => matches!(action, ReadChannel | MarkRead),
+        (role::ANONYMOUS | role::GUEST, _) => false,
         // `update-own-message` / `delete-own-message` go with the right to post.
         (_, "livestream") => match action {
             UpdateChannelMembers | UpdateChannel => rel.creator,
@@ -73,32 +74,33 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
 
 /// `channel.own_capabilities` for a caller.
 pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation) -> Vec<String> {
+    use stream_chat_protocol::names::capability::*;
     let mut caps: Vec<&str> = Vec::new();
     if allowed(role, kind, rel, Action::ReadChannel) {
-        caps.extend(["connect-events", "search-messages"]);
-        if role != "anonymous" {
-            caps.extend(["flag-message", "mute-channel", "read-events"]);
+        caps.extend([CONNECT_EVENTS, SEARCH_MESSAGES]);
+        if role != role::ANONYMOUS {
+            caps.extend([FLAG_MESSAGE, MUTE_CHANNEL, READ_EVENTS]);
         }
     }
     if allowed(role, kind, rel, Action::CreateMessage) {
         caps.extend([
-            "create-attachment",
-            "delete-own-message",
-            "pin-message",
-            "quote-message",
-            "send-custom-events",
-            "send-links",
-            "send-message",
-            "send-reaction",
-            "send-reply",
-            "send-typing-events",
-            "typing-events",
-            "update-own-message",
-            "upload-file",
+            CREATE_ATTACHMENT,
+            DELETE_OWN_MESSAGE,
+            PIN_MESSAGE,
+            QUOTE_MESSAGE,
+            SEND_CUSTOM_EVENTS,
+            SEND_LINKS,
+            SEND_MESSAGE,
+            SEND_REACTION,
+            SEND_REPLY,
+            SEND_TYPING_EVENTS,
+            TYPING_EVENTS,
+            UPDATE_OWN_MESSAGE,
+            UPLOAD_FILE,
         ]);
     }
     if allowed(role, kind, rel, Action::UpdateChannelMembers) {
-        caps.extend(["update-channel", "update-channel-members"]);
+        caps.extend([UPDATE_CHANNEL, UPDATE_CHANNEL_MEMBERS]);
     }
     caps.sort_unstable();
     caps.into_iter().map(str::to_owned).collect()

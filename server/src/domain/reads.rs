@@ -1,7 +1,7 @@
 //! Read state: a user marks a channel read up to a message; the watchers and the reader's
 //! other connections are told. (Unread counts are kept by the store as messages arrive.)
 
-use stream_chat_protocol::{MessageReadEvent, NotificationMarkReadEvent, User};
+use stream_chat_protocol::{MarkReadRequest, MessageReadEvent, NotificationMarkReadEvent};
 
 use super::Chat;
 use super::caller::Actor;
@@ -9,15 +9,6 @@ use super::channels::ChannelKey;
 use super::permissions::Action;
 use super::store::ReadRecord;
 use crate::error::ApiResult;
-
-/// Who marks a channel read, and up to which message.
-pub(crate) struct MarkRead {
-    /// The acting user of a server-side call.
-    pub user_id: Option<String>,
-    pub user: Option<User>,
-    /// The newest message when absent.
-    pub message_id: Option<String>,
-}
 
 impl Chat {
     /// `POST /channels/{type}/{id}/read`: the reader has read up to a message (the newest by
@@ -28,7 +19,7 @@ impl Chat {
         op: &str,
         actor: Actor,
         key: &ChannelKey,
-        mark: MarkRead,
+        mark: MarkReadRequest,
     ) -> ApiResult<MessageReadEvent> {
         let (mut world, caller) = self.enter(actor)?;
         let reader = caller.acting_user(op, "read", mark.user_id.as_deref(), mark.user.as_ref())?;

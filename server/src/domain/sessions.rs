@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use stream_chat_protocol::names::role;
 use stream_chat_protocol::{ANONYMOUS_USER_ID, HealthCheckEvent, User, time};
 
 use super::connections::{CloseReason, Freeze, Inbox};
@@ -86,7 +87,7 @@ impl Chat {
                 let mut user = world
                     .store
                     .user(&id)?
-                    .unwrap_or_else(|| new_user(&id, "user", &now));
+                    .unwrap_or_else(|| new_user(&id, role::USER, &now));
                 apply_user_input(&mut user, &details, false);
                 user.last_active = Some(now.clone());
                 world.store.put_user(user)?;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use stream_chat_protocol::names::role;
 use stream_chat_protocol::{
     PartialUpdateUsersRequest, QueryUsersRequest, SortParam, UpsertUsersRequest, User, codes,
 };
@@ -33,7 +34,7 @@ impl World {
     /// The user as API responses show it (`online` computed; unknown users as plain users).
     pub(crate) fn user_response(&self, user_id: &str) -> StoreResult<User> {
         let mut user = self.store.user(user_id)?.unwrap_or_else(|| User {
-            role: Some("user".into()),
+            role: Some(role::USER.into()),
             banned: Some(false),
             ..User::new(user_id)
         });
@@ -45,7 +46,7 @@ impl World {
     pub(crate) fn ensure_user(&mut self, user_id: &str) -> StoreResult<()> {
         if self.store.user(user_id)?.is_none() {
             let now = self.now();
-            self.store.put_user(new_user(user_id, "user", &now))?;
+            self.store.put_user(new_user(user_id, role::USER, &now))?;
         }
         Ok(())
     }
@@ -316,7 +317,7 @@ impl Chat {
         let mut world = self.lock();
         let existing = world.store.user(&id)?;
         if let Some(existing) = &existing
-            && existing.role.as_deref() != Some("guest")
+            && existing.role.as_deref() != Some(role::GUEST)
         {
             return Err(ApiError::input(
                 op,
@@ -324,7 +325,7 @@ impl Chat {
             ));
         }
         let now = world.now();
-        let mut user = existing.unwrap_or_else(|| new_user(&id, "guest", &now));
+        let mut user = existing.unwrap_or_else(|| new_user(&id, role::GUEST, &now));
         apply_user_input(&mut user, &input, false);
         user.updated_at = Some(now);
         world.store.put_user(user)?;

@@ -7,18 +7,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use stream_chat_protocol::{
-    ChannelState, Event, MessageResponse, QueryChannelRequest, QueryChannelsRequest,
-    QueryChannelsResponse, SendMessageRequest, User,
+    ChannelState, MarkReadRequest, MessageResponse, QueryChannelRequest, QueryChannelsRequest,
+    QueryChannelsResponse, SendEventRequest, SendMessageRequest, UpdateChannelRequest,
 };
 
 use super::{DURATION, Req, path_params};
 use crate::app::AppState;
 use crate::domain::caller::Actor;
-use crate::domain::channels::{ChannelKey, ChannelUpdate, check_channel_type, distinct_channel_id};
-use crate::domain::reads::MarkRead;
+use crate::domain::channels::{ChannelKey, check_channel_type, distinct_channel_id};
 use crate::error::ApiResult;
 
 /// The path parameters `{type}` and `{id}` of a channel endpoint.
@@ -91,17 +89,6 @@ pub(super) async fn query_channels(
     }))
 }
 
-/// Body of `POST /channels/{type}/{id}`.
-#[derive(Deserialize, Default)]
-struct UpdateChannelBody {
-    #[serde(default)]
-    add_members: Option<Vec<Value>>,
-    #[serde(default)]
-    remove_members: Option<Vec<Value>>,
-    #[serde(default)]
-    data: Option<Map<String, Value>>,
-}
-
 /// `POST /channels/{type}/{id}`: add/remove members and replace custom data.
 pub(super) async fn update_channel(
     State(state): State<Arc<AppState>>,
@@ -110,13 +97,8 @@ pub(super) async fn update_channel(
 ) -> ApiResult<Json<Value>> {
     const OP: &str = "UpdateChannel";
     let (actor, key) = channel_call(OP, &state, &req, path)?;
-    let body: UpdateChannelBody = req.json(OP)?;
-    let update = ChannelUpdate {
-        add_members: body.add_members,
-        remove_members: body.remove_members,
-        data: body.data,
-    };
-    let (channel, members) = state.chat.update_channel(OP, actor, &key, update)?;
+    let body: UpdateChannelRequest = req.json(OP)?;
+    let (channel, members) = state.chat.update_channel(OP, actor, &key, body)?;
     Ok(Json(
         json!({"channel": channel, "members": members, "duration": DURATION}),
     ))
@@ -152,19 +134,6 @@ pub(super) async fn stop_watching(
     Ok(Json(json!({"duration": DURATION})))
 }
 
-/// Body of mark-read and send-event: the acting user for server-side calls.
-#[derive(Deserialize, Default)]
-struct ActingBody {
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    user: Option<User>,
-    #[serde(default)]
-    message_id: Option<String>,
-    #[serde(default)]
-    event: Option<Event>,
-}
-
 /// `POST /channels/{type}/{id}/read`.
 pub(super) async fn mark_read(
     State(state): State<Arc<AppState>>,
@@ -173,13 +142,8 @@ pub(super) async fn mark_read(
 ) -> ApiResult<Json<Value>> {
     const OP: &str = "MarkRead";
     let (actor, key) = channel_call(OP, &state, &req, path)?;
-    let body: ActingBody = req.json(OP)?;
-    let mark = MarkRead {
-        user_id: body.user_id,
-        user: body.user,
-        message_id: body.message_id,
-    };
-    let event = state.chat.mark_read(OP, actor, &key, mark)?;
+    let body: MarkReadRequest = req.json(OP)?;
+    let event = state.chat.mark_read(OP, actor, &key, body)?;
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }
 
@@ -191,7 +155,7 @@ pub(super) async fn send_event(
 ) -> ApiResult<Json<Value>> {
     const OP: &str = "SendEvent";
     let (actor, key) = channel_call(OP, &state, &req, path)?;
-    let body: ActingBody = req.json(OP)?;
+    let body: SendEventRequest = req.json(OP)?;
     let event = state.chat.send_event(OP, actor, &key, body.event)?;
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }

@@ -24,6 +24,7 @@ mod memory;
 pub(crate) use memory::MemoryStore;
 
 use serde_json::{Map, Value};
+use stream_chat_protocol::names::member_role;
 use stream_chat_protocol::{Message, MessagePagination, User, time};
 
 use crate::config::MAX_MESSAGE_LIMIT;
@@ -74,8 +75,8 @@ impl MemberRole {
     /// The wire name (`role` of a member).
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            MemberRole::Owner => "owner",
-            MemberRole::Member => "member",
+            MemberRole::Owner => member_role::OWNER,
+            MemberRole::Member => member_role::MEMBER,
         }
     }
 }
