@@ -84,6 +84,8 @@ pub(crate) const MAX_WS_MESSAGE_BYTES: usize = 1024 * 1024;
 pub(crate) const WS_BUFFER_BYTES: usize = 4096;
 /// Default of [`Config::max_queued_frames`].
 pub(crate) const DEFAULT_MAX_QUEUED_FRAMES: usize = 1024;
+/// Lower bound of the health-check interval.
+pub(crate) const MIN_HEALTH_CHECK_INTERVAL: Duration = Duration::from_millis(1);
 /// Upper bound of the health-check interval (larger values would overflow timer arithmetic).
 pub(crate) const MAX_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
 /// How long a single frame write may take before the connection counts as dead.

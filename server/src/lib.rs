@@ -33,8 +33,8 @@ use tokio::runtime::Runtime;
 
 use crate::app::AppState;
 use crate::config::{
-    Config, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL, SHUTDOWN_RUNTIME_TIMEOUT,
-    SHUTDOWN_STEP_TIMEOUT, WORKER_THREADS,
+    Config, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL, MIN_HEALTH_CHECK_INTERVAL,
+    SHUTDOWN_RUNTIME_TIMEOUT, SHUTDOWN_STEP_TIMEOUT, WORKER_THREADS,
 };
 pub use crate::config::{
     DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_PORT,
@@ -150,7 +150,7 @@ impl ServerBuilder {
     /// ```
     pub fn health_check_interval(mut self, interval: Duration) -> Self {
         self.config.health_check_interval =
-            interval.clamp(Duration::from_millis(1), MAX_HEALTH_CHECK_INTERVAL);
+            interval.clamp(MIN_HEALTH_CHECK_INTERVAL, MAX_HEALTH_CHECK_INTERVAL);
         self
     }
 
