@@ -335,9 +335,10 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
     assert_eq!(fired.load(Ordering::SeqCst), 8);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "one provider call");
     assert!(proxy.seen.try_recv().is_err(), "one WebSocket upgrade");
-    // The server counts sockets on its own tasks and notifies nobody: a bounded poll.
-    let one = poll_external(WAIT, || server.usage().concurrent_connections == 1);
-    assert!(one.is_some(), "one socket: {:?}", server.usage());
+    // The server counts sockets on its own tasks: wait for its count.
+    assert_server(&server, "one socket", WAIT, |c| {
+        c.usage.concurrent_connections == 1
+    });
     client.shutdown();
 }
 
