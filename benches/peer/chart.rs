@@ -22,6 +22,7 @@ pub const RUST: RGBColor = RGBColor(206, 66, 43);
 pub const JS: RGBColor = RGBColor(37, 99, 235);
 pub const FLOOR: RGBColor = RGBColor(90, 90, 90);
 pub const SERVER: RGBColor = RGBColor(22, 150, 80);
+pub const WATCHED: RGBColor = RGBColor(150, 90, 190);
 
 /// (sample, fraction of samples ≤ it) for every sample, ascending.
 fn cdf(samples: &[f64]) -> Vec<(f64, f64)> {

@@ -79,8 +79,14 @@ pub fn tungstenite_echo(round_trips: usize) -> Result<Vec<f64>, String> {
 }
 
 /// `posts` messages posted one after another on one keep-alive connection by a user of
-/// `server` into `livestream:{channel}`. Returns each request's time, write to last byte.
-pub fn server_post(server: &ServerHandle, channel: &str, posts: usize) -> Result<Vec<f64>, String> {
+/// `server` into `livestream:{channel}`, which `watchers` raw WebSocket clients watch (each
+/// read by a thread of its own). Returns each request's time, write to last byte.
+pub fn server_post(
+    server: &ServerHandle,
+    channel: &str,
+    posts: usize,
+    watchers: usize,
+) -> Result<Vec<f64>, String> {
     let user = "floor-poster";
     let token = server.create_token(user, None);
     let base = server.base_url();
@@ -102,6 +108,16 @@ pub fn server_post(server: &ServerHandle, channel: &str, posts: usize) -> Result
         .send_json(serde_json::json!({ "state": true }))
         .map_err(|e| format!("create livestream:{channel}: {e}"))?;
 
+    let mut readers = Vec::new();
+    for i in 0..watchers {
+        readers.push(raw_watcher(
+            &agent,
+            server,
+            channel,
+            &format!("floor-watcher-{i}"),
+        )?);
+    }
+
     let tcp = TcpStream::connect_timeout(&server.addr(), IO_TIMEOUT).map_err(|e| e.to_string())?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(IO_TIMEOUT))
@@ -110,8 +126,9 @@ pub fn server_post(server: &ServerHandle, channel: &str, posts: usize) -> Result
     let mut reader = BufReader::new(tcp);
     let mut samples = Vec::with_capacity(posts);
     for i in 0..WARMUP + posts {
-        let body = serde_json::json!({ "message": { "id": format!("floor-{i}"), "text": TEXT } })
-            .to_string();
+        let body =
+            serde_json::json!({ "message": { "id": format!("{channel}-{i}"), "text": TEXT } })
+                .to_string();
         let request = format!(
             "POST /channels/livestream/{channel}/message?api_key={key} HTTP/1.1\r\n\
              Host: {}\r\nAuthorization: {token}\r\nStream-Auth-Type: jwt\r\n\
@@ -132,7 +149,61 @@ pub fn server_post(server: &ServerHandle, channel: &str, posts: usize) -> Result
             samples.push(ms(took));
         }
     }
+    for (tcp, reader) in readers {
+        let _ = tcp.shutdown(std::net::Shutdown::Both);
+        let _ = reader.join();
+    }
     Ok(samples)
+}
+
+/// A bare WebSocket client of `user` watching `livestream:{channel}`, drained by a thread
+/// until its socket is shut down (through the returned handle).
+fn raw_watcher(
+    agent: &ureq::Agent,
+    server: &ServerHandle,
+    channel: &str,
+    user: &str,
+) -> Result<(TcpStream, thread::JoinHandle<()>), String> {
+    let token = server.create_token(user, None);
+    let payload = serde_json::json!({ "user_id": user, "user_details": { "id": user } });
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(payload.to_string().as_bytes()).collect();
+    let url = format!(
+        "ws://{}/connect?json={encoded}&api_key={}&authorization={token}&stream-auth-type=jwt",
+        server.addr(),
+        server.api_key()
+    );
+    let tcp = TcpStream::connect_timeout(&server.addr(), IO_TIMEOUT).map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let handle = tcp.try_clone().map_err(|e| e.to_string())?;
+    let (mut ws, _) = tungstenite::client(url, tcp).map_err(|e| format!("{user}: {e}"))?;
+    let first = match ws.read().map_err(|e| e.to_string())? {
+        Message::Text(t) => {
+            serde_json::from_str::<serde_json::Value>(t.as_str()).map_err(|e| e.to_string())?
+        }
+        other => return Err(format!("{user}: first frame {other:?}")),
+    };
+    let connection_id = first["connection_id"]
+        .as_str()
+        .ok_or(format!("{user}: no connection_id in {first}"))?;
+    agent
+        .post(format!(
+            "{}/channels/livestream/{channel}/query?api_key={}&connection_id={connection_id}",
+            server.base_url(),
+            server.api_key()
+        ))
+        .header("Authorization", &token)
+        .header("Stream-Auth-Type", "jwt")
+        .send_json(serde_json::json!({ "state": true, "watch": true }))
+        .map_err(|e| format!("{user} watches livestream:{channel}: {e}"))?;
+    handle.set_read_timeout(None).map_err(|e| e.to_string())?;
+    let reader = thread::Builder::new()
+        .name(format!("{user}-reader"))
+        .spawn(move || while ws.read().is_ok() {})
+        .map_err(|e| e.to_string())?;
+    Ok((handle, reader))
 }
 
 /// Reads one HTTP/1.1 response with a `Content-Length` body; returns its status.

@@ -62,6 +62,7 @@ struct Args {
     round_trips: usize,
     messages: usize,
     server_posts: usize,
+    floors_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -75,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             round_trips: 0,
             messages: 0,
             server_posts: 0,
+            floors_only: false,
         });
     }
     // `cargo bench` passes --bench; `cargo test --bench peer` does not: a smoke run.
@@ -87,6 +89,7 @@ fn parse_args() -> Result<Args, String> {
         round_trips: if full { 500 } else { 20 },
         messages: if full { 20 } else { 3 },
         server_posts: if full { 2000 } else { 50 },
+        floors_only: false,
     };
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
@@ -105,6 +108,8 @@ fn parse_args() -> Result<Args, String> {
             "--round-trips" => args.round_trips = number(value()?)?,
             "--messages" => args.messages = number(value()?)?,
             "--server-posts" => args.server_posts = number(value()?)?,
+            // only the echo and the server's POST, e.g. to profile the server
+            "--floors-only" => args.floors_only = true,
             "--sides" => {
                 let v = value()?;
                 args.sides = ["rust", "js"]
@@ -212,6 +217,13 @@ fn wait_drained(server: &ServerHandle) -> Result<(), String> {
     Ok(())
 }
 
+/// The first three fields of `/proc/loadavg`: other work on the machine skews every number.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn out_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -232,7 +244,8 @@ fn run(args: &Args) -> Result<(), String> {
         "== peer bench: server {} (in this process), open-files limit {limit}",
         server.base_url()
     );
-    let node = if args.sides.contains(&"js") {
+    let load_before = loadavg();
+    let node = if args.sides.contains(&"js") && !args.floors_only {
         Some(procs::node()?)
     } else {
         None
@@ -255,10 +268,13 @@ fn run(args: &Args) -> Result<(), String> {
         "== server POST …/message under a bare HTTP client, {} posts",
         args.server_posts
     );
-    let server_post = floor::server_post(&server, "floor", args.server_posts)?;
+    let server_post = floor::server_post(&server, "floor", args.server_posts, 0)?;
+    eprintln!("== the same, with two raw WebSocket watchers on the channel (as in (b))");
+    let server_post_watched = floor::server_post(&server, "floorw", args.server_posts, 2)?;
 
+    let sides: &[&str] = if args.floors_only { &[] } else { &args.sides };
     let mut latency = serde_json::Map::new();
-    for side in &args.sides {
+    for side in sides {
         eprintln!(
             "== (a)+(b) {side}: {} connects, {} round trips",
             args.connects, args.round_trips
@@ -276,8 +292,9 @@ fn run(args: &Args) -> Result<(), String> {
     }
 
     let mut fleets = Vec::new();
-    for &k in &args.clients {
-        for side in &args.sides {
+    let clients: &[usize] = if args.floors_only { &[] } else { &args.clients };
+    for &k in clients {
+        for side in sides {
             eprintln!("== (c) {side}: {k} watching clients in one process");
             let worker_args = [
                 "fleet".to_owned(),
@@ -305,13 +322,23 @@ fn run(args: &Args) -> Result<(), String> {
     let results = json!({
         "echo_ms": echo,
         "server_post_ms": server_post,
+        "server_post_watched_ms": server_post_watched,
         "latency": latency,
         "fleets": fleets,
         "slow_consumer_disconnects": dropped,
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
     });
     let rows = rows(&results);
     let table = table::markdown(&rows);
     println!("\n{table}");
+    println!(
+        "{} cores; load average (1, 5, 15 min) before the run {}, after it {}",
+        results["cores"],
+        load_before,
+        results["loadavg_after"].as_str().unwrap_or("?")
+    );
     if dropped > 0 {
         println!("warning: the server dropped {dropped} slow sockets during the run");
     }
@@ -351,6 +378,7 @@ fn fleet<'a>(results: &'a Value, side: &str, k: u64) -> Option<&'a Value> {
 fn rows(results: &Value) -> Vec<Row> {
     let echo = samples(results, "echo_ms");
     let post = samples(results, "server_post_ms");
+    let watched = samples(results, "server_post_watched_ms");
     let echo_p50 = percentile(&echo, 50.0).unwrap_or(f64::NAN);
     let mut rows = vec![
         Row::new("(d) raw tungstenite echo p50 (floor)", Unit::Ms).rust(percentile(&echo, 50.0)),
@@ -359,6 +387,9 @@ fn rows(results: &Value) -> Vec<Row> {
             .rust(percentile(&post, 50.0))
             .limit(Limit::AtMost(SERVER_POST_P50_MS)),
         Row::new("server POST …/message p99", Unit::Ms).rust(percentile(&post, 99.0)),
+        Row::new("server POST p50, 2 raw watchers on the channel", Unit::Ms)
+            .rust(percentile(&watched, 50.0))
+            .limit(Limit::AtMost(SERVER_POST_P50_MS)),
     ];
     let side = |s: &str| &results["latency"][s];
     let both = |key: &str, f: &dyn Fn(&Value, &str) -> Option<f64>| {
@@ -378,7 +409,10 @@ fn rows(results: &Value) -> Vec<Row> {
             v[key].as_f64().filter(|_| n > 0.0).map(|c| 100.0 * c / n)
         }
     };
-    rows.extend([
+    let measured = results["latency"]
+        .as_object()
+        .is_some_and(|m| !m.is_empty());
+    let latency_rows = [
         pair(
             Row::new("(a) connect p50", Unit::Ms).limit(Limit::TimesJs(CONNECT_VS_JS)),
             both("connect_ms", &p(50.0)),
@@ -407,6 +441,10 @@ fn rows(results: &Value) -> Vec<Row> {
             both("rtt_ms", &p(99.0)),
         ),
         pair(
+            Row::new("(b) the send call alone (HTTP response) p50", Unit::Ms),
+            both("http_ms", &p(50.0)),
+        ),
+        pair(
             Row::new(
                 "(b) receiver's event before the HTTP response",
                 Unit::Percent,
@@ -420,7 +458,10 @@ fn rows(results: &Value) -> Vec<Row> {
             ),
             both("", &share("own_event_first")),
         ),
-    ]);
+    ];
+    if measured {
+        rows.extend(latency_rows);
+    }
 
     let mut ks: Vec<u64> = results["fleets"]
         .as_array()
@@ -479,22 +520,16 @@ fn rows(results: &Value) -> Vec<Row> {
                 Row::new(c("user.watching.start frames received"), Unit::Count),
                 get(&num("watching_frames")),
             ),
-            pair(
-                Row::new(
-                    c("server RSS per watching socket (server process)"),
-                    Unit::KiB,
-                ),
-                get(&|v| Some(v["server_rss_delta_kib"].as_f64()? / k as f64)),
-            ),
         ]);
     }
     rows
 }
 
 fn draw_chart(results: &Value, path: &std::path::Path) -> Result<(), String> {
-    use chart::{FLOOR, JS, Panel, RUST, SERVER, Series};
+    use chart::{FLOOR, JS, Panel, RUST, SERVER, Series, WATCHED};
     let echo = samples(results, "echo_ms");
     let post = samples(results, "server_post_ms");
+    let watched = samples(results, "server_post_watched_ms");
     let lat = |side: &str, key: &str| samples(&results["latency"][side], key);
     let (rc, jc) = (lat("rust", "connect_ms"), lat("js", "connect_ms"));
     let (rr, jr) = (lat("rust", "rtt_ms"), lat("js", "rtt_ms"));
@@ -517,6 +552,7 @@ fn draw_chart(results: &Value, path: &std::path::Path) -> Result<(), String> {
                 series("Rust SDK round trip", RUST, &rr),
                 series("JS round trip", JS, &jr),
                 series("server POST …/message", SERVER, &post),
+                series("server POST, 2 watchers", WATCHED, &watched),
                 series("raw tungstenite echo", FLOOR, &echo),
             ],
         },

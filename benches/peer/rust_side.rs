@@ -129,7 +129,7 @@ pub fn latency(
     let (_own_sub, own_rx) = listen(&from);
     let (_peer_sub, peer_rx) = listen(&to);
 
-    let (mut rtt_ms, mut peer_first, mut own_first) = (Vec::new(), 0, 0);
+    let (mut rtt_ms, mut http_ms, mut peer_first, mut own_first) = (Vec::new(), Vec::new(), 0, 0);
     for i in 0..WARMUP + round_trips {
         let id = format!("{prefix}m{i}");
         let started = Instant::now();
@@ -142,6 +142,7 @@ pub fn latency(
         let own_at = arrival(&own_rx, &id)?;
         if i >= WARMUP {
             rtt_ms.push(ms_between(started, peer_at));
+            http_ms.push(ms_between(started, answered));
             peer_first += usize::from(peer_at < answered);
             own_first += usize::from(own_at < answered);
         }
@@ -150,6 +151,7 @@ pub fn latency(
         "connect_ms": connect_ms,
         "connect_total_ms": connect_total_ms,
         "rtt_ms": rtt_ms,
+        "http_ms": http_ms,
         "peer_event_first": peer_first,
         "own_event_first": own_first,
     }))
@@ -298,6 +300,7 @@ pub fn fleet(target: &Target, prefix: &str, k: usize, messages: usize) -> Result
     post(0)?;
     let watch_all_ms = ms(watch_started.elapsed());
     let (rss_watched_kib, threads_watched) = proc_status();
+    dump_smaps(prefix)?;
     println!("{MARK_WATCHED}");
     eprintln!("  rust: {k} watching after {watch_all_ms:.0} ms");
 
@@ -329,4 +332,16 @@ pub fn fleet(target: &Target, prefix: &str, k: usize, messages: usize) -> Result
         "fanout_ms": fanout_ms,
         "to_all_ms": to_all_ms,
     }))
+}
+
+/// With `PEER_DUMP_SMAPS=<folder>`, copies this process's memory map (`/proc/self/smaps`) to
+/// `<folder>/<prefix>.smaps` at the moment the fleet's RSS is measured: where the bytes per
+/// client go.
+fn dump_smaps(prefix: &str) -> Result<(), String> {
+    let Some(dir) = std::env::var_os("PEER_DUMP_SMAPS") else {
+        return Ok(());
+    };
+    let path = std::path::Path::new(&dir).join(format!("{prefix}.smaps"));
+    let smaps = std::fs::read("/proc/self/smaps").map_err(|e| format!("smaps: {e}"))?;
+    std::fs::write(&path, smaps).map_err(|e| format!("{}: {e}", path.display()))
 }

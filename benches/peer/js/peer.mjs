@@ -9,7 +9,7 @@
 // node_modules holds stream-chat) in the environment. Every wait has a deadline.
 
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -111,6 +111,7 @@ async function latency(connects, roundTrips, prefix) {
   to.on('message.new', (e) => peer.on(e));
 
   const rttMs = [];
+  const httpMs = [];
   let peerFirst = 0;
   let ownFirst = 0;
   for (let i = 0; i < WARMUP + roundTrips; i++) {
@@ -123,6 +124,7 @@ async function latency(connects, roundTrips, prefix) {
     const [o, p] = await Promise.all([ownAt, peerAt]);
     if (i >= WARMUP) {
       rttMs.push(p - started);
+      httpMs.push(answered - started);
       if (p < answered) peerFirst++;
       if (o < answered) ownFirst++;
     }
@@ -131,6 +133,7 @@ async function latency(connects, roundTrips, prefix) {
     connect_ms: connectMs,
     connect_total_ms: connectTotalMs,
     rtt_ms: rttMs,
+    http_ms: httpMs,
     peer_event_first: peerFirst,
     own_event_first: ownFirst,
   };
@@ -199,6 +202,9 @@ async function fleet(k, messages, prefix) {
   const watchAllMs = performance.now() - watchStarted;
   globalThis.gc?.();
   const watched = procStatus();
+  // PEER_DUMP_SMAPS=<folder>: this process's memory map at the moment its RSS is measured
+  const dumps = process.env.PEER_DUMP_SMAPS;
+  if (dumps) writeFileSync(join(dumps, `${prefix}.smaps`), readFileSync('/proc/self/smaps'));
   process.stdout.write('MARK watched\n');
   log(`${k} watching after ${watchAllMs.toFixed(0)} ms`);
 
