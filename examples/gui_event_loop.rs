@@ -1,11 +1,20 @@
 //! A GUI-style main loop without a GUI toolkit: callbacks and events are queued on a
 //! `CallbackQueue` and run between "frames" on this thread, so the "UI" state needs no
 //! locks. The loop connects a user, shows connection events as they arrive, then
-//! disconnects and quits.
+//! disconnects and quits. Every line is printed when it happens, tagged with its frame.
+//!
+//! Call callbacks use `enqueue_local`: they are not `Send` and touch the screen (an
+//! `Rc<RefCell<..>>`) directly, as Android's main-thread callbacks touch views. Event
+//! listeners must be `Send`; they run on this thread too (the queue is the client's
+//! executor) and hand each event to the screen through a channel, which the screen reads
+//! before anything else happens on it, so lines keep the order the queue ran them in.
 //!
 //! `cargo run --example gui_event_loop`
 
+use std::cell::RefCell;
 use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use stream_chat_client::{CallbackQueue, ChatClient, ChatEvent, ChatResult, User};
@@ -13,15 +22,34 @@ use stream_chat_server::Server;
 
 const FRAME: Duration = Duration::from_millis(16);
 const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
+/// Frames to stay connected before logging out (about a second).
+const CONNECTED_FRAMES: u64 = 60;
 
-/// What the "screen" shows; touched only on the UI thread.
-#[derive(Debug, Default)]
+/// What the "screen" shows; lives on the UI thread only (`Rc<RefCell<..>>`, not `Send`).
 struct Screen {
+    frame: u64,
     status: String,
-    log: Vec<String>,
-    connected: bool,
+    connected_at: Option<u64>,
     done: bool,
     failed: bool,
+    /// Connection states sent by the (`Send`) event listener.
+    states: Receiver<String>,
+}
+
+impl Screen {
+    /// Prints `line` now, tagged with the current frame.
+    fn show(&mut self, line: &str) {
+        println!("frame {:4}: {line}", self.frame);
+    }
+
+    /// Applies the events the listener handed over so far (they ran before whatever
+    /// happens on the screen next).
+    fn catch_up(&mut self) {
+        while let Ok(state) = self.states.try_recv() {
+            self.show(&format!("connection: {state}"));
+            self.status = state;
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -32,6 +60,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Created on this thread: it owns the queue, so `enqueue_local` callbacks run here.
     let queue = CallbackQueue::new();
     let client = match ChatClient::builder(server.api_key())
         .base_url(server.base_url())
@@ -45,106 +74,98 @@ fn main() -> ExitCode {
         }
     };
 
-    // Callbacks run on this thread (the queue is drained here), but must be `Send`: they
-    // report through a channel that the loop applies to the screen.
-    let (ui_tx, ui_rx) = std::sync::mpsc::channel::<UiMessage>();
-    let events_tx = ui_tx.clone();
+    let (states_tx, states) = channel::<String>();
     let _subscription = client.subscribe(move |event| {
         if let ChatEvent::ConnectionChanged { state, .. } = event {
-            let _ = events_tx.send(UiMessage::State(state.to_string()));
+            let _ = states_tx.send(state.to_string());
         }
     });
-    let mut screen = Screen {
+    let screen = Rc::new(RefCell::new(Screen {
+        frame: 0,
         status: "starting".into(),
-        ..Screen::default()
-    };
+        connected_at: None,
+        done: false,
+        failed: false,
+        states,
+    }));
 
     let token = server.create_token("bender", None);
-    let connect_tx = ui_tx.clone();
+    let on_connect = Rc::clone(&screen);
     client
         .connect_user(User::new("bender").with_name("Bender"), token)
-        .enqueue(move |result| {
-            let _ = connect_tx.send(match result {
-                ChatResult::Success(data) => UiMessage::Connected(data.user.id, data.connection_id),
-                ChatResult::Failure(e) => UiMessage::Failed(e.to_string()),
-            });
+        .enqueue_local(&queue, move |result| {
+            let mut screen = on_connect.borrow_mut();
+            screen.catch_up();
+            match result {
+                ChatResult::Success(data) => {
+                    screen.connected_at = Some(screen.frame);
+                    let line = format!(
+                        "connected as {} ({}) on {}",
+                        data.user.id,
+                        data.user.name(),
+                        data.connection_id
+                    );
+                    screen.show(&line);
+                }
+                ChatResult::Failure(e) => {
+                    screen.show(&format!("error: {e}"));
+                    screen.failed = true;
+                    screen.done = true;
+                }
+            }
         });
 
     let started = Instant::now();
-    let mut frames = 0u64;
     let mut disconnect_sent = false;
-    let mut connected_since: Option<u64> = None;
-    while !screen.done {
-        // 1. run the SDK's callbacks queued since the last frame (never blocks for long)
+    loop {
+        // 1. run the SDK's callbacks queued since the last frame (waits at most a frame)
         queue.run_until(Instant::now() + FRAME);
-        // 2. apply what they reported
-        for message in ui_rx.try_iter() {
-            apply(&mut screen, message);
+        let mut s = screen.borrow_mut();
+        s.catch_up();
+        if s.done {
+            break;
         }
-        // 3. "render"
-        frames += 1;
-        if frames.is_multiple_of(30) {
-            println!("frame {frames:4}: {}", screen.status);
+        // 2. "render"
+        s.frame += 1;
+        if s.frame.is_multiple_of(30) {
+            let line = format!("status {}", s.status);
+            s.show(&line);
         }
-        // 4. app logic: stay connected for a second's worth of frames, then log out
-        if screen.connected && connected_since.is_none() {
-            connected_since = Some(frames);
-        }
-        if connected_since.is_some_and(|f| frames - f >= 60) && !disconnect_sent {
+        // 3. app logic: stay connected for a second's worth of frames, then log out
+        if !disconnect_sent
+            && s.connected_at
+                .is_some_and(|f| s.frame - f >= CONNECTED_FRAMES)
+        {
             disconnect_sent = true;
-            let tx = ui_tx.clone();
-            client.disconnect().enqueue(move |result| {
-                let _ = tx.send(match result {
-                    ChatResult::Success(()) => UiMessage::Disconnected,
-                    ChatResult::Failure(e) => UiMessage::Failed(e.to_string()),
-                });
+            s.show("logging out");
+            let on_disconnect = Rc::clone(&screen);
+            client.disconnect().enqueue_local(&queue, move |result| {
+                let mut screen = on_disconnect.borrow_mut();
+                screen.catch_up();
+                match result {
+                    ChatResult::Success(()) => screen.show("disconnected"),
+                    ChatResult::Failure(e) => {
+                        screen.show(&format!("error: {e}"));
+                        screen.failed = true;
+                    }
+                }
+                screen.done = true;
             });
         }
         if started.elapsed() > GIVE_UP_AFTER {
-            screen.log.push("gave up waiting".into());
-            screen.failed = true;
+            s.show("gave up waiting");
+            s.failed = true;
             break;
         }
     }
-    for line in &screen.log {
-        println!("  {line}");
-    }
-    println!("{frames} frames, final status: {}", screen.status);
+    let s = screen.borrow();
+    println!("{} frames, final status: {}", s.frame, s.status);
+    let failed = s.failed;
+    drop(s);
     server.shutdown();
-    if screen.failed {
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-enum UiMessage {
-    State(String),
-    Connected(String, String),
-    Disconnected,
-    Failed(String),
-}
-
-fn apply(screen: &mut Screen, message: UiMessage) {
-    match message {
-        UiMessage::State(state) => {
-            screen.status = state.clone();
-            screen.log.push(format!("connection: {state}"));
-        }
-        UiMessage::Connected(user, connection_id) => {
-            screen.connected = true;
-            screen
-                .log
-                .push(format!("connected as {user} ({connection_id})"));
-        }
-        UiMessage::Disconnected => {
-            screen.log.push("disconnected".into());
-            screen.done = true;
-        }
-        UiMessage::Failed(e) => {
-            screen.log.push(format!("error: {e}"));
-            screen.failed = true;
-            screen.done = true;
-        }
     }
 }

@@ -88,13 +88,13 @@ fn run() -> Result<(), String> {
         .execute()
         .into_result()
         .map_err(|e| format!("anonymous connect: {e}"))?;
-    println!("connected as {} (role {:?})", me.user.id, me.user.role);
+    println!("connected as {} (role {})", me.user.id, me.user.role());
     let state = watched_rx
         .recv_timeout(STEP_TIMEOUT)
         .map_err(|_| "the viewer's watch did not resolve".to_owned())?
         .map_err(|e| format!("anonymous watch: {e}"))?;
     let caps = state.channel.own_capabilities.unwrap_or_default();
-    println!("watching; own_capabilities: {caps:?}");
+    println!("watching; own_capabilities: {}", caps.join(", "));
     let refused = channel
         .send_message(Message::text("can I talk?"))
         .execute()

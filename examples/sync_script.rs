@@ -44,15 +44,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .execute()
         .into_result()?;
     println!(
-        "guest:          {} (role {:?}) on {}",
-        data.user.id, data.user.role, data.connection_id
+        "guest:          {} (role {}) on {}",
+        data.user.id,
+        data.user.role(),
+        data.connection_id
     );
     client.disconnect().execute().into_result()?;
 
     let data = client.connect_anonymous_user().execute().into_result()?;
     println!(
-        "anonymous:      {} (role {:?}) on {}",
-        data.user.id, data.user.role, data.connection_id
+        "anonymous:      {} (role {}) on {}",
+        data.user.id,
+        data.user.role(),
+        data.connection_id
     );
     client.disconnect().execute().into_result()?;
 
@@ -62,7 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .execute()
         .into_result();
     if let Err(e) = wrong {
-        println!("mismatch:       {:?}: {e}", e.kind());
+        // `e.kind()` is ErrorKind::TokenUserMismatch; Display already names it.
+        println!("mismatch:       {e}");
     }
     server.shutdown();
     Ok(())

@@ -65,7 +65,7 @@ fn run() -> Result<(), String> {
                 let user: &User = &result.data().user;
                 let connection_id: &str = &result.data().connection_id;
                 println!(
-                    "1. JWT: logged in as {} ({:?}), connection {connection_id}",
+                    "1. JWT: logged in as {} ({}), connection {connection_id}",
                     user.id,
                     user.name()
                 );

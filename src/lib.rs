@@ -4,10 +4,31 @@
 //! current thread or `enqueue(callback)` on the client's worker pool. The WebSocket runs
 //! on a thread of its own, pings the server, and reconnects with back-off.
 //!
-//! Everything an app needs is re-exported here: the call machinery (from
-//! `stream-chat-callbacks`: [`Call`], executors, retry policies, [`WorkerPool`]), Stream's
-//! models, error [`codes`] and [`jwt`] helpers (from `stream-chat-protocol`), so no app
-//! imports an inner crate.
+//! # Crates
+//!
+//! - `stream-chat-client` (this crate): [`ChatClient`], [`ChannelClient`], tokens, events.
+//!   It re-exports everything an app needs from the two crates below (the call machinery
+//!   with retry policies and [`WorkerPool`], models, [`codes`], [`jwt`]), so no app
+//!   imports an inner crate.
+//! - `stream-chat-callbacks`: [`Call`], [`ChatResult`], [`ChatError`], executors and the
+//!   [`CallbackQueue`] for GUI loops; no networking.
+//! - `stream-chat-protocol`: Stream's wire format (models, typed events, [`codes`], JWT).
+//! - `stream-chat-server`: a **separate crate**, the local Stream-compatible server used by
+//!   the examples below (`stream_chat_server::Server`) and runnable as a program
+//!   (`cargo run -p stream-chat-server`). Add it under `[dev-dependencies]` to start one
+//!   in-process in your tests; the client never depends on it.
+//!
+//! # Guides
+//!
+//! Rendered in [`guides`], with Kotlin beside Rust; every Rust snippet in them runs as a
+//! doctest:
+//! [`user_types`](guides::user_types) (regular, guest and anonymous users, tokens),
+//! [`channels`](guides::channels) (channels, messages, typed events, reconnects),
+//! [`calls`](guides::calls) (`execute`, `enqueue`, executors, main-thread callbacks,
+//! combinators), [`local_server`](guides::local_server) (the server, its tokens, quick
+//! starts for the official JS and Python clients) and
+//! [`kotlin_to_rust`](guides::kotlin_to_rust) (every Android call we mirror and its Rust
+//! name).
 //!
 //! Logging goes through the `log` facade; tokens never appear in the SDK's records. Cap
 //! the `tungstenite` and `ureq_proto` targets at DEBUG: their TRACE records dump raw
@@ -66,22 +87,26 @@ pub use stream_chat_protocol::{
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
 
-/// The calls guide; its snippets run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/calls.md")]
-mod calls_page {}
+/// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
+/// server started in-process, so they match the API.
+pub mod guides {
+    #[doc = include_str!("../docs/user-types.md")]
+    pub mod user_types {}
 
-/// The seed page, rewritten for Rust; its snippets run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/user-types.md")]
-mod user_types_page {}
+    #[doc = include_str!("../docs/channels.md")]
+    pub mod channels {}
 
-/// The channels and events guide; its snippets run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/channels.md")]
-mod channels_page {}
+    #[doc(inline)]
+    pub use stream_chat_callbacks::guides::calls;
 
-/// The README's example compiles against the real API.
+    #[doc = include_str!("../docs/local-server.md")]
+    pub mod local_server {}
+
+    #[doc = include_str!("../docs/kotlin-to-rust.md")]
+    pub mod kotlin_to_rust {}
+}
+
+/// The README's examples run against the real API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 mod readme {}

@@ -8,7 +8,8 @@ use crate::deferred::{Start, block_on};
 use crate::panic_message;
 use crate::pool::{Job, PoolShared, shut_down_error};
 use crate::{
-    CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorKind, Executor, WorkerPool,
+    CallbackQueue, CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorKind,
+    Executor, WorkerPool,
 };
 
 pub(crate) type Work<T> = Arc<dyn Fn(&CancelToken) -> ChatResult<T> + Send + Sync>;
@@ -406,6 +407,46 @@ impl<T: Send + 'static> Call<T> {
         if let Err(job) = shared.submit(job) {
             job(false);
         }
+    }
+
+    /// Like [`enqueue`](Self::enqueue), for a callback that is **not** `Send`: it runs on the
+    /// thread that created `queue` (your GUI main thread) when that thread drains the queue,
+    /// so it may capture `Rc`, `RefCell` and other thread-bound UI state, as Android's
+    /// `enqueue` callbacks touch views on the main thread. The work still runs on the pool;
+    /// the call's own executor is not used. Delivery rules are those of `enqueue`: exactly
+    /// once, never after [`cancel`](Self::cancel) (the callback is then dropped, on the
+    /// queue's thread, at its next drain).
+    ///
+    /// # Panics
+    ///
+    /// When called on a thread other than the one that created `queue`: the callback could
+    /// never run. Draining the queue on another thread while such a callback waits panics
+    /// too (see [`CallbackQueue::run_pending`]).
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::time::{Duration, Instant};
+    /// use stream_chat_callbacks::{Call, CallbackQueue, ChatResult, WorkerPool};
+    ///
+    /// let pool = WorkerPool::new(2);
+    /// let queue = CallbackQueue::new(); // on the "main thread"
+    /// let screen = Rc::new(RefCell::new(Vec::<String>::new())); // not Send
+    ///
+    /// let shown = Rc::clone(&screen);
+    /// Call::new(&pool, |_| ChatResult::Success("hello"))
+    ///     .enqueue_local(&queue, move |result| shown.borrow_mut().push(result.data().to_string()));
+    ///
+    /// queue.wait_and_run(Instant::now() + Duration::from_secs(10));
+    /// assert_eq!(*screen.borrow(), ["hello"]);
+    /// ```
+    pub fn enqueue_local(
+        &self,
+        queue: &CallbackQueue,
+        callback: impl FnOnce(ChatResult<T>) + 'static,
+    ) {
+        let ticket = queue.register_local(callback);
+        self.enqueue_on(&queue.local_executor(), move |result| ticket.fire(result));
     }
 
     /// Cancels the call: work not started never starts, running work sees its

@@ -82,6 +82,9 @@ impl ErrorKind {
         }
     }
 
+    /// Advice appended to the message by `Display`. A kind whose messages already say
+    /// what to do (`AlreadyConnected`: the SDK names the connected user and the calls to
+    /// make) has none, so the advice is not printed twice.
     fn hint(self) -> Option<&'static str> {
         Some(match self {
             ErrorKind::Network => "check that the server is reachable at the client's base URL",
@@ -93,9 +96,6 @@ impl ErrorKind {
                 "create the token for the same user id that you connect"
             }
             ErrorKind::NotConnected => "call connect_user (or a guest/anonymous connect) first",
-            ErrorKind::AlreadyConnected => {
-                "call disconnect() or switch_user() before connecting another user"
-            }
             ErrorKind::AlreadyExecuted => "create a new call for each execution",
             ErrorKind::NotInitialized => "build a ChatClient with ChatClient::builder first",
             _ => return None,

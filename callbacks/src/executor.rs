@@ -1,9 +1,11 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+use crate::local::{Owner, describe_current, free_queue};
 use crate::panic_message;
 
 type Task = Box<dyn FnOnce() + Send>;
@@ -39,6 +41,8 @@ enum Kind {
     Inline,
     Fn(Arc<UserExecutor>),
     Queue(Arc<QueueShared>),
+    /// The queue, with tasks that must run on its owner thread (`Call::enqueue_local`).
+    LocalQueue(Arc<QueueShared>),
 }
 
 impl Executor {
@@ -92,6 +96,7 @@ impl Executor {
                 }
             }
             Kind::Queue(queue) => queue.push(task),
+            Kind::LocalQueue(queue) => queue.push_local(task),
         }
     }
 }
@@ -108,6 +113,7 @@ impl fmt::Debug for Executor {
             Kind::Inline => "Executor::pool_thread",
             Kind::Fn(_) => "Executor::from_fn",
             Kind::Queue(_) => "Executor(CallbackQueue)",
+            Kind::LocalQueue(_) => "Executor(CallbackQueue, owner thread only)",
         })
     }
 }
@@ -120,6 +126,13 @@ impl fmt::Debug for Executor {
 /// [`run_until`](Self::run_until) or [`wait_and_run`](Self::wait_and_run). A callback that
 /// panics is caught and logged; the others still run. Callbacks left in a queue that is
 /// dropped never run.
+///
+/// A queue belongs to the thread that creates it (the GUI main thread). Besides `Send`
+/// callbacks it takes callbacks that are **not** `Send`, through
+/// [`Call::enqueue_local`](crate::Call::enqueue_local), so they can capture `Rc`/`RefCell`
+/// UI state as Android's main-thread callbacks touch views. Those run only on the owner
+/// thread: while one is queued, draining the queue on another thread panics (see
+/// [`run_pending`](Self::run_pending)).
 ///
 /// To wake a sleeping loop, pass a waker to [`with_waker`](Self::with_waker); it is called
 /// (on the pushing thread) after every push:
@@ -152,19 +165,40 @@ pub struct CallbackQueue {
     shared: Arc<QueueShared>,
 }
 
-struct QueueShared {
-    tasks: Mutex<VecDeque<Task>>,
+pub(crate) struct QueueShared {
+    /// Tells this queue's callbacks apart in the owner thread's table of local callbacks.
+    pub(crate) id: u64,
+    /// The thread that created the queue, the only one that may run local tasks.
+    pub(crate) owner: Owner,
+    tasks: Mutex<VecDeque<Queued>>,
     available: Condvar,
     waker: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
+/// A queued task; `local` ones must run on the owner thread.
+struct Queued {
+    task: Task,
+    local: bool,
+}
+
+static NEXT_QUEUE_ID: AtomicU64 = AtomicU64::new(1);
+
 impl QueueShared {
-    fn lock(&self) -> MutexGuard<'_, VecDeque<Task>> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Queued>> {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn push(&self, task: Task) {
-        self.lock().push_back(task);
+        self.push_queued(Queued { task, local: false });
+    }
+
+    /// Queues a task that runs only on the owner thread.
+    pub(crate) fn push_local(&self, task: Task) {
+        self.push_queued(Queued { task, local: true });
+    }
+
+    fn push_queued(&self, queued: Queued) {
+        self.lock().push_back(queued);
         self.available.notify_all();
         if let Some(waker) = &self.waker
             && let Err(payload) = catch_unwind(AssertUnwindSafe(waker))
@@ -204,6 +238,8 @@ impl CallbackQueue {
     fn build(waker: Option<Box<dyn Fn() + Send + Sync>>) -> Self {
         CallbackQueue {
             shared: Arc::new(QueueShared {
+                id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed),
+                owner: Owner::current(),
                 tasks: Mutex::new(VecDeque::new()),
                 available: Condvar::new(),
                 waker,
@@ -225,9 +261,42 @@ impl CallbackQueue {
         }
     }
 
+    /// The executor of `Call::enqueue_local`: its tasks run on the owner thread only.
+    pub(crate) fn local_executor(&self) -> Executor {
+        Executor {
+            kind: Kind::LocalQueue(self.shared.clone()),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<QueueShared> {
+        &self.shared
+    }
+
+    /// Whether the current thread created this queue, i.e. may run its
+    /// [`enqueue_local`](crate::Call::enqueue_local) callbacks.
+    ///
+    /// ```
+    /// use stream_chat_callbacks::CallbackQueue;
+    /// let queue = CallbackQueue::new();
+    /// assert!(queue.is_owner_thread());
+    /// let elsewhere = queue.clone();
+    /// assert!(!std::thread::spawn(move || elsewhere.is_owner_thread()).join().unwrap());
+    /// ```
+    pub fn is_owner_thread(&self) -> bool {
+        self.shared.owner.is_current()
+    }
+
     /// Runs the callbacks queued right now, on this thread, and returns how many ran.
     /// Never blocks; callbacks queued meanwhile (even by these callbacks) wait for the
     /// next call.
+    ///
+    /// # Panics
+    ///
+    /// When a callback of [`Call::enqueue_local`](crate::Call::enqueue_local) is queued and
+    /// this is not the thread that created the queue: such a callback is not `Send` and can
+    /// only run there. Nothing is run or removed then, so the owner thread still runs every
+    /// callback. [`run_until`](Self::run_until) and [`wait_and_run`](Self::wait_and_run)
+    /// panic alike.
     ///
     /// ```
     /// # use stream_chat_callbacks::CallbackQueue;
@@ -235,9 +304,22 @@ impl CallbackQueue {
     /// assert_eq!(queue.run_pending(), 0);
     /// ```
     pub fn run_pending(&self) -> usize {
-        let batch = std::mem::take(&mut *self.shared.lock());
+        let batch = {
+            let mut tasks = self.shared.lock();
+            if tasks.iter().any(|queued| queued.local) && !self.shared.owner.is_current() {
+                drop(tasks);
+                panic!(
+                    "CallbackQueue drained on thread {}, but it holds callbacks of \
+                     Call::enqueue_local, which are not Send and run only on the thread that \
+                     created the queue ({}): drain it there",
+                    describe_current(),
+                    self.shared.owner.describe(),
+                );
+            }
+            std::mem::take(&mut *tasks)
+        };
         let count = batch.len();
-        for task in batch {
+        for Queued { task, .. } in batch {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(task)) {
                 log::error!("a queued callback panicked: {}", panic_message(&*payload));
             }
@@ -329,6 +411,20 @@ impl fmt::Debug for CallbackQueue {
         f.debug_struct("CallbackQueue")
             .field("pending", &self.len())
             .field("waker", &self.shared.waker.is_some())
+            .field("owner", &self.shared.owner.id)
             .finish()
+    }
+}
+
+impl Drop for QueueShared {
+    fn drop(&mut self) {
+        // Local callbacks still waiting never run; drop them now if this is their thread
+        // (otherwise they go when the owner thread exits).
+        if self.owner.is_current() {
+            // The queued tickets first: their drop would otherwise queue cleanups.
+            let queued = std::mem::take(&mut *self.lock());
+            drop(queued);
+            free_queue(self.id);
+        }
     }
 }

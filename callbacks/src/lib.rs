@@ -7,9 +7,12 @@
 //! |---|---|
 //! | `call.execute()` | [`call.execute()`](Call::execute): blocks the caller's thread |
 //! | `call.enqueue { result -> }` | [`call.enqueue(\|result\| ..)`](Call::enqueue): work on the pool, callback through the executor |
+//! | `call.enqueue { result -> textView.text = .. }` (main thread, touching UI state) | [`call.enqueue_local(&queue, \|result\| ..)`](Call::enqueue_local): the callback need not be `Send`; it runs on the thread that created the [`CallbackQueue`] |
 //! | `call.cancel()` | [`call.cancel()`](Call::cancel): the callback is then never invoked |
 //! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it, a [`DeadlineTimer`] fails it at its deadline |
 //! | `map`, `flatMap`, `zipWith`, `retry`, `onErrorReturn`, `doOnResult`, `withPrecondition`, `Call.of` | [`Call::map`], [`Call::flat_map`], [`Call::zip_with`], [`Call::retry`], [`Call::on_error_return`], [`Call::do_on_result`], [`Call::with_precondition`], [`Call::of`] |
+//!
+//! The guide with Kotlin beside Rust for every part: [`guides::calls`].
 //!
 //! Callbacks run where the call's [`Executor`] says: by default on the pool thread that
 //! finished the work; with a [`CallbackQueue`] on your GUI loop's thread; or through any
@@ -54,6 +57,7 @@ mod combinators;
 mod deferred;
 mod error;
 mod executor;
+mod local;
 mod pool;
 mod result;
 mod retry;
@@ -68,6 +72,17 @@ pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;
 pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
 pub use timer::{DeadlineTimer, Expire, deadline_after};
+
+/// The README's example runs against the real API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
+/// Guides, rendered here from this package's `docs/`; their Rust snippets run as doctests.
+pub mod guides {
+    #[doc = include_str!("../docs/calls.md")]
+    pub mod calls {}
+}
 
 /// The text of a caught panic, for logs and [`ErrorKind::Panicked`] messages.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

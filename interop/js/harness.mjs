@@ -22,7 +22,7 @@ export const API_SECRET = 'interop-secret-0123456789-abcdefghijkl';
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-function serverBinary() {
+export function serverBinary() {
   const bin = process.env.STREAM_CHAT_SERVER_BIN;
   if (!bin) {
     throw new Error(
@@ -38,15 +38,19 @@ function serverBinary() {
 }
 
 /**
- * Start a fresh server. Options: { multiTenant, healthCheckInterval, apiKey, apiSecret, extraArgs }.
+ * Start a fresh server. Options: { multiTenant, healthCheckInterval, apiKey, apiSecret, extraArgs,
+ * defaults }. With `defaults: true` no key or secret is passed: the server runs with its built-in
+ * development defaults, as `cargo run -p stream-chat-server` does (apiKey is read from its first
+ * line; apiSecret is then undefined).
  * Returns { baseURL, apiKey, apiSecret, stop(), output() }.
  * When `t` (a node:test context) is given, the server is stopped after that test.
  */
 export async function startServer(t, opts = {}) {
-  const apiKey = opts.apiKey ?? API_KEY;
-  const apiSecret = opts.apiSecret ?? API_SECRET;
+  let apiKey = opts.defaults ? undefined : (opts.apiKey ?? API_KEY);
+  const apiSecret = opts.defaults ? undefined : (opts.apiSecret ?? API_SECRET);
   // --exit-on-stdin-close: the server ends with this process even if the runner is killed.
-  const args = ['--addr', '127.0.0.1:0', '--api-key', apiKey, '--api-secret', apiSecret, '--exit-on-stdin-close'];
+  const args = ['--addr', '127.0.0.1:0', '--exit-on-stdin-close'];
+  if (!opts.defaults) args.push('--api-key', apiKey, '--api-secret', apiSecret);
   if (opts.multiTenant) args.push('--multi-tenant');
   if (opts.healthCheckInterval !== undefined) {
     args.push('--health-check-interval', String(opts.healthCheckInterval));
@@ -95,6 +99,14 @@ export async function startServer(t, opts = {}) {
     throw new Error(`first stdout line has no http://HOST:PORT: ${JSON.stringify(firstLine)}`);
   }
   const baseURL = m[0].replace(/\/+$/, '');
+  if (apiKey === undefined) {
+    const key = /\(api_key ([^)\s]+)\)/.exec(firstLine);
+    if (!key) {
+      child.kill('SIGKILL');
+      throw new Error(`first stdout line has no (api_key KEY): ${JSON.stringify(firstLine)}`);
+    }
+    apiKey = key[1];
+  }
 
   let stopped = false;
   const stop = async () => {

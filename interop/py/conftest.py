@@ -60,15 +60,18 @@ def server_binary() -> str:
     return binary
 
 
-def start_server(multi_tenant: bool = False, health_check_interval=None) -> Server:
+def start_server(multi_tenant: bool = False, health_check_interval=None, defaults: bool = False) -> Server:
+    """A fresh server; `defaults=True` passes no key or secret (the binary's development
+    defaults, as `cargo run -p stream-chat-server`), and the returned key is read from the
+    first line (the secret is then None)."""
     args = [
         server_binary(),
         "--addr", "127.0.0.1:0",
-        "--api-key", API_KEY,
-        "--api-secret", API_SECRET,
         # the server ends with this process even if pytest is killed
         "--exit-on-stdin-close",
     ]
+    if not defaults:
+        args += ["--api-key", API_KEY, "--api-secret", API_SECRET]
     if multi_tenant:
         args.append("--multi-tenant")
     if health_check_interval is not None:
@@ -113,12 +116,27 @@ def start_server(multi_tenant: bool = False, health_check_interval=None) -> Serv
             f"first stdout line has no http://HOST:PORT: {line!r} (exit code {proc.poll()})\n"
             f"  command: {' '.join(args)}\n  stderr:\n{''.join(log)}"
         )
+    if defaults:
+        key = re.search(r"\(api_key ([^)\s]+)\)", line)
+        if not key:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"first stdout line has no (api_key KEY): {line!r}")
+        return Server(m.group(0).rstrip("/"), key.group(1), None, proc, log)
     return Server(m.group(0).rstrip("/"), API_KEY, API_SECRET, proc, log)
 
 
 @pytest.fixture
 def server():
     s = start_server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def default_server():
+    """The binary with its built-in development key and secret."""
+    s = start_server(defaults=True)
     yield s
     s.stop()
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Message, User};
+use crate::{Event, Message, User};
 
 /// A channel as returned by the API.
 ///
@@ -627,4 +627,62 @@ pub struct QueryChannelsResponse {
     /// Server-side processing time.
     #[serde(default)]
     pub duration: String,
+}
+
+/// Body of `POST /channels/{type}/{id}`: add or remove members, replace the custom data.
+///
+/// ```
+/// let r: stream_chat_protocol::UpdateChannelRequest =
+///     serde_json::from_str(r#"{"add_members":["a"],"data":{"name":"N"}}"#).unwrap();
+/// assert_eq!(r.add_members.unwrap().len(), 1);
+/// assert_eq!(r.data.unwrap()["name"], "N");
+/// assert_eq!(serde_json::to_string(&stream_chat_protocol::UpdateChannelRequest::default()).unwrap(), "{}");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateChannelRequest {
+    /// Members to add: user ids, or objects with `user_id` (as in [`ChannelRequestData`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_members: Option<Vec<Value>>,
+    /// Members to remove, in the same forms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_members: Option<Vec<Value>>,
+    /// New custom data, replacing the old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+}
+
+/// Body of `POST /channels/{type}/{id}/read`: up to which message (the newest when absent),
+/// and for server-side calls the user who read.
+///
+/// ```
+/// let r: stream_chat_protocol::MarkReadRequest =
+///     serde_json::from_str(r#"{"message_id":"m1","user_id":"a"}"#).unwrap();
+/// assert_eq!((r.message_id.as_deref(), r.user_id.as_deref()), (Some("m1"), Some("a")));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MarkReadRequest {
+    /// The last message read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The reader (server-side calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The reader as an object (server-side calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+}
+
+/// Body of `POST /channels/{type}/{id}/event`: a typing or custom event for the watchers
+/// (server-side calls name the user in `event.user` or `event.user_id`).
+///
+/// ```
+/// let r: stream_chat_protocol::SendEventRequest =
+///     serde_json::from_str(r#"{"event":{"type":"typing.start"}}"#).unwrap();
+/// assert_eq!(r.event.unwrap().kind, "typing.start");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SendEventRequest {
+    /// The event: its `type` and any fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
 }

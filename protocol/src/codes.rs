@@ -6,6 +6,8 @@
 //! [`is_token_error`] (40–43), [`should_refresh_token`] (40: load a new token and retry),
 //! [`is_retryable`] (-1, 9, 23: the same request may succeed later) and
 //! [`is_terminal_for_socket`] (2, 4, 6: a WebSocket connect can never succeed as sent).
+//! [`hint`] is the advice an error message adds for a code (a development token refused
+//! with 43: start the local server with `--disable-auth-checks`).
 //! Retrying by HTTP status alone (408, 429, 5xx) is HTTP, not Stream, and lives with the
 //! SDK's error type (`ChatError::is_retryable`).
 //!
@@ -160,4 +162,39 @@ pub fn is_retryable(code: i32) -> bool {
 /// ```
 pub fn is_terminal_for_socket(code: i32) -> bool {
     matches!(code, ACCESS_KEY | INPUT | DUPLICATE_USERNAME)
+}
+
+/// What to do about `code`, for error messages, when the code alone tells (`None`
+/// otherwise). `dev_token` says whether the rejected token was a development token
+/// (signature `devtoken`, see [`crate::jwt::dev_token`]): servers refuse those unless auth
+/// checks are disabled, which is the usual reason for a [`TOKEN_SIGNATURE_INVALID`] while
+/// trying things out.
+///
+/// ```
+/// use stream_chat_protocol::codes::{self, hint};
+/// assert!(hint(codes::TOKEN_SIGNATURE_INVALID, true).unwrap().contains("--disable-auth-checks"));
+/// assert!(hint(codes::TOKEN_SIGNATURE_INVALID, false).unwrap().contains("secret"));
+/// assert!(hint(codes::ACCESS_KEY, false).unwrap().contains("API key"));
+/// assert_eq!(hint(codes::NOT_ALLOWED, false), None);
+/// ```
+pub fn hint(code: i32, dev_token: bool) -> Option<&'static str> {
+    Some(match code {
+        TOKEN_SIGNATURE_INVALID if dev_token => {
+            "development tokens are accepted only with auth checks disabled: start the local \
+             server with --disable-auth-checks (on Stream's service, the app's \"Disable Auth \
+             Checks\" setting), or use a token signed with the server's API secret"
+        }
+        TOKEN_SIGNATURE_INVALID => {
+            "the token was not signed with the server's API secret (the local server's \
+             `stream-chat-server token USER` prints one that is)"
+        }
+        ACCESS_KEY => {
+            "the server does not know this API key: use the key it was started with (the local \
+             server prints its key at start; its default is in `stream-chat-server --help`)"
+        }
+        TOKEN_EXPIRED => {
+            "the token expired: connect with a TokenProvider that returns fresh tokens"
+        }
+        _ => return None,
+    })
 }

@@ -13,7 +13,7 @@ use crate::User;
 ///
 /// let js = r#"{"user_id":"alice","user_details":{"id":"alice","name":"Alice"},"client_request_id":"r1"}"#;
 /// let p: ConnectPayload = serde_json::from_str(js).unwrap();
-/// assert_eq!(p.user_details.unwrap().name(), Some("Alice"));
+/// assert_eq!(p.user_details.unwrap().name(), "Alice");
 ///
 /// let android = r#"{"user_id":"anon","user_details":{"id":"anon"},"server_determines_connection_id":true,"X-Stream-Client":"stream-chat-android"}"#;
 /// let p: ConnectPayload = serde_json::from_str(android).unwrap();

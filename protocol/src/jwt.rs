@@ -229,29 +229,53 @@ pub fn user_token(secret: &[u8], user_id: &str, exp: Option<i64>) -> String {
 /// assert_eq!(claims.user_id.as_deref(), Some("u>>>"));
 /// ```
 pub fn js_safe_user_token(secret: &[u8], user_id: &str) -> String {
+    js_safe_user_token_with_exp(secret, user_id, None)
+}
+
+/// [`js_safe_user_token`] with an optional `exp` (Unix seconds): the claims of
+/// [`user_token`], a payload segment without `-` or `_`.
+///
+/// ```
+/// use stream_chat_protocol::jwt;
+/// let t = jwt::js_safe_user_token_with_exp(b"secret", "alice", Some(2_000_000_000));
+/// assert!(!t.split('.').nth(1).unwrap().contains(['-', '_']));
+/// let claims = jwt::verify(&t, b"secret", 0, &jwt::VerifyOptions::default()).unwrap();
+/// assert_eq!((claims.user_id.as_deref(), claims.exp), (Some("alice"), Some(2_000_000_000)));
+/// ```
+pub fn js_safe_user_token_with_exp(secret: &[u8], user_id: &str, exp: Option<i64>) -> String {
     let plain = serde_json::to_string(user_id).expect("strings serialize");
     let escaped = escape_json_string(user_id);
+    let exp_parts: Vec<String> = match exp {
+        None => vec![String::new()],
+        Some(exp) => vec![format!(",\"exp\":{exp}"), format!(", \"exp\":{exp}")],
+    };
     let mut candidates = Vec::new();
     for id in [&plain, &escaped] {
-        for front in 0..3 {
-            for back in 0..3 {
-                candidates.push(format!(
-                    "{{{}\"user_id\":{id}{}}}",
-                    " ".repeat(front),
-                    " ".repeat(back)
-                ));
+        for exp_part in &exp_parts {
+            for front in 0..3 {
+                for back in 0..3 {
+                    candidates.push(format!(
+                        "{{{}\"user_id\":{id}{exp_part}{}}}",
+                        " ".repeat(front),
+                        " ".repeat(back)
+                    ));
+                }
             }
         }
     }
-    let filler = (0..10_000).map(|n| format!("{{\"user_id\":{escaped},\"n\":{n}}}"));
+    let last = exp_parts.last().cloned().unwrap_or_default();
+    let filler = (0..10_000).map(|n| format!("{{\"user_id\":{escaped}{last},\"n\":{n}}}"));
     let segment = candidates
         .into_iter()
         .chain(filler)
         .map(|payload| URL_SAFE_NO_PAD.encode(payload))
         .find(|seg| !seg.contains(['-', '_']))
         .unwrap_or_else(|| {
-            URL_SAFE_NO_PAD
-                .encode(serde_json::to_vec(&Claims::user(user_id)).expect("claims serialize"))
+            let claims = Claims {
+                exp,
+                ..Claims::user(user_id)
+            };
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims serialize"))
         });
     sign_segments(&segment, secret)
 }

@@ -1,7 +1,8 @@
 //! The Stream Chat wire format shared by the SDK and the local server, and its only writer:
 //! serde models, typed events and their names ([`events`]), error codes and what they mean
-//! ([`codes`]), the channel-id rule ([`cid`]), timestamps ([`time`]) and HS256 JWT
-//! handling ([`jwt`]). No I/O lives here.
+//! ([`codes`]), the names of message types, roles and capabilities ([`names`]), the
+//! channel-id rule ([`cid`]), timestamps ([`time`]) and HS256 JWT handling ([`jwt`]). No I/O
+//! lives here.
 //!
 //! ```
 //! use stream_chat_protocol::{AnyEvent, jwt};
@@ -22,13 +23,15 @@ mod error;
 pub mod events;
 pub mod jwt;
 mod message;
+pub mod names;
 pub mod time;
 mod user;
 mod users;
 
 pub use channel::{
-    Channel, ChannelConfig, ChannelRequestData, ChannelState, Member, MessagePagination,
-    QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, Read, SortParam,
+    Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
+    MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, Read,
+    SendEventRequest, SortParam, UpdateChannelRequest,
 };
 pub use connect::{ConnectPayload, GuestRequest, GuestResponse};
 pub use error::{ApiErrorBody, MORE_INFO_URL};
@@ -44,3 +47,8 @@ pub use users::{
     PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
     UpsertUsersRequest, UsersResponse,
 };
+
+/// The README's example runs against the real API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -9,6 +9,12 @@ use crate::User;
 /// responses carry the full shape. Unset fields are left out of the JSON; custom fields are
 /// kept in `extra`.
 ///
+/// Kotlin's `message.text` is a `String`; here [`Message::text`] is the constructor (Kotlin's
+/// `Message(text = ..)`), so the `&str` accessor, `""` when absent, is
+/// [`text_or_empty`](Message::text_or_empty), and the author's id is
+/// [`user_id_or_empty`](Message::user_id_or_empty); the `Option` fields stay for code that
+/// must tell "unset" from "empty".
+///
 /// ```
 /// use stream_chat_protocol::Message;
 /// let m: Message = serde_json::from_str(r#"{"text":"hello","priority":"high"}"#).unwrap();
@@ -102,6 +108,35 @@ impl Message {
         Message {
             text: Some(text.into()),
             ..Message::default()
+        }
+    }
+
+    /// The text, `""` when absent: Kotlin's `message.text` (the name `text` is taken by the
+    /// constructor [`Message::text`]).
+    ///
+    /// ```
+    /// use stream_chat_protocol::Message;
+    /// assert_eq!(Message::text("hi").text_or_empty(), "hi");
+    /// assert_eq!(Message::default().text_or_empty(), "");
+    /// ```
+    pub fn text_or_empty(&self) -> &str {
+        self.text.as_deref().unwrap_or_default()
+    }
+
+    /// The author's id, from `user` (responses) or `user_id` (server-side requests), `""` when
+    /// neither is set: Kotlin's `message.user.id`.
+    ///
+    /// ```
+    /// use stream_chat_protocol::{Message, User};
+    /// let m = Message { user: Some(User::new("bender")), ..Message::text("hi") };
+    /// assert_eq!(m.user_id_or_empty(), "bender");
+    /// assert_eq!(Message::text("hi").user_id_or_empty(), "");
+    /// ```
+    pub fn user_id_or_empty(&self) -> &str {
+        match (&self.user, &self.user_id) {
+            (Some(user), _) => &user.id,
+            (None, Some(id)) => id,
+            (None, None) => "",
         }
     }
 }

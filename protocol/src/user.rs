@@ -5,6 +5,10 @@ use serde_json::{Map, Value};
 /// fields (`name`, `image`, anything else) kept in [`User::extra_data`] and flattened
 /// into the JSON object.
 ///
+/// Where Kotlin's `User` has a plain `String` (`name`, `image`, `role`, `language`), the
+/// methods of the same name return `&str`, `""` when absent, so printing a user never shows
+/// `Some(..)`; the `Option` fields are still there for code that must tell the difference.
+///
 /// The same type carries the "own user" (`me`) of a connection, whose extra fields
 /// (`devices`, `mutes`, `channel_mutes`, unread counters) are `Some` only there. Fields
 /// that are `None` are left out of the JSON, so a user round-trips exactly. Fields are
@@ -103,7 +107,7 @@ impl User {
     /// Sets the `name` custom field.
     ///
     /// ```
-    /// assert_eq!(stream_chat_protocol::User::new("a").with_name("A").name(), Some("A"));
+    /// assert_eq!(stream_chat_protocol::User::new("a").with_name("A").name(), "A");
     /// ```
     pub fn with_name(self, name: impl Into<String>) -> Self {
         self.with_extra("name", name.into())
@@ -112,7 +116,7 @@ impl User {
     /// Sets the `image` custom field.
     ///
     /// ```
-    /// assert_eq!(stream_chat_protocol::User::new("a").with_image("u").image(), Some("u"));
+    /// assert_eq!(stream_chat_protocol::User::new("a").with_image("u").image(), "u");
     /// ```
     pub fn with_image(self, image: impl Into<String>) -> Self {
         self.with_extra("image", image.into())
@@ -128,22 +132,57 @@ impl User {
         self
     }
 
-    /// The `name` custom field, if it is a string.
+    /// The display name (the `name` custom field), `""` when unset or not a string: Kotlin's
+    /// `user.name`. The raw value stays in [`extra_data`](Self::extra_data).
     ///
     /// ```
-    /// assert_eq!(stream_chat_protocol::User::new("a").name(), None);
+    /// use stream_chat_protocol::User;
+    /// assert_eq!(User::new("a").with_name("A").name(), "A");
+    /// assert_eq!(User::new("a").name(), "");
     /// ```
-    pub fn name(&self) -> Option<&str> {
-        self.extra_data.get("name").and_then(Value::as_str)
+    pub fn name(&self) -> &str {
+        self.extra_str("name")
     }
 
-    /// The `image` custom field, if it is a string.
+    /// The avatar URL (the `image` custom field), `""` when unset or not a string: Kotlin's
+    /// `user.image`.
     ///
     /// ```
-    /// assert_eq!(stream_chat_protocol::User::new("a").image(), None);
+    /// use stream_chat_protocol::User;
+    /// assert_eq!(User::new("a").with_image("https://bit.ly/321RmWb").image(), "https://bit.ly/321RmWb");
+    /// assert_eq!(User::new("a").image(), "");
     /// ```
-    pub fn image(&self) -> Option<&str> {
-        self.extra_data.get("image").and_then(Value::as_str)
+    pub fn image(&self) -> &str {
+        self.extra_str("image")
+    }
+
+    /// The app-level role (`user`, `admin`, `guest`, `anonymous`, ...), `""` when the server
+    /// did not send one: Kotlin's `user.role`. The `role` field keeps the `Option` for code
+    /// that must tell "unset" from "empty".
+    ///
+    /// ```
+    /// use stream_chat_protocol::User;
+    /// assert_eq!(User::new("a").with_role("guest").role(), "guest");
+    /// assert_eq!(User::new("a").role(), "");
+    /// ```
+    pub fn role(&self) -> &str {
+        self.role.as_deref().unwrap_or_default()
+    }
+
+    /// The user's language, `""` when unset: Kotlin's `user.language`.
+    ///
+    /// ```
+    /// assert_eq!(stream_chat_protocol::User::anonymous("now").language(), "");
+    /// ```
+    pub fn language(&self) -> &str {
+        self.language.as_deref().unwrap_or_default()
+    }
+
+    fn extra_str(&self, key: &str) -> &str {
+        self.extra_data
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 

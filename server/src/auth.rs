@@ -1,4 +1,5 @@
-//! Request authentication: api_key, `stream-auth-type`, and JWT verification.
+//! Request authentication: api_key, `stream-auth-type`, and JWT verification, giving the
+//! domain's [`Actor`]. Shared by the REST routes and the WebSocket endpoint.
 
 use std::collections::HashMap;
 
@@ -8,18 +9,8 @@ use stream_chat_protocol::jwt::{self, Claims, JwtError, VerifyOptions};
 use stream_chat_protocol::time;
 
 use crate::config::Config;
+use crate::domain::caller::Actor;
 use crate::error::{ApiError, ApiResult};
-
-/// Who is calling.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Actor {
-    /// A server token: everything is allowed.
-    Server,
-    /// A user token acting as this user id.
-    User(String),
-    /// `stream-auth-type: anonymous`.
-    Anonymous,
-}
 
 /// Checks the `api_key` query parameter (code 2 when missing or unknown).
 pub(crate) fn check_api_key(config: &Config, api_key: Option<&str>, op: &str) -> ApiResult<()> {

@@ -1,7 +1,27 @@
-//! Server settings, shared by the builder and the binary.
+//! Settings, defaults and limits: the builder's settings ([`Config`]) and every number the
+//! server enforces, in one place. The public defaults are re-exported by the crate root.
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// The development API key used when none is configured. Not a secret.
+pub const DEFAULT_API_KEY: &str = "stream-local-key";
+/// The development API secret used when none is configured. Only for local use.
+pub const DEFAULT_API_SECRET: &str = "stream-local-secret-for-development-only";
+/// The port the binary listens on by default (3030 is avoided: the JS client maps it to 8800 for WebSockets).
+pub const DEFAULT_PORT: u16 = 3031;
+/// The default interval of unsolicited `health.check` frames.
+pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+/// The close code used by [`crate::ServerHandle::kick_connections`] (clients reconnect after it).
+pub const KICK_CLOSE_CODE: u16 = 1012;
+/// The close code for a client that fell too far behind ("try again later"; clients reconnect
+/// and recover their state). See [`crate::ServerBuilder::max_queued_frames`].
+///
+/// ```
+/// // Not 1000: the JS client treats 1000 as final and would not reconnect.
+/// assert_eq!(stream_chat_server::LAGGING_CLOSE_CODE, 1013);
+/// ```
+pub const LAGGING_CLOSE_CODE: u16 = 1013;
 
 /// Settings the running server reads.
 #[derive(Clone, Debug)]
@@ -16,25 +36,90 @@ pub(crate) struct Config {
     pub max_queued_frames: usize,
 }
 
+impl Default for Config {
+    /// The development defaults: [`DEFAULT_API_KEY`], [`DEFAULT_API_SECRET`], auth checks on,
+    /// single-tenant, `127.0.0.1:0`, health checks every 30 s.
+    fn default() -> Self {
+        Config {
+            api_key: DEFAULT_API_KEY.to_owned(),
+            api_secret: DEFAULT_API_SECRET.to_owned(),
+            disable_auth_checks: false,
+            multi_tenant: false,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
+            max_queued_frames: DEFAULT_MAX_QUEUED_FRAMES,
+        }
+    }
+}
+
+// The server process.
+
+/// Worker threads of the server's own tokio runtime.
+pub(crate) const WORKER_THREADS: usize = 2;
+/// Pending TCP connections the listener accepts before the kernel drops SYNs (capped by the
+/// system's `somaxconn`). The usual 128 makes bursts of connects stall for a second.
+pub(crate) const LISTEN_BACKLOG: u32 = 4096;
+/// How long a shutdown waits for the listener to stop, then for the sockets to close.
+pub(crate) const SHUTDOWN_STEP_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a shutdown waits for the runtime's remaining tasks.
+pub(crate) const SHUTDOWN_RUNTIME_TIMEOUT: Duration = Duration::from_secs(1);
+
+// HTTP.
+
 /// Largest accepted REST body (1 MiB); larger ones get code 22 / HTTP 413.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How much of a too-large body is still read (and discarded) so the client, which is still
 /// sending, gets the 413 instead of a reset connection. Larger bodies are cut off.
 pub(crate) const DRAIN_BODY_BYTES: u64 = 32 * 1024 * 1024;
 /// How long draining a too-large body may take.
-pub(crate) const DRAIN_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const DRAIN_BODY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long CORS preflight answers may be cached (`Access-Control-Max-Age`).
+pub(crate) const CORS_MAX_AGE: Duration = Duration::from_secs(86_400);
+
+// WebSocket.
+
 /// Largest accepted WebSocket message.
 pub(crate) const MAX_WS_MESSAGE_BYTES: usize = 1024 * 1024;
 /// WebSocket read/write buffer size.
 pub(crate) const WS_BUFFER_BYTES: usize = 4096;
 /// Default of [`Config::max_queued_frames`].
 pub(crate) const DEFAULT_MAX_QUEUED_FRAMES: usize = 1024;
-/// Pending TCP connections the listener accepts before the kernel drops SYNs (capped by the
-/// system's `somaxconn`). The usual 128 makes bursts of connects stall for a second.
-pub(crate) const LISTEN_BACKLOG: u32 = 4096;
+/// Lower bound of the health-check interval.
+pub(crate) const MIN_HEALTH_CHECK_INTERVAL: Duration = Duration::from_millis(1);
 /// Upper bound of the health-check interval (larger values would overflow timer arithmetic).
-pub(crate) const MAX_HEALTH_CHECK_INTERVAL: std::time::Duration =
-    std::time::Duration::from_secs(365 * 24 * 3600);
+pub(crate) const MAX_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(365 * 24 * 3600);
+/// How long a single frame write may take before the connection counts as dead.
+pub(crate) const WS_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long sending our close frame, and then waiting for the peer's, may take.
+pub(crate) const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long [`crate::ServerHandle::freeze_connections`] waits for a socket's task to put a
-/// freeze in force: longer than a stuck write may last before the socket is dropped.
-pub(crate) const FREEZE_ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// freeze in force: longer than a stuck write ([`WS_WRITE_TIMEOUT`]) may last before the
+/// socket is dropped.
+pub(crate) const FREEZE_ACK_TIMEOUT: Duration = Duration::from_secs(15);
+
+// The chat domain.
+
+/// Longest message text, in characters (code 20 beyond).
+pub(crate) const MAX_MESSAGE_LENGTH: usize = 5000;
+/// Longest client-chosen message id, in bytes (code 4 beyond).
+pub(crate) const MAX_MESSAGE_ID_BYTES: usize = 255;
+/// Longest user id, in bytes (code 4 beyond).
+pub(crate) const MAX_USER_ID_BYTES: usize = 255;
+/// Messages in a channel state unless `messages.limit` says otherwise.
+pub(crate) const DEFAULT_MESSAGE_LIMIT: u32 = 100;
+/// Messages per channel in query-channels results unless `message_limit` says otherwise.
+pub(crate) const DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT: u32 = 25;
+/// Largest page of messages.
+pub(crate) const MAX_MESSAGE_LIMIT: u32 = 300;
+/// Watchers listed in a channel state unless `watchers.limit` says otherwise.
+pub(crate) const DEFAULT_WATCHER_LIMIT: u32 = 100;
+/// Largest page of watchers.
+pub(crate) const MAX_WATCHER_LIMIT: u32 = 300;
+/// Channels in a query-channels page unless `limit` says otherwise.
+pub(crate) const DEFAULT_CHANNEL_LIMIT: u32 = 10;
+/// Largest page of channels.
+pub(crate) const MAX_CHANNEL_LIMIT: u32 = 100;
+/// Users in a query-users page unless `limit` says otherwise.
+pub(crate) const DEFAULT_USER_LIMIT: u32 = 30;
+/// Largest page of users.
+pub(crate) const MAX_USER_LIMIT: u32 = 100;

@@ -1,8 +1,6 @@
-//! Stream-shaped error responses.
+//! Stream-shaped errors: a code, its HTTP status and a message. The domain returns them;
+//! the HTTP side (`routes`) renders them as Stream's error JSON.
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use stream_chat_protocol::{ApiErrorBody, codes};
 
 /// An error answered as Stream's error JSON with the matching HTTP status.
@@ -41,13 +39,6 @@ impl ApiError {
     /// Not allowed (code 17, HTTP 403).
     pub(crate) fn forbidden(op: &str, detail: impl AsRef<str>) -> Self {
         Self::op(op, codes::NOT_ALLOWED, detail)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status_code).unwrap_or(StatusCode::BAD_REQUEST);
-        (status, Json(*self.0)).into_response()
     }
 }
 

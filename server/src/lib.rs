@@ -16,12 +16,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod app;
 mod auth;
 mod config;
+mod domain;
 mod error;
-mod permissions;
 mod routes;
-mod state;
 mod ws;
 
 use std::net::{SocketAddr, TcpListener};
@@ -31,31 +31,16 @@ use std::time::Duration;
 use stream_chat_protocol::{jwt, time};
 use tokio::runtime::Runtime;
 
+use crate::app::AppState;
 use crate::config::{
-    Config, DEFAULT_MAX_QUEUED_FRAMES, FREEZE_ACK_TIMEOUT, LISTEN_BACKLOG,
-    MAX_HEALTH_CHECK_INTERVAL,
+    Config, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL, MIN_HEALTH_CHECK_INTERVAL,
+    SHUTDOWN_RUNTIME_TIMEOUT, SHUTDOWN_STEP_TIMEOUT, WORKER_THREADS,
 };
-pub use crate::state::Usage;
-use crate::state::{AppState, CloseReason};
-
-/// The development API key used when none is configured. Not a secret.
-pub const DEFAULT_API_KEY: &str = "stream-local-key";
-/// The development API secret used when none is configured. Only for local use.
-pub const DEFAULT_API_SECRET: &str = "stream-local-secret-for-development-only";
-/// The port the binary listens on by default (3030 is avoided: the JS client maps it to 8800 for WebSockets).
-pub const DEFAULT_PORT: u16 = 3031;
-/// The default interval of unsolicited `health.check` frames.
-pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
-/// The close code used by [`ServerHandle::kick_connections`] (clients reconnect after it).
-pub const KICK_CLOSE_CODE: u16 = 1012;
-/// The close code for a client that fell too far behind ("try again later"; clients reconnect
-/// and recover their state). See [`ServerBuilder::max_queued_frames`].
-///
-/// ```
-/// // Not 1000: the JS client treats 1000 as final and would not reconnect.
-/// assert_eq!(stream_chat_server::LAGGING_CLOSE_CODE, 1013);
-/// ```
-pub const LAGGING_CLOSE_CODE: u16 = 1013;
+pub use crate::config::{
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_PORT,
+    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
+};
+pub use crate::domain::usage::{Counters, Usage};
 
 /// Entry point: `Server::builder()...start()`.
 ///
@@ -76,15 +61,7 @@ impl Server {
     /// ```
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
-            config: Config {
-                api_key: DEFAULT_API_KEY.to_owned(),
-                api_secret: DEFAULT_API_SECRET.to_owned(),
-                disable_auth_checks: false,
-                multi_tenant: false,
-                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
-                max_queued_frames: DEFAULT_MAX_QUEUED_FRAMES,
-            },
+            config: Config::default(),
         }
     }
 }
@@ -173,7 +150,7 @@ impl ServerBuilder {
     /// ```
     pub fn health_check_interval(mut self, interval: Duration) -> Self {
         self.config.health_check_interval =
-            interval.clamp(Duration::from_millis(1), MAX_HEALTH_CHECK_INTERVAL);
+            interval.clamp(MIN_HEALTH_CHECK_INTERVAL, MAX_HEALTH_CHECK_INTERVAL);
         self
     }
 
@@ -202,7 +179,7 @@ impl ServerBuilder {
     /// ```
     pub fn start(self) -> std::io::Result<ServerHandle> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(WORKER_THREADS)
             .thread_name("stream-chat-server")
             .enable_all()
             .build()?;
@@ -363,7 +340,7 @@ impl ServerHandle {
     /// assert_eq!(server.usage(), stream_chat_server::Usage::default());
     /// ```
     pub fn usage(&self) -> Usage {
-        self.state.usage()
+        self.state.chat.usage()
     }
 
     /// Closes every socket of `user_id` with close code [`KICK_CLOSE_CODE`] (1012), so
@@ -374,8 +351,7 @@ impl ServerHandle {
     /// assert_eq!(server.kick_connections("nobody"), 0);
     /// ```
     pub fn kick_connections(&self, user_id: &str) -> usize {
-        self.state
-            .for_user_conns(user_id, |c| c.request_close(CloseReason::Kicked))
+        self.state.chat.kick(user_id)
     }
 
     /// Refuses (`true`) or accepts again (`false`) new WebSocket connections of `user_id`
@@ -392,12 +368,7 @@ impl ServerHandle {
     /// server.refuse_connections("alice", false);
     /// ```
     pub fn refuse_connections(&self, user_id: &str, refuse: bool) {
-        let mut inner = self.state.lock();
-        if refuse {
-            inner.refused_users.insert(user_id.to_owned());
-        } else {
-            inner.refused_users.remove(user_id);
-        }
+        self.state.chat.refuse_connections(user_id, refuse);
     }
 
     /// How many `/connect` attempts of `user_id` were refused so far by
@@ -408,8 +379,7 @@ impl ServerHandle {
     /// assert_eq!(server.refused_connections("nobody"), 0);
     /// ```
     pub fn refused_connections(&self, user_id: &str) -> u64 {
-        let inner = self.state.lock();
-        inner.refused_connects.get(user_id).copied().unwrap_or(0)
+        self.state.chat.refused_connections(user_id)
     }
 
     /// How many WebSocket connections were closed so far because the client fell more than
@@ -421,7 +391,30 @@ impl ServerHandle {
     /// assert_eq!(server.slow_consumer_disconnects(), 0);
     /// ```
     pub fn slow_consumer_disconnects(&self) -> u64 {
-        self.state.slow_consumer_disconnects()
+        self.state.chat.slow_consumer_disconnects()
+    }
+
+    /// Blocks until `condition` holds for the server's counters, or `timeout` passes.
+    ///
+    /// The server changes its counters (open connections, monthly active users, refused
+    /// connects, slow-consumer disconnects) on its own tasks; this wakes on each change and
+    /// checks `condition` again, so a test waits for a fact without polling. Returns the
+    /// counters that satisfied it, or `Err` with the last ones seen when `timeout` passed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let now = server.wait_for(Duration::from_secs(5), |c| c.usage.concurrent_connections == 0);
+    /// assert!(now.is_ok());
+    /// let never = server.wait_for(Duration::from_millis(10), |c| c.refused_connections("x") > 0);
+    /// assert_eq!(never.unwrap_err().refused_connections("x"), 0);
+    /// ```
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        condition: impl FnMut(&Counters) -> bool,
+    ) -> Result<Counters, Counters> {
+        self.state.chat.wait_for(timeout, condition)
     }
 
     /// Freezes (`true`) or thaws (`false`) every socket of `user_id`: while frozen the server
@@ -439,16 +432,7 @@ impl ServerHandle {
     /// assert_eq!(server.freeze_connections("nobody", true), 0);
     /// ```
     pub fn freeze_connections(&self, user_id: &str, frozen: bool) -> usize {
-        let switches = self.state.user_freezes(user_id);
-        let generations: Vec<u64> = switches.iter().map(|s| s.set(frozen)).collect();
-        if frozen {
-            for (switch, generation) in switches.iter().zip(generations) {
-                if !switch.wait_applied(generation, FREEZE_ACK_TIMEOUT) {
-                    tracing::warn!("a socket did not acknowledge a freeze in time");
-                }
-            }
-        }
-        switches.len()
+        self.state.chat.freeze(user_id, frozen)
     }
 
     /// Stops the server: closes every WebSocket (code 1001), stops accepting, and frees the
@@ -474,12 +458,12 @@ impl ServerHandle {
         // A separate thread, so shutting down from inside another async runtime cannot panic.
         let stopper = std::thread::spawn(move || {
             runtime.block_on(async {
-                let _ = tokio::time::timeout(Duration::from_secs(3), serve).await;
+                let _ = tokio::time::timeout(SHUTDOWN_STEP_TIMEOUT, serve).await;
                 let mut conns = state.connections_open.subscribe();
                 let _ =
-                    tokio::time::timeout(Duration::from_secs(3), conns.wait_for(|n| *n == 0)).await;
+                    tokio::time::timeout(SHUTDOWN_STEP_TIMEOUT, conns.wait_for(|n| *n == 0)).await;
             });
-            runtime.shutdown_timeout(Duration::from_secs(1));
+            runtime.shutdown_timeout(SHUTDOWN_RUNTIME_TIMEOUT);
         });
         let _ = stopper.join();
         tracing::info!(addr = %self.addr, "stream-chat-server stopped");

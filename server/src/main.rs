@@ -1,118 +1,35 @@
 //! The `stream-chat-server` binary: a local Stream Chat-compatible server.
 
+mod cli;
+
 use std::io::Write;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use stream_chat_server::{
-    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PORT, Server, ServerBuilder,
-};
-
-fn usage() -> String {
-    format!(
-        "stream-chat-server: a local Stream Chat-compatible server (REST and WebSocket on one port)
-
-USAGE:
-    stream-chat-server [OPTIONS]
-
-OPTIONS:
-    --addr HOST:PORT               Address to listen on; port 0 picks a free port [default: 127.0.0.1:{DEFAULT_PORT}]
-    --api-key KEY                  API key clients must send [default: {DEFAULT_API_KEY}]
-    --api-secret SECRET            Secret tokens are signed with [default: the development secret, see docs]
-    --disable-auth-checks          Accept development tokens (signature \"devtoken\")
-    --multi-tenant                 Teams on: guest users are refused
-    --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
-    --max-queued-frames N          Frames queued for one WebSocket before its client counts as
-                                   too slow and is disconnected (close 1013) [default: 1024]
-    --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
-                                   process exits (for test harnesses: no orphaned servers)
-    -h, --help                     Print this help
-
-The first line on stdout contains the base URL (http://HOST:PORT). Logs go to stderr
-(filter with RUST_LOG, e.g. RUST_LOG=debug). SIGINT and SIGTERM shut the server down cleanly.
-"
-    )
-}
-
-/// What the command line asks for.
-struct Options {
-    builder: ServerBuilder,
-    exit_on_stdin_close: bool,
-}
-
-/// Parses the command line; `Ok(None)` means `--help`.
-fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut builder = Server::builder().addr(SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)));
-    let mut exit_on_stdin_close = false;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{name} needs a value"))
-        };
-        builder =
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--addr" => {
-                    let v = value("--addr")?;
-                    builder.addr(v.parse().map_err(|_| {
-                        format!("--addr: '{v}' is not HOST:PORT (e.g. 127.0.0.1:0)")
-                    })?)
-                }
-                "--api-key" => builder.api_key(value("--api-key")?),
-                "--api-secret" => builder.api_secret(value("--api-secret")?),
-                "--disable-auth-checks" => builder.disable_auth_checks(true),
-                "--multi-tenant" => builder.multi_tenant(true),
-                "--health-check-interval" => {
-                    let v = value("--health-check-interval")?;
-                    let secs: f64 = v
-                        .parse()
-                        .ok()
-                        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
-                        .ok_or(format!(
-                            "--health-check-interval: '{v}' is not a positive number of seconds"
-                        ))?;
-                    builder.health_check_interval(Duration::from_secs_f64(secs))
-                }
-                "--max-queued-frames" => {
-                    let v = value("--max-queued-frames")?;
-                    let frames: usize = v.parse().ok().filter(|n| *n > 0).ok_or(format!(
-                        "--max-queued-frames: '{v}' is not a positive number"
-                    ))?;
-                    builder.max_queued_frames(frames)
-                }
-                "--exit-on-stdin-close" => {
-                    exit_on_stdin_close = true;
-                    builder
-                }
-                other => return Err(format!("unknown argument '{other}'")),
-            };
-    }
-    Ok(Some(Options {
-        builder,
-        exit_on_stdin_close,
-    }))
-}
+use cli::{Command, Serve};
+use stream_chat_server::DEFAULT_API_SECRET;
 
 fn main() -> ExitCode {
-    let Options {
+    let Serve {
         builder,
         exit_on_stdin_close,
-    } = match parse(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            print!("{}", usage());
+        dev_tokens,
+    } = match cli::parse(std::env::args().skip(1)) {
+        Ok(Command::Serve(serve)) => serve,
+        Ok(Command::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("{}", cli::version());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Token(request)) => {
+            println!("{}", request.token());
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("error: {e}\n\n{}", usage());
+            eprintln!("error: {}\n\n{}", e.message, e.usage);
             return ExitCode::from(2);
         }
     };
@@ -135,12 +52,9 @@ fn main() -> ExitCode {
     // may signal or orphan the server as soon as it reads that line.
     let exit = ExitWatch::arm(exit_on_stdin_close);
     let mut stdout = std::io::stdout();
-    let _ = writeln!(
-        stdout,
-        "stream-chat-server listening on {} (api_key {})",
-        server.base_url(),
-        server.api_key()
-    );
+    for line in cli::banner(&server, dev_tokens) {
+        let _ = writeln!(stdout, "{line}");
+    }
     let _ = stdout.flush();
     if server.api_secret() == DEFAULT_API_SECRET {
         tracing::warn!(

@@ -1,32 +1,29 @@
 //! The WebSocket endpoint `/connect`: authentication, the connected event, keep-alive,
 //! event delivery, kick/freeze and cleanup.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use stream_chat_protocol::{
-    ANONYMOUS_USER_ID, ApiErrorBody, ConnectPayload, ConnectionErrorEvent, HealthCheckEvent, User,
-    codes, time,
+    ApiErrorBody, ConnectPayload, ConnectionErrorEvent, HealthCheckEvent, codes, time,
 };
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
-use crate::auth::{self, Actor};
-use crate::config::{MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES};
+use crate::app::AppState;
+use crate::auth;
+use crate::config::{
+    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE, MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES, WS_CLOSE_TIMEOUT,
+    WS_WRITE_TIMEOUT,
+};
+use crate::domain::caller::Actor;
+use crate::domain::connections::{CloseReason, Frame, Freeze, Inbox};
+use crate::domain::sessions::{Identity, Session};
 use crate::error::ApiError;
-use crate::routes::users::apply_user_input;
-use crate::state::{AppState, CloseReason, Conn, Freeze, month, new_user, random_id};
-use crate::{KICK_CLOSE_CODE, LAGGING_CLOSE_CODE};
-
-/// How long a single frame write may take before the connection counts as dead.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long sending our close frame, and then waiting for the peer's, may take.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /connect`: authenticates, then upgrades. Auth failures are reported in-band
 /// (a `connection.error` frame, then close 1000), as Stream does. A user whose connections
@@ -42,7 +39,7 @@ pub(crate) async fn connect(
     };
     let identity = authenticate(&state, &query);
     if let Ok(identity) = &identity
-        && state.lock().refuse_connect(identity.user_id())
+        && state.chat.refuse_connect(identity.user_id())
     {
         tracing::info!("websocket connection refused by the test hook");
         return ApiError::with_status(
@@ -61,22 +58,6 @@ pub(crate) async fn connect(
         .max_message_size(MAX_WS_MESSAGE_BYTES)
         .max_frame_size(MAX_WS_MESSAGE_BYTES)
         .on_upgrade(move |socket| run(socket, state, identity))
-}
-
-/// Who a connection belongs to.
-enum Identity {
-    User { id: String, details: Box<User> },
-    Anonymous,
-}
-
-impl Identity {
-    /// The stored user id, or `!anon`.
-    fn user_id(&self) -> &str {
-        match self {
-            Identity::User { id, .. } => id,
-            Identity::Anonymous => ANONYMOUS_USER_ID,
-        }
-    }
 }
 
 /// Checks api_key, the `json` payload and the token.
@@ -145,11 +126,35 @@ struct Registered {
     conn_id: String,
     /// The first frame: `health.check` with `me`.
     connected: HealthCheckEvent,
-    rx: mpsc::Receiver<Utf8Bytes>,
+    frames: mpsc::Receiver<Frame>,
     /// `(frozen, generation)`; each generation is acknowledged through `freeze`.
     frozen: watch::Receiver<(bool, u64)>,
     freeze: EndsFreeze,
     stop: Stop,
+}
+
+impl Registered {
+    fn new(session: Session, shutdown: watch::Receiver<bool>) -> Registered {
+        let Session {
+            conn_id,
+            connected,
+            inbox:
+                Inbox {
+                    frames,
+                    close,
+                    frozen,
+                    freeze,
+                },
+        } = session;
+        Registered {
+            conn_id,
+            connected,
+            frames,
+            frozen,
+            freeze: EndsFreeze(freeze),
+            stop: Stop { close, shutdown },
+        }
+    }
 }
 
 /// Tells freeze waiters that the task has ended, however it ends.
@@ -161,79 +166,7 @@ impl Drop for EndsFreeze {
     }
 }
 
-/// Registers the connection and builds its connected event (`health.check` with `me`).
-fn register(state: &AppState, identity: Identity) -> Registered {
-    let conn_id = random_id();
-    let (tx, rx) = mpsc::channel(state.config.max_queued_frames);
-    let (close, close_rx) = watch::channel(None);
-    let (freeze, frozen) = Freeze::new();
-    let mut inner = state.lock();
-    let now = inner.now();
-    let (user_id, anonymous_me) = match identity {
-        Identity::Anonymous => (
-            ANONYMOUS_USER_ID.to_owned(),
-            Some(User::anonymous(now.clone())),
-        ),
-        Identity::User { id, details } => {
-            let mut user = inner
-                .users
-                .remove(&id)
-                .unwrap_or_else(|| new_user(&id, "user", &now));
-            apply_user_input(&mut user, &details, false);
-            user.last_active = Some(now.clone());
-            inner.users.insert(id.clone(), user);
-            inner
-                .mau
-                .entry(month(time::now_nanos()))
-                .or_default()
-                .insert(id.clone());
-            (id, None)
-        }
-    };
-    inner.add_conn(
-        conn_id.clone(),
-        Conn {
-            user_id: user_id.clone(),
-            anonymous: anonymous_me.is_some(),
-            tx,
-            close,
-            freeze: freeze.clone(),
-            watching: HashSet::new(),
-        },
-    );
-    let me = if let Some(me) = anonymous_me {
-        me
-    } else {
-        let (unread, unread_channels) = inner.unread_counts(&user_id);
-        let mut me = inner.user_response(&user_id).into_own_user();
-        me.unread_count = Some(unread);
-        me.total_unread_count = Some(unread);
-        me.unread_channels = Some(unread_channels);
-        if me.roles.is_none() {
-            me.roles = Some(Vec::new());
-        }
-        me.invisible.get_or_insert(false);
-        me.language.get_or_insert_with(String::new);
-        me
-    };
-    let connected = HealthCheckEvent {
-        me: Some(me),
-        ..HealthCheckEvent::new(conn_id.clone(), now)
-    };
-    Registered {
-        conn_id,
-        connected,
-        rx,
-        frozen,
-        freeze: EndsFreeze(freeze),
-        stop: Stop {
-            close: close_rx,
-            shutdown: state.shutdown.subscribe(),
-        },
-    }
-}
-
-/// Removes the connection from the state when dropped, even if its task panics.
+/// Removes the connection from the domain when dropped, even if its task panics.
 struct Unregister<'a> {
     state: &'a AppState,
     conn_id: &'a str,
@@ -241,7 +174,7 @@ struct Unregister<'a> {
 
 impl Drop for Unregister<'_> {
     fn drop(&mut self) {
-        self.state.lock().remove_conn(self.conn_id);
+        self.state.chat.disconnect(self.conn_id);
     }
 }
 
@@ -251,8 +184,9 @@ async fn run(
     identity: Result<Identity, Box<ApiErrorBody>>,
 ) {
     let _running = state.task_guard();
-    let identity = match identity {
-        Ok(identity) => identity,
+    let session = identity.and_then(|identity| state.chat.connect(identity).map_err(|e| e.0));
+    let session = match session {
+        Ok(session) => session,
         Err(error) => {
             tracing::info!(code = error.code, "websocket connection refused");
             let frame = ConnectionErrorEvent::new(*error, time::now_rfc3339());
@@ -262,7 +196,7 @@ async fn run(
             return;
         }
     };
-    let mut conn = register(&state, identity);
+    let mut conn = Registered::new(session, state.shutdown.subscribe());
     let conn_id = conn.conn_id.clone();
     let _unregister = Unregister {
         state: &state,
@@ -311,10 +245,18 @@ async fn write(socket: &mut WebSocket, text: Utf8Bytes, stop: &mut Stop) -> Resu
     tokio::select! {
         biased;
         ending = stop.requested() => Err(ending),
-        sent = timeout(WRITE_TIMEOUT, socket.send(Message::Text(text))) => match sent {
+        sent = timeout(WS_WRITE_TIMEOUT, socket.send(Message::Text(text))) => match sent {
             Ok(Ok(())) => Ok(()),
             _ => Err(Ending::Gone),
         },
+    }
+}
+
+/// Writes a queued event frame (JSON text, shared with its other recipients).
+async fn write_frame(socket: &mut WebSocket, frame: Frame, stop: &mut Stop) -> Result<(), Ending> {
+    match Utf8Bytes::try_from(frame.into_bytes()) {
+        Ok(text) => write(socket, text, stop).await,
+        Err(_) => Ok(()), // unreachable: frames are serialized JSON
     }
 }
 
@@ -324,7 +266,7 @@ async fn write(socket: &mut WebSocket, text: Utf8Bytes, stop: &mut Stop) -> Resu
 /// write.
 async fn write_queued(
     socket: &mut WebSocket,
-    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    rx: &mut mpsc::Receiver<Frame>,
     frozen: &watch::Receiver<(bool, u64)>,
     stop: &mut Stop,
 ) -> Result<bool, Ending> {
@@ -333,7 +275,7 @@ async fn write_queued(
             return Ok(false);
         }
         match rx.try_recv() {
-            Ok(text) => write(socket, text, stop).await?,
+            Ok(frame) => write_frame(socket, frame, stop).await?,
             Err(_) => break,
         }
     }
@@ -349,16 +291,13 @@ async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) 
         Ending::Gone => {}
         Ending::Close(code, reason) => close(socket, code, reason).await,
         Ending::Lagging => {
-            state
-                .slow_consumer_disconnects
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::warn!(
                 %conn_id,
                 queued = state.config.max_queued_frames,
                 "closing a websocket whose client fell too far behind"
             );
             // Stop queueing for it right away; the close frame may take a while.
-            state.lock().remove_conn(conn_id);
+            state.chat.drop_slow_consumer(conn_id);
             close(
                 socket,
                 LAGGING_CLOSE_CODE,
@@ -376,7 +315,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) 
 async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -> Ending {
     let Registered {
         conn_id,
-        rx,
+        frames: rx,
         frozen,
         freeze,
         stop,
@@ -425,7 +364,7 @@ async fn pump(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) -
             },
             out = rx.recv() => match out {
                 Some(_) if is_frozen => Ok(()),
-                Some(text) => write(socket, text, stop).await,
+                Some(frame) => write_frame(socket, frame, stop).await,
                 None => Err(Ending::Gone),
             },
             _ = health.tick() => {
@@ -448,7 +387,7 @@ async fn send_json(socket: &mut WebSocket, event: &impl serde::Serialize) -> boo
 /// Sends a text frame; false when the socket is gone or stuck.
 async fn send_text(socket: &mut WebSocket, text: String) -> bool {
     matches!(
-        timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await,
+        timeout(WS_WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await,
         Ok(Ok(()))
     )
 }
@@ -460,10 +399,10 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         reason: reason.into(),
     };
     if matches!(
-        timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await,
+        timeout(WS_CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await,
         Ok(Ok(()))
     ) {
-        let _ = timeout(CLOSE_TIMEOUT, async {
+        let _ = timeout(WS_CLOSE_TIMEOUT, async {
             while let Some(Ok(_)) = socket.recv().await {}
         })
         .await;

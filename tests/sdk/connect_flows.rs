@@ -29,8 +29,8 @@ fn regular_user_with_a_jwt_connects_and_gets_me_back() {
         .unwrap();
     eprintln!("JWT connect took {:?}", started.elapsed());
     assert_eq!(data.user.id, "bender");
-    assert_eq!(data.user.name(), Some("Bender"));
-    assert_eq!(data.user.image(), Some("https://bit.ly/321RmWb"));
+    assert_eq!(data.user.name(), "Bender");
+    assert_eq!(data.user.image(), "https://bit.ly/321RmWb");
     assert_eq!(data.user.role.as_deref(), Some("user"));
     assert!(!data.connection_id.is_empty());
     assert_eq!(client.connection_id(), Some(data.connection_id.clone()));
@@ -69,7 +69,7 @@ fn guest_user_connects_with_the_token_and_user_from_post_guest() {
         "guest id derives from the requested id: {}",
         data.user.id
     );
-    assert_eq!(data.user.name(), Some("Bender"));
+    assert_eq!(data.user.name(), "Bender");
     assert_eq!(client.current_user().unwrap().id, data.user.id);
     assert_eq!(
         server.usage().monthly_active_users,
@@ -175,7 +175,12 @@ fn another_user_is_refused_until_disconnect() {
         .into_result()
         .unwrap();
     let fry = || client.connect_user(User::new("fry"), server.create_token("fry", None));
-    assert_eq!(fry().execute().error().kind(), ErrorKind::AlreadyConnected);
+    let refused = fry().execute().error().clone();
+    assert_eq!(refused.kind(), ErrorKind::AlreadyConnected);
+    // The message names who holds the connection and gives the advice once.
+    let text = refused.to_string();
+    assert!(text.contains("'bender'"), "{text}");
+    assert_eq!(text.matches("disconnect()").count(), 1, "{text}");
     assert_eq!(
         client.connect_anonymous_user().execute().error().kind(),
         ErrorKind::AlreadyConnected
@@ -330,9 +335,10 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
     assert_eq!(fired.load(Ordering::SeqCst), 8);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "one provider call");
     assert!(proxy.seen.try_recv().is_err(), "one WebSocket upgrade");
-    // The server counts sockets on its own tasks and notifies nobody: a bounded poll.
-    let one = poll_external(WAIT, || server.usage().concurrent_connections == 1);
-    assert!(one.is_some(), "one socket: {:?}", server.usage());
+    // The server counts sockets on its own tasks: wait for its count.
+    assert_server(&server, "one socket", WAIT, |c| {
+        c.usage.concurrent_connections == 1
+    });
     client.shutdown();
 }
 

@@ -48,9 +48,9 @@ fn a_paused_client_has_no_socket_keeps_its_user_and_gets_no_events() {
         "the user is kept"
     );
     assert_eq!(client.current_token().as_deref(), Some(token.as_str()));
-    // The server counts sockets on its own tasks and notifies nobody: a bounded poll.
-    assert_external("the server closed bender's socket", WAIT, || {
-        server.usage().concurrent_connections == 0
+    // The server closes the socket on its own task: wait for its count.
+    assert_server(&server, "the server closed bender's socket", WAIT, |c| {
+        c.usage.concurrent_connections == 0
     });
 
     let poster = connected(&server, "fry");
@@ -99,9 +99,9 @@ fn messages_posted_while_paused_arrive_after_reconnect_socket_once_in_order_reco
     assert!(!live.recovered);
 
     client.disconnect_socket().execute().into_result().unwrap();
-    // As above: the server's count of sockets, a bounded poll.
-    assert_external("the server closed bender's socket", WAIT, || {
-        sockets_of(&server, "bender") == 0
+    // As above: the server's count of sockets.
+    assert_server(&server, "the server closed bender's socket", WAIT, |c| {
+        c.connections_of("bender") == 0
     });
     let missed: Vec<String> = (1..=5).map(|i| format!("m{i}")).collect();
     for text in &missed {

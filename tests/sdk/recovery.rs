@@ -49,14 +49,14 @@ fn until_text(events: &Events<NewMessageEvent>, last: &str) -> Vec<NewMessageEve
     }
 }
 
-/// Waits until the client tried to reconnect and was refused, then lets it in. The server
-/// counts refusals on its own tasks and notifies nobody (the client only logs them): a
-/// bounded poll.
+/// Waits until the client tried to reconnect and was refused, then lets it in. The client
+/// only logs refusals; the server counts them.
 fn allow_reconnects(server: &ServerHandle, user: &str) {
-    assert_external(
+    assert_server(
+        server,
         &format!("a refused reconnect attempt of {user}"),
         WAIT,
-        || server.refused_connections(user) > 0,
+        |c| c.refused_connections(user) > 0,
     );
     server.refuse_connections(user, false);
 }

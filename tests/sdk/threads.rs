@@ -1,14 +1,14 @@
 //! `disconnect()` stops every thread of the connection promptly: counted over every
 //! `stream-chat-*` thread, not only the reader. In a process of its own (`own_process!`):
 //! it counts every `stream-chat-*` thread of the process (their names do not tell clients
-//! apart), which no other test's threads may pollute. Threads end, and the server counts
-//! sockets, with no notification to wait on: `poll_external` checks until they do.
+//! apart), which no other test's threads may pollute. Threads end with no notification to
+//! wait on: `poll_external` checks until they do (the server's socket count is waited for).
 
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::support::process::{own_process, sdk_threads};
-use crate::support::{Recorder, WAIT, poll_external, threads_named};
+use crate::support::{Recorder, WAIT, assert_server, poll_external, threads_named};
 use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
 
@@ -84,9 +84,10 @@ fn disconnect_stops_every_connection_thread_within_a_second() {
         started.elapsed()
     );
     assert_back_to(&baseline, started, Duration::from_secs(1), "connected");
-    // The server drops the connection on its own schedule: poll, don't assume.
-    let gone = poll_external(WAIT, || server.usage().concurrent_connections == 0);
-    assert!(gone.is_some(), "the server still counts the connection");
+    // The server drops the connection on its own schedule: wait for its count.
+    assert_server(&server, "the server dropped the connection", WAIT, |c| {
+        c.usage.concurrent_connections == 0
+    });
 
     // Reconnecting: the thread alternates between refused dials and back-off sleeps
     // (`Reconnecting` is emitted after a back-off, right before a dial).

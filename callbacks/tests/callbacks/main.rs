@@ -13,6 +13,7 @@ mod combinators;
 mod deferred;
 mod delivery;
 mod executors;
+mod local;
 mod nested;
 mod pool;
 mod shutdown;

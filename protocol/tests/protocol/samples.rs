@@ -33,7 +33,7 @@ fn health_check_with_me() {
     let event: Event = round_trip(frame);
     assert!(event.is_connected_event());
     let me = event.me.unwrap();
-    assert_eq!(me.name(), Some("Luke"));
+    assert_eq!(me.name(), "Luke");
     assert_eq!(me.extra_data["birthland"], "Tatooine");
     assert_eq!(me.channel_mutes, Some(vec![]));
 }

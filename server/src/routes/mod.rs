@@ -1,10 +1,15 @@
-//! The HTTP router: REST endpoints, the WebSocket upgrade, CORS and Stream-shaped fallbacks.
+//! The HTTP router: REST endpoints, the WebSocket upgrade, CORS and Stream-shaped fallbacks;
+//! the request extractor ([`Req`]) and how an [`ApiError`] is answered.
+//!
+//! Each route is thin: it extracts (auth, path, query, body), calls one `Chat` operation of
+//! the domain and renders its answer as JSON. Authorization, validation, paging and fan-out
+//! are the domain's.
 
-pub(crate) mod channels;
-mod filter;
+mod app;
+mod channels;
 mod guest;
 mod messages;
-pub(crate) mod users;
+mod users;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -12,21 +17,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{FromRequest, Query, Request};
+use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderName, Method, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 use stream_chat_protocol::codes;
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::auth::{self, Actor};
-use crate::config::{DRAIN_BODY_BYTES, DRAIN_BODY_TIMEOUT, MAX_BODY_BYTES};
+use crate::app::AppState;
+use crate::auth;
+use crate::config::{CORS_MAX_AGE, DRAIN_BODY_BYTES, DRAIN_BODY_TIMEOUT, MAX_BODY_BYTES};
+use crate::domain::caller::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::permissions;
-use crate::state::AppState;
 use crate::ws;
 
 /// `duration` of every success body.
@@ -51,12 +56,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             HeaderName::from_static("x-stream-client"),
             HeaderName::from_static("x-client-request-id"),
         ])
-        .max_age(std::time::Duration::from_secs(86_400));
+        .max_age(CORS_MAX_AGE);
     Router::new()
         .route("/connect", get(ws::connect))
-        .route("/hi", get(hi))
-        .route("/app", get(app_settings))
-        .route("/emulator/usage", get(usage))
+        .route("/hi", get(app::hi))
+        .route("/app", get(app::app_settings))
+        .route("/emulator/usage", get(app::usage))
         .route("/guest", post(guest::create_guest))
         .route(
             "/users",
@@ -108,6 +113,13 @@ async fn catch_panics(req: Request, next: axum::middleware::Next) -> axum::respo
             )
             .into_response()
         }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status_code).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, Json(*self.0)).into_response()
     }
 }
 
@@ -222,55 +234,6 @@ pub(crate) fn path_params<T>(
         .map_err(|e| ApiError::input(op, format!("invalid path: {e}")))
 }
 
-async fn hi() -> impl IntoResponse {
-    Json(json!({"duration": DURATION}))
-}
-
-async fn app_settings(State(state): State<Arc<AppState>>, req: Req) -> ApiResult<Json<Value>> {
-    req.auth(&state, "GetApp")?;
-    let now = stream_chat_protocol::time::format_rfc3339(0);
-    let configs: serde_json::Map<String, Value> = permissions::CHANNEL_TYPES
-        .iter()
-        .map(|t| {
-            (
-                t.to_string(),
-                serde_json::to_value(permissions::config(t, &now)).unwrap_or_default(),
-            )
-        })
-        .collect();
-    Ok(Json(json!({
-        "app": {
-            "name": "stream-chat-server",
-            "disable_auth_checks": state.config.disable_auth_checks,
-            "disable_permissions_checks": false,
-            "multi_tenant_enabled": state.config.multi_tenant,
-            "guest_user_creation_disabled": state.config.multi_tenant,
-            "permission_version": "v2",
-            "channel_configs": configs,
-            "file_upload_config": {},
-            "image_upload_config": {},
-        },
-        "duration": DURATION,
-    })))
-}
-
-async fn usage(State(state): State<Arc<AppState>>, req: Req) -> ApiResult<Json<Value>> {
-    const OP: &str = "GetUsage";
-    if req.auth(&state, OP)? != Actor::Server {
-        return Err(ApiError::forbidden(
-            OP,
-            "usage is only available with a server token",
-        ));
-    }
-    let usage = state.usage();
-    Ok(Json(json!({
-        "monthly_active_users": usage.monthly_active_users,
-        "concurrent_connections": usage.concurrent_connections,
-        "slow_consumer_disconnects": state.slow_consumer_disconnects(),
-        "duration": DURATION,
-    })))
-}
-
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::plain(
         codes::DOES_NOT_EXIST,
@@ -288,6 +251,8 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
 
     #[test]
@@ -302,7 +267,7 @@ mod tests {
                 "/boom",
                 get(|| async { std::hint::black_box(None::<String>).expect("handler bug") }),
             )
-            .route("/fine", get(hi))
+            .route("/fine", get(app::hi))
             .layer(axum::middleware::from_fn(catch_panics));
         runtime.spawn(async move { axum::serve(listener, app).await });
         let agent: ureq::Agent = ureq::Agent::config_builder()

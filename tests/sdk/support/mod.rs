@@ -1,8 +1,8 @@
 //! Helpers of the SDK's integration tests: a local server, clients pointed at it, and
 //! waiting on events with deadlines (never sleeping to synchronise). The peers and the
 //! proxy are in [`net`]; the binary's one logger in [`logs`]; this process's threads and
-//! tests that need a process of their own in [`process`]; the one bounded poll, for facts
-//! nothing notifies, in [`wait`].
+//! tests that need a process of their own in [`process`]; waiting for the server's counters
+//! and the one bounded poll, for facts nothing notifies, in [`wait`].
 #![allow(dead_code)]
 
 pub mod logs;
@@ -12,7 +12,7 @@ pub mod wait;
 
 pub use net::*;
 pub use process::threads_named;
-pub use wait::{assert_external, poll_external};
+pub use wait::{assert_server, poll_external};
 
 use std::net::TcpListener;
 use std::sync::Arc;

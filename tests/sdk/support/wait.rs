@@ -1,14 +1,16 @@
-//! The one bounded poll of the SDK tests, for facts that nothing notifies.
+//! Waiting for facts that no SDK event reports.
 //!
 //! Everything the SDK or a peer reports is awaited on a channel with a deadline (see
-//! `Recorder`, `Events`, `enqueue_and_wait`). Two kinds of fact have no notification a
-//! test can wait on: the threads of this process (the OS offers no wake-up when a thread
-//! ends) and the counters of the local server (`ServerHandle::usage()`,
-//! `refused_connections()`), which it updates on its own tasks and only lets tests read.
-//! Those, and only those, are checked here: repeatedly, with a growing pause between
-//! checks, until they hold or the limit passes.
+//! `Recorder`, `Events`, `enqueue_and_wait`). The local server's counters (open connections,
+//! refused connects, ...) change on the server's own tasks: [`assert_server`] waits on
+//! `ServerHandle::wait_for`, which wakes at each change. One kind of fact has no
+//! notification at all: the threads of this process (the OS offers no wake-up when a thread
+//! ends). Those, and only those, are checked by [`poll_external`]: repeatedly, with a
+//! growing pause between checks, until they hold or the limit passes.
 
 use std::time::{Duration, Instant};
+
+use stream_chat_server::{Counters, ServerHandle};
 
 /// The first pause between two checks; it doubles up to [`LONGEST_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(1);
@@ -34,10 +36,17 @@ pub fn poll_external(limit: Duration, mut fact: impl FnMut() -> bool) -> Option<
     }
 }
 
-/// Like [`poll_external`], but fails the test with `what` when `limit` passes.
+/// Waits until the server's counters satisfy `fact` (woken by each change, no polling) and
+/// returns them; fails the test with `what` and the counters last seen when `limit` passes.
 #[track_caller]
-pub fn assert_external(what: &str, limit: Duration, fact: impl FnMut() -> bool) {
-    if poll_external(limit, fact).is_none() {
-        panic!("{what} within {limit:?}");
+pub fn assert_server(
+    server: &ServerHandle,
+    what: &str,
+    limit: Duration,
+    fact: impl FnMut(&Counters) -> bool,
+) -> Counters {
+    match server.wait_for(limit, fact) {
+        Ok(counters) => counters,
+        Err(last) => panic!("{what} within {limit:?}; the server's counters: {last:?}"),
     }
 }

@@ -50,8 +50,8 @@ fn usage_counts_users_guests_and_connections() {
     assert_eq!((status, body["code"].as_i64()), (403, Some(17)));
 
     anon.close();
-    eventually("the anonymous socket to be gone", || {
-        env.server.usage().concurrent_connections == 3
+    env.wait_for("the anonymous socket to be gone", |c| {
+        c.usage.concurrent_connections == 3
     });
     assert_eq!(env.server.usage().monthly_active_users, 2);
 }
@@ -226,4 +226,34 @@ fn the_handle_can_be_shared_across_threads() {
         s.spawn(|| assert_eq!(server.kick_connections("nobody"), 0));
         s.spawn(|| assert_eq!(server.usage(), Usage::default()));
     });
+}
+
+#[test]
+fn wait_for_wakes_when_a_counter_changes_and_times_out_with_the_last_seen() {
+    let env = Env::start();
+    env.server.refuse_connections("alice", true);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            env.server.wait_for(WITHIN, |c| {
+                c.usage.concurrent_connections == 1 && c.refused_connections("alice") == 1
+            })
+        });
+        let (status, _) = env.connect_refused(&env.user_params("alice"));
+        assert_eq!(status, 503);
+        let (bob, _) = env.connect("bob");
+        let seen = waiter.join().unwrap().expect("woken by the changes");
+        assert_eq!(seen.usage.concurrent_connections, 1);
+        assert_eq!(seen.connections_of("bob"), 1);
+        assert_eq!(seen.refused_connections("alice"), 1);
+        bob.close();
+    });
+    let gone = env.wait_for("bob's socket to be gone", |c| c.connections_of("bob") == 0);
+    assert_eq!(gone.usage.monthly_active_users, 1);
+    let last = env
+        .server
+        .wait_for(Duration::from_millis(50), |c| {
+            c.slow_consumer_disconnects > 0
+        })
+        .expect_err("nothing was slow");
+    assert_eq!(last.usage.concurrent_connections, 0);
 }

@@ -483,8 +483,8 @@ fn watching_with_a_connection_that_is_not_open_is_code_46() {
     let (alice, a) = env.connect("alice");
     let stale = a["connection_id"].as_str().unwrap().to_owned();
     alice.close();
-    eventually("alice's socket to be gone", || {
-        env.server.usage().concurrent_connections == 0
+    env.wait_for("alice's socket to be gone", |c| {
+        c.usage.concurrent_connections == 0
     });
     for conn in [stale.as_str(), "never-existed"] {
         let (status, body) = env.watch(Auth::User("alice"), "livestream:show", conn);

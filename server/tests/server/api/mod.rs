@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod binary;
 mod channels;
+mod cli;
 mod guests;
 mod http;
 mod messages;

@@ -52,8 +52,8 @@ fn a_stalled_reader_is_disconnected_and_counted_while_others_keep_up() {
     let stop = fast.next_event("user.watching.stop");
     assert_eq!(stop["user"]["id"], "slow");
     assert_eq!(stop["watcher_count"], 1);
-    eventually("the slow connection to be dropped", || {
-        env.server.usage().concurrent_connections == 1
+    env.wait_for("the slow connection to be dropped", |c| {
+        c.usage.concurrent_connections == 1
     });
     let (_, usage) = env.call("GET", "/emulator/usage", Auth::Server, None);
     assert_eq!(usage["slow_consumer_disconnects"], 1);
@@ -161,8 +161,8 @@ fn watchers_are_paginated_and_counted_per_user() {
     assert_eq!((status, bad["code"].as_i64()), (400, Some(4)), "{bad}");
     // u000's second connection leaving does not make u000 stop watching.
     again.close();
-    eventually("u000's second socket to close", || {
-        env.server.usage().concurrent_connections == 107
+    env.wait_for("u000's second socket to close", |c| {
+        c.usage.concurrent_connections == 107
     });
     assert_eq!(query(json!({}))["watcher_count"], 107);
 }

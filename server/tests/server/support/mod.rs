@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use stream_chat_protocol::jwt;
-use stream_chat_server::{Server, ServerBuilder, ServerHandle};
+use stream_chat_server::{Counters, Server, ServerBuilder, ServerHandle};
 use tungstenite::protocol::CloseFrame;
 use tungstenite::{Message, WebSocket};
 
@@ -140,6 +140,14 @@ impl Env {
             Some(json!({"users": users})),
         );
         assert_eq!(status, 200, "{body}");
+    }
+
+    /// Waits until the server's counters satisfy `fact` (checked again each time one changes,
+    /// no polling) and returns them; fails the test after [`WITHIN`].
+    pub fn wait_for(&self, what: &str, fact: impl FnMut(&Counters) -> bool) -> Counters {
+        self.server
+            .wait_for(WITHIN, fact)
+            .unwrap_or_else(|last| panic!("timed out waiting for {what}; last seen {last:?}"))
     }
 
     /// Opens a WebSocket as a JWT user.
@@ -454,21 +462,5 @@ pub fn frames_until_marker(ws: &mut Ws, marker: &str) -> Vec<Value> {
         if done {
             return seen;
         }
-    }
-}
-
-/// Waits until `fact` holds or panics after [`WITHIN`], checking it with a growing pause
-/// (1 ms doubling to 20 ms) in between. Only for the server's counters
-/// (`ServerHandle::usage()`): the server updates them on its own tasks and notifies nobody,
-/// so there is nothing to wait on. Everything a socket or a response tells is awaited on
-/// the socket (see [`Ws`]).
-pub fn eventually(what: &str, mut fact: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WITHIN;
-    let mut pause = Duration::from_millis(1);
-    while !fact() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}");
-        std::thread::sleep(pause.min(left));
-        pause = (pause * 2).min(Duration::from_millis(20));
     }
 }

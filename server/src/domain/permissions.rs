@@ -1,6 +1,8 @@
 //! Built-in channel types and their default grants (reference §8.2).
 
-use stream_chat_protocol::ChannelConfig;
+use serde_json::{Map, Value};
+use stream_chat_protocol::names::role;
+use stream_chat_protocol::{ChannelConfig, time};
 
 /// Channel types this server knows.
 pub(crate) const CHANNEL_TYPES: [&str; 2] = ["messaging", "livestream"];
@@ -51,10 +53,10 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
     use Action::*;
     let owner_or_member = rel.creator || rel.member;
     match (role, kind) {
-        ("admin", _) => true,
-        ("anonymous", "livestream") => action == ReadChannel,
-        ("guest", "livestream") => matches!(action, ReadChannel | MarkRead),
-        ("anonymous" | "guest", _) => false,
+        (role::ADMIN, _) => true,
+        (role::ANONYMOUS, "livestream") => action == ReadChannel,
+        (role::GUEST, "livestream") => matches!(action, ReadChannel | MarkRead),
+        (role::ANONYMOUS | role::GUEST, _) => false,
         // `update-own-message` / `delete-own-message` go with the right to post.
         (_, "livestream") => match action {
             UpdateChannelMembers | UpdateChannel => rel.creator,
@@ -72,32 +74,33 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
 
 /// `channel.own_capabilities` for a caller.
 pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation) -> Vec<String> {
+    use stream_chat_protocol::names::capability::*;
     let mut caps: Vec<&str> = Vec::new();
     if allowed(role, kind, rel, Action::ReadChannel) {
-        caps.extend(["connect-events", "search-messages"]);
-        if role != "anonymous" {
-            caps.extend(["flag-message", "mute-channel", "read-events"]);
+        caps.extend([CONNECT_EVENTS, SEARCH_MESSAGES]);
+        if role != role::ANONYMOUS {
+            caps.extend([FLAG_MESSAGE, MUTE_CHANNEL, READ_EVENTS]);
         }
     }
     if allowed(role, kind, rel, Action::CreateMessage) {
         caps.extend([
-            "create-attachment",
-            "delete-own-message",
-            "pin-message",
-            "quote-message",
-            "send-custom-events",
-            "send-links",
-            "send-message",
-            "send-reaction",
-            "send-reply",
-            "send-typing-events",
-            "typing-events",
-            "update-own-message",
-            "upload-file",
+            CREATE_ATTACHMENT,
+            DELETE_OWN_MESSAGE,
+            PIN_MESSAGE,
+            QUOTE_MESSAGE,
+            SEND_CUSTOM_EVENTS,
+            SEND_LINKS,
+            SEND_MESSAGE,
+            SEND_REACTION,
+            SEND_REPLY,
+            SEND_TYPING_EVENTS,
+            TYPING_EVENTS,
+            UPDATE_OWN_MESSAGE,
+            UPLOAD_FILE,
         ]);
     }
     if allowed(role, kind, rel, Action::UpdateChannelMembers) {
-        caps.extend(["update-channel", "update-channel-members"]);
+        caps.extend([UPDATE_CHANNEL, UPDATE_CHANNEL_MEMBERS]);
     }
     caps.sort_unstable();
     caps.into_iter().map(str::to_owned).collect()
@@ -122,13 +125,25 @@ pub(crate) fn config(kind: &str, created_at: &str) -> ChannelConfig {
         custom_events: true,
         push_notifications: true,
         message_retention: Some("infinite".into()),
-        max_message_length: Some(crate::routes::channels::MAX_MESSAGE_LENGTH as u32),
+        max_message_length: Some(crate::config::MAX_MESSAGE_LENGTH as u32),
         automod: Some("disabled".into()),
         commands: Some(Vec::new()),
         created_at: Some(created_at.to_owned()),
         updated_at: Some(created_at.to_owned()),
         extra: Default::default(),
     }
+}
+
+/// `app.channel_configs`: the configuration of each built-in channel type.
+pub(crate) fn channel_configs() -> Map<String, Value> {
+    let epoch = time::format_rfc3339(0);
+    CHANNEL_TYPES
+        .iter()
+        .map(|t| {
+            let config = serde_json::to_value(config(t, &epoch)).unwrap_or_default();
+            (t.to_string(), config)
+        })
+        .collect()
 }
 
 #[cfg(test)]

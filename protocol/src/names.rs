@@ -1,0 +1,112 @@
+//! The names the wire uses for kinds and roles: message types, app roles, a member's roles
+//! in a channel, and channel capabilities (`own_capabilities`). Event types are in
+//! [`crate::events`], error codes in [`crate::codes`].
+//!
+//! ```
+//! use stream_chat_protocol::names::{capability, message_type, role};
+//! assert_eq!(message_type::DELETED, "deleted");
+//! assert_eq!(role::ANONYMOUS, "anonymous");
+//! assert!(capability::ALL.contains(&capability::SEND_MESSAGE));
+//! ```
+
+/// `message.type`.
+pub mod message_type {
+    /// A message posted to a channel.
+    pub const REGULAR: &str = "regular";
+    /// A thread reply (it has a `parent_id`).
+    pub const REPLY: &str = "reply";
+    /// A soft-deleted message (it has `deleted_at`).
+    pub const DELETED: &str = "deleted";
+}
+
+/// App-level roles (`user.role`).
+pub mod role {
+    /// May do everything.
+    pub const ADMIN: &str = "admin";
+    /// A regular user (the role of users created without one).
+    pub const USER: &str = "user";
+    /// A guest user, created through `POST /guest`.
+    pub const GUEST: &str = "guest";
+    /// An anonymous connection's user.
+    pub const ANONYMOUS: &str = "anonymous";
+}
+
+/// A member's roles in a channel: `member.role` and `member.channel_role`.
+pub mod member_role {
+    /// `role` of the member who created the channel.
+    pub const OWNER: &str = "owner";
+    /// `role` of the other members.
+    pub const MEMBER: &str = "member";
+    /// `channel_role` of the owner.
+    pub const CHANNEL_MODERATOR: &str = "channel_moderator";
+    /// `channel_role` of the other members.
+    pub const CHANNEL_MEMBER: &str = "channel_member";
+}
+
+/// What a user may do in a channel (`channel.own_capabilities`).
+pub mod capability {
+    /// Receive the channel's events over the WebSocket.
+    pub const CONNECT_EVENTS: &str = "connect-events";
+    /// Search the channel's messages.
+    pub const SEARCH_MESSAGES: &str = "search-messages";
+    /// Flag messages.
+    pub const FLAG_MESSAGE: &str = "flag-message";
+    /// Mute the channel.
+    pub const MUTE_CHANNEL: &str = "mute-channel";
+    /// Receive and send read events.
+    pub const READ_EVENTS: &str = "read-events";
+    /// Attach files.
+    pub const CREATE_ATTACHMENT: &str = "create-attachment";
+    /// Delete one's own messages.
+    pub const DELETE_OWN_MESSAGE: &str = "delete-own-message";
+    /// Pin messages.
+    pub const PIN_MESSAGE: &str = "pin-message";
+    /// Quote messages.
+    pub const QUOTE_MESSAGE: &str = "quote-message";
+    /// Send custom events.
+    pub const SEND_CUSTOM_EVENTS: &str = "send-custom-events";
+    /// Send links.
+    pub const SEND_LINKS: &str = "send-links";
+    /// Send messages.
+    pub const SEND_MESSAGE: &str = "send-message";
+    /// React to messages.
+    pub const SEND_REACTION: &str = "send-reaction";
+    /// Reply in threads.
+    pub const SEND_REPLY: &str = "send-reply";
+    /// Send typing events.
+    pub const SEND_TYPING_EVENTS: &str = "send-typing-events";
+    /// Receive typing events.
+    pub const TYPING_EVENTS: &str = "typing-events";
+    /// Edit one's own messages.
+    pub const UPDATE_OWN_MESSAGE: &str = "update-own-message";
+    /// Upload files.
+    pub const UPLOAD_FILE: &str = "upload-file";
+    /// Change the channel's data.
+    pub const UPDATE_CHANNEL: &str = "update-channel";
+    /// Add and remove members.
+    pub const UPDATE_CHANNEL_MEMBERS: &str = "update-channel-members";
+
+    /// Every capability named here.
+    pub const ALL: [&str; 20] = [
+        CONNECT_EVENTS,
+        SEARCH_MESSAGES,
+        FLAG_MESSAGE,
+        MUTE_CHANNEL,
+        READ_EVENTS,
+        CREATE_ATTACHMENT,
+        DELETE_OWN_MESSAGE,
+        PIN_MESSAGE,
+        QUOTE_MESSAGE,
+        SEND_CUSTOM_EVENTS,
+        SEND_LINKS,
+        SEND_MESSAGE,
+        SEND_REACTION,
+        SEND_REPLY,
+        SEND_TYPING_EVENTS,
+        TYPING_EVENTS,
+        UPDATE_OWN_MESSAGE,
+        UPLOAD_FILE,
+        UPDATE_CHANNEL,
+        UPDATE_CHANNEL_MEMBERS,
+    ];
+}

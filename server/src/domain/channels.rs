@@ -1,0 +1,687 @@
+//! Channels: get-or-create (watching on request), the channel state a caller sees, query
+//! channels, member and data updates, stop-watching, mark-read and custom events.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use stream_chat_protocol::names::member_role;
+use stream_chat_protocol::{
+    Channel, ChannelRequestData, ChannelState, Member, MessagePagination,
+    NotificationAddedToChannelEvent, QueryChannelRequest, QueryChannelsRequest, Read, SortParam,
+    UpdateChannelRequest, cid, codes,
+};
+
+use super::caller::{Actor, Caller};
+use super::permissions::{self, Action, Relation};
+use super::store::{ChannelRecord, MemberRecord, MemberRole, MessagePage, ReadRecord};
+use super::{Chat, World, filter};
+use crate::config::{
+    DEFAULT_CHANNEL_LIMIT, DEFAULT_MESSAGE_LIMIT, DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT,
+    DEFAULT_WATCHER_LIMIT, MAX_CHANNEL_LIMIT, MAX_WATCHER_LIMIT,
+};
+use crate::error::{ApiError, ApiResult};
+
+/// Channel data keys that are not custom fields.
+const RESERVED_CHANNEL_KEYS: [&str; 12] = [
+    "id",
+    "cid",
+    "type",
+    "config",
+    "own_capabilities",
+    "created_at",
+    "updated_at",
+    "member_count",
+    "last_message_at",
+    "deleted_at",
+    "team",
+    "members",
+];
+
+/// The channel a request addresses (`/channels/{type}/{id}/…`), of a type that exists.
+#[derive(Clone, Debug)]
+pub(crate) struct ChannelKey {
+    pub kind: String,
+    pub id: String,
+    /// `{kind}:{id}`.
+    pub cid: String,
+}
+
+impl ChannelKey {
+    /// Code 16 unless the channel type exists.
+    pub(crate) fn new(op: &str, kind: String, id: String) -> ApiResult<ChannelKey> {
+        check_channel_type(op, &kind)?;
+        let cid = format!("{kind}:{id}");
+        Ok(ChannelKey { kind, id, cid })
+    }
+
+    /// Code 4 unless the id is valid for a new channel (the protocol's rule, 64 characters
+    /// at most).
+    pub(crate) fn creatable(self, op: &str) -> ApiResult<ChannelKey> {
+        cid::validate_id(&self.id).map_err(|e| ApiError::input(op, e.to_string()))?;
+        Ok(self)
+    }
+}
+
+/// Code 16 unless `kind` is a channel type this server knows.
+pub(crate) fn check_channel_type(op: &str, kind: &str) -> ApiResult<()> {
+    if permissions::CHANNEL_TYPES.contains(&kind) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            op,
+            format!("channel type '{kind}' does not exist"),
+        ))
+    }
+}
+
+/// The id of the distinct channel of a set of members (at least two): `!members-` and a
+/// stable hash (FNV-1a) of the sorted member ids.
+pub(crate) fn distinct_channel_id(
+    op: &str,
+    data: Option<&ChannelRequestData>,
+) -> ApiResult<String> {
+    let mut members = data.map(ChannelRequestData::member_ids).unwrap_or_default();
+    members.sort();
+    members.dedup();
+    if members.len() < 2 {
+        return Err(ApiError::input(
+            op,
+            "When using member based IDs specify at least 2 members",
+        ));
+    }
+    let hash = members
+        .join(",")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    Ok(format!("!members-{hash:016x}"))
+}
+
+/// A stored channel with its members.
+pub(crate) struct Loaded {
+    pub record: ChannelRecord,
+    pub members: Vec<MemberRecord>,
+}
+
+impl Loaded {
+    pub(crate) fn is_member(&self, user_id: &str) -> bool {
+        self.members.iter().any(|m| m.user_id == user_id)
+    }
+
+    pub(crate) fn member_ids(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.user_id.clone()).collect()
+    }
+
+    /// The caller's relation to this channel.
+    pub(crate) fn relation(&self, caller: &Caller) -> Relation {
+        caller.relation(&self.record, &self.members)
+    }
+
+    /// Code 17 unless `caller` may do `action` here.
+    pub(crate) fn require(&self, op: &str, caller: &Caller, action: Action) -> ApiResult<()> {
+        caller.require(op, &self.record.kind, self.relation(caller), action)
+    }
+}
+
+/// `{limit, offset}` of the `watchers` option of a channel query.
+#[derive(Deserialize, Default)]
+struct WatcherPage {
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(default)]
+    offset: Option<u32>,
+}
+
+impl WatcherPage {
+    fn parse(op: &str, value: Option<&Value>) -> ApiResult<WatcherPage> {
+        match value {
+            None | Some(Value::Null) => Ok(WatcherPage::default()),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| ApiError::input(op, format!("invalid watchers pagination: {e}"))),
+        }
+    }
+
+    fn offset(&self) -> usize {
+        self.offset.unwrap_or(0) as usize
+    }
+
+    fn limit(&self) -> usize {
+        self.limit
+            .unwrap_or(DEFAULT_WATCHER_LIMIT)
+            .min(MAX_WATCHER_LIMIT) as usize
+    }
+}
+
+/// A request's message pagination, validated (code 4 for a time that does not parse).
+fn message_page(
+    op: &str,
+    page: Option<&MessagePagination>,
+    default_limit: u32,
+) -> ApiResult<MessagePage> {
+    MessagePage::parse(page.unwrap_or(&MessagePagination::default()), default_limit)
+        .map_err(|key| ApiError::input(op, format!("messages.{key} must be an RFC 3339 time")))
+}
+
+impl World {
+    /// A channel with its members, if it exists.
+    pub(crate) fn find_channel(&self, cid: &str) -> ApiResult<Option<Loaded>> {
+        let Some(record) = self.store.channel(cid)? else {
+            return Ok(None);
+        };
+        let members = self.store.members(cid)?;
+        Ok(Some(Loaded { record, members }))
+    }
+
+    /// The channel, which must exist (code 16 otherwise).
+    pub(crate) fn existing_channel(&self, op: &str, cid: &str) -> ApiResult<Loaded> {
+        self.find_channel(cid)?
+            .ok_or_else(|| ApiError::not_found(op, format!("channel {cid} does not exist")))
+    }
+
+    /// The API view of a channel for `caller`.
+    pub(crate) fn channel_view(&self, channel: &Loaded, caller: &Caller) -> ApiResult<Channel> {
+        let c = &channel.record;
+        Ok(Channel {
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            cid: c.cid.clone(),
+            created_at: Some(c.created_at.clone()),
+            updated_at: Some(c.updated_at.clone()),
+            last_message_at: c.last_message_at.clone(),
+            created_by: Some(self.user_response(&c.created_by)?),
+            frozen: Some(false),
+            disabled: Some(false),
+            member_count: Some(channel.members.len() as u64),
+            config: Some(permissions::config(&c.kind, &c.created_at)),
+            own_capabilities: Some(permissions::capabilities(
+                &caller.role,
+                &c.kind,
+                channel.relation(caller),
+            )),
+            hidden: Some(false),
+            extra: c.custom.clone(),
+        })
+    }
+
+    /// A member as API responses show it.
+    fn member_view(&self, m: &MemberRecord) -> ApiResult<Member> {
+        let owner = m.role == MemberRole::Owner;
+        Ok(Member {
+            user_id: Some(m.user_id.clone()),
+            user: Some(self.user_response(&m.user_id)?),
+            status: Some(member_role::MEMBER.into()),
+            role: Some(m.role.as_str().into()),
+            channel_role: Some(
+                if owner {
+                    member_role::CHANNEL_MODERATOR
+                } else {
+                    member_role::CHANNEL_MEMBER
+                }
+                .into(),
+            ),
+            banned: Some(false),
+            shadow_banned: Some(false),
+            notifications_muted: Some(false),
+            created_at: Some(m.created_at.clone()),
+            updated_at: Some(m.created_at.clone()),
+            ..Member::default()
+        })
+    }
+
+    fn member_views(&self, channel: &Loaded) -> ApiResult<Vec<Member>> {
+        channel
+            .members
+            .iter()
+            .map(|m| self.member_view(m))
+            .collect()
+    }
+
+    /// The full state of a channel for `caller`, with a page of messages and of watchers
+    /// (`duration` unset).
+    fn channel_state(
+        &self,
+        channel: &Loaded,
+        caller: &Caller,
+        page: &MessagePage,
+        watchers: &WatcherPage,
+    ) -> ApiResult<ChannelState> {
+        let cid = &channel.record.cid;
+        let read = self
+            .store
+            .reads(cid)?
+            .into_iter()
+            .map(|(id, r)| {
+                Ok(Read {
+                    user: self.user_response(&id)?,
+                    last_read: r.last_read,
+                    unread_messages: r.unread,
+                    last_read_message_id: r.last_read_message_id,
+                    extra: Map::new(),
+                })
+            })
+            .collect::<ApiResult<_>>()?;
+        let watcher_users = self
+            .conns
+            .watching_users(cid, watchers.offset(), watchers.limit())
+            .iter()
+            .map(|id| Ok(self.user_response(id)?))
+            .collect::<ApiResult<_>>()?;
+        Ok(ChannelState {
+            channel: self.channel_view(channel, caller)?,
+            messages: self.store.messages(cid, page)?,
+            pinned_messages: Vec::new(),
+            members: self.member_views(channel)?,
+            membership: channel
+                .members
+                .iter()
+                .find(|m| m.user_id == caller.id)
+                .map(|m| self.member_view(m))
+                .transpose()?,
+            read,
+            watcher_count: self.conns.watcher_count(cid),
+            watchers: watcher_users,
+            duration: None,
+            extra: Map::from_iter([("threads".to_owned(), json!([]))]),
+        })
+    }
+
+    /// Gets or creates `kind:id`, checking ReadChannel / CreateChannel. A new channel gets
+    /// its members (the creator as owner) and tells them (`notification.added_to_channel`).
+    fn get_or_create(
+        &mut self,
+        op: &str,
+        caller: &Caller,
+        kind: &str,
+        id: &str,
+        data: Option<ChannelRequestData>,
+    ) -> ApiResult<Loaded> {
+        let cid = format!("{kind}:{id}");
+        if let Some(channel) = self.find_channel(&cid)? {
+            channel.require(op, caller, Action::ReadChannel)?;
+            return Ok(channel);
+        }
+        let data = data.unwrap_or_default();
+        let creator = match &caller.actor {
+            Actor::Server => data
+                .created_by
+                .as_ref()
+                .map(|u| u.id.clone())
+                .or_else(|| data.created_by_id.clone())
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| {
+                    ApiError::input(
+                        op,
+                        "either data.created_by or data.created_by_id must be provided when using server side auth.",
+                    )
+                })?,
+            _ => caller.id.clone(),
+        };
+        let as_creator = Relation {
+            creator: true,
+            ..Relation::default()
+        };
+        caller.require(op, kind, as_creator, Action::CreateChannel)?;
+        self.ensure_user(&creator)?;
+        let now = self.now();
+        let mut members = Vec::new();
+        let mut seen = HashSet::new();
+        for member in data.member_ids() {
+            if seen.insert(member.clone()) {
+                self.ensure_user(&member)?;
+                let role = if member == creator {
+                    MemberRole::Owner
+                } else {
+                    MemberRole::Member
+                };
+                members.push(MemberRecord {
+                    user_id: member,
+                    role,
+                    created_at: now.clone(),
+                });
+            }
+        }
+        let mut custom = data.extra;
+        RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
+            custom.remove(*k);
+        });
+        let record = ChannelRecord {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+            cid: cid.clone(),
+            created_by: creator.clone(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            last_message_at: None,
+            custom,
+        };
+        self.store.put_channel(record.clone())?;
+        for member in &members {
+            self.store.put_member(&cid, member.clone())?;
+            let read = ReadRecord {
+                last_read: now.clone(),
+                ..ReadRecord::default()
+            };
+            self.store.put_read(&cid, &member.user_id, read)?;
+        }
+        tracing::debug!(%cid, "channel created");
+        let channel = Loaded { record, members };
+        self.notify_added(&channel, &channel.member_ids(), &creator)?;
+        Ok(channel)
+    }
+
+    /// `notification.added_to_channel` to the connections of each `added` member, except the
+    /// user who added them (a creator adding themselves).
+    fn notify_added(&mut self, channel: &Loaded, added: &[String], adder: &str) -> ApiResult<()> {
+        let cid = &channel.record.cid;
+        for user_id in added.iter().filter(|id| *id != adder) {
+            if !self.is_connected(user_id) {
+                continue;
+            }
+            let Some(member) = channel.members.iter().find(|m| m.user_id == *user_id) else {
+                continue;
+            };
+            let envelope: NotificationAddedToChannelEvent = self.channel_event(cid);
+            let caller = Caller::user(self.store.as_ref(), user_id)?;
+            let event = NotificationAddedToChannelEvent {
+                channel: Some(self.channel_view(channel, &caller)?),
+                member: Some(self.member_view(member)?),
+                ..envelope
+            };
+            self.send_to_user(user_id, &event);
+        }
+        Ok(())
+    }
+
+    /// Subscribes the calling connection when one is named: code 46 for a connection that
+    /// is not open, code 4 for someone else's. Server-side calls watch nothing.
+    fn watch(
+        &mut self,
+        op: &str,
+        caller: &Caller,
+        cid: &str,
+        conn_id: Option<&str>,
+    ) -> ApiResult<()> {
+        let Some(conn_id) = conn_id else {
+            return Ok(());
+        };
+        if caller.is_server() {
+            return Ok(());
+        }
+        if self.conns.get(conn_id).is_none() {
+            // Stream's CONNECTION_ID_NOT_FOUND: the socket was replaced or closed.
+            return Err(ApiError::op(
+                op,
+                codes::CONNECTION_ID_NOT_FOUND,
+                format!("connection_id '{conn_id}' not found"),
+            ));
+        }
+        self.own_connection(op, caller, conn_id)?;
+        self.start_watching(cid, conn_id)?;
+        Ok(())
+    }
+
+    /// Code 4 unless `conn_id` is an open connection of the caller (anonymous callers own the
+    /// anonymous connections): nobody subscribes or unsubscribes someone else's socket.
+    /// Returns its user id and whether it is anonymous.
+    fn own_connection(
+        &self,
+        op: &str,
+        caller: &Caller,
+        conn_id: &str,
+    ) -> ApiResult<(String, bool)> {
+        match self.conns.get(conn_id) {
+            Some(conn) if conn.user_id == caller.id => Ok((conn.user_id.clone(), conn.anonymous)),
+            _ => Err(ApiError::input(
+                op,
+                format!(
+                    "connection_id '{conn_id}' is not an open connection of user '{}'",
+                    caller.id
+                ),
+            )),
+        }
+    }
+}
+
+/// The document query-channels filters and sorts on.
+fn channel_doc(channel: &Loaded) -> Value {
+    let c = &channel.record;
+    let mut doc = c.custom.clone();
+    let last_updated = c
+        .last_message_at
+        .clone()
+        .unwrap_or_else(|| c.created_at.clone());
+    let members: Vec<&String> = channel.members.iter().map(|m| &m.user_id).collect();
+    for (k, v) in [
+        ("cid", json!(c.cid)),
+        ("id", json!(c.id)),
+        ("type", json!(c.kind)),
+        ("members", json!(members)),
+        ("member_count", json!(channel.members.len())),
+        ("created_by_id", json!(c.created_by)),
+        ("created_at", json!(c.created_at)),
+        ("updated_at", json!(c.updated_at)),
+        ("last_message_at", json!(c.last_message_at)),
+        ("last_updated", json!(last_updated)),
+        ("frozen", json!(false)),
+        ("disabled", json!(false)),
+    ] {
+        doc.insert(k.to_owned(), v);
+    }
+    Value::Object(doc)
+}
+
+impl Chat {
+    /// `POST /channels/{type}/{id}/query` and `/channels/{type}/query` (with the id of the
+    /// distinct channel): gets or creates the channel, watches it with `conn_id` when asked,
+    /// and returns its state for the caller.
+    pub(crate) fn query_channel(
+        &self,
+        op: &str,
+        actor: Actor,
+        key: &ChannelKey,
+        body: QueryChannelRequest,
+        conn_id: Option<&str>,
+    ) -> ApiResult<ChannelState> {
+        let watchers = WatcherPage::parse(op, body.watchers.as_ref())?;
+        let messages = message_page(op, body.messages.as_ref(), DEFAULT_MESSAGE_LIMIT)?;
+        let (mut world, caller) = self.enter(actor)?;
+        let channel = world.get_or_create(op, &caller, &key.kind, &key.id, body.data)?;
+        if body.watch == Some(true) {
+            world.watch(op, &caller, &key.cid, conn_id)?;
+        }
+        world.channel_state(&channel, &caller, &messages, &watchers)
+    }
+
+    /// `POST /channels`: the channels matching the filter that the caller may read, sorted
+    /// (by `last_updated`, newest first, unless told), paged, each watched when asked.
+    pub(crate) fn query_channels(
+        &self,
+        op: &str,
+        actor: Actor,
+        body: QueryChannelsRequest,
+        conn_id: Option<&str>,
+    ) -> ApiResult<Vec<ChannelState>> {
+        filter::validate(&body.filter_conditions).map_err(|e| ApiError::input(op, e))?;
+        let (mut world, caller) = self.enter(actor)?;
+        let mut found = Vec::new();
+        for record in world.store.channels()? {
+            let members = world.store.members(&record.cid)?;
+            let channel = Loaded { record, members };
+            let doc = channel_doc(&channel);
+            let hit = filter::matches(&doc, &body.filter_conditions)
+                .map_err(|e| ApiError::input(op, e))?;
+            let readable = caller.is_server()
+                || permissions::allowed(
+                    &caller.role,
+                    &channel.record.kind,
+                    channel.relation(&caller),
+                    Action::ReadChannel,
+                );
+            if hit && readable {
+                found.push((doc, channel));
+            }
+        }
+        let mut sort = body.sort.clone();
+        if sort.is_empty() {
+            sort.push(SortParam {
+                field: "last_updated".into(),
+                direction: -1,
+            });
+        }
+        filter::sort_docs(&mut found, &sort);
+        let offset = body.offset.unwrap_or(0) as usize;
+        let limit = body
+            .limit
+            .unwrap_or(DEFAULT_CHANNEL_LIMIT)
+            .min(MAX_CHANNEL_LIMIT) as usize;
+        let channels: Vec<Loaded> = found
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(_, c)| c)
+            .collect();
+        if body.watch == Some(true) {
+            for channel in &channels {
+                world.watch(op, &caller, &channel.record.cid, conn_id)?;
+            }
+        }
+        let page = MessagePagination {
+            limit: body.message_limit,
+            ..MessagePagination::default()
+        };
+        let page = message_page(op, Some(&page), DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT)?;
+        channels
+            .iter()
+            .map(|c| world.channel_state(c, &caller, &page, &WatcherPage::default()))
+            .collect()
+    }
+
+    /// `POST /channels/{type}/{id}`: adds and removes members (UpdateChannelMembers) and
+    /// replaces custom data (UpdateChannel); new members are told. Returns the channel and
+    /// its members.
+    pub(crate) fn update_channel(
+        &self,
+        op: &str,
+        actor: Actor,
+        key: &ChannelKey,
+        update: UpdateChannelRequest,
+    ) -> ApiResult<(Channel, Vec<Member>)> {
+        let (mut world, caller) = self.enter(actor)?;
+        let mut channel = world.existing_channel(op, &key.cid)?;
+        let ids = |v: Option<Vec<Value>>| {
+            ChannelRequestData {
+                members: v,
+                ..Default::default()
+            }
+            .member_ids()
+        };
+        let (add, remove) = (ids(update.add_members), ids(update.remove_members));
+        if !add.is_empty() || !remove.is_empty() {
+            channel.require(op, &caller, Action::UpdateChannelMembers)?;
+        }
+        if update.data.is_some() {
+            channel.require(op, &caller, Action::UpdateChannel)?;
+        }
+        for id in &add {
+            world.ensure_user(id)?;
+        }
+        let now = world.now();
+        let cid = &key.cid;
+        let has_read: HashSet<String> = world
+            .store
+            .reads(cid)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let mut added = Vec::new();
+        for user_id in add {
+            if channel.is_member(&user_id) {
+                continue;
+            }
+            let role = if user_id == channel.record.created_by {
+                MemberRole::Owner
+            } else {
+                MemberRole::Member
+            };
+            if !has_read.contains(&user_id) {
+                let read = ReadRecord {
+                    last_read: now.clone(),
+                    ..ReadRecord::default()
+                };
+                world.store.put_read(cid, &user_id, read)?;
+            }
+            let member = MemberRecord {
+                user_id: user_id.clone(),
+                role,
+                created_at: now.clone(),
+            };
+            world.store.put_member(cid, member.clone())?;
+            channel.members.push(member);
+            added.push(user_id);
+        }
+        for user_id in &remove {
+            if channel.is_member(user_id) {
+                world.store.remove_member(cid, user_id)?;
+            }
+        }
+        channel.members.retain(|m| !remove.contains(&m.user_id));
+        if let Some(mut data) = update.data {
+            RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
+                data.remove(*k);
+            });
+            channel.record.custom = data;
+        }
+        channel.record.updated_at = now;
+        world.store.put_channel(channel.record.clone())?;
+        added.retain(|id| !remove.contains(id));
+        world.notify_added(&channel, &added, &caller.id)?;
+        Ok((
+            world.channel_view(&channel, &caller)?,
+            world.member_views(&channel)?,
+        ))
+    }
+
+    /// `POST /channels/{type}/{id}/stop-watching`: the named connection (the caller's own,
+    /// any for server tokens) stops watching. A connection that is already gone watches
+    /// nothing: stopping is idempotent.
+    pub(crate) fn stop_watching(
+        &self,
+        op: &str,
+        actor: Actor,
+        key: &ChannelKey,
+        conn_id: Option<&str>,
+    ) -> ApiResult<()> {
+        let (mut world, caller) = self.enter(actor)?;
+        world.existing_channel(op, &key.cid)?;
+        let Some(conn_id) = conn_id else {
+            return Ok(());
+        };
+        let Some(conn) = world.conns.get(conn_id) else {
+            return Ok(());
+        };
+        let (user_id, anonymous) = if caller.is_server() {
+            (conn.user_id.clone(), conn.anonymous)
+        } else {
+            world.own_connection(op, &caller, conn_id)?
+        };
+        world.stop_watching(&key.cid, conn_id, &user_id, anonymous)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_in_a_page_that_does_not_parse_is_code_4_naming_its_key() {
+        for key in ["created_at_before", "created_at_around"] {
+            let p = serde_json::from_value::<MessagePagination>(json!({key: "yesterday"})).unwrap();
+            let err = message_page("Op", Some(&p), 100).err().unwrap();
+            assert_eq!(err.0.code, codes::INPUT);
+            assert!(err.0.message.contains(key), "{}", err.0.message);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Who receives which event: the connections watching a channel, the connections of a user
+//! (watching or not), one connection, and the members' connections that do not watch (for
+//! `notification.*` events). Also the watching events themselves: a user who starts or stops
+//! watching a channel with their first or last connection is announced to its watchers.
+//!
+//! An event is serialized once per fan-out and the frame shared by its recipients; queueing
+//! never waits (see `connections.rs`).
+
+use serde::Serialize;
+use stream_chat_protocol::{UserStartWatchingEvent, UserStopWatchingEvent};
+
+use super::World;
+use super::connections::Frame;
+use super::store::StoreResult;
+
+impl World {
+    /// Queues `event` for every connection watching `cid`.
+    pub(crate) fn broadcast(&self, cid: &str, event: &impl Serialize) {
+        let Some(frame) = Frame::of(event) else {
+            return;
+        };
+        for conn in self.conns.watching(cid) {
+            conn.send(&frame);
+        }
+    }
+
+    /// Queues `event` for every connection of `user_id`, watching or not.
+    pub(crate) fn send_to_user(&self, user_id: &str, event: &impl Serialize) {
+        let Some(frame) = Frame::of(event) else {
+            return;
+        };
+        for conn in self.conns.of_user(user_id).filter(|c| !c.anonymous) {
+            conn.send(&frame);
+        }
+    }
+
+    /// Queues `event` for one connection (dropped silently if it is gone).
+    pub(crate) fn send_to_conn(&self, conn_id: &str, event: &impl Serialize) {
+        if let Some(conn) = self.conns.get(conn_id)
+            && let Some(frame) = Frame::of(event)
+        {
+            conn.send(&frame);
+        }
+    }
+
+    /// Whether `user_id` has any open connection (not anonymous).
+    pub(crate) fn is_connected(&self, user_id: &str) -> bool {
+        self.conns.of_user(user_id).any(|c| !c.anonymous)
+    }
+
+    /// The connections (id, user id) of `members` that do not watch `cid`, except those of
+    /// `except` (the user the event is about, who knows already).
+    pub(crate) fn members_not_watching(
+        &self,
+        cid: &str,
+        members: &[String],
+        except: &str,
+    ) -> Vec<(String, String)> {
+        self.conns
+            .iter()
+            .filter(|(id, conn)| {
+                !conn.anonymous
+                    && conn.user_id != except
+                    && !self.conns.watches(cid, id)
+                    && members.contains(&conn.user_id)
+            })
+            .map(|(id, conn)| (id.clone(), conn.user_id.clone()))
+            .collect()
+    }
+
+    /// Subscribes `conn_id` to `cid`; `user.watching.start` to the watchers (the new one
+    /// included) when its user was not watching yet.
+    pub(crate) fn start_watching(&mut self, cid: &str, conn_id: &str) -> StoreResult<()> {
+        let Some(user_id) = self.conns.watch(cid, conn_id) else {
+            return Ok(());
+        };
+        let event = UserStartWatchingEvent {
+            user: Some(self.user_response(&user_id)?),
+            watcher_count: Some(self.conns.watcher_count(cid)),
+            ..self.channel_event(cid)
+        };
+        self.broadcast(cid, &event);
+        Ok(())
+    }
+
+    /// Unsubscribes `conn_id` (of `user_id`) from `cid`; `user.watching.stop` to the
+    /// remaining watchers when it was the user's last watching connection.
+    pub(crate) fn stop_watching(
+        &mut self,
+        cid: &str,
+        conn_id: &str,
+        user_id: &str,
+        anonymous: bool,
+    ) -> StoreResult<()> {
+        if !self.conns.unwatch(cid, conn_id, user_id, anonymous) {
+            return Ok(());
+        }
+        let event = UserStopWatchingEvent {
+            user: Some(self.user_response(user_id)?),
+            watcher_count: Some(self.conns.watcher_count(cid)),
+            ..self.channel_event(cid)
+        };
+        self.broadcast(cid, &event);
+        Ok(())
+    }
+
+    /// Removes a connection; it stops watching everything (announced as above). Returns
+    /// whether it was open.
+    pub(crate) fn drop_connection(&mut self, conn_id: &str) -> bool {
+        let Some(closed) = self.conns.close(conn_id) else {
+            return false;
+        };
+        for cid in &closed.watching {
+            if let Err(e) = self.stop_watching(cid, conn_id, &closed.user_id, closed.anonymous) {
+                tracing::error!(error = %e.0, %cid, "cannot announce a watcher leaving");
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,442 @@
+//! Messages: send (with `message.new` to the watchers and `notification.message_new` to the
+//! members who do not watch), get, update and delete; what a client may write of a message.
+
+use serde_json::{Map, Value, json};
+use stream_chat_protocol::names::message_type;
+use stream_chat_protocol::{
+    Message, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
+    NotificationMessageNewEvent, codes,
+};
+
+use super::caller::{Actor, Caller};
+use super::channels::{ChannelKey, Loaded};
+use super::permissions::Action;
+use super::store::ReadRecord;
+use super::{Chat, World, random_id};
+use crate::config::{MAX_MESSAGE_ID_BYTES, MAX_MESSAGE_LENGTH};
+use crate::error::{ApiError, ApiResult};
+
+/// Message keys the server manages: never taken from a request's custom fields.
+const SERVER_MESSAGE_KEYS: [&str; 14] = [
+    "pinned_at",
+    "pinned_by",
+    "pin_expires",
+    "restricted_visibility",
+    "deleted_at",
+    "message_text_updated_at",
+    "command",
+    "i18n",
+    "quoted_message",
+    "mentioned_groups",
+    "deleted_for_me",
+    "status",
+    "error",
+    "__html",
+];
+
+/// The custom fields of a message in a request: its other keys, minus server-managed ones.
+fn custom_fields(extra: &Map<String, Value>) -> Map<String, Value> {
+    let mut custom = extra.clone();
+    SERVER_MESSAGE_KEYS.iter().for_each(|k| {
+        custom.remove(*k);
+    });
+    custom
+}
+
+/// The server-managed keys of a stored message's `extra`.
+fn server_fields(extra: &Map<String, Value>) -> Map<String, Value> {
+    extra
+        .iter()
+        .filter(|(k, _)| SERVER_MESSAGE_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// What a client writes of a message when sending or updating it, validated.
+struct MessageContent {
+    text: String,
+    html: String,
+    attachments: Vec<Value>,
+    /// Users, resolved from the ids (or `{id}` objects) in the request.
+    mentioned_users: Vec<Value>,
+}
+
+impl MessageContent {
+    /// Code 4 without text and attachments, code 20 for a text that is too long.
+    fn validate(world: &World, op: &str, input: &Message) -> ApiResult<Self> {
+        let text = input.text.clone().unwrap_or_default();
+        let attachments = input.attachments.clone().unwrap_or_default();
+        if text.trim().is_empty() && attachments.is_empty() {
+            return Err(ApiError::input(
+                op,
+                "message.text or message.attachments is required",
+            ));
+        }
+        if text.chars().count() > MAX_MESSAGE_LENGTH {
+            return Err(ApiError::op(
+                op,
+                codes::MESSAGE_TOO_LONG,
+                format!("message is too long: at most {MAX_MESSAGE_LENGTH} characters"),
+            ));
+        }
+        let mentioned_users = input
+            .mentioned_users
+            .iter()
+            .flatten()
+            .filter_map(|m| {
+                m.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| m.get("id")?.as_str().map(str::to_owned))
+            })
+            .map(|id| {
+                let user = world.user_response(&id)?;
+                Ok(serde_json::to_value(user).unwrap_or_default())
+            })
+            .collect::<ApiResult<_>>()?;
+        let html = if text.is_empty() {
+            String::new()
+        } else {
+            format!("<p>{}</p>\n", escape_html(&text))
+        };
+        Ok(MessageContent {
+            text,
+            html,
+            attachments,
+            mentioned_users,
+        })
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+}
+
+fn author(message: &Message) -> String {
+    message
+        .user
+        .as_ref()
+        .map(|u| u.id.clone())
+        .unwrap_or_default()
+}
+
+/// Code 17 unless the caller may do `action` to `message` (server tokens may do everything;
+/// users only to their own messages, while they may post in the channel).
+fn require_own(
+    op: &str,
+    caller: &Caller,
+    channel: &Loaded,
+    message: &Message,
+    action: Action,
+) -> ApiResult<()> {
+    let mut rel = channel.relation(caller);
+    rel.author = !caller.is_server() && author(message) == caller.id;
+    caller.require(op, &channel.record.kind, rel, action)
+}
+
+impl World {
+    /// Message `id` and its channel (code 16 when there is none).
+    fn find_message(&self, op: &str, id: &str) -> ApiResult<(Message, Loaded)> {
+        let not_found = || ApiError::not_found(op, format!("message '{id}' does not exist"));
+        let message = self.store.message(id)?.ok_or_else(not_found)?;
+        let cid = message.cid.clone().unwrap_or_default();
+        let channel = self.find_channel(&cid)?.ok_or_else(not_found)?;
+        Ok((message, channel))
+    }
+
+    /// Changes the reply count of `parent` by `delta`, if it is a message of `cid`.
+    fn count_reply(&mut self, cid: &str, parent: Option<&str>, delta: i64) -> ApiResult<()> {
+        let Some(parent) = parent else {
+            return Ok(());
+        };
+        let Some(mut p) = self.store.message(parent)? else {
+            return Ok(());
+        };
+        if p.cid.as_deref() != Some(cid) {
+            return Ok(());
+        }
+        p.reply_count = Some(if delta > 0 {
+            p.reply_count.unwrap_or(0) + 1
+        } else {
+            p.reply_count.unwrap_or(1).saturating_sub(1)
+        });
+        self.store.put_message(p)?;
+        Ok(())
+    }
+
+    /// `notification.message_new` to the members' connections that do not watch the
+    /// channel (the sender's excepted), each with its user's unread counts.
+    fn notify_members(
+        &self,
+        channel: &Loaded,
+        sender: &str,
+        new: &NewMessageEvent,
+    ) -> ApiResult<()> {
+        let members = channel.member_ids();
+        for (conn_id, user_id) in self.members_not_watching(&channel.record.cid, &members, sender) {
+            let caller = Caller::user(self.store.as_ref(), &user_id)?;
+            let unread = self.store.unread_counts(&user_id)?;
+            // The watchers' message.new, for a member's connection that does not watch.
+            let event = NotificationMessageNewEvent {
+                cid: new.cid.clone(),
+                channel_type: new.channel_type.clone(),
+                channel_id: new.channel_id.clone(),
+                created_at: new.created_at.clone(),
+                user: new.user.clone(),
+                channel: Some(self.channel_view(channel, &caller)?),
+                message: new.message.clone(),
+                message_id: new.message_id.clone(),
+                watcher_count: new.watcher_count,
+                channel_member_count: new.channel_member_count,
+                total_unread_count: Some(unread.messages),
+                unread_count: Some(unread.messages),
+                unread_channels: Some(unread.channels),
+                extra: new.extra.clone(),
+            };
+            self.send_to_conn(&conn_id, &event);
+        }
+        Ok(())
+    }
+}
+
+impl Chat {
+    /// `POST /channels/{type}/{id}/message`: posts a message as the caller (or, server-side,
+    /// as the user the message names); `message.new` to the watchers,
+    /// `notification.message_new` to members who do not watch. Returns the stored message.
+    pub(crate) fn send_message(
+        &self,
+        op: &str,
+        actor: Actor,
+        key: &ChannelKey,
+        input: Message,
+    ) -> ApiResult<Message> {
+        let (mut world, caller) = self.enter(actor)?;
+        let sender =
+            caller.acting_user(op, "message", input.user_id.as_deref(), input.user.as_ref())?;
+        let mut channel = world.existing_channel(op, &key.cid)?;
+        channel.require(op, &caller, Action::CreateMessage)?;
+        let content = MessageContent::validate(&world, op, &input)?;
+        let message_id = if input.id.is_empty() {
+            random_id()
+        } else {
+            input.id.clone()
+        };
+        if message_id.len() > MAX_MESSAGE_ID_BYTES {
+            return Err(ApiError::input(
+                op,
+                "message.id is longer than 255 characters",
+            ));
+        }
+        if world.store.message(&message_id)?.is_some() {
+            return Err(ApiError::input(
+                op,
+                format!("a message with ID {message_id} already exists"),
+            ));
+        }
+        world.ensure_user(&sender)?;
+        let now = world.now();
+        let user = world.user_response(&sender)?;
+        let mut extra = custom_fields(&input.extra);
+        for (k, v) in [
+            ("pinned_at", Value::Null),
+            ("pinned_by", Value::Null),
+            ("pin_expires", Value::Null),
+            ("restricted_visibility", json!([])),
+        ] {
+            extra.insert(k.to_owned(), v);
+        }
+        let cid = &key.cid;
+        let message = Message {
+            id: message_id.clone(),
+            text: Some(content.text),
+            html: Some(content.html),
+            kind: Some(
+                if input.parent_id.is_some() {
+                    message_type::REPLY
+                } else {
+                    message_type::REGULAR
+                }
+                .into(),
+            ),
+            user: Some(user.clone()),
+            user_id: None,
+            cid: Some(cid.clone()),
+            attachments: Some(content.attachments),
+            mentioned_users: Some(content.mentioned_users),
+            latest_reactions: Some(Vec::new()),
+            own_reactions: Some(Vec::new()),
+            reaction_counts: Some(Map::new()),
+            reaction_scores: Some(Map::new()),
+            parent_id: input.parent_id.clone(),
+            show_in_channel: input.show_in_channel,
+            reply_count: Some(0),
+            deleted_reply_count: Some(0),
+            quoted_message_id: input.quoted_message_id.clone(),
+            shadowed: Some(false),
+            silent: Some(input.silent.unwrap_or(false)),
+            pinned: Some(false),
+            created_at: Some(now.clone()),
+            updated_at: Some(now.clone()),
+            extra,
+        };
+
+        world.count_reply(cid, input.parent_id.as_deref(), 1)?;
+        world.store.append_message(message.clone())?;
+        channel.record.last_message_at = Some(now.clone());
+        world.store.put_channel(channel.record.clone())?;
+        world.store.count_unread(cid, &sender)?;
+        if channel.is_member(&sender) {
+            let read = ReadRecord {
+                last_read: now,
+                last_read_message_id: Some(message_id.clone()),
+                unread: 0,
+            };
+            world.store.put_read(cid, &sender, read)?;
+        }
+
+        let event = NewMessageEvent {
+            message: message.clone(),
+            user: Some(user),
+            message_id: Some(message_id),
+            watcher_count: Some(world.conns.watcher_count(cid)),
+            channel_member_count: Some(channel.members.len() as u64),
+            ..world.channel_event(cid)
+        };
+        world.broadcast(cid, &event);
+        world.notify_members(&channel, &sender, &event)?;
+        Ok(message)
+    }
+
+    /// `GET /messages/{id}`: a message of a channel the caller may read (soft-deleted ones
+    /// too).
+    pub(crate) fn get_message(&self, op: &str, actor: Actor, id: &str) -> ApiResult<Message> {
+        let (world, caller) = self.enter(actor)?;
+        let (message, channel) = world.find_message(op, id)?;
+        channel.require(op, &caller, Action::ReadChannel)?;
+        Ok(message)
+    }
+
+    /// `POST /messages/{id}`: replaces what a client writes of a message (text, attachments,
+    /// mentioned users, custom fields); `message.updated` to the channel's watchers.
+    pub(crate) fn update_message(
+        &self,
+        op: &str,
+        actor: Actor,
+        id: &str,
+        input: Message,
+    ) -> ApiResult<Message> {
+        if !input.id.is_empty() && input.id != id {
+            return Err(ApiError::input(
+                op,
+                format!("message.id '{}' does not match the URL's '{id}'", input.id),
+            ));
+        }
+        let (mut world, caller) = self.enter(actor)?;
+        let (stored, channel) = world.find_message(op, id)?;
+        let editor = match caller.actor {
+            Actor::Server => input
+                .user_id
+                .clone()
+                .or_else(|| input.user.as_ref().map(|u| u.id.clone()))
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| author(&stored)),
+            _ => {
+                caller.acting_user(op, "message", input.user_id.as_deref(), input.user.as_ref())?
+            }
+        };
+        require_own(op, &caller, &channel, &stored, Action::UpdateMessage)?;
+        if stored.kind.as_deref() == Some(message_type::DELETED) {
+            return Err(ApiError::input(
+                op,
+                format!("message '{id}' was deleted and cannot be updated"),
+            ));
+        }
+        let content = MessageContent::validate(&world, op, &input)?;
+        let cid = &channel.record.cid;
+        let mut message = stored;
+        let now = world.now();
+        let mut extra = server_fields(&message.extra);
+        extra.extend(custom_fields(&input.extra));
+        if message.text.as_deref() != Some(content.text.as_str()) {
+            extra.insert("message_text_updated_at".into(), json!(now));
+        }
+        message.extra = extra;
+        message.text = Some(content.text);
+        message.html = Some(content.html);
+        message.attachments = Some(content.attachments);
+        message.mentioned_users = Some(content.mentioned_users);
+        if input.quoted_message_id.is_some() {
+            message.quoted_message_id = input.quoted_message_id;
+        }
+        message.updated_at = Some(now);
+        world.store.put_message(message.clone())?;
+
+        let event = MessageUpdatedEvent {
+            message: message.clone(),
+            user: Some(world.user_response(&editor)?),
+            watcher_count: Some(world.conns.watcher_count(cid)),
+            ..world.channel_event(cid)
+        };
+        world.broadcast(cid, &event);
+        Ok(message)
+    }
+
+    /// `DELETE /messages/{id}?hard=true|false`: a soft delete keeps the message as type
+    /// `deleted` with `deleted_at`; a hard delete removes it. `message.deleted` (with
+    /// `hard_delete`) to the channel's watchers.
+    pub(crate) fn delete_message(
+        &self,
+        op: &str,
+        actor: Actor,
+        id: &str,
+        hard: Option<&str>,
+    ) -> ApiResult<Message> {
+        let hard = match hard.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => {
+                return Err(ApiError::input(
+                    op,
+                    format!("hard must be true or false, not '{other}'"),
+                ));
+            }
+        };
+        let (mut world, caller) = self.enter(actor)?;
+        let (stored, channel) = world.find_message(op, id)?;
+        require_own(op, &caller, &channel, &stored, Action::DeleteMessage)?;
+        let deleter = match caller.actor {
+            Actor::Server => author(&stored),
+            _ => caller.id.clone(),
+        };
+        let already = stored.kind.as_deref() == Some(message_type::DELETED);
+        if already && !hard {
+            return Ok(stored);
+        }
+        let cid = &channel.record.cid;
+        let mut message = stored;
+        let now = world.now();
+        message.kind = Some(message_type::DELETED.into());
+        if !already {
+            message.extra.insert("deleted_at".into(), json!(now));
+        }
+        message.updated_at = Some(now);
+        if hard {
+            world.store.remove_message(id)?;
+            world.count_reply(cid, message.parent_id.as_deref(), -1)?;
+        } else {
+            world.store.put_message(message.clone())?;
+        }
+
+        let event = MessageDeletedEvent {
+            message: message.clone(),
+            user: Some(world.user_response(&deleter)?),
+            hard_delete: hard,
+            watcher_count: Some(world.conns.watcher_count(cid)),
+            ..world.channel_event(cid)
+        };
+        world.broadcast(cid, &event);
+        Ok(message)
+    }
+}

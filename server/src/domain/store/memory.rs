@@ -1,0 +1,400 @@
+//! The in-memory [`Store`]: everything in maps, gone when the server stops. The default.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use stream_chat_protocol::{Message, User, time};
+
+use super::{
+    Bound, ChannelRecord, MemberRecord, MessagePage, ReadRecord, Store, StoreResult, UnreadCounts,
+};
+
+/// Users, channels and usage in maps; each channel holds its members, reads and messages
+/// (in posting order). Never fails.
+#[derive(Default)]
+pub(crate) struct MemoryStore {
+    users: BTreeMap<String, User>,
+    channels: BTreeMap<String, StoredChannel>,
+    /// Message id to the cid of its channel.
+    message_cids: HashMap<String, String>,
+    /// Month (`YYYY-MM`) to the users who connected in it.
+    active: HashMap<String, HashSet<String>>,
+}
+
+struct StoredChannel {
+    record: ChannelRecord,
+    members: Vec<MemberRecord>,
+    reads: BTreeMap<String, ReadRecord>,
+    messages: Vec<Message>,
+}
+
+impl StoredChannel {
+    fn is_member(&self, user_id: &str) -> bool {
+        self.members.iter().any(|m| m.user_id == user_id)
+    }
+}
+
+impl MemoryStore {
+    /// The channel holding message `id` and the message's index there.
+    fn locate(&mut self, id: &str) -> Option<(&mut StoredChannel, usize)> {
+        let cid = self.message_cids.get(id)?;
+        let channel = self.channels.get_mut(cid)?;
+        let index = channel.messages.iter().position(|m| m.id == id)?;
+        Some((channel, index))
+    }
+}
+
+impl Store for MemoryStore {
+    fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        Ok(self.users.get(id).cloned())
+    }
+
+    fn users(&self) -> StoreResult<Vec<User>> {
+        Ok(self.users.values().cloned().collect())
+    }
+
+    fn put_user(&mut self, user: User) -> StoreResult<()> {
+        self.users.insert(user.id.clone(), user);
+        Ok(())
+    }
+
+    fn channel(&self, cid: &str) -> StoreResult<Option<ChannelRecord>> {
+        Ok(self.channels.get(cid).map(|c| c.record.clone()))
+    }
+
+    fn channels(&self) -> StoreResult<Vec<ChannelRecord>> {
+        Ok(self.channels.values().map(|c| c.record.clone()).collect())
+    }
+
+    fn put_channel(&mut self, record: ChannelRecord) -> StoreResult<()> {
+        match self.channels.get_mut(&record.cid) {
+            Some(stored) => stored.record = record,
+            None => {
+                let stored = StoredChannel {
+                    record: record.clone(),
+                    members: Vec::new(),
+                    reads: BTreeMap::new(),
+                    messages: Vec::new(),
+                };
+                self.channels.insert(record.cid, stored);
+            }
+        }
+        Ok(())
+    }
+
+    fn members(&self, cid: &str) -> StoreResult<Vec<MemberRecord>> {
+        Ok(self
+            .channels
+            .get(cid)
+            .map(|c| c.members.clone())
+            .unwrap_or_default())
+    }
+
+    fn put_member(&mut self, cid: &str, member: MemberRecord) -> StoreResult<()> {
+        if let Some(channel) = self.channels.get_mut(cid) {
+            match channel
+                .members
+                .iter_mut()
+                .find(|m| m.user_id == member.user_id)
+            {
+                Some(stored) => *stored = member,
+                None => channel.members.push(member),
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_member(&mut self, cid: &str, user_id: &str) -> StoreResult<()> {
+        if let Some(channel) = self.channels.get_mut(cid) {
+            channel.members.retain(|m| m.user_id != user_id);
+        }
+        Ok(())
+    }
+
+    fn reads(&self, cid: &str) -> StoreResult<Vec<(String, ReadRecord)>> {
+        Ok(self
+            .channels
+            .get(cid)
+            .map(|c| {
+                c.reads
+                    .iter()
+                    .map(|(id, r)| (id.clone(), r.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn put_read(&mut self, cid: &str, user_id: &str, read: ReadRecord) -> StoreResult<()> {
+        if let Some(channel) = self.channels.get_mut(cid) {
+            channel.reads.insert(user_id.to_owned(), read);
+        }
+        Ok(())
+    }
+
+    fn count_unread(&mut self, cid: &str, sender: &str) -> StoreResult<()> {
+        if let Some(channel) = self.channels.get_mut(cid) {
+            for member in channel.members.iter().filter(|m| m.user_id != sender) {
+                channel
+                    .reads
+                    .entry(member.user_id.clone())
+                    .or_default()
+                    .unread += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn unread_counts(&self, user_id: &str) -> StoreResult<UnreadCounts> {
+        let mut counts = UnreadCounts::default();
+        for channel in self.channels.values() {
+            if let Some(read) = channel.reads.get(user_id)
+                && read.unread > 0
+                && channel.is_member(user_id)
+            {
+                counts.messages += read.unread;
+                counts.channels += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    fn message(&self, id: &str) -> StoreResult<Option<Message>> {
+        Ok(self
+            .message_cids
+            .get(id)
+            .and_then(|cid| self.channels.get(cid))
+            .and_then(|c| c.messages.iter().find(|m| m.id == id))
+            .cloned())
+    }
+
+    fn newest_message_id(&self, cid: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .channels
+            .get(cid)
+            .and_then(|c| c.messages.last())
+            .map(|m| m.id.clone()))
+    }
+
+    fn messages(&self, cid: &str, page: &MessagePage) -> StoreResult<Vec<Message>> {
+        let Some(channel) = self.channels.get(cid) else {
+            return Ok(Vec::new());
+        };
+        let shown: Vec<&Message> = channel
+            .messages
+            .iter()
+            .filter(|m| m.parent_id.is_none() || m.show_in_channel == Some(true))
+            .collect();
+        Ok(select(page, &shown))
+    }
+
+    fn append_message(&mut self, message: Message) -> StoreResult<()> {
+        let cid = message.cid.clone().unwrap_or_default();
+        if let Some(channel) = self.channels.get_mut(&cid) {
+            self.message_cids.insert(message.id.clone(), cid);
+            channel.messages.push(message);
+        }
+        Ok(())
+    }
+
+    fn put_message(&mut self, message: Message) -> StoreResult<()> {
+        if let Some((channel, index)) = self.locate(&message.id) {
+            channel.messages[index] = message;
+        }
+        Ok(())
+    }
+
+    fn remove_message(&mut self, id: &str) -> StoreResult<()> {
+        if let Some((channel, index)) = self.locate(id) {
+            channel.messages.remove(index);
+            self.message_cids.remove(id);
+        }
+        Ok(())
+    }
+
+    fn record_active_user(&mut self, month: &str, user_id: &str) -> StoreResult<()> {
+        self.active
+            .entry(month.to_owned())
+            .or_default()
+            .insert(user_id.to_owned());
+        Ok(())
+    }
+
+    fn active_users(&self, month: &str) -> StoreResult<u64> {
+        Ok(self.active.get(month).map_or(0, |s| s.len() as u64))
+    }
+}
+
+/// The page of `messages` (in channel order) that `page` selects, oldest first.
+fn select(page: &MessagePage, messages: &[&Message]) -> Vec<Message> {
+    let slice = |range: std::ops::Range<usize>| -> Vec<Message> {
+        messages[range].iter().map(|m| (*m).clone()).collect()
+    };
+    if let Some(anchor) = &page.around {
+        let Some(i) = position(anchor, messages, true) else {
+            return Vec::new();
+        };
+        let i = i.min(messages.len().saturating_sub(1));
+        let start = i.saturating_sub(page.limit / 2);
+        return slice(start..(start + page.limit).min(messages.len()).max(start));
+    }
+    let mut lo = 0;
+    for bound in &page.lower {
+        match position(bound, messages, true) {
+            Some(i) => lo = lo.max(i),
+            None => return Vec::new(),
+        }
+    }
+    let mut hi = messages.len();
+    for bound in &page.upper {
+        match position(bound, messages, false) {
+            Some(i) => hi = hi.min(i),
+            None => return Vec::new(),
+        }
+    }
+    if page.lower.is_empty() && page.upper.is_empty() {
+        hi = hi.saturating_sub(page.offset);
+    }
+    if lo >= hi {
+        return Vec::new();
+    }
+    if page.lower.is_empty() {
+        slice(hi.saturating_sub(page.limit).max(lo)..hi)
+    } else {
+        slice(lo..(lo + page.limit).min(hi))
+    }
+}
+
+/// Index of the first message after `bound` (lower bounds) or the end of the messages
+/// before it (upper bounds, exclusive); `None` when the id is unknown.
+fn position(bound: &Bound, messages: &[&Message], lower: bool) -> Option<usize> {
+    match bound {
+        Bound::Id { id, inclusive } => {
+            let i = messages.iter().position(|m| m.id == *id)?;
+            // Lower: past it unless inclusive. Upper: up to it, or through it if inclusive.
+            Some(if lower != *inclusive { i + 1 } else { i })
+        }
+        Bound::Time { nanos, inclusive } => {
+            // Messages are stored in time order: count those before the bound.
+            let before = |m: &&Message| {
+                let t = message_time(m);
+                if lower == *inclusive {
+                    t < *nanos
+                } else {
+                    t <= *nanos
+                }
+            };
+            Some(messages.partition_point(before))
+        }
+    }
+}
+
+fn message_time(m: &Message) -> i128 {
+    m.created_at
+        .as_deref()
+        .and_then(time::parse_rfc3339_or_naive)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+    use stream_chat_protocol::{Message, MessagePagination};
+
+    use super::*;
+
+    const CID: &str = "messaging:paging";
+
+    /// A store holding one channel with ten messages whose ids sort backwards (`m9` … `m0`
+    /// in channel order), one second apart from 2025-01-01T00:00:00Z.
+    fn store() -> MemoryStore {
+        let mut store = MemoryStore::default();
+        store
+            .put_channel(ChannelRecord {
+                kind: "messaging".into(),
+                id: "paging".into(),
+                cid: CID.into(),
+                created_by: "a".into(),
+                created_at: String::new(),
+                updated_at: String::new(),
+                last_message_at: None,
+                custom: Map::new(),
+            })
+            .unwrap();
+        for i in 0..10 {
+            let message = Message {
+                id: format!("m{}", 9 - i),
+                cid: Some(CID.into()),
+                created_at: Some(format!("2025-01-01T00:00:{i:02}.000000000Z")),
+                ..Message::default()
+            };
+            store.append_message(message).unwrap();
+        }
+        store
+    }
+
+    /// The ids of the page that pagination `v` selects.
+    fn page_ids(store: &MemoryStore, v: Value) -> Vec<String> {
+        let p = serde_json::from_value::<MessagePagination>(v).unwrap();
+        let page = MessagePage::parse(&p, 100).unwrap();
+        ids(store, &page)
+    }
+
+    fn ids(store: &MemoryStore, page: &MessagePage) -> Vec<String> {
+        let messages = store.messages(CID, page).unwrap();
+        messages.into_iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn pagination_is_positional_not_lexicographic() {
+        let store = store();
+        let page = |v: Value| page_ids(&store, v);
+        let newest = MessagePage::parse(&MessagePagination::default(), 3).unwrap();
+        assert_eq!(ids(&store, &newest), ["m2", "m1", "m0"]);
+        assert_eq!(page(json!({"limit": 2, "id_lt": "m4"})), ["m6", "m5"]);
+        assert_eq!(page(json!({"limit": 2, "id_lte": "m4"})), ["m5", "m4"]);
+        assert_eq!(page(json!({"limit": 2, "id_gt": "m4"})), ["m3", "m2"]);
+        assert_eq!(page(json!({"limit": 2, "id_gte": "m4"})), ["m4", "m3"]);
+        assert_eq!(
+            page(json!({"limit": 3, "id_around": "m4"})),
+            ["m5", "m4", "m3"]
+        );
+        assert_eq!(page(json!({"limit": 2, "offset": 1})), ["m2", "m1"]);
+        // Both bounds: the range between them, from its start.
+        assert_eq!(
+            page(json!({"limit": 5, "id_gt": "m8", "id_lt": "m5"})),
+            ["m7", "m6"]
+        );
+        assert!(page(json!({"id_lt": "nope"})).is_empty());
+        assert!(page(json!({"id_gt": "m0"})).is_empty());
+        assert!(page(json!({"limit": 0})).is_empty());
+        let huge = json!({"limit": u32::MAX, "offset": u32::MAX, "id_around": "m0"});
+        assert_eq!(page(huge).len(), 10, "capped at 300, no overflow");
+        let around_last = page(json!({"limit": 4, "id_around": "m0"}));
+        assert_eq!(around_last, ["m2", "m1", "m0"]);
+    }
+
+    #[test]
+    fn pagination_by_time() {
+        let store = store();
+        let page = |v: Value| page_ids(&store, v);
+        // m5 is at 00:04; JS sends millisecond precision.
+        let t = "2025-01-01T00:00:04.000Z";
+        let key = |k: &str| json!({"limit": 2, k: t});
+        assert_eq!(page(key("created_at_before")), ["m7", "m6"]);
+        assert_eq!(page(key("created_at_before_or_equal")), ["m6", "m5"]);
+        assert_eq!(page(key("created_at_after")), ["m4", "m3"]);
+        assert_eq!(page(key("created_at_after_or_equal")), ["m5", "m4"]);
+        assert_eq!(page(key("created_at_around")), ["m6", "m5"]);
+        assert_eq!(
+            page(json!({"created_at_after": "2025-01-01T02:00:06+02:00"})),
+            ["m2", "m1", "m0"]
+        );
+        for key in ["created_at_before", "created_at_around"] {
+            let p = serde_json::from_value::<MessagePagination>(json!({key: "yesterday"})).unwrap();
+            assert_eq!(MessagePage::parse(&p, 100), Err(key), "names the key");
+        }
+        // A time that is not a string does not parse at all (the body is code 4).
+        assert!(
+            serde_json::from_value::<MessagePagination>(json!({"created_at_before": 12})).is_err()
+        );
+    }
+}
