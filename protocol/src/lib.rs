@@ -27,11 +27,15 @@ pub mod names;
 pub mod time;
 mod user;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
+mod moderation;
+mod reads;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
     MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, Read,
-    SendEventRequest, SortParam, UpdateChannelRequest,
+    SendEventRequest, SortParam,
 };
 pub use connect::{ConnectPayload, GuestRequest, GuestResponse};
 pub use error::{ApiErrorBody, MORE_INFO_URL};
@@ -46,6 +50,21 @@ pub use user::{ANONYMOUS_USER_ID, OwnUser, User};
 pub use users::{
     PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
     UpsertUsersRequest, UsersResponse,
+};
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use channel_admin::{
+    DeleteChannelResponse, HideChannelRequest, PartialUpdateChannelRequest,
+    PartialUpdateMemberRequest, PartialUpdateMemberResponse, QueryMembersRequest,
+    QueryMembersResponse, TruncateChannelRequest, TruncateChannelResponse, UpdateChannelRequest,
+    UpdateChannelResponse,
+};
+pub use moderation::{
+    BanUserRequest, BannedUser, BlockUserRequest, BlockedUsersResponse, ChannelMute, Flag,
+    FlagRequest, FlagResponse, Mute, MuteChannelRequest, MuteChannelResponse, MuteUserRequest,
+    MuteUserResponse, QueryBannedUsersRequest, QueryBannedUsersResponse, UserBlock,
+};
+pub use reads::{
+    MarkAllReadRequest, MarkUnreadRequest, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
 };
 
 /// The README's example runs against the real API.
