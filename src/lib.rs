@@ -75,6 +75,16 @@ pub use events::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
     RecoveryGap, Subscription, UserStartWatchingEvent, UserStopWatchingEvent, event_types,
 };
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 pub use stream_chat_callbacks::{
     Call, CallbackQueue, CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorClass,
     ErrorKind, Executor, ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy, WorkerPool,

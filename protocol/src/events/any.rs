@@ -15,27 +15,13 @@ use super::{
 };
 // Channel administration, members, read state, moderation, presence, user updates.
 use super::{
-    ChannelUpdatedEvent,
-    ChannelDeletedEvent,
-    NotificationChannelDeletedEvent,
-    ChannelTruncatedEvent,
-    NotificationChannelTruncatedEvent,
-    ChannelHiddenEvent,
-    ChannelVisibleEvent,
-    MemberAddedEvent,
-    MemberUpdatedEvent,
-    MemberRemovedEvent,
-    NotificationRemovedFromChannelEvent,
-    NotificationInvitedEvent,
-    NotificationInviteAcceptedEvent,
-    NotificationInviteRejectedEvent,
-    NotificationMarkUnreadEvent,
-    NotificationMutesUpdatedEvent,
-    NotificationChannelMutesUpdatedEvent,
-    UserBannedEvent,
-    UserUnbannedEvent,
-    UserPresenceChangedEvent,
-    UserUpdatedEvent,
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
 };
 use crate::ApiErrorBody;
 

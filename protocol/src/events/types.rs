@@ -229,7 +229,8 @@ pub const MEMBER_REMOVED: &str = super::MemberRemovedEvent::TYPE;
 /// ```
 /// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_REMOVED_FROM_CHANNEL, "notification.removed_from_channel");
 /// ```
-pub const NOTIFICATION_REMOVED_FROM_CHANNEL: &str = super::NotificationRemovedFromChannelEvent::TYPE;
+pub const NOTIFICATION_REMOVED_FROM_CHANNEL: &str =
+    super::NotificationRemovedFromChannelEvent::TYPE;
 
 /// To a user's connections: they were invited to a channel.
 ///
@@ -271,7 +272,8 @@ pub const NOTIFICATION_MUTES_UPDATED: &str = super::NotificationMutesUpdatedEven
 /// ```
 /// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_CHANNEL_MUTES_UPDATED, "notification.channel_mutes_updated");
 /// ```
-pub const NOTIFICATION_CHANNEL_MUTES_UPDATED: &str = super::NotificationChannelMutesUpdatedEvent::TYPE;
+pub const NOTIFICATION_CHANNEL_MUTES_UPDATED: &str =
+    super::NotificationChannelMutesUpdatedEvent::TYPE;
 
 /// A user was banned (in a channel, or app-wide without `cid`).
 ///
