@@ -28,6 +28,11 @@ pub(crate) mod sessions;
 mod store;
 pub(crate) mod usage;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod admin;
+mod members;
+mod moderation;
+mod presence;
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -57,6 +62,9 @@ pub(crate) struct World {
     conns: Connections,
     /// The last timestamp handed out, in nanoseconds.
     last_nanos: i128,
+    /// When each user last posted in each channel (`(cid, user id)` to Unix nanoseconds),
+    /// for slow mode. Live state: a cooldown lasts seconds, a restart may forget it.
+    last_posts: std::collections::HashMap<(String, String), i128>,
 }
 
 impl Chat {
@@ -67,6 +75,7 @@ impl Chat {
                 store: Box::new(MemoryStore::default()),
                 conns: Connections::default(),
                 last_nanos: 0,
+                last_posts: Default::default(),
             }),
             counters_changed: Signal::default(),
             max_queued_frames: config.max_queued_frames,
