@@ -33,6 +33,8 @@ mod admin;
 mod members;
 mod moderation;
 mod presence;
+#[cfg(test)]
+mod read_model;
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
