@@ -539,7 +539,12 @@ fn check(chat: &Chat, model: &Model, step: usize, op: &Op) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+    // No regression files: a failure prints its minimal sequence of operations.
+    #![proptest_config(ProptestConfig {
+        cases: CASES,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn unread_counts_follow_the_model(ops in prop::collection::vec(op(), 1..40)) {
