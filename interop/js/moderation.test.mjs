@@ -37,8 +37,10 @@ test('read state: markUnread → notification.mark_unread (the reader’s state 
   assert.deepEqual(counts.channel_type.map((c) => [c.channel_type, c.unread_count]), [['messaging', 3]]);
 
   const read = waitForEvent(aliceCh, 'message.read', { predicate: (e) => e.user?.id === 'bob' });
+  const ownRead = waitForEvent(bobCh, 'message.read', { predicate: (e) => e.user?.id === 'bob' });
   await bobCh.markRead();
   await read;
+  await ownRead;
   assert.equal(bobCh.countUnread(), 0);
   assert.equal(aliceCh.state.read.bob.unread_messages, 0, 'alice sees bob’s read state');
   counts = await bob.getUnreadCount();
