@@ -225,8 +225,10 @@ test('invites: inviteMembers → notification.invited; acceptInvite → member.u
   await aliceCh.watch();
 
   const invited = waitForEvent(erin, 'notification.invited');
+  const memberAdded = waitForEvent(aliceCh, 'member.added', { predicate: (e) => e.member?.user?.id === 'erin' });
   await aliceCh.inviteMembers(['erin']);
   const inv = await invited;
+  await memberAdded;
   assert.equal(inv.member?.user_id, 'erin');
   assert.equal(inv.member?.invited, true);
   assert.ok(aliceCh.state.members.erin, 'member.added for the invitee');
