@@ -96,6 +96,12 @@ pub use stream_chat_protocol::{
     SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use channel::MAX_COOLDOWN_SECONDS;
+pub use stream_chat_protocol::{
+    BannedUser, ChannelMute, Flag, Mute, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
+    UserBlock,
+};
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.

@@ -8,6 +8,12 @@ mod messages;
 mod read;
 mod subscriptions;
 mod watch;
+// Channel administration, members, read state, moderation.
+mod admin;
+mod members;
+pub(crate) mod moderation;
+
+pub use admin::MAX_COOLDOWN_SECONDS;
 
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::cid;

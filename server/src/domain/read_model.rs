@@ -3,6 +3,8 @@
 //! member's `unread_messages` and `last_read_message_id`, and each user's totals and
 //! per-channel unread list, compared with a plain model that recounts from scratch.
 
+#![allow(clippy::needless_range_loop)] // indices are the model's user and channel numbers
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
