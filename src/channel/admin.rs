@@ -191,7 +191,7 @@ impl ChannelClient {
     /// use stream_chat_client::{ChatClient, ErrorKind, User};
     /// # let client = ChatClient::builder("key").build().unwrap();
     /// let channel = client.channel("messaging", "pe").unwrap();
-    /// let err = channel.enable_slow_mode(0).execute().error();
+    /// let err = channel.enable_slow_mode(0).execute().into_result().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     /// ```
     pub fn enable_slow_mode(&self, cooldown_seconds: u32) -> Call<Channel> {

@@ -89,7 +89,7 @@ impl ChatClient {
     /// set.insert("mood".into(), json!("grumpy"));
     /// let user = client.partial_update_user("bender", set.clone(), vec![]).execute().into_result().unwrap();
     /// assert_eq!(user.extra_data["mood"], "grumpy");
-    /// let err = client.partial_update_user("fry", set, vec![]).execute().error();
+    /// let err = client.partial_update_user("fry", set, vec![]).execute().into_result().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     /// ```
     pub fn partial_update_user(

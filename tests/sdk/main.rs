@@ -34,3 +34,6 @@ mod timeouts;
 mod token_loads;
 mod tokens;
 mod waiting;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
+mod moderation;

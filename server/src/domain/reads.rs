@@ -149,13 +149,15 @@ impl World {
     }
 
     /// Marks `reader` read in `channel` up to `upto` (the newest message without one):
-    /// stores the read state, `message.read` to the watchers and `notification.mark_read`
-    /// to the reader's connections. Returns the `message.read` event.
+    /// stores the read state, `message.read` to the watchers and, with `notify`,
+    /// `notification.mark_read` to the reader's connections. Returns the `message.read`
+    /// event.
     fn read_up_to(
         &mut self,
         channel: &Loaded,
         reader: &str,
         upto: Option<Message>,
+        notify: bool,
     ) -> ApiResult<MessageReadEvent> {
         let cid = &channel.record.cid;
         let now = self.now();
@@ -183,6 +185,9 @@ impl World {
             ..self.channel_event(cid)
         };
         self.broadcast(cid, &event);
+        if !notify {
+            return Ok(event);
+        }
         let unread = self.store.unread_counts(reader)?;
         let channel_unread = self.unread_in(cid, reader)?;
         let note = NotificationMarkReadEvent {
@@ -248,7 +253,7 @@ impl Chat {
             }
             None => None,
         };
-        world.read_up_to(&channel, &reader, upto)
+        world.read_up_to(&channel, &reader, upto, true)
     }
 
     /// `POST /channels/{type}/{id}/unread`: the channel is unread from a message (or the
@@ -373,7 +378,7 @@ impl Chat {
             let had_unread = world.unread_in(&cid, &reader)? > 0;
             let channel = Loaded { record, members };
             if had_unread || upto.is_some() {
-                world.read_up_to(&channel, &reader, upto)?;
+                world.read_up_to(&channel, &reader, upto, false)?;
             } else {
                 let now = world.now();
                 let last = world.newest_shown(&cid)?.map(|m| m.id);
