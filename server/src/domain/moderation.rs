@@ -854,3 +854,86 @@ impl WithEnvelope for UserUnbannedEvent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use stream_chat_protocol::{Message, QueryChannelRequest, time};
+
+    use super::super::Chat;
+    use super::super::caller::Actor;
+    use super::super::channels::ChannelKey;
+    use super::super::store::{BanRecord, ChannelMuteRecord};
+    use crate::config::Config;
+
+    fn setup() -> (Chat, ChannelKey) {
+        let chat = Chat::new(&Config::default());
+        let key = ChannelKey::new("Test", "messaging".into(), "room".into()).unwrap();
+        let body: QueryChannelRequest = serde_json::from_value(json!({
+            "data": {"created_by_id": "a", "members": ["a", "b"]}
+        }))
+        .unwrap();
+        chat.query_channel("Test", Actor::Server, &key, body, None)
+            .unwrap();
+        (chat, key)
+    }
+
+    fn at(offset_secs: i128) -> String {
+        time::format_rfc3339(time::now_nanos() + offset_secs * 1_000_000_000)
+    }
+
+    fn send(chat: &Chat, key: &ChannelKey, user: &str) -> Result<(), i32> {
+        chat.send_message("Test", Actor::User(user.into()), key, Message::text("hi"))
+            .map(drop)
+            .map_err(|e| e.0.code)
+    }
+
+    /// Bans end without a timer: one whose `expires` is past is ignored when read.
+    #[test]
+    fn a_ban_stops_applying_once_it_expires() {
+        let (chat, key) = setup();
+        let ban = |expires: Option<String>| BanRecord {
+            target_id: "b".into(),
+            cid: Some(key.cid.clone()),
+            created_by: "a".into(),
+            created_at: at(-120),
+            expires,
+            ..BanRecord::default()
+        };
+        chat.lock().store.put_ban(ban(Some(at(60)))).unwrap();
+        assert_eq!(send(&chat, &key, "b"), Err(17), "banned for another minute");
+        chat.lock().store.put_ban(ban(Some(at(-1)))).unwrap();
+        assert_eq!(send(&chat, &key, "b"), Ok(()), "the ban ended a second ago");
+        chat.lock().store.put_ban(ban(None)).unwrap();
+        assert_eq!(
+            send(&chat, &key, "b"),
+            Err(17),
+            "a ban without timeout lasts"
+        );
+        let queried = chat
+            .query_banned_users(
+                "Test",
+                Actor::Server,
+                serde_json::from_value(json!({"exclude_expired_bans": true})).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(queried.len(), 1);
+    }
+
+    /// A channel mute that ended counts in the unread totals again.
+    #[test]
+    fn an_expired_channel_mute_counts_again() {
+        let (chat, key) = setup();
+        send(&chat, &key, "a").unwrap();
+        let mute = |expires: String| ChannelMuteRecord {
+            user_id: "b".into(),
+            cid: key.cid.clone(),
+            expires: Some(expires),
+            ..ChannelMuteRecord::default()
+        };
+        chat.lock().store.put_channel_mute(mute(at(60))).unwrap();
+        assert_eq!(chat.lock().store.unread_counts("b").unwrap().messages, 0);
+        chat.lock().store.put_channel_mute(mute(at(-1))).unwrap();
+        assert_eq!(chat.lock().store.unread_counts("b").unwrap().messages, 1);
+    }
+}

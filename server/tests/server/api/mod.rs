@@ -14,3 +14,5 @@ mod queries;
 mod robustness;
 mod users;
 mod websocket;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
