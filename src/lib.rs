@@ -120,6 +120,10 @@ pub mod guides {
 
     #[doc = include_str!("../docs/kotlin-to-rust.md")]
     pub mod kotlin_to_rust {}
+
+    // Channel administration, members, read state, moderation, presence, user updates.
+    #[doc = include_str!("../docs/moderation.md")]
+    pub mod moderation {}
 }
 
 /// The README's examples run against the real API.
