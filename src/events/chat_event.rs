@@ -357,9 +357,19 @@ mod tests {
         assert!(
             matches!(&e, ChatEvent::NotificationMessageNew(n) if n.total_unread_count == Some(4) && n.channel.is_some())
         );
+        // A notification without a struct of its own stays a Notification.
+        let e = frame(json!({"type":"notification.reminder_due","cid":"messaging:g"}));
+        assert!(matches!(&e, ChatEvent::Notification(n) if n.kind == "notification.reminder_due"));
+        assert_eq!(e.kind(), "notification.reminder_due");
         let e = frame(json!({"type":"notification.invited","cid":"messaging:g"}));
-        assert!(matches!(&e, ChatEvent::Notification(n) if n.kind == "notification.invited"));
-        assert_eq!(e.kind(), "notification.invited");
+        assert!(matches!(&e, ChatEvent::NotificationInvited(n) if n.cid == "messaging:g"));
+        assert_eq!(
+            (e.kind(), e.cid()),
+            ("notification.invited", Some("messaging:g"))
+        );
+        let e = frame(json!({"type":"user.banned","user":{"id":"b"}}));
+        assert!(matches!(&e, ChatEvent::UserBanned(b) if b.cid.is_none()));
+        assert_eq!(e.cid(), None, "an app-wide ban belongs to no channel");
         // A message.new without a message is not typed; nothing is lost.
         let e = frame(json!({"type":"message.new","cid":"messaging:g","x":1}));
         assert!(matches!(&e, ChatEvent::Other(o) if o.extra["x"] == 1));
