@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use stream_chat_protocol::names::{member_role, role};
 use stream_chat_protocol::{
     Channel, ChannelRequestData, ChannelState, Member, MessagePagination,
     NotificationAddedToChannelEvent, QueryChannelRequest, QueryChannelsRequest, Read, SortParam,
@@ -15,7 +14,7 @@ use stream_chat_protocol::{
 
 use super::caller::{Actor, Caller};
 use super::permissions::{self, Action, Relation};
-use super::store::{ChannelRecord, ChannelRole, MemberRecord, MemberRole, MessagePage, ReadRecord};
+use super::store::{ChannelRecord, MemberRecord, MemberRole, MessagePage, ReadRecord};
 use super::{Chat, World, filter};
 use crate::config::{
     DEFAULT_CHANNEL_LIMIT, DEFAULT_MESSAGE_LIMIT, DEFAULT_QUERY_CHANNELS_MESSAGE_LIMIT,
@@ -235,54 +234,6 @@ impl World {
                 .transpose()?,
             deleted_at: None,
             extra: c.custom.clone(),
-        })
-    }
-
-    /// A member as API responses show it: roles, invite state, channel ban, channel mute,
-    /// custom member data.
-    pub(crate) fn member_view(&self, cid: &str, m: &MemberRecord) -> ApiResult<Member> {
-        let owner = m.role == MemberRole::Owner;
-        let moderator = m.channel_role == ChannelRole::Moderator;
-        let role = if owner {
-            m.role.as_str()
-        } else if moderator {
-            role::MODERATOR
-        } else {
-            member_role::MEMBER
-        };
-        let pending = m.invited && m.invite_accepted_at.is_none();
-        let ban = self.ban_in_force(&m.user_id, Some(cid))?;
-        let muted = self.channel_muted(&m.user_id, cid)?;
-        Ok(Member {
-            user_id: Some(m.user_id.clone()),
-            user: Some(self.user_response(&m.user_id)?),
-            status: Some(
-                if pending {
-                    member_role::STATUS_PENDING
-                } else {
-                    member_role::STATUS_MEMBER
-                }
-                .into(),
-            ),
-            role: Some(role.into()),
-            channel_role: Some(m.channel_role.as_str().into()),
-            is_moderator: Some(moderator),
-            banned: Some(ban.as_ref().is_some_and(|b| !b.shadow)),
-            shadow_banned: Some(ban.as_ref().is_some_and(|b| b.shadow)),
-            ban_expires: ban.and_then(|b| b.expires),
-            notifications_muted: Some(muted),
-            invited: m.invited.then_some(true),
-            invite_accepted_at: m.invite_accepted_at.clone(),
-            invite_rejected_at: m.invite_rejected_at.clone(),
-            pinned_at: m.pinned_at.clone(),
-            archived_at: m.archived_at.clone(),
-            created_at: Some(m.created_at.clone()),
-            updated_at: Some(if m.updated_at.is_empty() {
-                m.created_at.clone()
-            } else {
-                m.updated_at.clone()
-            }),
-            extra: m.custom.clone(),
         })
     }
 

@@ -30,6 +30,8 @@ pub(crate) mod usage;
 mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod admin;
+mod bans;
+mod flags;
 mod members;
 mod moderation;
 mod presence;

@@ -1,3 +1,4 @@
+// Over 700 lines: the grant tables of every default role are data, one line per grant.
 //! Stream's default permission model, as data (reference §18): built-in channel types and
 //! their configuration, the roles (app roles `user`, `guest`, `anonymous`, `moderator`,
 //! `admin`; channel roles `channel_member`, `channel_moderator`; the channel owner is the
