@@ -86,6 +86,8 @@ pub use stream_chat_protocol::{
     SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+// Reliability: error classification and the servers' requested waits (issue 15).
+pub use stream_chat_callbacks::MAX_RETRY_AFTER;
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.

@@ -34,3 +34,5 @@ mod timeouts;
 mod token_loads;
 mod tokens;
 mod waiting;
+// Reliability: fault classification, retries, the fault proxy (issue 15).
+mod classification;
