@@ -112,7 +112,8 @@ fn malformed_frames_fail_a_connect_as_protocol_faults_sent_once() {
 #[test]
 fn unreadable_or_huge_handshake_answers_are_protocol_faults() {
     let server = server();
-    let answers: Vec<(&str, Arc<dyn Fn(&TcpStream) + Send + Sync>)> = vec![
+    type Answer = Arc<dyn Fn(&TcpStream) + Send + Sync>;
+    let answers: Vec<(&str, Answer)> = vec![
         (
             "a 20 MB response header",
             Arc::new(|stream| {

@@ -36,3 +36,4 @@ mod tokens;
 mod waiting;
 // Reliability: fault classification, retries, the fault proxy (issue 15).
 mod classification;
+mod faults;
