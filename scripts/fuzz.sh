@@ -97,11 +97,15 @@ for t in "${targets[@]}"; do
     echo "== $t: fuzzing for ${time_each}s"
     log="fuzz/target/$t.log"
     rc=0
-    "$bin_dir/$t" -max_total_time="$time_each" -rss_limit_mb=4096 -timeout=10 \
-        -jobs="$jobs" -workers="$jobs" -print_final_stats=1 \
-        -artifact_prefix="$artifacts" "$found" "$seeds" >"$log" 2>&1 || rc=$?
-    if [ "$jobs" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | paste -sd+ - | bc 2>/dev/null || echo '?')
+    parallel=()
+    if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
+    # Parallel jobs write fuzz-<n>.log in the working directory: run them in fuzz/target.
+    (cd fuzz/target && "../../$bin_dir/$t" -max_total_time="$time_each" -rss_limit_mb=4096 \
+        -timeout=10 -print_final_stats=1 ${parallel[@]+"${parallel[@]}"} \
+        -artifact_prefix="../../$artifacts" "../../$found" "../../$seeds") >"$log" 2>&1 || rc=$?
+    if [ "$jobs" -gt 1 ]; then cat fuzz/target/fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz/target/fuzz-*.log; fi
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' |
+        awk '{ n += $1 } END { print n + 0 }')
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*' || echo '?')
     corpus=$(find "$found" -type f | wc -l)
     if [ "$rc" != 0 ]; then

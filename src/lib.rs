@@ -136,6 +136,10 @@ pub mod guides {
 
     #[doc = include_str!("../docs/kotlin-to-rust.md")]
     pub mod kotlin_to_rust {}
+
+    // Reliability (issue 15).
+    #[doc = include_str!("../docs/reliability.md")]
+    pub mod reliability {}
 }
 
 /// The README's examples run against the real API.

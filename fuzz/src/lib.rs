@@ -26,8 +26,9 @@ pub fn event_decoding(data: &[u8]) {
     let _ = event.kind();
     let _ = event.error();
     let encoded = serde_json::to_string(&event).expect("a decoded event encodes");
-    let again = AnyEvent::from_json(&encoded)
-        .unwrap_or_else(|e| panic!("the encoding of a decoded event does not decode: {e}\n{encoded}"));
+    let again = AnyEvent::from_json(&encoded).unwrap_or_else(|e| {
+        panic!("the encoding of a decoded event does not decode: {e}\n{encoded}")
+    });
     assert_eq!(
         serde_json::to_value(&again).unwrap(),
         serde_json::to_value(&event).unwrap(),
@@ -56,11 +57,9 @@ pub fn rest_error(input: &RestError<'_>) {
     let _ = format!("{err:?}");
     let _ = err.is_retryable();
     let now = UNIX_EPOCH + Duration::from_secs(u64::from(input.now_secs));
-    if let Some(wait) = stream_chat_client::fuzzing::requested_wait(
-        input.retry_after,
-        input.rate_limit_reset,
-        now,
-    ) {
+    if let Some(wait) =
+        stream_chat_client::fuzzing::requested_wait(input.retry_after, input.rate_limit_reset, now)
+    {
         assert!(wait <= Duration::from_secs(86_400), "a wait of {wait:?}");
     }
 }
@@ -85,7 +84,11 @@ pub fn jwt(input: &JwtInput<'_>) {
     };
     let unverified = jwt::decode_unverified(input.token);
     if let Ok(claims) = jwt::verify(input.token, input.secret, input.now, &opts) {
-        assert_eq!(unverified.as_ref().ok(), Some(&claims), "verify and decode disagree");
+        assert_eq!(
+            unverified.as_ref().ok(),
+            Some(&claims),
+            "verify and decode disagree"
+        );
     }
     if input.secret.is_empty() {
         return;
@@ -181,7 +184,11 @@ fn send(
 ) -> (u16, Vec<u8>) {
     use tower::ServiceExt;
     let h = harness();
-    let sep = if path_and_query.contains('?') { '&' } else { '?' };
+    let sep = if path_and_query.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let uri = format!("{path_and_query}{sep}api_key={}&user_id=bender", h.api_key);
     let request = axum::http::Request::builder()
         .method(method)
@@ -230,7 +237,12 @@ pub fn request_bodies(data: &[u8]) {
     // the query string.
     let (status, answer) = if method == "POST" && path == "/users" && pick >= 128 {
         let payload: String = url_encode(body);
-        send(&router, "GET", &format!("/users?payload={payload}"), Vec::new())
+        send(
+            &router,
+            "GET",
+            &format!("/users?payload={payload}"),
+            Vec::new(),
+        )
     } else {
         send(&router, method, path, body.to_vec())
     };
