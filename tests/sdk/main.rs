@@ -37,3 +37,6 @@ mod waiting;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
 mod moderation;
+// Reliability: fault classification, retries, the fault proxy (issue 15).
+mod classification;
+mod faults;
