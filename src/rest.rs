@@ -415,7 +415,7 @@ fn map_transport_error(e: ureq::Error) -> ChatError {
     if let Some(tls) = rustls_error(&e) {
         let message = tls_message(tls);
         return ChatError::new(ErrorKind::Protocol, message)
-            .with_hint(TLS_HINT)
+            .with_hint(tls_hint(tls))
             .with_source(e);
     }
     match e {
@@ -453,6 +453,22 @@ fn map_transport_error(e: ureq::Error) -> ChatError {
 pub(crate) const TLS_HINT: &str = "the server's TLS certificate or handshake was refused: check \
      that the certificate is valid, unexpired and names the base URL's host, and that no proxy \
      intercepts TLS";
+
+/// The advice when the peer answered a TLS handshake with something that is not TLS
+/// (typically a plain `http://` server behind an `https://` base URL).
+pub(crate) const NOT_TLS_HINT: &str = "the server did not answer in TLS: if it serves plain \
+     HTTP (the local server does unless it is behind a TLS proxy), use an http:// base URL";
+
+/// The advice for a TLS failure: [`NOT_TLS_HINT`] when the peer does not speak TLS at all,
+/// else [`TLS_HINT`].
+pub(crate) fn tls_hint(e: &rustls::Error) -> &'static str {
+    match e {
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            NOT_TLS_HINT
+        }
+        _ => TLS_HINT,
+    }
+}
 
 /// The rustls error behind `e`, if TLS failed (rustls reports through `io::Error`s).
 fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {

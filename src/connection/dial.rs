@@ -20,7 +20,7 @@ use url::Url;
 use super::session::Session;
 use crate::api_error::{error_from_body, requested_wait};
 use crate::rest::{
-    CLIENT_ID, TLS_HINT, new_request_id, tls_cause, tls_message, warn_if_wire_tracing,
+    CLIENT_ID, TLS_HINT, new_request_id, tls_cause, tls_hint, tls_message, warn_if_wire_tracing,
 };
 use crate::token::Token;
 
@@ -256,13 +256,15 @@ fn handshake_error(e: tungstenite::Error, dev_token: bool) -> ChatError {
 pub(super) fn ws_error(what: &str, e: tungstenite::Error) -> ChatError {
     use tungstenite::error::ProtocolError as P;
     let tls = match &e {
-        tungstenite::Error::Io(io) => tls_cause(io).map(tls_message),
-        tungstenite::Error::Tls(tls) => Some(format!("the TLS handshake failed: {tls}")),
+        tungstenite::Error::Io(io) => tls_cause(io).map(|tls| (tls_message(tls), tls_hint(tls))),
+        tungstenite::Error::Tls(tls) => {
+            Some((format!("the TLS handshake failed: {tls}"), TLS_HINT))
+        }
         _ => None,
     };
-    if let Some(message) = tls {
+    if let Some((message, hint)) = tls {
         return ChatError::new(ErrorKind::Protocol, format!("{what}: {message}"))
-            .with_hint(TLS_HINT)
+            .with_hint(hint)
             .with_source(e);
     }
     let protocol = match &e {
