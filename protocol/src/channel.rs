@@ -670,6 +670,9 @@ pub struct MarkReadRequest {
     /// The reader as an object (server-side calls).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// Mark this thread (its parent message's id) read instead of the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
 }
 
 /// Body of `POST /channels/{type}/{id}/event`: a typing or custom event for the watchers

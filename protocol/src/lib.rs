@@ -27,6 +27,10 @@ pub mod names;
 pub mod time;
 mod user;
 mod users;
+// Reactions, threads, search (messages surface).
+mod reaction;
+mod search;
+mod thread;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
@@ -46,6 +50,21 @@ pub use user::{ANONYMOUS_USER_ID, OwnUser, User};
 pub use users::{
     PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
     UpsertUsersRequest, UsersResponse,
+};
+
+// Reactions, threads, typing, pins, search (messages surface).
+pub use events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
+pub use message::{PartialUpdateMessageRequest, PinnedMessagesRequest};
+pub use reaction::{
+    Reaction, ReactionGroup, ReactionResponse, ReactionsResponse, SendReactionRequest,
+};
+pub use search::{SearchRequest, SearchResponse, SearchResult, SearchWarning};
+pub use thread::{
+    MessagesResponse, QueryThreadsRequest, QueryThreadsResponse, Thread, ThreadInfo,
+    ThreadParticipant, ThreadResponse,
 };
 
 /// The README's example runs against the real API.

@@ -17,6 +17,8 @@ pub mod message_type {
     pub const REPLY: &str = "reply";
     /// A soft-deleted message (it has `deleted_at`).
     pub const DELETED: &str = "deleted";
+    /// A message the server wrote (channel events such as a member added).
+    pub const SYSTEM: &str = "system";
 }
 
 /// App-level roles (`user.role`).

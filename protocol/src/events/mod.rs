@@ -91,6 +91,10 @@ mod message;
 mod notification;
 pub mod types;
 mod watching;
+// Reactions, threads, typing (messages surface).
+mod reaction;
+mod thread;
+mod typing;
 
 pub use any::AnyEvent;
 pub use connection::{ConnectionErrorEvent, HealthCheckEvent};
@@ -100,6 +104,10 @@ pub use notification::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
 };
 pub use watching::{UserStartWatchingEvent, UserStopWatchingEvent};
+// Reactions, threads, typing (messages surface).
+pub use reaction::{ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent};
+pub use thread::NotificationThreadMessageNewEvent;
+pub use typing::{TypingStartEvent, TypingStopEvent};
 
 /// An event about one channel: its `cid`, and a way for a server to start building one.
 ///

@@ -126,7 +126,7 @@ fn channel_events_of_the_reference_round_trip() {
         panic!()
     };
     assert_eq!(r.last_read_message_id.as_deref(), Some("m1"));
-    assert!(r.extra.contains_key("thread"));
+    assert_eq!(r.thread.map(|t| t.parent_message_id).as_deref(), Some("p"));
     for (kind, stop) in [("user.watching.start", false), ("user.watching.stop", true)] {
         let frame = with(kind, json!({"user": {"id": "leia"}, "watcher_count": 0}));
         let event = if stop {

@@ -21,6 +21,17 @@ pub(crate) enum Action {
     UpdateMessage,
     /// Delete a message (only one's own for non-admins).
     DeleteMessage,
+    // Reactions, threads, typing, pins (messages surface).
+    /// Reply in a thread.
+    CreateReply,
+    /// React to a message.
+    CreateReaction,
+    /// Remove a reaction (only one's own for non-admins).
+    DeleteReaction,
+    /// Pin or unpin a message (a channel member any message; a plain user only their own).
+    PinMessage,
+    /// Send `typing.start` / `typing.stop`.
+    SendTypingEvent,
 }
 
 impl Action {
@@ -35,6 +46,12 @@ impl Action {
             Action::MarkRead => "MarkRead",
             Action::UpdateMessage => "UpdateMessage",
             Action::DeleteMessage => "DeleteMessage",
+            // Reactions, threads, typing, pins (messages surface).
+            Action::CreateReply => "CreateReply",
+            Action::CreateReaction => "CreateReaction",
+            Action::DeleteReaction => "DeleteReaction",
+            Action::PinMessage => "PinMessage",
+            Action::SendTypingEvent => "SendTypingEvent",
         }
     }
 }
@@ -61,6 +78,8 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
         (_, "livestream") => match action {
             UpdateChannelMembers | UpdateChannel => rel.creator,
             UpdateMessage | DeleteMessage => rel.author,
+            // Reactions, threads, typing, pins: `pin-message-owner`, `delete-reaction-owner`.
+            PinMessage | DeleteReaction => rel.author,
             _ => true,
         },
         _ => match action {
@@ -68,6 +87,10 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
             ReadChannel | CreateMessage | SendCustomEvent | MarkRead => owner_or_member,
             UpdateMessage | DeleteMessage => rel.author && owner_or_member,
             UpdateChannelMembers | UpdateChannel => rel.creator,
+            // Reactions, threads, typing, pins: `channel_member` grants (the creator's
+            // `-owner` ones alike); a reaction is removed by its author.
+            CreateReply | CreateReaction | PinMessage | SendTypingEvent => owner_or_member,
+            DeleteReaction => rel.author && owner_or_member,
         },
     }
 }
@@ -93,11 +116,13 @@ pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation) -> Vec<String>
             SEND_MESSAGE,
             SEND_REACTION,
             SEND_REPLY,
-            SEND_TYPING_EVENTS,
-            TYPING_EVENTS,
             UPDATE_OWN_MESSAGE,
             UPLOAD_FILE,
         ]);
+        // Typing events only where the channel type has them on.
+        if config(kind, "").typing_events {
+            caps.extend([SEND_TYPING_EVENTS, TYPING_EVENTS]);
+        }
     }
     if allowed(role, kind, rel, Action::UpdateChannelMembers) {
         caps.extend([UPDATE_CHANNEL, UPDATE_CHANNEL_MEMBERS]);
@@ -185,5 +210,37 @@ mod tests {
         assert!(allowed("user", "livestream", gone, Action::DeleteMessage));
         assert!(!allowed("guest", "livestream", gone, Action::UpdateMessage));
         assert!(allowed("admin", "livestream", none, Action::DeleteMessage));
+        // Reactions, threads, typing, pins.
+        assert!(allowed("user", "messaging", member, Action::CreateReaction));
+        assert!(allowed("user", "messaging", member, Action::PinMessage));
+        assert!(!allowed("user", "messaging", none, Action::CreateReply));
+        assert!(!allowed(
+            "user",
+            "messaging",
+            member,
+            Action::DeleteReaction
+        ));
+        assert!(allowed("user", "messaging", author, Action::DeleteReaction));
+        assert!(allowed("user", "livestream", none, Action::CreateReaction));
+        assert!(!allowed("user", "livestream", none, Action::PinMessage));
+        assert!(allowed("user", "livestream", gone, Action::PinMessage));
+        assert!(!allowed(
+            "guest",
+            "livestream",
+            none,
+            Action::CreateReaction
+        ));
+        assert!(!allowed(
+            "anonymous",
+            "livestream",
+            none,
+            Action::CreateReply
+        ));
+        assert!(!allowed(
+            "guest",
+            "messaging",
+            member,
+            Action::SendTypingEvent
+        ));
     }
 }

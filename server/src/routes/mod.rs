@@ -10,6 +10,11 @@ mod channels;
 mod guest;
 mod messages;
 mod users;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod threads;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -21,7 +26,7 @@ use axum::extract::{FromRequest, Query, Request};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use stream_chat_protocol::codes;
@@ -92,6 +97,23 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
                 .post(messages::update_message)
                 .delete(messages::delete_message),
         )
+        // Reactions, threads, typing, pins, search (messages surface).
+        .route("/messages/{id}", put(pins::partial_update_message))
+        .route("/messages/{id}/reaction", post(reactions::send_reaction))
+        .route(
+            "/messages/{id}/reaction/{type}",
+            delete(reactions::delete_reaction),
+        )
+        .route("/messages/{id}/reactions", get(reactions::get_reactions))
+        .route("/messages/{id}/replies", get(threads::get_replies))
+        .route("/threads", post(threads::query_threads))
+        .route("/threads/{message_id}", get(threads::get_thread))
+        .route(
+            "/channels/{type}/{id}/pinned_messages",
+            get(pins::pinned_messages),
+        )
+        .route("/search", get(search::search))
+        .route("/users/{id}/event", post(search::send_user_custom_event))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(catch_panics))

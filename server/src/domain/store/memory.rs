@@ -2,10 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use stream_chat_protocol::{Message, User, time};
+use stream_chat_protocol::{Message, Reaction, User, time};
 
 use super::{
-    Bound, ChannelRecord, MemberRecord, MessagePage, ReadRecord, Store, StoreResult, UnreadCounts,
+    Bound, ChannelRecord, MemberRecord, MessagePage, ReadRecord, Store, StoreResult, ThreadUnread,
+    UnreadCounts,
 };
 
 /// Users, channels and usage in maps; each channel holds its members, reads and messages
@@ -18,6 +19,10 @@ pub(crate) struct MemoryStore {
     message_cids: HashMap<String, String>,
     /// Month (`YYYY-MM`) to the users who connected in it.
     active: HashMap<String, HashSet<String>>,
+    /// Message id to its reactions, in the order they were first sent.
+    reactions: HashMap<String, Vec<Reaction>>,
+    /// Thread (parent message id) to its readers' states.
+    thread_reads: HashMap<String, BTreeMap<String, ReadRecord>>,
 }
 
 struct StoredChannel {
@@ -206,6 +211,8 @@ impl Store for MemoryStore {
         if let Some((channel, index)) = self.locate(id) {
             channel.messages.remove(index);
             self.message_cids.remove(id);
+            self.reactions.remove(id);
+            self.thread_reads.remove(id);
         }
         Ok(())
     }
@@ -220,6 +227,110 @@ impl Store for MemoryStore {
 
     fn active_users(&self, month: &str) -> StoreResult<u64> {
         Ok(self.active.get(month).map_or(0, |s| s.len() as u64))
+    }
+
+    // Reactions, threads, pins, search (messages surface).
+
+    fn reactions(&self, message_id: &str) -> StoreResult<Vec<Reaction>> {
+        Ok(self.reactions.get(message_id).cloned().unwrap_or_default())
+    }
+
+    fn put_reaction(&mut self, reaction: Reaction) -> StoreResult<()> {
+        if !self.message_cids.contains_key(&reaction.message_id) {
+            return Ok(());
+        }
+        let list = self
+            .reactions
+            .entry(reaction.message_id.clone())
+            .or_default();
+        match list
+            .iter_mut()
+            .find(|r| r.user_id == reaction.user_id && r.kind == reaction.kind)
+        {
+            Some(stored) => *stored = reaction,
+            None => list.push(reaction),
+        }
+        Ok(())
+    }
+
+    fn remove_reaction(
+        &mut self,
+        message_id: &str,
+        user_id: &str,
+        kind: &str,
+    ) -> StoreResult<Option<Reaction>> {
+        let Some(list) = self.reactions.get_mut(message_id) else {
+            return Ok(None);
+        };
+        let found = list
+            .iter()
+            .position(|r| r.user_id == user_id && r.kind == kind);
+        Ok(found.map(|i| list.remove(i)))
+    }
+
+    fn replies(&self, parent_id: &str, page: &MessagePage) -> StoreResult<Vec<Message>> {
+        let Some(channel) = self
+            .message_cids
+            .get(parent_id)
+            .and_then(|cid| self.channels.get(cid))
+        else {
+            return Ok(Vec::new());
+        };
+        let replies: Vec<&Message> = channel
+            .messages
+            .iter()
+            .filter(|m| m.parent_id.as_deref() == Some(parent_id))
+            .collect();
+        Ok(select(page, &replies))
+    }
+
+    fn all_messages(&self, cid: &str) -> StoreResult<Vec<Message>> {
+        Ok(self
+            .channels
+            .get(cid)
+            .map(|c| c.messages.clone())
+            .unwrap_or_default())
+    }
+
+    fn thread_reads(&self, parent_id: &str) -> StoreResult<Vec<(String, ReadRecord)>> {
+        Ok(self
+            .thread_reads
+            .get(parent_id)
+            .map(|reads| {
+                reads
+                    .iter()
+                    .map(|(id, r)| (id.clone(), r.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn put_thread_read(
+        &mut self,
+        parent_id: &str,
+        user_id: &str,
+        read: ReadRecord,
+    ) -> StoreResult<()> {
+        if self.message_cids.contains_key(parent_id) {
+            self.thread_reads
+                .entry(parent_id.to_owned())
+                .or_default()
+                .insert(user_id.to_owned(), read);
+        }
+        Ok(())
+    }
+
+    fn unread_threads(&self, user_id: &str) -> StoreResult<ThreadUnread> {
+        let mut counts = ThreadUnread::default();
+        for reads in self.thread_reads.values() {
+            if let Some(read) = reads.get(user_id)
+                && read.unread > 0
+            {
+                counts.threads += 1;
+                counts.messages += read.unread;
+            }
+        }
+        Ok(counts)
     }
 }
 
