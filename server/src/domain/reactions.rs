@@ -210,8 +210,8 @@ impl Chat {
     }
 
     /// `DELETE /messages/{id}/reaction/{type}`: removes the caller's reaction of that type
-    /// (server-side: the user `user_id` names; someone else's needs `DeleteReaction` on
-    /// others' reactions). Code 16 when there is none. `reaction.deleted` to the watchers.
+    /// (server-side: the user `user_id` names), with `DeleteReaction`. Code 16 when there
+    /// is none. `reaction.deleted` to the watchers.
     pub(crate) fn delete_reaction(
         &self,
         op: &str,
@@ -230,7 +230,8 @@ impl Chat {
                     "user_id is required when deleting a reaction with server side auth",
                 ));
             }
-            (_, named) => named.unwrap_or(&caller.id).to_owned(),
+            // A user token's `user_id` is its own (authentication checks it).
+            _ => caller.id.clone(),
         };
         let (mut message, channel) = world.find_message(op, message_id)?;
         let mut rel = channel.relation(&caller);

@@ -9,7 +9,7 @@
 //! get `notification.thread_message_new` with their thread unread counts. Here also: the
 //! replies page, query threads, get thread, and marking a thread read.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 use stream_chat_protocol::{
@@ -239,7 +239,7 @@ impl World {
     ) -> ApiResult<Thread> {
         let viewer = Viewer::of(caller);
         let cid = channel.record.cid.clone();
-        let reads: HashMap<String, ReadRecord> =
+        let reads: BTreeMap<String, ReadRecord> =
             self.store.thread_reads(&parent.id)?.into_iter().collect();
         let ids = participant_ids(&parent);
         let mut participants = Vec::new();

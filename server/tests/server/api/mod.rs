@@ -14,3 +14,10 @@ mod queries;
 mod robustness;
 mod users;
 mod websocket;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod surface;
+mod threads;
+mod typing;
