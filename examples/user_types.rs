@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use stream_chat_client::jwt;
 use stream_chat_client::{ChatClient, ChatResult, ConnectionData, TokenError, TokenProvider, User};
-use stream_chat_protocol::jwt;
 use stream_chat_server::Server;
 
 /// How long one step may take before the example gives up on it.

@@ -7,7 +7,9 @@
 //! # Crates
 //!
 //! - `stream-chat-client` (this crate): [`ChatClient`], [`ChannelClient`], tokens, events.
-//!   It re-exports what you need from the two crates below.
+//!   It re-exports everything an app needs from the two crates below (the call machinery
+//!   with retry policies and [`WorkerPool`], models, [`codes`], [`jwt`]), so no app
+//!   imports an inner crate.
 //! - `stream-chat-callbacks`: [`Call`], [`ChatResult`], [`ChatError`], executors and the
 //!   [`CallbackQueue`] for GUI loops; no networking.
 //! - `stream-chat-protocol`: Stream's wire format (models, typed events, [`codes`], JWT).
@@ -56,35 +58,34 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod api_error;
 mod channel;
 mod client;
+mod connection;
 mod events;
-mod http;
-mod recovery;
-mod session;
-mod socket;
+mod rest;
 mod token;
-mod typed_events;
 
 pub use channel::ChannelClient;
-pub use client::{ChatClient, ChatClientBuilder, ConnectionData, DEFAULT_BASE_URL};
-pub use events::{ChatEvent, ConnectionState, Subscription, event_types};
+pub use client::{ChatClient, ChatClientBuilder, DEFAULT_BASE_URL, Timeouts};
+pub use connection::{ConnectionData, ConnectionState};
+pub use events::{
+    ChatEvent, ConnectionChangedEvent, ConnectionRecoveredEvent, EventKind, HealthCheckEvent,
+    MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent, NewMessageEvent,
+    NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
+    RecoveryGap, Subscription, UserStartWatchingEvent, UserStopWatchingEvent, event_types,
+};
 pub use stream_chat_callbacks::{
-    Call, CallbackQueue, CancelHandle, ChatError, ChatResult, ErrorClass, ErrorKind, Executor,
-    RetryPolicy,
+    Call, CallbackQueue, CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorClass,
+    ErrorKind, Executor, ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy, WorkerPool,
+    WorkerPoolBuilder,
 };
 pub use stream_chat_protocol::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, Event, Member, Message,
     MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryUsersRequest, Read,
-    SortParam, User, codes,
+    SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
-pub use typed_events::{
-    ConnectionChangedEvent, ConnectionRecoveredEvent, EventKind, HealthCheckEvent,
-    MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent, NewMessageEvent,
-    NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
-    RecoveryGap, UserStartWatchingEvent, UserStopWatchingEvent,
-};
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.

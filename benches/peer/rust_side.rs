@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use serde_json::{Value, json};
+use stream_chat_client::jwt;
 use stream_chat_client::{
     ChannelClient, ChatClient, Message, NewMessageEvent, User, UserStartWatchingEvent,
 };
-use stream_chat_protocol::jwt;
 
 use crate::common::{
     MARK_WATCHED, PHASE_BUDGET, TEXT, WARMUP, WINDOW, ms, ms_between, proc_status,

@@ -9,7 +9,7 @@
 //! | `call.enqueue { result -> }` | [`call.enqueue(\|result\| ..)`](Call::enqueue): work on the pool, callback through the executor |
 //! | `call.enqueue { result -> textView.text = .. }` (main thread, touching UI state) | [`call.enqueue_local(&queue, \|result\| ..)`](Call::enqueue_local): the callback need not be `Send`; it runs on the thread that created the [`CallbackQueue`] |
 //! | `call.cancel()` | [`call.cancel()`](Call::cancel): the callback is then never invoked |
-//! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it |
+//! | a call completed later by a socket or timer | [`Call::deferred`]: no pool thread waits; a [`Completer`] finishes it, a [`DeadlineTimer`] fails it at its deadline |
 //! | `map`, `flatMap`, `zipWith`, `retry`, `onErrorReturn`, `doOnResult`, `withPrecondition`, `Call.of` | [`Call::map`], [`Call::flat_map`], [`Call::zip_with`], [`Call::retry`], [`Call::on_error_return`], [`Call::do_on_result`], [`Call::with_precondition`], [`Call::of`] |
 //!
 //! The guide with Kotlin beside Rust for every part: [`guides::calls`].
@@ -61,6 +61,7 @@ mod local;
 mod pool;
 mod result;
 mod retry;
+mod timer;
 
 pub use call::Call;
 pub use cancel::{CancelHandle, CancelToken};
@@ -70,6 +71,7 @@ pub use executor::{CallbackQueue, Executor};
 pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;
 pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
+pub use timer::{DeadlineTimer, Expire, deadline_after};
 
 /// The README's example runs against the real API.
 #[cfg(doctest)]

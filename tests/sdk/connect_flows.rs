@@ -45,7 +45,7 @@ fn regular_user_with_a_token_provider_connects_with_one_provider_call() {
     let client = client(&server);
     let secret = server.api_secret().to_owned();
     let (provider, calls) = counting_provider(move |_| {
-        stream_chat_protocol::jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600))
+        stream_chat_client::jwt::user_token(secret.as_bytes(), "bender", Some(now_secs() + 3600))
     });
     let data = client
         .connect_user(User::new("bender"), provider)
@@ -292,7 +292,7 @@ fn concurrent_connects_of_one_user_collapse_into_one_attempt() {
         .unwrap();
     let secret = server.api_secret().to_owned();
     let (provider, calls) = counting_provider(move |_| {
-        stream_chat_protocol::jwt::user_token(secret.as_bytes(), "racer", None)
+        stream_chat_client::jwt::user_token(secret.as_bytes(), "racer", None)
     });
     let fired = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -363,7 +363,7 @@ fn an_undecodable_first_frame_fails_the_connect_at_once_with_parse() {
     let result = client
         .connect_user(
             User::new("bender"),
-            stream_chat_protocol::jwt::dev_token("bender"),
+            stream_chat_client::jwt::dev_token("bender"),
         )
         .execute();
     let took = started.elapsed();
@@ -406,7 +406,7 @@ fn every_callback_fires_exactly_once_across_outcomes() {
     }
     client.disconnect().execute().into_result().unwrap();
     // server-side failure (bad signature) after disconnect
-    let bad = stream_chat_protocol::jwt::user_token(b"not-the-secret", "bender", None);
+    let bad = stream_chat_client::jwt::user_token(b"not-the-secret", "bender", None);
     let c = client.connect_user(User::new("bender"), bad);
     c.enqueue(count(tx.clone()));
     assert!(!rx.recv_timeout(WAIT).unwrap());
@@ -534,7 +534,7 @@ fn every_connection_call_shows_its_outcome_to_its_own_callback() {
     assert_eq!(disconnect, disconnected, "disconnect");
 
     // The server refuses the token (bad signature): a terminal failure of the first connect.
-    let forged = stream_chat_protocol::jwt::user_token(b"not-the-secret", "bender", None);
+    let forged = stream_chat_client::jwt::user_token(b"not-the-secret", "bender", None);
     let refused = outcome(
         &client,
         client.connect_user(User::new("bender"), forged),

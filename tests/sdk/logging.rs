@@ -10,8 +10,8 @@
 
 use crate::support::process::own_process;
 use crate::support::*;
+use stream_chat_client::jwt;
 use stream_chat_client::{Message, TokenError, User};
-use stream_chat_protocol::jwt;
 
 /// Dependencies whose TRACE records dump raw requests, tokens included.
 const WIRE_TRACE_TARGETS: [&str; 2] = ["tungstenite", "ureq_proto"];

@@ -117,7 +117,7 @@ fn a_connect_queued_behind_busy_workers_resolves_within_its_own_timeout() {
     busy.recv_timeout(WAIT).unwrap();
     busy.recv_timeout(WAIT).unwrap();
 
-    let token = stream_chat_protocol::jwt::user_token(b"secret", "bender", None);
+    let token = stream_chat_client::jwt::user_token(b"secret", "bender", None);
     let (tx, rx) = crossbeam_channel::unbounded();
     let started = Instant::now();
     client
@@ -172,7 +172,7 @@ fn a_timed_out_or_cancelled_connect_calls_back_after_its_attempt_ended() {
         .callback_executor(Executor::from_fn(|task| task()))
         .build()
         .unwrap();
-    let token = stream_chat_protocol::jwt::user_token(b"secret", "bender", None);
+    let token = stream_chat_client::jwt::user_token(b"secret", "bender", None);
     let ended = Seen {
         kind: ErrorKind::Timeout,
         state: ConnectionState::Disconnected,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 use crossbeam_channel::Receiver;
-use stream_chat_callbacks::FixedRetry;
+use stream_chat_client::FixedRetry;
 use stream_chat_client::{ChatClient, ErrorKind, TokenError, User};
 
 /// A tiny HTTP/1.1 peer standing in for a proxy: every request gets `head` (status line
@@ -199,7 +199,7 @@ fn the_request_timeout_bounds_the_whole_call_token_wait_included() {
     // A slow token backend: the first load takes 800 ms (nothing is ever sent on `never`).
     let (_never_tx, never) = crossbeam_channel::bounded::<()>(0);
     let (loading_tx, loading) = crossbeam_channel::unbounded();
-    let token = stream_chat_protocol::jwt::dev_token("bender");
+    let token = stream_chat_client::jwt::dev_token("bender");
     let provider = move || -> Result<String, TokenError> {
         let _ = loading_tx.send(());
         let _ = never.recv_timeout(Duration::from_millis(800));
@@ -282,7 +282,7 @@ fn a_websocket_error_frame_without_status_code_has_no_status() {
     let err = client_of(&url)
         .connect_user(
             User::new("bender"),
-            stream_chat_protocol::jwt::dev_token("bender"),
+            stream_chat_client::jwt::dev_token("bender"),
         )
         .execute()
         .into_result()

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
+use stream_chat_client::jwt;
 use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, User};
-use stream_chat_protocol::jwt;
 
 #[test]
 fn connect_to_a_silent_server_times_out_within_the_connect_timeout() {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::process::own_process;
 use crate::support::*;
+use stream_chat_client::jwt;
 use stream_chat_client::{ErrorKind, User};
-use stream_chat_protocol::jwt;
 
 #[test]
 fn a_reload_that_hangs_is_superseded_by_the_next_one() {

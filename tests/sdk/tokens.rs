@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
+use stream_chat_client::jwt;
 use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, TokenError, User};
-use stream_chat_protocol::jwt;
 
 #[test]
 fn bad_tokens_fail_before_any_request() {

@@ -7,11 +7,11 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
+use stream_chat_client::jwt;
 use stream_chat_client::{
     ChatClient, ChatEvent, ConnectionState, ErrorKind, Message, QueryChannelsRequest,
     QueryUsersRequest, TokenError, User,
 };
-use stream_chat_protocol::jwt;
 
 #[test]
 fn watch_made_before_connect_user_waits_and_a_prior_subscription_sees_the_first_events() {

@@ -17,3 +17,4 @@ mod local;
 mod nested;
 mod pool;
 mod shutdown;
+mod timer;

@@ -1,30 +1,31 @@
-//! The WebSocket: one thread per connection owns the tungstenite socket, keeps it alive
+//! The WebSocket: one thread per session owns the tungstenite socket, keeps it alive
 //! with pings, declares it dead after a silent spell, and reconnects with Stream's
-//! back-off. `Session::stop` wakes it at once by shutting down the TCP stream.
+//! back-off. `Session::stop` wakes it at once by shutting down the TCP stream. What
+//! happens on the link goes to whoever implements [`Reports`] (the hub): the socket
+//! knows nothing above its session.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, after, select};
-use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_callbacks::{ChatError, ErrorKind, deadline_after};
 use stream_chat_protocol::events::{AnyEvent, HealthCheckEvent};
-use stream_chat_protocol::{ConnectPayload, User, codes};
-use tungstenite::client::IntoClientRequest;
-use tungstenite::handshake::HandshakeError;
+use stream_chat_protocol::{User, codes};
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Connector, Message, WebSocket};
 use url::Url;
 
-use crate::client::MIN_RECONNECT_DELAY;
-use crate::events::ChatEvent;
-use crate::http::{CLIENT_ID, api_error, error_from_body, new_request_id};
-use crate::session::{AuthMode, Hub, Session, deadline_after};
+use super::dial::{Ws, connect_url, dial, handshake, set_timeouts};
+use super::session::{AuthMode, Session};
+use crate::api_error::api_error;
+use crate::events::{ChatEvent, from_server};
+use crate::rest::new_request_id;
 use crate::token::{Interrupt, Token, TokenWaitError};
-use crate::typed_events::from_server;
+
+/// Stream's shortest reconnect delay; `max_reconnect_delay` is never below it.
+pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 
 /// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.
 pub(crate) const MAX_AUTH_RETRIES: u32 = 3;
@@ -39,6 +40,26 @@ pub(crate) struct SocketConfig {
     pub(crate) dead_connection_timeout: Duration,
     pub(crate) max_reconnect_delay: Duration,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// What a connection thread reports about its session's link. Reports of a session that
+/// is no longer current change nothing.
+pub(crate) trait Reports: Send + Sync {
+    /// The server confirmed the connection (its first `health.check`, with `me`, the user
+    /// as it sees it). False when the session is no longer current: the thread then
+    /// closes the socket and ends.
+    fn connected(&self, session: &Arc<Session>, connection_id: &str, me: Option<User>) -> bool;
+    /// A server event on a confirmed connection.
+    fn event(&self, session: &Arc<Session>, event: ChatEvent);
+    /// The connection is confirmed and its first health check reported; `reconnect`: it
+    /// replaces a lost one. Sent before the next frame is read.
+    fn ready(&self, session: &Arc<Session>, connection_id: &str, reconnect: bool);
+    /// A confirmed connection broke; the thread reconnects.
+    fn lost(&self, session: &Arc<Session>, error: ChatError);
+    /// The thread starts another attempt after a lost connection.
+    fn reconnecting(&self, session: &Arc<Session>);
+    /// The session ends with a terminal error; the thread ends.
+    fn failed(&self, session: &Arc<Session>, error: ChatError);
 }
 
 /// Stream's reconnect delay for the `n`-th consecutive failure: uniform in
@@ -104,9 +125,9 @@ fn is_token_error(err: &ChatError) -> bool {
     )
 }
 
-/// The body of a connection thread.
-pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
-    let cfg = hub.socket_config();
+/// The body of a connection thread: connects `session` and keeps it connected until it
+/// is stopped, paused or fails for good, telling `hub` what happens.
+pub(crate) fn run(hub: &dyn Reports, cfg: &SocketConfig, session: &Arc<Session>) {
     log::debug!("connection thread of '{}' starts", session.user_id);
     // The first connect's deadline counts from its call's start, not from here.
     let initial_deadline = session.connect_deadline();
@@ -123,10 +144,10 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
         } else {
             initial_deadline
         };
-        let outcome = match load_token(&session, stale_token, deadline) {
+        let outcome = match load_token(session, stale_token, deadline) {
             Ok(token) => {
                 stale_token = None;
-                let outcome = attempt(&hub, &session, &cfg, token.as_ref(), deadline);
+                let outcome = attempt(hub, session, cfg, token.as_ref(), deadline);
                 (outcome, token.map(|t| t.version))
             }
             Err(None) => break,
@@ -139,7 +160,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
                 log::info!("connection of '{}' lost: {err}", session.user_id);
                 failures = 0;
                 auth_failures = 0;
-                hub.on_lost(&session, err.clone());
+                hub.lost(session, err.clone());
                 err
             }
             Attempt::Failed(err) => {
@@ -149,7 +170,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
             }
         };
         let is_auth = err.is_auth_error() || is_token_error(&err);
-        let verdict = if !session.ever_connected() && !is_refreshable(&err, &session) {
+        let verdict = if !session.ever_connected() && !is_refreshable(&err, session) {
             // The first connect reports its failure instead of retrying (code 40 with a
             // provider is the exception: the token is reloaded within the connect timeout).
             Verdict::Terminal
@@ -161,7 +182,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
         }
         let delay = match verdict {
             Verdict::Terminal => {
-                hub.on_failed(&session, err);
+                hub.failed(session, err);
                 break;
             }
             // A new token is the change that can make the next attempt work: no wait.
@@ -172,7 +193,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
             Verdict::Retry => backoff(failures, cfg.max_reconnect_delay),
         };
         if !session.ever_connected() && Instant::now() >= initial_deadline {
-            hub.on_failed(&session, timeout_error(cfg.connect_timeout));
+            hub.failed(session, timeout_error(cfg.connect_timeout));
             break;
         }
         let delay = if session.ever_connected() {
@@ -185,7 +206,7 @@ pub(crate) fn run(hub: Arc<Hub>, session: Arc<Session>) {
             break;
         }
         if session.ever_connected() {
-            hub.on_reconnecting(&session);
+            hub.reconnecting(session);
         }
     }
     log::debug!("connection thread of '{}' ends", session.user_id);
@@ -228,18 +249,16 @@ fn load_token(
     }
 }
 
-type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
-
 /// One connection attempt; when it connects, it also runs the read loop until the link
 /// breaks or the session stops.
 fn attempt(
-    hub: &Hub,
+    hub: &dyn Reports,
     session: &Arc<Session>,
     cfg: &SocketConfig,
     token: Option<&Token>,
     deadline: Instant,
 ) -> Attempt {
-    let url = match connect_url(cfg, session, token) {
+    let url = match connect_url(&cfg.ws_base, &cfg.api_key, session, token) {
         Ok(url) => url,
         Err(e) => return Attempt::Failed(e),
     };
@@ -266,7 +285,7 @@ fn attempt(
             );
         }
     }
-    let result = match handshake(url, tcp, &control, cfg, deadline) {
+    let result = match handshake(url, tcp, &control, cfg.tls.as_ref(), deadline) {
         Ok(mut ws) => read_loop(hub, session, cfg, &mut ws, &control, deadline),
         Err(_) if session.is_halted() => Attempt::Stopped,
         Err(e) => Attempt::Failed(e),
@@ -276,211 +295,8 @@ fn attempt(
     result
 }
 
-fn connect_url(
-    cfg: &SocketConfig,
-    session: &Session,
-    token: Option<&Token>,
-) -> Result<Url, ChatError> {
-    let details = if session.ever_connected() {
-        // Reconnects send only the id, so server-side updates to the user are kept.
-        User::new(session.user_id.clone())
-    } else {
-        session.initial_details()
-    };
-    let payload = ConnectPayload {
-        user_id: session.user_id.clone(),
-        user_details: Some(details),
-        server_determines_connection_id: Some(true),
-        client_request_id: Some(new_request_id()),
-        ..ConnectPayload::default()
-    };
-    let json = serde_json::to_string(&payload).map_err(|e| {
-        ChatError::new(ErrorKind::InvalidArgument, "the user cannot be encoded").with_source(e)
-    })?;
-    let mut url = cfg.ws_base.join("connect").map_err(|e| {
-        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
-    })?;
-    url.query_pairs_mut()
-        .append_pair("json", &json)
-        .append_pair("api_key", &cfg.api_key)
-        .append_pair("authorization", token.map_or("", |t| t.value.as_str()))
-        .append_pair(
-            "stream-auth-type",
-            if token.is_some() { "jwt" } else { "anonymous" },
-        )
-        .append_pair("X-Stream-Client", CLIENT_ID);
-    Ok(url)
-}
-
-/// Resolves and connects on a helper thread, so that `stop` is not held up by a slow DNS
-/// lookup or TCP connect. The helper skips DNS for IP addresses, gives up at `deadline`,
-/// and closes what it connected if the session was stopped meanwhile.
-fn dial(url: &Url, deadline: Instant, session: &Session) -> Result<TcpStream, Option<ChatError>> {
-    let host = url
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let halted = session.stop_signal();
-    let stop = halted.clone();
-    let spawned = std::thread::Builder::new()
-        .name("stream-chat-dial".into())
-        .spawn(move || {
-            let result = connect_tcp(&host, port, deadline, &stop);
-            // Nobody waits any more: the stream (if any) is closed by dropping it.
-            let _ = tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return Err(Some(
-            ChatError::new(ErrorKind::Network, "cannot start the dial thread").with_source(e),
-        ));
-    }
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    select! {
-        recv(rx) -> r => match r {
-            Ok(Ok(tcp)) => Ok(tcp),
-            Ok(Err(e)) => Err(Some(e)),
-            Err(_) => Err(Some(ChatError::new(ErrorKind::Network, "the dial thread ended without a result"))),
-        },
-        recv(halted) -> _ => Err(None),
-        recv(after(remaining)) -> _ => Err(Some(ChatError::new(ErrorKind::Timeout, "the TCP connection was not established in time"))),
-    }
-}
-
-fn is_stopped(stop: &Receiver<()>) -> bool {
-    matches!(
-        stop.try_recv(),
-        Err(crossbeam_channel::TryRecvError::Disconnected)
-    )
-}
-
-fn connect_tcp(
-    host: &str,
-    port: u16,
-    deadline: Instant,
-    stop: &Receiver<()>,
-) -> Result<TcpStream, ChatError> {
-    let stopped = || ChatError::new(ErrorKind::Network, "the session was stopped");
-    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => (host, port)
-            .to_socket_addrs()
-            .map_err(|e| {
-                ChatError::new(ErrorKind::Network, format!("cannot resolve {host}")).with_source(e)
-            })?
-            .collect(),
-    };
-    let mut last = None;
-    for addr in addrs {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            break;
-        }
-        if is_stopped(stop) {
-            return Err(stopped());
-        }
-        match TcpStream::connect_timeout(&addr, remaining) {
-            Ok(tcp) if is_stopped(stop) => {
-                let _ = tcp.shutdown(std::net::Shutdown::Both);
-                return Err(stopped());
-            }
-            Ok(tcp) => {
-                let _ = tcp.set_nodelay(true);
-                return Ok(tcp);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(match last {
-        Some(e) if e.kind() == io::ErrorKind::TimedOut => ChatError::new(
-            ErrorKind::Timeout,
-            format!("connecting to {host}:{port} timed out"),
-        )
-        .with_source(e),
-        Some(e) => ChatError::new(
-            ErrorKind::Network,
-            format!("cannot connect to {host}:{port}: {e}"),
-        )
-        .with_source(e),
-        None => ChatError::new(
-            ErrorKind::Timeout,
-            format!("connecting to {host}:{port} timed out"),
-        ),
-    })
-}
-
-fn set_timeouts(control: &TcpStream, read: Duration, write: Duration) {
-    let floor = Duration::from_millis(1);
-    let _ = control.set_read_timeout(Some(read.max(floor)));
-    let _ = control.set_write_timeout(Some(write.max(floor)));
-}
-
-fn handshake(
-    url: Url,
-    tcp: TcpStream,
-    control: &TcpStream,
-    cfg: &SocketConfig,
-    deadline: Instant,
-) -> Result<Ws, ChatError> {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    set_timeouts(control, remaining, remaining);
-    let request = url.as_str().into_client_request().map_err(|e| {
-        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
-    })?;
-    let connector = match &cfg.tls {
-        Some(tls) if url.scheme() == "wss" => Connector::Rustls(Arc::clone(tls)),
-        _ => Connector::Plain,
-    };
-    let ws_config = WebSocketConfig::default().max_message_size(Some(16 << 20));
-    // tungstenite's TRACE dumps the request line, token included.
-    crate::http::warn_if_wire_tracing();
-    let mut result =
-        tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector));
-    loop {
-        match result {
-            Ok((ws, _response)) => return Ok(ws),
-            Err(HandshakeError::Interrupted(mid)) => {
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
-                    return Err(ChatError::new(
-                        ErrorKind::Timeout,
-                        "the server did not complete the WebSocket handshake in time",
-                    ));
-                }
-                set_timeouts(control, remaining, remaining);
-                result = mid.handshake();
-            }
-            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
-        }
-    }
-}
-
-fn handshake_error(e: tungstenite::Error) -> ChatError {
-    match e {
-        tungstenite::Error::Http(response) => {
-            let status = response.status().as_u16();
-            error_from_body(status, response.body().as_deref().unwrap_or_default())
-        }
-        tungstenite::Error::Io(io)
-            if matches!(
-                io.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            ChatError::new(ErrorKind::Timeout, "the WebSocket handshake timed out").with_source(io)
-        }
-        other => ChatError::new(
-            ErrorKind::Network,
-            format!("the WebSocket handshake failed: {other}"),
-        )
-        .with_source(other),
-    }
-}
-
 fn read_loop(
-    hub: &Hub,
+    hub: &dyn Reports,
     session: &Arc<Session>,
     cfg: &SocketConfig,
     ws: &mut Ws,
@@ -565,7 +381,7 @@ fn read_loop(
                 };
                 if let Some(body) = event.error() {
                     let err = api_error(body, 0);
-                    hub.emit(session, ChatEvent::ConnectionError { error: err.clone() });
+                    hub.event(session, ChatEvent::ConnectionError { error: err.clone() });
                     close_politely(ws, control);
                     return ended(connected, err);
                 }
@@ -585,7 +401,7 @@ fn read_loop(
                             ));
                         }
                         let reconnect = session.ever_connected();
-                        if !hub.on_connected(session, &connection_id, me.clone()) {
+                        if !hub.connected(session, &connection_id, me.clone()) {
                             close_politely(ws, control);
                             return Attempt::Stopped;
                         }
@@ -593,7 +409,7 @@ fn read_loop(
                         reconnected = Some(reconnect);
                         next_ping = deadline_after(last_frame, cfg.health_check_interval);
                     }
-                    hub.emit(
+                    hub.event(
                         session,
                         ChatEvent::HealthCheck {
                             connection_id: connection_id.clone(),
@@ -603,10 +419,10 @@ fn read_loop(
                     );
                     if let Some(reconnect) = reconnected {
                         // Before the next frame is read, so recovery holds back what follows.
-                        hub.after_connected(session, &connection_id, reconnect);
+                        hub.ready(session, &connection_id, reconnect);
                     }
                 } else if connected {
-                    hub.emit(session, from_server(event));
+                    hub.event(session, from_server(event));
                 } else {
                     log::debug!(
                         "ignoring '{}' before the connection was confirmed",

@@ -15,13 +15,12 @@ use stream_chat_protocol::events::ChannelEvent;
 use stream_chat_protocol::time::parse_rfc3339;
 use stream_chat_protocol::{ChannelState, Message, MessagePagination, QueryChannelRequest, cid};
 
-use crate::events::{ChatEvent, EventSender};
-use crate::http::{Auth, Http, Request};
-use crate::session::Session;
-use crate::typed_events::{
-    ConnectionRecoveredEvent, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
-    RecoveryGap,
+use super::session::Session;
+use crate::events::{
+    ChatEvent, ConnectionRecoveredEvent, EventSender, MessageDeletedEvent, MessageUpdatedEvent,
+    NewMessageEvent, RecoveryGap,
 };
+use crate::rest::{Http, Request};
 
 /// Messages per recovery query (Stream's default channel page).
 const PAGE_SIZE: usize = 100;
@@ -159,11 +158,6 @@ impl Tracker {
             max_recovered: max_recovered.max(1),
             state: Mutex::new(State::default()),
         }
-    }
-
-    /// The client's REST transport (shared with the client).
-    pub(crate) fn http(&self) -> &Arc<Http> {
-        &self.http
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -430,7 +424,7 @@ impl Tracker {
     ) -> Result<(Vec<Message>, bool, Vec<Message>), ChatError> {
         let (kind, id) = cid.split_once(':').unwrap_or((cid, ""));
         let path = format!("channels/{kind}/{id}/query");
-        let auth = Auth::for_session(session, Some(connection_id.to_owned()));
+        let auth = session.rest_auth(Some(connection_id.to_owned()));
         let stop = || session.is_stopped();
         let page_size = PAGE_SIZE.min(self.max_recovered + 1);
         let mut newest_first: Vec<Message> = Vec::new();

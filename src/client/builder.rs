@@ -1,0 +1,388 @@
+//! Building a client: [`ChatClientBuilder`], its [`Timeouts`], and the TLS setup.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use stream_chat_callbacks::{ChatError, ErrorKind, Executor, WorkerPool};
+use url::Url;
+
+use super::ChatClient;
+use super::core::{Core, Shared};
+use super::timeouts::{Timeouts, invalid};
+use crate::connection::{Hub, SocketConfig, Tracker};
+use crate::events::EventBus;
+use crate::rest::Http;
+
+/// Stream's production API, the default base URL.
+///
+/// ```
+/// use stream_chat_client::{ChatClient, DEFAULT_BASE_URL};
+/// let client = ChatClient::builder("key").build().unwrap();
+/// assert_eq!(client.base_url().trim_end_matches('/'), DEFAULT_BASE_URL);
+/// ```
+pub const DEFAULT_BASE_URL: &str = "https://chat.stream-io-api.com";
+
+/// The prefix of the worker pool's thread names.
+const WORKER_NAME: &str = "stream-chat-worker";
+
+/// Configures a [`ChatClient`]; start with [`ChatClient::builder`].
+///
+/// Logging: the SDK logs through the `log` facade and keeps tokens out of its own records
+/// and `Debug` output. Cap the `tungstenite` and `ureq_proto` log targets at DEBUG: their
+/// TRACE records dump raw requests, whose request line (WebSocket URL) or `Authorization`
+/// header carries the token. The SDK warns once when those TRACE records are enabled.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use stream_chat_client::{CallbackQueue, ChatClient};
+///
+/// let queue = CallbackQueue::new();
+/// let client = ChatClient::builder("api-key")
+///     .base_url("http://127.0.0.1:3030")
+///     .callback_executor(queue.executor())
+///     .worker_threads(2)
+///     .connect_timeout(Duration::from_secs(5))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.api_key(), "api-key");
+/// ```
+#[derive(Clone)]
+pub struct ChatClientBuilder {
+    api_key: String,
+    base_url: String,
+    executor: Executor,
+    worker_threads: usize,
+    timeouts: Timeouts,
+    max_recovered_messages: usize,
+}
+
+impl ChatClient {
+    /// Starts configuring a client for `api_key`.
+    ///
+    /// ```
+    /// let client = stream_chat_client::ChatClient::builder("api-key").build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn builder(api_key: impl Into<String>) -> ChatClientBuilder {
+        ChatClientBuilder {
+            api_key: api_key.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            executor: Executor::pool_thread(),
+            worker_threads: 0,
+            timeouts: Timeouts::default(),
+            max_recovered_messages: 500,
+        }
+    }
+}
+
+impl ChatClientBuilder {
+    /// The API's base URL (default [`DEFAULT_BASE_URL`]). The WebSocket URL is derived
+    /// from it: `http` → `ws`, `https` → `wss` (TLS through rustls), same host and port.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// let client = ChatClient::builder("key").base_url("http://localhost:3030/").build().unwrap();
+    /// assert_eq!(client.base_url(), "http://localhost:3030/");
+    /// ```
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Where `enqueue` callbacks and event listeners run (default:
+    /// [`Executor::pool_thread`]). Use a [`CallbackQueue`](crate::CallbackQueue)'s executor
+    /// to run them on your GUI thread.
+    ///
+    /// ```
+    /// # use stream_chat_client::{CallbackQueue, ChatClient};
+    /// let queue = CallbackQueue::new();
+    /// let client = ChatClient::builder("key").callback_executor(queue.executor()).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn callback_executor(mut self, executor: Executor) -> Self {
+        self.executor = executor;
+        self
+    }
+
+    /// Threads of the worker pool that runs enqueued calls (0, the default: the number
+    /// of CPUs, at least 2). Connects and `disconnect()` hold a worker only for a moment:
+    /// they wait for the connection without one. REST calls hold one while they run.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// let client = ChatClient::builder("key").worker_threads(4).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = threads;
+        self
+    }
+
+    /// The time limit for a connect, counted from when its call is executed or enqueued
+    /// (time spent queued for a worker counts): `POST /guest` for guests, token, TCP,
+    /// handshake and the server's first `health.check` (default 15 s). Also the limit of
+    /// each reconnect attempt and the TCP connect limit of REST requests.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::{Duration, Instant};
+    /// let client = ChatClient::builder("key").connect_timeout(Duration::from_secs(3)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.connect_timeout = timeout;
+        self
+    }
+
+    /// The time limit of each REST call as a whole: waiting for the token (and its
+    /// reload after code 40) and every attempt share it (default 30 s).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::{Duration, Instant};
+    /// let client = ChatClient::builder("key").request_timeout(Duration::from_secs(10)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.request_timeout = timeout;
+        self
+    }
+
+    /// How often the client pings the server while connected (default 10 s).
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::{Duration, Instant};
+    /// let client = ChatClient::builder("key").health_check_interval(Duration::from_secs(1)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn health_check_interval(mut self, interval: Duration) -> Self {
+        self.timeouts.health_check_interval = interval;
+        self
+    }
+
+    /// A connection with no frame from the server for this long is dead and gets
+    /// replaced (default 30 s). Must be above the health-check interval, or
+    /// [`build`](Self::build) fails with [`ErrorKind::InvalidArgument`].
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::{Duration, Instant};
+    /// let client = ChatClient::builder("key")
+    ///     .health_check_interval(Duration::from_secs(1))
+    ///     .dead_connection_timeout(Duration::from_secs(3))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn dead_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.dead_connection_timeout = timeout;
+        self
+    }
+
+    /// The longest wait between reconnect attempts (default 25 s, Stream's cap). Values
+    /// below Stream's shortest delay, 250 ms, count as 250 ms, so a lost connection never
+    /// turns into a busy reconnect loop.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::{Duration, Instant};
+    /// let client = ChatClient::builder("key").max_reconnect_delay(Duration::from_secs(1)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
+        self.timeouts.max_reconnect_delay = delay;
+        self
+    }
+
+    /// How long calls that need the connection id (`watch()`, queries with `watch` or
+    /// `presence`) wait for the socket before failing (default 10 s). A call made while
+    /// nobody is connected waits for the next connect, so a UI can fire it while it
+    /// connects. When the wait runs out the call fails with [`ErrorKind::Timeout`] if a
+    /// user is set but the socket is not up, or [`ErrorKind::NotConnected`] if nobody
+    /// connected. A call made while a user was set fails with
+    /// [`ErrorKind::NotConnected`] at once if that user is disconnected (by
+    /// `disconnect()` or a terminal connect error, the cause attached) before the socket
+    /// is up.
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// # use std::time::{Duration, Instant};
+    /// let client = ChatClient::builder("key").wait_for_connection_timeout(Duration::from_secs(2)).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn wait_for_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.wait_for_connection_timeout = timeout;
+        self
+    }
+
+    /// After a reconnect, at most this many missed messages per watched channel are
+    /// delivered as `message.new` events (default 500; the newest ones). A channel that
+    /// missed more is listed in `connection.recovered`'s `gaps` with the message to page
+    /// back from. See `docs/channels.md`, "Reconnects".
+    ///
+    /// ```
+    /// # use stream_chat_client::ChatClient;
+    /// let client = ChatClient::builder("key").max_recovered_messages(1000).build().unwrap();
+    /// # drop(client);
+    /// ```
+    pub fn max_recovered_messages(mut self, limit: usize) -> Self {
+        self.max_recovered_messages = limit;
+        self
+    }
+
+    /// Sets every time limit at once (see [`Timeouts`]); a setter called later changes its
+    /// own value only.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stream_chat_client::{ChatClient, Timeouts};
+    /// let mut timeouts = Timeouts::default();
+    /// timeouts.wait_for_connection_timeout = Duration::from_secs(2);
+    /// let client = ChatClient::builder("key")
+    ///     .timeouts(timeouts)
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.timeouts().wait_for_connection_timeout, Duration::from_secs(2));
+    /// assert_eq!(client.timeouts().connect_timeout, Duration::from_secs(3));
+    /// ```
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Builds the client and makes it the global [`ChatClient::instance`].
+    ///
+    /// Fails with [`ErrorKind::InvalidArgument`] for an empty API key, a base URL that is
+    /// not `http(s)://host[:port]`, a zero duration (other than `max_reconnect_delay`),
+    /// or a `dead_connection_timeout` not above `health_check_interval`. Durations above
+    /// 30 days are capped to 30 days, so `Duration::MAX` means "no limit" in practice.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use stream_chat_client::{ChatClient, ErrorKind};
+    /// let err = ChatClient::builder("").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// let err = ChatClient::builder("key").base_url("ftp://x").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// let err = ChatClient::builder("key")
+    ///     .health_check_interval(Duration::from_secs(30))
+    ///     .dead_connection_timeout(Duration::from_secs(30))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// // "No limit": capped, never an overflow.
+    /// assert!(ChatClient::builder("key").connect_timeout(Duration::MAX).build().is_ok());
+    /// ```
+    pub fn build(self) -> Result<ChatClient, ChatError> {
+        if self.api_key.trim().is_empty() {
+            return Err(invalid("the API key is empty".into()));
+        }
+        let mut base = Url::parse(&self.base_url).map_err(|e| {
+            invalid(format!("the base URL '{}' is not a URL", self.base_url)).with_source(e)
+        })?;
+        let ws_scheme = match base.scheme() {
+            "http" => "ws",
+            "https" => "wss",
+            other => {
+                return Err(invalid(format!(
+                    "the base URL must be http or https, not '{other}'"
+                )));
+            }
+        };
+        if base.host().is_none() {
+            return Err(invalid(format!(
+                "the base URL '{}' has no host",
+                self.base_url
+            )));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        let timeouts = self.timeouts.validated()?;
+        if self.max_recovered_messages == 0 {
+            return Err(invalid("max_recovered_messages must be above zero".into()));
+        }
+        let mut ws_base = base.clone();
+        ws_base
+            .set_scheme(ws_scheme)
+            .map_err(|()| invalid("cannot derive the WebSocket URL".into()))?;
+        let tls = (ws_scheme == "wss").then(tls_config);
+        let bus = EventBus::start(self.executor.clone()).map_err(|e| {
+            ChatError::new(ErrorKind::ShutDown, "cannot start the event thread").with_source(e)
+        })?;
+        let socket = SocketConfig {
+            ws_base,
+            api_key: self.api_key.clone(),
+            connect_timeout: timeouts.connect_timeout,
+            health_check_interval: timeouts.health_check_interval,
+            dead_connection_timeout: timeouts.dead_connection_timeout,
+            max_reconnect_delay: timeouts.max_reconnect_delay,
+            tls,
+        };
+        let pool = WorkerPool::builder()
+            .threads(self.worker_threads)
+            .thread_name(WORKER_NAME)
+            .build();
+        let http = Arc::new(Http::new(
+            base.clone(),
+            self.api_key.clone(),
+            timeouts.connect_timeout,
+            timeouts.request_timeout,
+        ));
+        let tracker = Arc::new(Tracker::new(
+            bus.sender(),
+            Arc::clone(&http),
+            self.max_recovered_messages,
+        ));
+        let hub = Hub::new(bus.sender(), socket, tracker).map_err(|e| {
+            ChatError::new(ErrorKind::ShutDown, "cannot start the timer thread").with_source(e)
+        })?;
+        let client = ChatClient {
+            core: Core::new(Shared {
+                http,
+                hub: Arc::new(hub),
+                bus,
+                pool,
+                executor: self.executor,
+                base_url: base,
+                api_key: self.api_key,
+                timeouts,
+            }),
+        };
+        super::make_instance(&client);
+        Ok(client)
+    }
+}
+
+impl fmt::Debug for ChatClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tls_config() -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+        .unwrap_or_else(|e| {
+            // ring supports the default versions; this cannot fail in practice.
+            log::error!("TLS setup failed ({e}); falling back to the default config");
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        });
+    Arc::new(config)
+}

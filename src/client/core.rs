@@ -1,0 +1,335 @@
+//! [`Core`]: what every API handler stands on, and all it may use. A handler (an `impl
+//! ChatClient` block in `client/`, or [`ChannelClient`](crate::ChannelClient) in
+//! `channel/`) makes its calls with:
+//!
+//! - [`Core::call`]: REST as the current user, on the worker pool ([`Rest`]);
+//! - [`Core::on_connection`]: REST on a live WebSocket connection, waiting for one first
+//!   and sent once more if the connection is replaced meanwhile ([`Live`]);
+//! - [`Core::events`]: the event bus, to register listeners.
+//!
+//! The state machine, the transport and the worker pool stay behind it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use stream_chat_callbacks::{Call, CancelToken, ChatError, ChatResult, Completer, ErrorKind};
+use stream_chat_callbacks::{Executor, WorkerPool};
+use stream_chat_protocol::{ChannelState, codes};
+use url::Url;
+
+use super::timeouts::Timeouts;
+use crate::connection::{Connection, Hub, Session, shut_down_error};
+use crate::events::EventBus;
+use crate::rest::{Auth, Http, Request};
+
+/// A client's shared internals; cheap to clone (clones share everything).
+#[derive(Clone)]
+pub(crate) struct Core {
+    shared: Arc<Shared>,
+}
+
+/// What a client is made of. Dropping the last handle shuts it down.
+pub(super) struct Shared {
+    pub(super) http: Arc<Http>,
+    pub(super) hub: Arc<Hub>,
+    pub(super) bus: EventBus,
+    pub(super) pool: WorkerPool,
+    pub(super) executor: Executor,
+    pub(super) base_url: Url,
+    pub(super) api_key: String,
+    pub(super) timeouts: Timeouts,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Shared {
+    fn shutdown(&self) {
+        self.hub.shutdown();
+        self.pool.shutdown();
+        self.bus.shutdown();
+    }
+}
+
+impl Core {
+    pub(super) fn new(shared: Shared) -> Self {
+        Core {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// The internals, for the client's own flows (connect, accessors).
+    pub(super) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Whether both are handles of one client.
+    pub(super) fn same(&self, other: &Core) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Shuts the client down (see `ChatClient::shutdown`).
+    pub(super) fn shutdown(&self) {
+        self.shared.shutdown();
+    }
+
+    /// The event bus: listeners register here.
+    pub(crate) fn events(&self) -> &EventBus {
+        &self.shared.bus
+    }
+
+    /// A call whose `work` runs on the worker pool (or the caller's thread for
+    /// `execute()`), sending REST requests as the user connected when it runs.
+    pub(crate) fn call<T: Send + 'static>(
+        &self,
+        work: impl Fn(&Rest<'_>) -> Result<T, ChatError> + Send + Sync + 'static,
+    ) -> Call<T> {
+        let core = self.clone();
+        Call::new(&self.shared.pool, move |cancel| {
+            work(&Rest {
+                core: &core,
+                cancel,
+            })
+            .into()
+        })
+        .with_executor(self.shared.executor.clone())
+    }
+
+    /// A deferred call on the client's pool, delivering through its executor: `start`
+    /// hands its [`Completer`] to whatever resolves it later.
+    pub(super) fn deferred<T: Send + 'static>(
+        &self,
+        start: impl Fn(&CancelToken, Completer<T>) + Send + Sync + 'static,
+    ) -> Call<T> {
+        Call::deferred(&self.shared.pool, start).with_executor(self.shared.executor.clone())
+    }
+
+    /// A call that runs `work` on a live connection, waiting for one (bounded by
+    /// `wait_for_connection_timeout`, see `Hub::wait_connection`) without holding a
+    /// thread when enqueued; `execute()` waits and sends on the caller's thread. When the
+    /// server calls the connection id stale (`codes::CONNECTION_ID_NOT_FOUND`) or the
+    /// connection was replaced meanwhile, `work` runs once more on a newer connection.
+    pub(crate) fn on_connection<T: Send + 'static>(
+        &self,
+        work: impl Fn(&Live<'_>) -> Result<T, ChatError> + Send + Sync + 'static,
+    ) -> Call<T> {
+        let origin = self.shared.hub.current().map(|s| s.id());
+        let (core, work) = (self.clone(), Arc::new(work) as Arc<LiveWork<T>>);
+        self.deferred(move |cancel, done| {
+            let connected = Connected {
+                core: core.clone(),
+                cancel: cancel.clone(),
+                work: Arc::clone(&work),
+            };
+            // A blocked caller (execute, or a combinator's work) sends on its own thread: the
+            // pool may have no other thread to run the request.
+            if !done.caller_waits() {
+                connected.deferred(done.started_at(), origin, None, done);
+            } else {
+                let result = connected.blocking(done.started_at(), origin);
+                done.complete(result.into());
+            }
+        })
+    }
+
+    /// REST auth of the current session (connected or connecting).
+    fn auth(&self) -> Result<Auth, ChatError> {
+        let session = self
+            .shared
+            .hub
+            .current()
+            .ok_or_else(|| ChatError::new(ErrorKind::NotConnected, "no user is connected"))?;
+        let connection_id = session.connection_id();
+        Ok(session.rest_auth(connection_id))
+    }
+
+    /// Sends `req` as `auth`; cancelling the call abandons it.
+    fn send<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+        cancel: &CancelToken,
+    ) -> Result<T, ChatError> {
+        self.shared.http.send_cancellable(req, auth, cancel)
+    }
+}
+
+/// REST for one run of a [`Core::call`]: as the current user, cancelled with the call.
+pub(crate) struct Rest<'a> {
+    core: &'a Core,
+    cancel: &'a CancelToken,
+}
+
+impl Rest<'_> {
+    /// Sends `req` as the current user (connected or connecting);
+    /// [`ErrorKind::NotConnected`] without one.
+    pub(crate) fn send<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T, ChatError> {
+        let auth = self.core.auth()?;
+        self.core.send(req, &auth, self.cancel)
+    }
+
+    /// The current user's auth, for [`send_as`](Self::send_as).
+    pub(crate) fn auth(&self) -> Result<Auth, ChatError> {
+        self.core.auth()
+    }
+
+    /// Sends `req` as `auth`.
+    pub(crate) fn send_as<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        auth: &Auth,
+    ) -> Result<T, ChatError> {
+        self.core.send(req, auth, self.cancel)
+    }
+
+    /// Stops re-watching `cid` after reconnects.
+    pub(crate) fn unwatched(&self, cid: &str) {
+        self.core.shared.hub.tracker().unwatched(cid);
+    }
+}
+
+/// The live connection one run of a [`Core::on_connection`] call got.
+pub(crate) struct Live<'a> {
+    core: &'a Core,
+    cancel: &'a CancelToken,
+    session: &'a Arc<Session>,
+    connection_id: &'a str,
+}
+
+impl Live<'_> {
+    /// Sends `req` as the connection's user, with its connection id.
+    pub(crate) fn send<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T, ChatError> {
+        let auth = self.session.rest_auth(Some(self.connection_id.to_owned()));
+        self.core.send(req, &auth, self.cancel)
+    }
+
+    /// The channels of `states` were watched on this connection: they are watched again,
+    /// and their missed messages recovered, after reconnects.
+    pub(crate) fn watched(&self, states: &[ChannelState]) {
+        self.core
+            .shared
+            .hub
+            .tracker()
+            .watched(self.session, self.connection_id, states);
+    }
+}
+
+type LiveWork<T> = dyn Fn(&Live<'_>) -> Result<T, ChatError> + Send + Sync;
+
+/// One run of a call made with [`Core::on_connection`].
+struct Connected<T> {
+    core: Core,
+    cancel: CancelToken,
+    work: Arc<LiveWork<T>>,
+}
+
+impl<T: Send + 'static> Connected<T> {
+    fn wait(
+        &self,
+        start: Instant,
+        origin: Option<u64>,
+        stale: Option<String>,
+        done: Box<dyn FnOnce(Result<Connection, ChatError>) + Send>,
+    ) {
+        let shared = &self.core.shared;
+        shared
+            .hub
+            .wait_connection(&self.cancel, start, self.limit(), origin, stale, done);
+    }
+
+    fn limit(&self) -> Duration {
+        self.core.shared.timeouts.wait_for_connection_timeout
+    }
+
+    fn send(&self, (session, connection_id): &Connection) -> Result<T, ChatError> {
+        (self.work)(&Live {
+            core: &self.core,
+            cancel: &self.cancel,
+            session,
+            connection_id,
+        })
+    }
+
+    /// Whether `err` from a send on `connection` is worth one more send on a newer one.
+    fn stale(&self, err: &ChatError, (session, connection_id): &Connection) -> bool {
+        let retry = !err.is_cancelled()
+            && !session.is_stopped()
+            && (err.stream_code() == Some(codes::CONNECTION_ID_NOT_FOUND)
+                || session.connection_id().as_deref() != Some(connection_id.as_str()));
+        if retry {
+            log::info!(
+                "connection {connection_id} was replaced during the call ({err}); retrying once"
+            );
+        }
+        retry
+    }
+
+    /// Waits on this thread, then sends (`execute()`).
+    fn blocking(&self, start: Instant, origin: Option<u64>) -> Result<T, ChatError> {
+        let wait_here = |start, origin, stale| {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            self.wait(
+                start,
+                origin,
+                stale,
+                Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            );
+            rx.recv().unwrap_or_else(|_| Err(shut_down_error()))
+        };
+        let connection = wait_here(start, origin, None)?;
+        match self.send(&connection) {
+            Err(err) if self.stale(&err, &connection) => {
+                let (session, stale) = connection;
+                self.send(&wait_here(Instant::now(), Some(session.id()), Some(stale))?)
+            }
+            result => result,
+        }
+    }
+
+    /// Waits holding no thread, then sends on the pool and completes `done` (`enqueue`).
+    /// With `stale` set this is the retry, which is not retried again.
+    fn deferred(
+        self,
+        start: Instant,
+        origin: Option<u64>,
+        stale: Option<String>,
+        done: Completer<T>,
+    ) {
+        let retried = stale.is_some();
+        let core = self.core.clone();
+        let waiting = Connected {
+            core: core.clone(),
+            cancel: self.cancel.clone(),
+            work: Arc::clone(&self.work),
+        };
+        waiting.wait(
+            start,
+            origin,
+            stale,
+            Box::new(move |connection| {
+                let connection = match connection {
+                    Ok(connection) => connection,
+                    Err(err) => return done.complete(ChatResult::Failure(err)),
+                };
+                // Refused only once the pool is shut down: `done` is dropped, failing the
+                // call with ShutDown.
+                let _ = core
+                    .shared
+                    .pool
+                    .spawn(move || match self.send(&connection) {
+                        Err(err) if !retried && self.stale(&err, &connection) => {
+                            let (session, stale) = connection;
+                            self.deferred(Instant::now(), Some(session.id()), Some(stale), done);
+                        }
+                        result => done.complete(result.into()),
+                    });
+            }),
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! Opening a WebSocket: the `/connect` URL, TCP within a deadline (on a helper thread,
+//! so a stop is never held up by DNS or a slow connect), then the TLS and WebSocket
+//! handshake. `socket.rs` runs what this opens.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, after, select};
+use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_protocol::{ConnectPayload, User};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Connector, WebSocket};
+use url::Url;
+
+use super::session::Session;
+use crate::api_error::error_from_body;
+use crate::rest::{CLIENT_ID, new_request_id, warn_if_wire_tracing};
+use crate::token::Token;
+
+/// A connected WebSocket, TLS or not.
+pub(super) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// The `/connect` URL of `session`'s next attempt: the connect payload, the API key and
+/// the token (anonymous without one) as query parameters, on `ws_base`.
+pub(super) fn connect_url(
+    ws_base: &Url,
+    api_key: &str,
+    session: &Session,
+    token: Option<&Token>,
+) -> Result<Url, ChatError> {
+    let details = if session.ever_connected() {
+        // Reconnects send only the id, so server-side updates to the user are kept.
+        User::new(session.user_id.clone())
+    } else {
+        session.initial_details()
+    };
+    let payload = ConnectPayload {
+        user_id: session.user_id.clone(),
+        user_details: Some(details),
+        server_determines_connection_id: Some(true),
+        client_request_id: Some(new_request_id()),
+        ..ConnectPayload::default()
+    };
+    let json = serde_json::to_string(&payload).map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "the user cannot be encoded").with_source(e)
+    })?;
+    let mut url = ws_base.join("connect").map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
+    })?;
+    url.query_pairs_mut()
+        .append_pair("json", &json)
+        .append_pair("api_key", api_key)
+        .append_pair("authorization", token.map_or("", |t| t.value.as_str()))
+        .append_pair(
+            "stream-auth-type",
+            if token.is_some() { "jwt" } else { "anonymous" },
+        )
+        .append_pair("X-Stream-Client", CLIENT_ID);
+    Ok(url)
+}
+
+/// Resolves and connects on a helper thread, so that `stop` is not held up by a slow DNS
+/// lookup or TCP connect. The helper skips DNS for IP addresses, gives up at `deadline`,
+/// and closes what it connected if the session was stopped meanwhile.
+pub(super) fn dial(
+    url: &Url,
+    deadline: Instant,
+    session: &Session,
+) -> Result<TcpStream, Option<ChatError>> {
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let halted = session.stop_signal();
+    let stop = halted.clone();
+    let spawned = std::thread::Builder::new()
+        .name("stream-chat-dial".into())
+        .spawn(move || {
+            let result = connect_tcp(&host, port, deadline, &stop);
+            // Nobody waits any more: the stream (if any) is closed by dropping it.
+            let _ = tx.send(result);
+        });
+    if let Err(e) = spawned {
+        return Err(Some(
+            ChatError::new(ErrorKind::Network, "cannot start the dial thread").with_source(e),
+        ));
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    select! {
+        recv(rx) -> r => match r {
+            Ok(Ok(tcp)) => Ok(tcp),
+            Ok(Err(e)) => Err(Some(e)),
+            Err(_) => Err(Some(ChatError::new(ErrorKind::Network, "the dial thread ended without a result"))),
+        },
+        recv(halted) -> _ => Err(None),
+        recv(after(remaining)) -> _ => Err(Some(ChatError::new(ErrorKind::Timeout, "the TCP connection was not established in time"))),
+    }
+}
+
+fn is_stopped(stop: &Receiver<()>) -> bool {
+    matches!(
+        stop.try_recv(),
+        Err(crossbeam_channel::TryRecvError::Disconnected)
+    )
+}
+
+fn connect_tcp(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    stop: &Receiver<()>,
+) -> Result<TcpStream, ChatError> {
+    let stopped = || ChatError::new(ErrorKind::Network, "the session was stopped");
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => (host, port)
+            .to_socket_addrs()
+            .map_err(|e| {
+                ChatError::new(ErrorKind::Network, format!("cannot resolve {host}")).with_source(e)
+            })?
+            .collect(),
+    };
+    let mut last = None;
+    for addr in addrs {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            break;
+        }
+        if is_stopped(stop) {
+            return Err(stopped());
+        }
+        match TcpStream::connect_timeout(&addr, remaining) {
+            Ok(tcp) if is_stopped(stop) => {
+                let _ = tcp.shutdown(std::net::Shutdown::Both);
+                return Err(stopped());
+            }
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) if e.kind() == io::ErrorKind::TimedOut => ChatError::new(
+            ErrorKind::Timeout,
+            format!("connecting to {host}:{port} timed out"),
+        )
+        .with_source(e),
+        Some(e) => ChatError::new(
+            ErrorKind::Network,
+            format!("cannot connect to {host}:{port}: {e}"),
+        )
+        .with_source(e),
+        None => ChatError::new(
+            ErrorKind::Timeout,
+            format!("connecting to {host}:{port} timed out"),
+        ),
+    })
+}
+
+/// Read and write timeouts of the stream (at least 1 ms: zero would mean none).
+pub(super) fn set_timeouts(control: &TcpStream, read: Duration, write: Duration) {
+    let floor = Duration::from_millis(1);
+    let _ = control.set_read_timeout(Some(read.max(floor)));
+    let _ = control.set_write_timeout(Some(write.max(floor)));
+}
+
+/// The TLS (for `wss`) and WebSocket handshake on `tcp`, by `deadline`; `control` is a
+/// clone of the stream, to set its timeouts.
+pub(super) fn handshake(
+    url: Url,
+    tcp: TcpStream,
+    control: &TcpStream,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    deadline: Instant,
+) -> Result<Ws, ChatError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    set_timeouts(control, remaining, remaining);
+    let request = url.as_str().into_client_request().map_err(|e| {
+        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
+    })?;
+    let connector = match tls {
+        Some(tls) if url.scheme() == "wss" => Connector::Rustls(Arc::clone(tls)),
+        _ => Connector::Plain,
+    };
+    let ws_config = WebSocketConfig::default().max_message_size(Some(16 << 20));
+    // tungstenite's TRACE dumps the request line, token included.
+    warn_if_wire_tracing();
+    let mut result =
+        tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector));
+    loop {
+        match result {
+            Ok((ws, _response)) => return Ok(ws),
+            Err(HandshakeError::Interrupted(mid)) => {
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(ChatError::new(
+                        ErrorKind::Timeout,
+                        "the server did not complete the WebSocket handshake in time",
+                    ));
+                }
+                set_timeouts(control, remaining, remaining);
+                result = mid.handshake();
+            }
+            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
+        }
+    }
+}
+
+fn handshake_error(e: tungstenite::Error) -> ChatError {
+    match e {
+        tungstenite::Error::Http(response) => {
+            let status = response.status().as_u16();
+            error_from_body(status, response.body().as_deref().unwrap_or_default())
+        }
+        tungstenite::Error::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            ChatError::new(ErrorKind::Timeout, "the WebSocket handshake timed out").with_source(io)
+        }
+        other => ChatError::new(
+            ErrorKind::Network,
+            format!("the WebSocket handshake failed: {other}"),
+        )
+        .with_source(other),
+    }
+}

@@ -1,0 +1,251 @@
+//! [`ChatEvent`]: what a listener gets, one variant per typed server event plus the
+//! local ones, and how a decoded server frame becomes one.
+
+use stream_chat_callbacks::ChatError;
+use stream_chat_protocol::events::{
+    AnyEvent, HealthCheckEvent, MessageDeletedEvent, MessageReadEvent, MessageUpdatedEvent,
+    NewMessageEvent, NotificationAddedToChannelEvent, NotificationMarkReadEvent,
+    NotificationMessageNewEvent, UserStartWatchingEvent, UserStopWatchingEvent, types,
+};
+use stream_chat_protocol::{Event, User, cid};
+
+use super::local::ConnectionRecoveredEvent;
+use crate::api_error::api_error;
+use crate::connection::ConnectionState;
+
+/// An event delivered to [`subscribe`](crate::ChatClient::subscribe) listeners.
+///
+/// Server frames of the types below arrive typed, as the protocol's structs (the
+/// keep-alive and the error frame as named fields, for matching); other `notification.*` events arrive as
+/// [`ChatEvent::Notification`] and everything else as [`ChatEvent::Other`], both with the
+/// full decoded frame. New variants may be added, so match with a wildcard arm. For one
+/// type, [`subscribe_for_type`](crate::ChatClient::subscribe_for_type) hands you the struct.
+///
+/// ```
+/// use stream_chat_client::{ChatEvent, ConnectionState};
+///
+/// let event = ChatEvent::ConnectionChanged { state: ConnectionState::Connected, error: None };
+/// assert_eq!(event.kind(), "connection.changed");
+/// match event {
+///     ChatEvent::ConnectionChanged { state, .. } => assert!(state.is_connected()),
+///     _ => {}
+/// }
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    /// Local `connection.changed`: the connection moved to `state`. `error` says why a
+    /// connection was lost or a connect failed.
+    ConnectionChanged {
+        /// The new state.
+        state: ConnectionState,
+        /// The cause, for changes caused by a failure.
+        error: Option<ChatError>,
+    },
+    /// `health.check`: the server's keep-alive. The first one of each connection carries
+    /// the connected user as `me`.
+    HealthCheck {
+        /// The connection it belongs to.
+        connection_id: String,
+        /// The server's timestamp (RFC 3339).
+        created_at: Option<String>,
+        /// The connected user, on the first health check of a connection.
+        me: Option<Box<User>>,
+    },
+    /// `connection.error`: the server rejected or dropped the connection with this error
+    /// (Stream's code and HTTP status are on the `ChatError`).
+    ConnectionError {
+        /// The server's error.
+        error: ChatError,
+    },
+    /// `message.new` (live, or recovered after a reconnect).
+    MessageNew(Box<NewMessageEvent>),
+    /// `message.updated`.
+    MessageUpdated(Box<MessageUpdatedEvent>),
+    /// `message.deleted`.
+    MessageDeleted(Box<MessageDeletedEvent>),
+    /// `message.read`.
+    MessageRead(Box<MessageReadEvent>),
+    /// `user.watching.start`.
+    UserWatchingStart(Box<UserStartWatchingEvent>),
+    /// `user.watching.stop`.
+    UserWatchingStop(Box<UserStopWatchingEvent>),
+    /// `notification.message_new`.
+    NotificationMessageNew(Box<NotificationMessageNewEvent>),
+    /// `notification.mark_read`.
+    NotificationMarkRead(Box<NotificationMarkReadEvent>),
+    /// `notification.added_to_channel`.
+    NotificationAddedToChannel(Box<NotificationAddedToChannelEvent>),
+    /// Any other `notification.*` event, decoded but not interpreted.
+    Notification(Box<Event>),
+    /// Local `connection.recovered`: after a reconnect, the watched channels are watched
+    /// again and their missed messages were delivered.
+    ConnectionRecovered(Box<ConnectionRecoveredEvent>),
+    /// Any other server event, decoded but not interpreted.
+    Other(Box<Event>),
+}
+
+impl ChatEvent {
+    /// The event type: `connection.changed`, `health.check`, `connection.error`, or the
+    /// server's `type` for [`ChatEvent::Other`] (`message.new`, ...).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatEvent, Event};
+    /// assert_eq!(ChatEvent::Other(Box::new(Event::new("message.new"))).kind(), "message.new");
+    /// ```
+    pub fn kind(&self) -> &str {
+        match self {
+            ChatEvent::ConnectionChanged { .. } => types::CONNECTION_CHANGED,
+            ChatEvent::HealthCheck { .. } => types::HEALTH_CHECK,
+            ChatEvent::ConnectionError { .. } => types::CONNECTION_ERROR,
+            ChatEvent::MessageNew(_) => NewMessageEvent::TYPE,
+            ChatEvent::MessageUpdated(_) => MessageUpdatedEvent::TYPE,
+            ChatEvent::MessageDeleted(_) => MessageDeletedEvent::TYPE,
+            ChatEvent::MessageRead(_) => MessageReadEvent::TYPE,
+            ChatEvent::UserWatchingStart(_) => UserStartWatchingEvent::TYPE,
+            ChatEvent::UserWatchingStop(_) => UserStopWatchingEvent::TYPE,
+            ChatEvent::NotificationMessageNew(_) => NotificationMessageNewEvent::TYPE,
+            ChatEvent::NotificationMarkRead(_) => NotificationMarkReadEvent::TYPE,
+            ChatEvent::NotificationAddedToChannel(_) => NotificationAddedToChannelEvent::TYPE,
+            ChatEvent::ConnectionRecovered(_) => ConnectionRecoveredEvent::TYPE,
+            ChatEvent::Notification(e) | ChatEvent::Other(e) => &e.kind,
+        }
+    }
+
+    /// The channel (`<type>:<id>`) the event belongs to, if any (`None` for connection
+    /// events and for the `"*"` of health checks).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatEvent, Event};
+    /// let mut frame = Event::new("typing.start");
+    /// frame.cid = Some("messaging:general".into());
+    /// assert_eq!(ChatEvent::from(frame).cid(), Some("messaging:general"));
+    /// ```
+    pub fn cid(&self) -> Option<&str> {
+        match self {
+            ChatEvent::MessageNew(e) => Some(&e.cid),
+            ChatEvent::MessageUpdated(e) => Some(&e.cid),
+            ChatEvent::MessageDeleted(e) => Some(&e.cid),
+            ChatEvent::MessageRead(e) => Some(&e.cid),
+            ChatEvent::UserWatchingStart(e) => Some(&e.cid),
+            ChatEvent::UserWatchingStop(e) => Some(&e.cid),
+            ChatEvent::NotificationMessageNew(e) => Some(&e.cid),
+            ChatEvent::NotificationAddedToChannel(e) => Some(&e.cid),
+            ChatEvent::NotificationMarkRead(e) => e.cid.as_deref(),
+            ChatEvent::Notification(e) | ChatEvent::Other(e) => {
+                e.cid.as_deref().filter(|c| cid::split(c).is_some())
+            }
+            ChatEvent::ConnectionChanged { .. }
+            | ChatEvent::HealthCheck { .. }
+            | ChatEvent::ConnectionError { .. }
+            | ChatEvent::ConnectionRecovered(_) => None,
+        }
+    }
+}
+
+impl From<Event> for ChatEvent {
+    /// Types a generic server frame: `health.check`, `connection.error`, the typed
+    /// channel and notification events, else [`ChatEvent::Notification`] or
+    /// [`ChatEvent::Other`]. (The SDK decodes socket frames straight into their types.)
+    fn from(event: Event) -> Self {
+        from_server(AnyEvent::from_frame(event))
+    }
+}
+
+/// Turns a decoded server event into the `ChatEvent` listeners get: the typed structs move
+/// over as they are (already boxed), `connection.error` becomes a `ChatError`, other
+/// `notification.*` frames [`ChatEvent::Notification`], the rest [`ChatEvent::Other`].
+pub(crate) fn from_server(event: AnyEvent) -> ChatEvent {
+    match event {
+        AnyEvent::HealthCheck(e) => {
+            let HealthCheckEvent {
+                connection_id,
+                created_at,
+                me,
+                ..
+            } = *e;
+            ChatEvent::HealthCheck {
+                connection_id,
+                created_at,
+                me: me.map(Box::new),
+            }
+        }
+        AnyEvent::ConnectionError(e) => ChatEvent::ConnectionError {
+            error: api_error(&e.error, 0),
+        },
+        AnyEvent::MessageNew(e) => ChatEvent::MessageNew(e),
+        AnyEvent::MessageUpdated(e) => ChatEvent::MessageUpdated(e),
+        AnyEvent::MessageDeleted(e) => ChatEvent::MessageDeleted(e),
+        AnyEvent::MessageRead(e) => ChatEvent::MessageRead(e),
+        AnyEvent::UserWatchingStart(e) => ChatEvent::UserWatchingStart(e),
+        AnyEvent::UserWatchingStop(e) => ChatEvent::UserWatchingStop(e),
+        AnyEvent::NotificationMessageNew(e) => ChatEvent::NotificationMessageNew(e),
+        AnyEvent::NotificationMarkRead(e) => ChatEvent::NotificationMarkRead(e),
+        AnyEvent::NotificationAddedToChannel(e) => ChatEvent::NotificationAddedToChannel(e),
+        AnyEvent::Other(e) if types::is_notification(&e.kind) => ChatEvent::Notification(e),
+        AnyEvent::Other(e) => ChatEvent::Other(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn frame(v: Value) -> ChatEvent {
+        from_server(AnyEvent::from_json(&v.to_string()).unwrap())
+    }
+
+    #[test]
+    fn frames_map_to_typed_events_and_keep_the_rest() {
+        let e = frame(
+            json!({"type":"message.new","cid":"messaging:g","message":{"id":"m1","text":"hi"},
+            "user":{"id":"a"},"watcher_count":2,"channel_member_count":3,"thread_participants":[]}),
+        );
+        let ChatEvent::MessageNew(m) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (m.channel_type.as_str(), m.channel_id.as_str()),
+            ("messaging", "g")
+        );
+        assert_eq!(
+            (m.message.id.as_str(), m.watcher_count, m.recovered),
+            ("m1", Some(2), false)
+        );
+        assert_eq!(m.channel_member_count, Some(3));
+        assert_eq!(m.extra["thread_participants"], json!([]));
+        assert_eq!(e.cid(), Some("messaging:g"));
+
+        let e = frame(
+            json!({"type":"message.read","cid":"messaging:g","user":{"id":"a"},"last_read_message_id":"m1"}),
+        );
+        assert!(
+            matches!(&e, ChatEvent::MessageRead(r) if r.last_read_message_id.as_deref() == Some("m1"))
+        );
+        let e = frame(json!({"type":"user.watching.stop","cid":"livestream:x","watcher_count":0}));
+        assert!(matches!(&e, ChatEvent::UserWatchingStop(w) if w.watcher_count == Some(0)));
+        let e = frame(
+            json!({"type":"notification.message_new","cid":"messaging:g",
+            "channel":{"id":"g","type":"messaging","cid":"messaging:g"},"message":{"id":"m2"},"total_unread_count":4}),
+        );
+        assert!(
+            matches!(&e, ChatEvent::NotificationMessageNew(n) if n.total_unread_count == Some(4) && n.channel.is_some())
+        );
+        let e = frame(json!({"type":"notification.invited","cid":"messaging:g"}));
+        assert!(matches!(&e, ChatEvent::Notification(n) if n.kind == "notification.invited"));
+        assert_eq!(e.kind(), "notification.invited");
+        // A message.new without a message is not typed; nothing is lost.
+        let e = frame(json!({"type":"message.new","cid":"messaging:g","x":1}));
+        assert!(matches!(&e, ChatEvent::Other(o) if o.extra["x"] == 1));
+        let e = frame(json!({"type":"typing.start","cid":"messaging:g"}));
+        assert!(matches!(&e, ChatEvent::Other(_)));
+        assert_eq!(e.cid(), Some("messaging:g"));
+        let e = frame(
+            json!({"type":"connection.error","connection_id":"","error":{"code":43,"message":"bad","StatusCode":401}}),
+        );
+        assert!(
+            matches!(&e, ChatEvent::ConnectionError { error } if error.is_auth_error() && error.stream_code() == Some(43))
+        );
+    }
+}
