@@ -86,6 +86,18 @@ pub use stream_chat_protocol::{
     SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+// Reactions, threads, typing, pins, search (messages surface).
+pub use channel::PinnedMessagesPagination;
+pub use client::SearchMessagesResult;
+pub use client::typing::{TYPING_START_INTERVAL, TYPING_STOP_AFTER};
+pub use events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
+pub use stream_chat_protocol::{
+    GetThreadRequest, PartialUpdateMessageRequest, QueryThreadsRequest, QueryThreadsResponse,
+    Reaction, ReactionGroup, Thread, ThreadInfo, ThreadParticipant,
+};
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.

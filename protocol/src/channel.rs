@@ -313,10 +313,18 @@ impl ChannelRequestData {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessagePagination {
     /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
     pub limit: Option<u32>,
     /// Skip this many (newest first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
     pub offset: Option<u32>,
     /// Messages older than this id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -688,4 +696,24 @@ pub struct SendEventRequest {
     /// The event: its `type` and any fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<Event>,
+}
+
+// Typing (messages surface).
+impl SendEventRequest {
+    /// A typing event of type `kind` (`typing.start` or `typing.stop`), with the thread's
+    /// `parent_id` when typing in one.
+    ///
+    /// ```
+    /// let r = stream_chat_protocol::SendEventRequest::typing("typing.start", Some("p1"));
+    /// assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"event":{"type":"typing.start","parent_id":"p1"}}"#);
+    /// ```
+    pub fn typing(kind: &str, parent_id: Option<&str>) -> Self {
+        let mut event = Event::new(kind);
+        if let Some(parent) = parent_id {
+            event
+                .extra
+                .insert("parent_id".to_owned(), Value::String(parent.to_owned()));
+        }
+        SendEventRequest { event: Some(event) }
+    }
 }

@@ -28,6 +28,7 @@ pub mod time;
 mod user;
 mod users;
 // Reactions, threads, search (messages surface).
+pub mod query;
 mod reaction;
 mod search;
 mod thread;
@@ -59,12 +60,13 @@ pub use events::{
 };
 pub use message::{PartialUpdateMessageRequest, PinnedMessagesRequest};
 pub use reaction::{
-    Reaction, ReactionGroup, ReactionResponse, ReactionsResponse, SendReactionRequest,
+    Reaction, ReactionGroup, ReactionResponse, ReactionsRequest, ReactionsResponse,
+    SendReactionRequest,
 };
 pub use search::{SearchRequest, SearchResponse, SearchResult, SearchWarning};
 pub use thread::{
-    MessagesResponse, QueryThreadsRequest, QueryThreadsResponse, Thread, ThreadInfo,
-    ThreadParticipant, ThreadResponse,
+    GetThreadRequest, MessagesResponse, QueryThreadsRequest, QueryThreadsResponse, RepliesRequest,
+    Thread, ThreadInfo, ThreadParticipant, ThreadResponse,
 };
 
 /// The README's example runs against the real API.

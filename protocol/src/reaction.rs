@@ -148,3 +148,29 @@ pub struct ReactionsResponse {
     #[serde(default)]
     pub duration: String,
 }
+
+/// The query of `GET /messages/{id}/reactions` (see [`crate::query`]).
+///
+/// ```
+/// use stream_chat_protocol::{ReactionsRequest, query};
+/// let r: ReactionsRequest = query::from_pairs([("limit".to_owned(), "5".to_owned())]).unwrap();
+/// assert_eq!((r.limit, r.offset), (Some(5), None));
+/// assert!(query::from_pairs::<ReactionsRequest>([("limit".to_owned(), "five".to_owned())]).is_err());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReactionsRequest {
+    /// Reactions per page (10 unless told).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
+    pub limit: Option<u32>,
+    /// Reactions to skip.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
+    pub offset: Option<u32>,
+}

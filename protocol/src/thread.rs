@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Channel, Message, Read, SortParam, User};
+use crate::{Channel, Message, MessagePagination, Read, SortParam, User};
 
 /// A thread: its parent message, the newest replies, who takes part and their read state
 /// (Stream's `ThreadResponse`; Kotlin's `Thread`).
@@ -246,4 +246,66 @@ pub struct ThreadInfo {
     /// Fields not modelled above.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The query of `GET /messages/{id}/replies` (see [`crate::query`]): a page of replies, and
+/// `sort` (`created_at` ascending takes the page from the oldest reply).
+///
+/// ```
+/// use stream_chat_protocol::{RepliesRequest, query};
+/// let r: RepliesRequest = query::from_pairs([("limit".to_owned(), "2".to_owned()), ("id_lt".to_owned(), "r9".to_owned())]).unwrap();
+/// assert_eq!((r.pagination.limit, r.pagination.id_lt.as_deref()), (Some(2), Some("r9")));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepliesRequest {
+    /// Which replies.
+    #[serde(flatten)]
+    pub pagination: MessagePagination,
+    /// Their order (`created_at`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::query::json_or_text"
+    )]
+    pub sort: Vec<SortParam>,
+}
+
+/// The query of `GET /threads/{message_id}` (see [`crate::query`]).
+///
+/// ```
+/// use stream_chat_protocol::{GetThreadRequest, query};
+/// let r = GetThreadRequest { reply_limit: Some(5), watch: Some(true), ..Default::default() };
+/// let back: GetThreadRequest = query::from_pairs(query::to_pairs(&r)).unwrap();
+/// assert_eq!(back, r);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetThreadRequest {
+    /// Newest replies to include (3 unless told).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
+    pub reply_limit: Option<u32>,
+    /// Participants to include (100 unless told).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
+    pub participant_limit: Option<u32>,
+    /// Members of the channel to include.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
+    pub member_limit: Option<u32>,
+    /// Watch the thread's channel with the calling connection.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::bool_or_text"
+    )]
+    pub watch: Option<bool>,
 }

@@ -8,7 +8,12 @@ use stream_chat_protocol::events::{
 };
 
 use super::chat_event::ChatEvent;
+// Reactions, threads, typing (messages surface).
 use super::local::{ConnectionChangedEvent, ConnectionRecoveredEvent};
+use stream_chat_protocol::events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 
 /// A typed event that [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type)
 /// can deliver: its event type and how to get it out of a [`ChatEvent`] (Kotlin's
@@ -69,6 +74,13 @@ tuple_kind! {
     NotificationMarkReadEvent => NotificationMarkRead,
     NotificationAddedToChannelEvent => NotificationAddedToChannel,
     ConnectionRecoveredEvent => ConnectionRecovered,
+    // Reactions, threads, typing (messages surface).
+    ReactionNewEvent => ReactionNew,
+    ReactionUpdateEvent => ReactionUpdated,
+    ReactionDeletedEvent => ReactionDeleted,
+    TypingStartEvent => TypingStart,
+    TypingStopEvent => TypingStop,
+    NotificationThreadMessageNewEvent => NotificationThreadMessageNew,
 }
 
 impl EventKind for ConnectionChangedEvent {

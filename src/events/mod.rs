@@ -21,6 +21,11 @@ pub use stream_chat_protocol::events::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
     UserStartWatchingEvent, UserStopWatchingEvent,
 };
+// Reactions, threads, typing (messages surface).
+pub use stream_chat_protocol::events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 pub use subscription::Subscription;
 
 /// Event type names, for [`subscribe_for`](crate::ChatClient::subscribe_for): the

@@ -13,6 +13,11 @@ use super::{
     NotificationMarkReadEvent, NotificationMessageNewEvent, UserStartWatchingEvent,
     UserStopWatchingEvent,
 };
+// Reactions, threads, typing (messages surface).
+use super::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 use crate::ApiErrorBody;
 
 /// The union of the typed events, tagged by the frame's `type`, with [`AnyEvent::Other`]
@@ -71,6 +76,19 @@ pub enum AnyEvent {
     NotificationMarkRead(Box<NotificationMarkReadEvent>),
     /// `notification.added_to_channel`.
     NotificationAddedToChannel(Box<NotificationAddedToChannelEvent>),
+    // Reactions, threads, typing (messages surface).
+    /// `reaction.new`.
+    ReactionNew(Box<ReactionNewEvent>),
+    /// `reaction.updated`.
+    ReactionUpdated(Box<ReactionUpdateEvent>),
+    /// `reaction.deleted`.
+    ReactionDeleted(Box<ReactionDeletedEvent>),
+    /// `typing.start`.
+    TypingStart(Box<TypingStartEvent>),
+    /// `typing.stop`.
+    TypingStop(Box<TypingStopEvent>),
+    /// `notification.thread_message_new`.
+    NotificationThreadMessageNew(Box<NotificationThreadMessageNewEvent>),
     /// Any other frame, or one of a typed event's type that does not fit its struct.
     Other(Box<Event>),
 }
@@ -142,6 +160,13 @@ typed_variants! {
     (NotificationMessageNew, NotificationMessageNewEvent),
     (NotificationMarkRead, NotificationMarkReadEvent),
     (NotificationAddedToChannel, NotificationAddedToChannelEvent),
+    // Reactions, threads, typing (messages surface).
+    (ReactionNew, ReactionNewEvent),
+    (ReactionUpdated, ReactionUpdateEvent),
+    (ReactionDeleted, ReactionDeletedEvent),
+    (TypingStart, TypingStartEvent),
+    (TypingStop, TypingStopEvent),
+    (NotificationThreadMessageNew, NotificationThreadMessageNewEvent),
 }
 
 /// What decides how a frame decodes: its `type`, and whether it carries an error. Reading it
@@ -188,7 +213,7 @@ impl AnyEvent {
     /// ```
     /// use stream_chat_protocol::events::AnyEvent;
     /// let e = AnyEvent::from_value(serde_json::json!({"type": "typing.start", "cid": "team:a"})).unwrap();
-    /// assert_eq!(e.kind(), "typing.start");
+    /// assert!(matches!(&e, AnyEvent::TypingStart(t) if t.channel_id == "a"));
     /// ```
     pub fn from_value(value: Value) -> Result<AnyEvent, serde_json::Error> {
         let kind = value

@@ -6,25 +6,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use stream_chat_protocol::{ReactionResponse, ReactionsResponse, SendReactionRequest};
+use stream_chat_protocol::{
+    ReactionResponse, ReactionsRequest, ReactionsResponse, SendReactionRequest,
+};
 
+use super::threads::query;
 use super::{DURATION, Req, path_params};
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
-
-/// A numeric query parameter (code 4 when it is not one).
-pub(super) fn number(op: &str, req: &Req, name: &str) -> ApiResult<Option<u32>> {
-    req.param(name)
-        .map(|v| {
-            v.parse::<u32>().map_err(|_| {
-                ApiError::input(
-                    op,
-                    format!("{name} must be a non-negative integer, not '{v}'"),
-                )
-            })
-        })
-        .transpose()
-}
+use crate::error::ApiResult;
 
 /// `POST /messages/{id}/reaction`.
 pub(super) async fn send_reaction(
@@ -71,9 +60,10 @@ pub(super) async fn get_reactions(
     const OP: &str = "GetReactions";
     let actor = req.auth(&state, OP)?;
     let id = path_params(OP, path)?;
-    let limit = number(OP, &req, "limit")?;
-    let offset = number(OP, &req, "offset")?;
-    let reactions = state.chat.get_reactions(OP, actor, &id, limit, offset)?;
+    let page: ReactionsRequest = query(OP, &req)?;
+    let reactions = state
+        .chat
+        .get_reactions(OP, actor, &id, page.limit, page.offset)?;
     Ok(Json(ReactionsResponse {
         reactions,
         duration: DURATION.into(),
