@@ -34,3 +34,9 @@ mod timeouts;
 mod token_loads;
 mod tokens;
 mod waiting;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod thread_replies;
+mod typing;
