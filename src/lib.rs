@@ -116,6 +116,10 @@ pub mod guides {
 
     #[doc = include_str!("../docs/kotlin-to-rust.md")]
     pub mod kotlin_to_rust {}
+
+    // Reactions, threads, typing, pins, search (messages surface).
+    #[doc = include_str!("../docs/messages.md")]
+    pub mod messages {}
 }
 
 /// The README's examples run against the real API.
