@@ -75,6 +75,16 @@ pub use events::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
     RecoveryGap, Subscription, UserStartWatchingEvent, UserStopWatchingEvent, event_types,
 };
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 pub use stream_chat_callbacks::{
     Call, CallbackQueue, CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorClass,
     ErrorKind, Executor, ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy, WorkerPool,
@@ -86,6 +96,15 @@ pub use stream_chat_protocol::{
     SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use channel::MAX_COOLDOWN_SECONDS;
+pub use stream_chat_protocol::{
+    BannedUser, ChannelMute, Flag, Mute, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
+    UserBlock,
+};
+// Reliability: error classification and the servers' requested waits (issue 15).
+pub use stream_chat_callbacks::MAX_RETRY_AFTER;
+
 // Reactions, threads, typing, pins, search (messages surface).
 pub use channel::PinnedMessagesPagination;
 pub use client::SearchMessagesResult;
@@ -98,6 +117,36 @@ pub use stream_chat_protocol::{
     GetThreadRequest, PartialUpdateMessageRequest, QueryThreadsRequest, QueryThreadsResponse,
     Reaction, ReactionGroup, Thread, ThreadInfo, ThreadParticipant,
 };
+
+/// Entry points for the fuzz targets in `fuzz/`: the SDK's decoding of what a server
+/// sends, compiled only with `--cfg fuzzing` (`scripts/fuzz.sh`). Not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::{Duration, SystemTime};
+
+    use crate::{ChatError, ChatEvent};
+
+    /// A REST error answer's body (and a development token or not) → `ChatError`.
+    pub fn error_from_body(status: u16, body: &[u8], dev_token: bool) -> ChatError {
+        crate::api_error::error_from_body(status, body, dev_token)
+    }
+
+    /// The wait a server asks for, from its `Retry-After` and `X-RateLimit-Reset`.
+    pub fn requested_wait(
+        retry_after: Option<&str>,
+        rate_limit_reset: Option<&str>,
+        now: SystemTime,
+    ) -> Option<Duration> {
+        crate::api_error::requested_wait(retry_after, rate_limit_reset, now)
+    }
+
+    /// A WebSocket text frame → the event the SDK delivers (`None`: not an event).
+    pub fn chat_event(frame: &str) -> Option<ChatEvent> {
+        let event = stream_chat_protocol::events::AnyEvent::from_json(frame).ok()?;
+        Some(crate::events::from_server(event))
+    }
+}
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.
@@ -117,6 +166,12 @@ pub mod guides {
     #[doc = include_str!("../docs/kotlin-to-rust.md")]
     pub mod kotlin_to_rust {}
 
+    // Channel administration, members, read state, moderation, presence, user updates.
+    #[doc = include_str!("../docs/moderation.md")]
+    pub mod moderation {}
+    // Reliability (issue 15).
+    #[doc = include_str!("../docs/reliability.md")]
+    pub mod reliability {}
     // Reactions, threads, typing, pins, search (messages surface).
     #[doc = include_str!("../docs/messages.md")]
     pub mod messages {}

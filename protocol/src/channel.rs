@@ -1,3 +1,4 @@
+// Over 700 lines: the request and response bodies of every channel endpoint, one plain struct each.
 //! Channels, members, read states and the channel query endpoints.
 
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,18 @@ pub struct Channel {
     /// Whether the channel is hidden for the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
+    /// Slow mode: seconds a user waits between two messages (absent or 0: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<u32>,
+    /// Messages created before this time were truncated away (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_at: Option<String>,
+    /// Who truncated the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_by: Option<User>,
+    /// When the channel was deleted (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
     /// Custom fields (`name`, `image`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -166,6 +179,27 @@ pub struct Member {
     /// Notifications muted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications_muted: Option<bool>,
+    /// A channel moderator (`channel_role` is `channel_moderator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_moderator: Option<bool>,
+    /// Invited to the channel (then `status` is `pending` until the invite is answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited: Option<bool>,
+    /// When the invite was accepted (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_accepted_at: Option<String>,
+    /// When the invite was rejected (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_rejected_at: Option<String>,
+    /// When a timed channel ban ends (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_expires: Option<String>,
+    /// When the member pinned the channel (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_at: Option<String>,
+    /// When the member archived the channel (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<String>,
     /// When the member was added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -637,28 +671,6 @@ pub struct QueryChannelsResponse {
     pub duration: String,
 }
 
-/// Body of `POST /channels/{type}/{id}`: add or remove members, replace the custom data.
-///
-/// ```
-/// let r: stream_chat_protocol::UpdateChannelRequest =
-///     serde_json::from_str(r#"{"add_members":["a"],"data":{"name":"N"}}"#).unwrap();
-/// assert_eq!(r.add_members.unwrap().len(), 1);
-/// assert_eq!(r.data.unwrap()["name"], "N");
-/// assert_eq!(serde_json::to_string(&stream_chat_protocol::UpdateChannelRequest::default()).unwrap(), "{}");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct UpdateChannelRequest {
-    /// Members to add: user ids, or objects with `user_id` (as in [`ChannelRequestData`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_members: Option<Vec<Value>>,
-    /// Members to remove, in the same forms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_members: Option<Vec<Value>>,
-    /// New custom data, replacing the old.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-}
-
 /// Body of `POST /channels/{type}/{id}/read`: up to which message (the newest when absent),
 /// and for server-side calls the user who read.
 ///
@@ -696,24 +708,4 @@ pub struct SendEventRequest {
     /// The event: its `type` and any fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<Event>,
-}
-
-// Typing (messages surface).
-impl SendEventRequest {
-    /// A typing event of type `kind` (`typing.start` or `typing.stop`), with the thread's
-    /// `parent_id` when typing in one.
-    ///
-    /// ```
-    /// let r = stream_chat_protocol::SendEventRequest::typing("typing.start", Some("p1"));
-    /// assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"event":{"type":"typing.start","parent_id":"p1"}}"#);
-    /// ```
-    pub fn typing(kind: &str, parent_id: Option<&str>) -> Self {
-        let mut event = Event::new(kind);
-        if let Some(parent) = parent_id {
-            event
-                .extra
-                .insert("parent_id".to_owned(), Value::String(parent.to_owned()));
-        }
-        SendEventRequest { event: Some(event) }
-    }
 }

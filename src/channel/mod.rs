@@ -9,12 +9,17 @@ mod messages;
 mod read;
 mod subscriptions;
 mod watch;
+// Channel administration, members, read state, moderation.
+mod admin;
+mod members;
+pub(crate) mod moderation;
 // Reactions, threads, typing, pins (messages surface).
 pub(crate) mod pins;
 pub(crate) mod reactions;
 mod threads;
 mod typing;
 
+pub use admin::MAX_COOLDOWN_SECONDS;
 pub(crate) use messages::message_path;
 pub use pins::PinnedMessagesPagination;
 

@@ -11,6 +11,10 @@ pub(crate) mod core;
 mod subscriptions;
 mod timeouts;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod admin;
+mod moderation;
+mod reads;
 // Reactions, threads, typing, pins, search (messages surface).
 mod events;
 mod pins;

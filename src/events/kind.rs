@@ -8,8 +8,18 @@ use stream_chat_protocol::events::{
 };
 
 use super::chat_event::ChatEvent;
-// Reactions, threads, typing (messages surface).
+// Channel administration, members, read state, moderation, presence, user updates.
 use super::local::{ConnectionChangedEvent, ConnectionRecoveredEvent};
+use stream_chat_protocol::events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
+// Reactions, threads, typing (messages surface).
 use stream_chat_protocol::events::{
     NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
     TypingStartEvent, TypingStopEvent,
@@ -74,6 +84,28 @@ tuple_kind! {
     NotificationMarkReadEvent => NotificationMarkRead,
     NotificationAddedToChannelEvent => NotificationAddedToChannel,
     ConnectionRecoveredEvent => ConnectionRecovered,
+    // Channel administration, members, read state, moderation, presence, user updates.
+    ChannelUpdatedEvent => ChannelUpdated,
+    ChannelDeletedEvent => ChannelDeleted,
+    NotificationChannelDeletedEvent => NotificationChannelDeleted,
+    ChannelTruncatedEvent => ChannelTruncated,
+    NotificationChannelTruncatedEvent => NotificationChannelTruncated,
+    ChannelHiddenEvent => ChannelHidden,
+    ChannelVisibleEvent => ChannelVisible,
+    MemberAddedEvent => MemberAdded,
+    MemberUpdatedEvent => MemberUpdated,
+    MemberRemovedEvent => MemberRemoved,
+    NotificationRemovedFromChannelEvent => NotificationRemovedFromChannel,
+    NotificationInvitedEvent => NotificationInvited,
+    NotificationInviteAcceptedEvent => NotificationInviteAccepted,
+    NotificationInviteRejectedEvent => NotificationInviteRejected,
+    NotificationMarkUnreadEvent => NotificationMarkUnread,
+    NotificationMutesUpdatedEvent => NotificationMutesUpdated,
+    NotificationChannelMutesUpdatedEvent => NotificationChannelMutesUpdated,
+    UserBannedEvent => UserBanned,
+    UserUnbannedEvent => UserUnbanned,
+    UserPresenceChangedEvent => UserPresenceChanged,
+    UserUpdatedEvent => UserUpdated,
     // Reactions, threads, typing (messages surface).
     ReactionNewEvent => ReactionNew,
     ReactionUpdateEvent => ReactionUpdated,

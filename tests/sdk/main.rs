@@ -34,6 +34,12 @@ mod timeouts;
 mod token_loads;
 mod tokens;
 mod waiting;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
+mod moderation;
+// Reliability: fault classification, retries, the fault proxy (issue 15).
+mod classification;
+mod faults;
 // Reactions, threads, typing, pins, search (messages surface).
 mod pins;
 mod reactions;

@@ -13,6 +13,16 @@ use super::{
     NotificationMarkReadEvent, NotificationMessageNewEvent, UserStartWatchingEvent,
     UserStopWatchingEvent,
 };
+// Channel administration, members, read state, moderation, presence, user updates.
+use super::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 // Reactions, threads, typing (messages surface).
 use super::{
     NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
@@ -76,6 +86,49 @@ pub enum AnyEvent {
     NotificationMarkRead(Box<NotificationMarkReadEvent>),
     /// `notification.added_to_channel`.
     NotificationAddedToChannel(Box<NotificationAddedToChannelEvent>),
+    // Channel administration, members, read state, moderation, presence, user updates.
+    /// `channel.updated`.
+    ChannelUpdated(Box<ChannelUpdatedEvent>),
+    /// `channel.deleted`.
+    ChannelDeleted(Box<ChannelDeletedEvent>),
+    /// `notification.channel_deleted`.
+    NotificationChannelDeleted(Box<NotificationChannelDeletedEvent>),
+    /// `channel.truncated`.
+    ChannelTruncated(Box<ChannelTruncatedEvent>),
+    /// `notification.channel_truncated`.
+    NotificationChannelTruncated(Box<NotificationChannelTruncatedEvent>),
+    /// `channel.hidden`.
+    ChannelHidden(Box<ChannelHiddenEvent>),
+    /// `channel.visible`.
+    ChannelVisible(Box<ChannelVisibleEvent>),
+    /// `member.added`.
+    MemberAdded(Box<MemberAddedEvent>),
+    /// `member.updated`.
+    MemberUpdated(Box<MemberUpdatedEvent>),
+    /// `member.removed`.
+    MemberRemoved(Box<MemberRemovedEvent>),
+    /// `notification.removed_from_channel`.
+    NotificationRemovedFromChannel(Box<NotificationRemovedFromChannelEvent>),
+    /// `notification.invited`.
+    NotificationInvited(Box<NotificationInvitedEvent>),
+    /// `notification.invite_accepted`.
+    NotificationInviteAccepted(Box<NotificationInviteAcceptedEvent>),
+    /// `notification.invite_rejected`.
+    NotificationInviteRejected(Box<NotificationInviteRejectedEvent>),
+    /// `notification.mark_unread`.
+    NotificationMarkUnread(Box<NotificationMarkUnreadEvent>),
+    /// `notification.mutes_updated`.
+    NotificationMutesUpdated(Box<NotificationMutesUpdatedEvent>),
+    /// `notification.channel_mutes_updated`.
+    NotificationChannelMutesUpdated(Box<NotificationChannelMutesUpdatedEvent>),
+    /// `user.banned`.
+    UserBanned(Box<UserBannedEvent>),
+    /// `user.unbanned`.
+    UserUnbanned(Box<UserUnbannedEvent>),
+    /// `user.presence.changed`.
+    UserPresenceChanged(Box<UserPresenceChangedEvent>),
+    /// `user.updated`.
+    UserUpdated(Box<UserUpdatedEvent>),
     // Reactions, threads, typing (messages surface).
     /// `reaction.new`.
     ReactionNew(Box<ReactionNewEvent>),
@@ -160,6 +213,28 @@ typed_variants! {
     (NotificationMessageNew, NotificationMessageNewEvent),
     (NotificationMarkRead, NotificationMarkReadEvent),
     (NotificationAddedToChannel, NotificationAddedToChannelEvent),
+    // Channel administration, members, read state, moderation, presence, user updates.
+    (ChannelUpdated, ChannelUpdatedEvent),
+    (ChannelDeleted, ChannelDeletedEvent),
+    (NotificationChannelDeleted, NotificationChannelDeletedEvent),
+    (ChannelTruncated, ChannelTruncatedEvent),
+    (NotificationChannelTruncated, NotificationChannelTruncatedEvent),
+    (ChannelHidden, ChannelHiddenEvent),
+    (ChannelVisible, ChannelVisibleEvent),
+    (MemberAdded, MemberAddedEvent),
+    (MemberUpdated, MemberUpdatedEvent),
+    (MemberRemoved, MemberRemovedEvent),
+    (NotificationRemovedFromChannel, NotificationRemovedFromChannelEvent),
+    (NotificationInvited, NotificationInvitedEvent),
+    (NotificationInviteAccepted, NotificationInviteAcceptedEvent),
+    (NotificationInviteRejected, NotificationInviteRejectedEvent),
+    (NotificationMarkUnread, NotificationMarkUnreadEvent),
+    (NotificationMutesUpdated, NotificationMutesUpdatedEvent),
+    (NotificationChannelMutesUpdated, NotificationChannelMutesUpdatedEvent),
+    (UserBanned, UserBannedEvent),
+    (UserUnbanned, UserUnbannedEvent),
+    (UserPresenceChanged, UserPresenceChangedEvent),
+    (UserUpdated, UserUpdatedEvent),
     // Reactions, threads, typing (messages surface).
     (ReactionNew, ReactionNewEvent),
     (ReactionUpdated, ReactionUpdateEvent),
@@ -204,7 +279,10 @@ impl AnyEvent {
                 return Ok(event);
             }
         }
-        serde_json::from_str::<Event>(text).map(|e| AnyEvent::Other(Box::new(e)))
+        // The slow road, through a JSON value: a key written twice keeps its last value, as
+        // JSON.parse and Go's decoder do (the typed structs refuse repeated keys, so such a
+        // frame would otherwise fall to `Other` and type differently once re-encoded).
+        AnyEvent::from_value(serde_json::from_str::<Value>(text)?)
     }
 
     /// Decodes an event held as a JSON value, by the same rules as

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::User;
+use crate::{SendEventRequest, User};
 
 /// Writes the two typing events, whose bodies are the same.
 macro_rules! typing_event {
@@ -59,4 +59,23 @@ typing_event! {
     /// assert_eq!(TypingStopEvent::TYPE, "typing.stop");
     /// ```
     TypingStopEvent = "typing.stop"
+}
+
+impl SendEventRequest {
+    /// A typing event of type `kind` (`typing.start` or `typing.stop`), with the thread's
+    /// `parent_id` when typing in one.
+    ///
+    /// ```
+    /// let r = stream_chat_protocol::SendEventRequest::typing("typing.start", Some("p1"));
+    /// assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"event":{"type":"typing.start","parent_id":"p1"}}"#);
+    /// ```
+    pub fn typing(kind: &str, parent_id: Option<&str>) -> Self {
+        let mut event = super::Event::new(kind);
+        if let Some(parent) = parent_id {
+            event
+                .extra
+                .insert("parent_id".to_owned(), Value::String(parent.to_owned()));
+        }
+        SendEventRequest { event: Some(event) }
+    }
 }

@@ -22,7 +22,7 @@ pub(crate) mod channels;
 pub(crate) mod connections;
 mod events;
 mod fanout;
-mod filter;
+pub(crate) mod filter;
 mod messages;
 pub(crate) mod permissions;
 mod reads;
@@ -30,6 +30,15 @@ pub(crate) mod sessions;
 mod store;
 pub(crate) mod usage;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod admin;
+mod bans;
+mod flags;
+mod members;
+mod moderation;
+mod presence;
+#[cfg(test)]
+mod read_model;
 // Reactions, threads, typing, pins, search (messages surface).
 mod cursor;
 pub(crate) mod message_view;
@@ -66,6 +75,9 @@ pub(crate) struct World {
     conns: Connections,
     /// The last timestamp handed out, in nanoseconds.
     last_nanos: i128,
+    /// When each user last posted in each channel (`(cid, user id)` to Unix nanoseconds),
+    /// for slow mode. Live state: a cooldown lasts seconds, a restart may forget it.
+    last_posts: std::collections::HashMap<(String, String), i128>,
 }
 
 impl Chat {
@@ -76,6 +88,7 @@ impl Chat {
                 store: Box::new(MemoryStore::default()),
                 conns: Connections::default(),
                 last_nanos: 0,
+                last_posts: Default::default(),
             }),
             counters_changed: Signal::default(),
             max_queued_frames: config.max_queued_frames,

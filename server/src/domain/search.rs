@@ -173,7 +173,8 @@ impl Chat {
                     Action::ReadChannel,
                 );
             let searchable = permissions::config(&channel.record.kind, "").search;
-            let hit = filter::matches(&channel_doc(&channel), &channel_filter)
+            let muted = world.channel_muted(&caller.id, &channel.record.cid)?;
+            let hit = filter::matches(&channel_doc(&channel, &caller, muted), &channel_filter)
                 .map_err(|e| ApiError::input(op, e))?;
             if hit && readable && searchable {
                 matched += 1;

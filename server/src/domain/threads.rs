@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use stream_chat_protocol::{
     MarkReadRequest, Message, MessagePagination, MessageReadEvent, MessageUpdatedEvent,
     NotificationMarkReadEvent, NotificationThreadMessageNewEvent, QueryThreadsRequest, Read,
-    SortParam, Thread, ThreadInfo, ThreadParticipant, User, codes,
+    SortParam, Thread, ThreadInfo, ThreadParticipant, User, codes, time,
 };
 
 use super::caller::{Actor, Caller};
@@ -64,6 +64,8 @@ fn everything() -> MessagePage {
         lower: Vec::new(),
         upper: Vec::new(),
         around: None,
+        floor: None,
+        viewer: None,
     }
 }
 
@@ -349,6 +351,17 @@ impl Chat {
         let (world, caller) = self.enter(actor)?;
         let (_, channel) = world.find_message(op, parent_id)?;
         channel.require(op, &caller, Action::ReadChannel)?;
+        if !caller.is_server() {
+            // As in the channel's list: no one else's shadowed replies, nothing before the
+            // caller's hidden history.
+            page.viewer = Some(caller.id.clone());
+            page.floor = channel
+                .members
+                .iter()
+                .find(|m| m.user_id == caller.id)
+                .and_then(|m| m.history_before.as_deref())
+                .and_then(time::parse_rfc3339_or_naive);
+        }
         let unbounded = page.lower.is_empty() && page.upper.is_empty() && page.around.is_none();
         let mut skip = 0;
         if oldest_first && unbounded {

@@ -14,6 +14,8 @@ mod queries;
 mod robustness;
 mod users;
 mod websocket;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
 // Reactions, threads, typing, pins, search (messages surface).
 mod pins;
 mod reactions;
