@@ -24,9 +24,12 @@ pub mod events;
 pub mod jwt;
 mod message;
 pub mod names;
+pub mod server_side;
 pub mod time;
+pub mod uploads;
 mod user;
 mod users;
+pub mod webhook;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
@@ -47,6 +50,13 @@ pub use users::{
     PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
     UpsertUsersRequest, UsersResponse,
 };
+// Uploads, the server-side client and webhooks.
+pub use server_side::{
+    DeactivateUserRequest, DeleteUsersRequest, ReactivateUserRequest, TaskResponse, TaskStatus,
+    UserResponse,
+};
+pub use uploads::{UploadFileResponse, UploadedFile};
+pub use webhook::verify_webhook;
 
 /// The README's example runs against the real API.
 #[cfg(doctest)]

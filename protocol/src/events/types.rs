@@ -151,3 +151,26 @@ pub const NOTIFICATION_PREFIX: &str = "notification.";
 pub fn is_notification(kind: &str) -> bool {
     kind.starts_with(NOTIFICATION_PREFIX)
 }
+
+// Uploads, the server-side client and webhooks (events only webhooks carry).
+
+/// Webhook only: a user was deactivated (`POST /users/{id}/deactivate`).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_DEACTIVATED, "user.deactivated");
+/// ```
+pub const USER_DEACTIVATED: &str = "user.deactivated";
+
+/// Webhook only: a user was reactivated.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_REACTIVATED, "user.reactivated");
+/// ```
+pub const USER_REACTIVATED: &str = "user.reactivated";
+
+/// Webhook only: a user was deleted.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_DELETED, "user.deleted");
+/// ```
+pub const USER_DELETED: &str = "user.deleted";
