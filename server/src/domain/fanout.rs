@@ -4,7 +4,8 @@
 //! watching a channel with their first or last connection is announced to its watchers.
 //!
 //! An event is serialized once per fan-out and the frame shared by its recipients; queueing
-//! never waits (see `connections.rs`).
+//! never waits (see `connections.rs`). Events to watchers and to users are also offered to
+//! the webhook queue (`hooks.rs`); per-connection copies (`send_to_conn`) are not.
 
 use serde::Serialize;
 use stream_chat_protocol::{UserStartWatchingEvent, UserStopWatchingEvent};
@@ -22,6 +23,7 @@ impl World {
         for conn in self.conns.watching(cid) {
             conn.send(&frame);
         }
+        self.hooks.offer(&frame);
     }
 
     /// Queues `event` for every connection of `user_id`, watching or not.
@@ -32,6 +34,7 @@ impl World {
         for conn in self.conns.of_user(user_id).filter(|c| !c.anonymous) {
             conn.send(&frame);
         }
+        self.hooks.offer(&frame);
     }
 
     /// Queues `event` for one connection (dropped silently if it is gone).

@@ -21,6 +21,11 @@ pub(crate) enum Action {
     UpdateMessage,
     /// Delete a message (only one's own for non-admins).
     DeleteMessage,
+    // Uploads, the server-side client and webhooks.
+    /// Upload a file or image to a channel (`upload-attachment`).
+    UploadAttachment,
+    /// Delete an uploaded file (`delete-attachment`; one's own for users).
+    DeleteAttachment,
 }
 
 impl Action {
@@ -35,6 +40,8 @@ impl Action {
             Action::MarkRead => "MarkRead",
             Action::UpdateMessage => "UpdateMessage",
             Action::DeleteMessage => "DeleteMessage",
+            Action::UploadAttachment => "UploadAttachment",
+            Action::DeleteAttachment => "DeleteAttachment",
         }
     }
 }
@@ -61,6 +68,7 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
         (_, "livestream") => match action {
             UpdateChannelMembers | UpdateChannel => rel.creator,
             UpdateMessage | DeleteMessage => rel.author,
+            DeleteAttachment => rel.author,
             _ => true,
         },
         _ => match action {
@@ -68,6 +76,10 @@ pub(crate) fn allowed(role: &str, kind: &str, rel: Relation, action: Action) -> 
             ReadChannel | CreateMessage | SendCustomEvent | MarkRead => owner_or_member,
             UpdateMessage | DeleteMessage => rel.author && owner_or_member,
             UpdateChannelMembers | UpdateChannel => rel.creator,
+            // `upload-attachment` (members), `upload-attachment-owner` (the creator).
+            UploadAttachment => owner_or_member,
+            // `delete-attachment-owner`: the uploader.
+            DeleteAttachment => rel.author,
         },
     }
 }
@@ -185,5 +197,54 @@ mod tests {
         assert!(allowed("user", "livestream", gone, Action::DeleteMessage));
         assert!(!allowed("guest", "livestream", gone, Action::UpdateMessage));
         assert!(allowed("admin", "livestream", none, Action::DeleteMessage));
+        // Uploads.
+        assert!(allowed(
+            "user",
+            "messaging",
+            member,
+            Action::UploadAttachment
+        ));
+        assert!(!allowed(
+            "user",
+            "messaging",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(allowed(
+            "user",
+            "livestream",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(!allowed(
+            "anonymous",
+            "livestream",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(!allowed(
+            "guest",
+            "livestream",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(allowed(
+            "user",
+            "messaging",
+            author,
+            Action::DeleteAttachment
+        ));
+        assert!(!allowed(
+            "user",
+            "messaging",
+            member,
+            Action::DeleteAttachment
+        ));
+        assert!(allowed(
+            "admin",
+            "messaging",
+            none,
+            Action::DeleteAttachment
+        ));
     }
 }

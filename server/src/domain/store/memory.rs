@@ -221,6 +221,12 @@ impl Store for MemoryStore {
     fn active_users(&self, month: &str) -> StoreResult<u64> {
         Ok(self.active.get(month).map_or(0, |s| s.len() as u64))
     }
+
+    // Uploads, the server-side client and webhooks.
+    fn remove_user(&mut self, id: &str) -> StoreResult<()> {
+        self.users.remove(id);
+        Ok(())
+    }
 }
 
 /// The page of `messages` (in channel order) that `page` selects, oldest first.
