@@ -117,6 +117,7 @@ async fn upload(
             seen: 0,
             cap,
             over: false,
+            paused: false,
         };
         let incoming = Incoming {
             state: &state,
@@ -330,11 +331,17 @@ impl std::error::Error for TooLarge {}
 
 /// The request body as a stream of blocks, failing once it grows past `cap`. It borrows
 /// the body, so what is left of it can be drained after a refusal.
+///
+/// It hands out one block per poll: after each it answers `Pending` once (waking itself at
+/// once), because multer reads its stream until `Pending` into a buffer of its own; without
+/// the pause a fast sender would have the whole body buffered there before a byte is stored.
 struct Capped<'a> {
     body: &'a mut Body,
     seen: u64,
     cap: u64,
     over: bool,
+    /// A block was just handed out: pause before the next.
+    paused: bool,
 }
 
 impl Stream for Capped<'_> {
@@ -343,6 +350,10 @@ impl Stream for Capped<'_> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.over {
             return Poll::Ready(None);
+        }
+        if std::mem::take(&mut self.paused) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         loop {
             let frame = match Pin::new(&mut *self.body).poll_frame(cx) {
@@ -360,6 +371,7 @@ impl Stream for Capped<'_> {
                 self.over = true;
                 return Poll::Ready(Some(Err(TooLarge)));
             }
+            self.paused = true;
             return Poll::Ready(Some(Ok(data)));
         }
     }

@@ -14,3 +14,5 @@ mod queries;
 mod robustness;
 mod users;
 mod websocket;
+// Uploads, the server-side client and webhooks.
+mod uploads;
