@@ -72,17 +72,17 @@ pub(crate) trait ChunkReader: Send {
     fn next_chunk(&mut self) -> io::Result<Option<Bytes>>;
 }
 
+/// Stored files by id: metadata and the shared blocks.
+type FileMap = HashMap<String, (FileMeta, Arc<Vec<Bytes>>)>;
+type MemoryMap = Arc<Mutex<FileMap>>;
+
 /// Files in memory, each a list of shared blocks.
 #[derive(Default)]
 pub(crate) struct MemoryFiles {
-    files: Arc<Mutex<HashMap<String, (FileMeta, Arc<Vec<Bytes>>)>>>,
+    files: MemoryMap,
 }
 
-type MemoryMap = Arc<Mutex<HashMap<String, (FileMeta, Arc<Vec<Bytes>>)>>>;
-
-fn lock(
-    map: &MemoryMap,
-) -> std::sync::MutexGuard<'_, HashMap<String, (FileMeta, Arc<Vec<Bytes>>)>> {
+fn lock(map: &MemoryMap) -> std::sync::MutexGuard<'_, FileMap> {
     map.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -15,4 +15,6 @@ mod robustness;
 mod users;
 mod websocket;
 // Uploads, the server-side client and webhooks.
+mod server_side;
 mod uploads;
+mod webhooks;
