@@ -65,6 +65,9 @@ mod connection;
 mod events;
 mod rest;
 mod token;
+// Uploads, the server-side client and webhooks.
+mod server_client;
+mod upload;
 
 pub use channel::ChannelClient;
 pub use client::{ChatClient, ChatClientBuilder, DEFAULT_BASE_URL, Timeouts};
@@ -86,6 +89,13 @@ pub use stream_chat_protocol::{
     SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+// Uploads, the server-side client and webhooks.
+pub use server_client::{ServerChannel, ServerClient, ServerClientBuilder};
+pub use stream_chat_protocol::{
+    DeactivateUserRequest, DeleteUsersRequest, PartialUserUpdate, ReactivateUserRequest,
+    TaskStatus, UploadedFile, verify_webhook, webhook,
+};
+pub use upload::{PROGRESS_INTERVAL, ProgressCallback, Upload};
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.

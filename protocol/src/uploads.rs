@@ -48,6 +48,44 @@ impl UploadedFile {
         }
     }
 
+    /// A message attachment for this file (`{"type": "file", "asset_url", "title",
+    /// "mime_type", "file_size"}`), as the official clients send it.
+    ///
+    /// ```
+    /// let a = stream_chat_protocol::UploadedFile::new("http://h/f.pdf").file_attachment("f.pdf", "application/pdf", 12);
+    /// assert_eq!(a["type"], "file");
+    /// assert_eq!(a["asset_url"], "http://h/f.pdf");
+    /// assert_eq!(a["file_size"], 12);
+    /// ```
+    pub fn file_attachment(&self, title: &str, mime_type: &str, file_size: u64) -> Value {
+        serde_json::json!({
+            "type": "file",
+            "asset_url": self.file,
+            "title": title,
+            "mime_type": mime_type,
+            "file_size": file_size,
+        })
+    }
+
+    /// A message attachment for this image (`{"type": "image", "image_url", "fallback"}`,
+    /// with `thumb_url` when there is one).
+    ///
+    /// ```
+    /// let a = stream_chat_protocol::UploadedFile::new("http://h/cat.png").image_attachment("cat.png");
+    /// assert_eq!((a["type"].as_str(), a["image_url"].as_str()), (Some("image"), Some("http://h/cat.png")));
+    /// ```
+    pub fn image_attachment(&self, title: &str) -> Value {
+        let mut a = serde_json::json!({
+            "type": "image",
+            "image_url": self.file,
+            "fallback": title,
+        });
+        if let Some(thumb) = &self.thumb_url {
+            a["thumb_url"] = Value::String(thumb.clone());
+        }
+        a
+    }
+
     /// The same with the response's `duration` field, as a server writes it.
     ///
     /// ```

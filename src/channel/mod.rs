@@ -8,6 +8,8 @@ mod messages;
 mod read;
 mod subscriptions;
 mod watch;
+// Uploads, the server-side client and webhooks.
+mod uploads;
 
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::cid;

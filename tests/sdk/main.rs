@@ -34,3 +34,6 @@ mod timeouts;
 mod token_loads;
 mod tokens;
 mod waiting;
+// Uploads, the server-side client and webhooks.
+mod server_side;
+mod uploads;
