@@ -294,7 +294,7 @@ impl Chat {
         }
         let hard = match body.user.as_deref() {
             None | Some("soft") => false,
-            Some("hard") => true,
+            Some("hard" | "pruning") => true,
             Some(other) => {
                 return Err(ApiError::input(
                     op,
