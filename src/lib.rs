@@ -28,7 +28,9 @@
 //! combinators), [`local_server`](guides::local_server) (the server, its tokens, quick
 //! starts for the official JS and Python clients) and
 //! [`kotlin_to_rust`](guides::kotlin_to_rust) (every Android call we mirror and its Rust
-//! name).
+//! name), [`uploads`](guides::uploads) (files and images, progress, cancelling) and
+//! [`server_side`](guides::server_side) (`ServerClient` for scripts and bots, token
+//! revocation, webhooks).
 //!
 //! Logging goes through the `log` facade; tokens never appear in the SDK's records. Cap
 //! the `tungstenite` and `ureq_proto` targets at DEBUG: their TRACE records dump raw
@@ -114,6 +116,13 @@ pub mod guides {
 
     #[doc = include_str!("../docs/kotlin-to-rust.md")]
     pub mod kotlin_to_rust {}
+
+    // Uploads, the server-side client and webhooks.
+    #[doc = include_str!("../docs/uploads.md")]
+    pub mod uploads {}
+
+    #[doc = include_str!("../docs/server-side.md")]
+    pub mod server_side {}
 }
 
 /// The README's examples run against the real API.
