@@ -80,6 +80,16 @@ pub use events::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
     RecoveryGap, Subscription, UserStartWatchingEvent, UserStopWatchingEvent, event_types,
 };
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 pub use stream_chat_callbacks::{
     Call, CallbackQueue, CancelHandle, CancelToken, ChatError, ChatResult, Completer, ErrorClass,
     ErrorKind, Executor, ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy, WorkerPool,
@@ -91,6 +101,12 @@ pub use stream_chat_protocol::{
     SortParam, User, codes, jwt,
 };
 pub use token::{TokenError, TokenProvider, TokenSource};
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use channel::MAX_COOLDOWN_SECONDS;
+pub use stream_chat_protocol::{
+    BannedUser, ChannelMute, Flag, Mute, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
+    UserBlock,
+};
 // Uploads, the server-side client and webhooks.
 pub use server_client::{ServerChannel, ServerClient, ServerClientBuilder};
 pub use stream_chat_protocol::{
@@ -116,6 +132,10 @@ pub mod guides {
 
     #[doc = include_str!("../docs/kotlin-to-rust.md")]
     pub mod kotlin_to_rust {}
+
+    // Channel administration, members, read state, moderation, presence, user updates.
+    #[doc = include_str!("../docs/moderation.md")]
+    pub mod moderation {}
 
     // Uploads, the server-side client and webhooks.
     #[doc = include_str!("../docs/uploads.md")]

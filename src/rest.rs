@@ -72,6 +72,16 @@ pub(crate) enum Auth {
     Server { token: String },
 }
 
+impl Auth {
+    /// The user the request is made as, if any.
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        match self {
+            Auth::None | Auth::Server { .. } => None,
+            Auth::Anonymous { user_id, .. } | Auth::Jwt { user_id, .. } => Some(user_id),
+        }
+    }
+}
+
 /// The request a call wants to make; turned into a ureq request once per attempt so a
 /// retry after a token refresh carries the new token.
 pub(crate) struct Request<'a> {
@@ -111,6 +121,14 @@ impl<'a> Request<'a> {
             path,
             query: Vec::new(),
             body: Some(body),
+        })
+    }
+
+    /// A `PATCH` with a JSON body (partial updates).
+    pub(crate) fn patch(path: &'a str, body: &impl Serialize) -> Result<Self, ChatError> {
+        Ok(Request {
+            method: "PATCH",
+            ..Request::post(path, body)?
         })
     }
 

@@ -54,6 +54,18 @@ pub struct Channel {
     /// Whether the channel is hidden for the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
+    /// Slow mode: seconds a user waits between two messages (absent or 0: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<u32>,
+    /// Messages created before this time were truncated away (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_at: Option<String>,
+    /// Who truncated the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_by: Option<User>,
+    /// When the channel was deleted (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
     /// Custom fields (`name`, `image`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -166,6 +178,27 @@ pub struct Member {
     /// Notifications muted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications_muted: Option<bool>,
+    /// A channel moderator (`channel_role` is `channel_moderator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_moderator: Option<bool>,
+    /// Invited to the channel (then `status` is `pending` until the invite is answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited: Option<bool>,
+    /// When the invite was accepted (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_accepted_at: Option<String>,
+    /// When the invite was rejected (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_rejected_at: Option<String>,
+    /// When a timed channel ban ends (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_expires: Option<String>,
+    /// When the member pinned the channel (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_at: Option<String>,
+    /// When the member archived the channel (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<String>,
     /// When the member was added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -627,28 +660,6 @@ pub struct QueryChannelsResponse {
     /// Server-side processing time.
     #[serde(default)]
     pub duration: String,
-}
-
-/// Body of `POST /channels/{type}/{id}`: add or remove members, replace the custom data.
-///
-/// ```
-/// let r: stream_chat_protocol::UpdateChannelRequest =
-///     serde_json::from_str(r#"{"add_members":["a"],"data":{"name":"N"}}"#).unwrap();
-/// assert_eq!(r.add_members.unwrap().len(), 1);
-/// assert_eq!(r.data.unwrap()["name"], "N");
-/// assert_eq!(serde_json::to_string(&stream_chat_protocol::UpdateChannelRequest::default()).unwrap(), "{}");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct UpdateChannelRequest {
-    /// Members to add: user ids, or objects with `user_id` (as in [`ChannelRequestData`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_members: Option<Vec<Value>>,
-    /// Members to remove, in the same forms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_members: Option<Vec<Value>>,
-    /// New custom data, replacing the old.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
 }
 
 /// Body of `POST /channels/{type}/{id}/read`: up to which message (the newest when absent),

@@ -29,12 +29,16 @@ pub mod time;
 pub mod uploads;
 mod user;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
+mod moderation;
+mod reads;
 pub mod webhook;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
     MessagePagination, QueryChannelRequest, QueryChannelsRequest, QueryChannelsResponse, Read,
-    SendEventRequest, SortParam, UpdateChannelRequest,
+    SendEventRequest, SortParam,
 };
 pub use connect::{ConnectPayload, GuestRequest, GuestResponse};
 pub use error::{ApiErrorBody, MORE_INFO_URL};
@@ -49,6 +53,21 @@ pub use user::{ANONYMOUS_USER_ID, OwnUser, User};
 pub use users::{
     PartialUpdateUsersRequest, PartialUserUpdate, QueryUsersRequest, QueryUsersResponse,
     UpsertUsersRequest, UsersResponse,
+};
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use channel_admin::{
+    DeleteChannelResponse, HideChannelRequest, PartialUpdateChannelRequest,
+    PartialUpdateMemberRequest, PartialUpdateMemberResponse, QueryMembersRequest,
+    QueryMembersResponse, TruncateChannelRequest, TruncateChannelResponse, UpdateChannelRequest,
+    UpdateChannelResponse,
+};
+pub use moderation::{
+    BanUserRequest, BannedUser, BlockUserRequest, BlockedUsersResponse, ChannelMute, Flag,
+    FlagRequest, FlagResponse, Mute, MuteChannelRequest, MuteChannelResponse, MuteUserRequest,
+    MuteUserResponse, QueryBannedUsersRequest, QueryBannedUsersResponse, UserBlock,
+};
+pub use reads::{
+    MarkAllReadRequest, MarkUnreadRequest, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
 };
 // Uploads, the server-side client and webhooks.
 pub use server_side::{

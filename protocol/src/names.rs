@@ -17,6 +17,8 @@ pub mod message_type {
     pub const REPLY: &str = "reply";
     /// A soft-deleted message (it has `deleted_at`).
     pub const DELETED: &str = "deleted";
+    /// A message the server posts for a channel change (update, truncate, members).
+    pub const SYSTEM: &str = "system";
 }
 
 /// App-level roles (`user.role`).
@@ -29,6 +31,8 @@ pub mod role {
     pub const GUEST: &str = "guest";
     /// An anonymous connection's user.
     pub const ANONYMOUS: &str = "anonymous";
+    /// May moderate every channel (ban, delete others' messages, slow mode, freeze).
+    pub const MODERATOR: &str = "moderator";
 }
 
 /// A member's roles in a channel: `member.role` and `member.channel_role`.
@@ -41,6 +45,10 @@ pub mod member_role {
     pub const CHANNEL_MODERATOR: &str = "channel_moderator";
     /// `channel_role` of the other members.
     pub const CHANNEL_MEMBER: &str = "channel_member";
+    /// `status` of a member who was invited and has not answered yet.
+    pub const STATUS_PENDING: &str = "pending";
+    /// `status` of a member (an invite accepted, or added directly).
+    pub const STATUS_MEMBER: &str = "member";
 }
 
 /// What a user may do in a channel (`channel.own_capabilities`).
@@ -85,9 +93,25 @@ pub mod capability {
     pub const UPDATE_CHANNEL: &str = "update-channel";
     /// Add and remove members.
     pub const UPDATE_CHANNEL_MEMBERS: &str = "update-channel-members";
+    /// Ban members of the channel.
+    pub const BAN_CHANNEL_MEMBERS: &str = "ban-channel-members";
+    /// Delete the channel.
+    pub const DELETE_CHANNEL: &str = "delete-channel";
+    /// Set the slow-mode cooldown.
+    pub const SET_CHANNEL_COOLDOWN: &str = "set-channel-cooldown";
+    /// Post inside the slow-mode cooldown.
+    pub const SKIP_SLOW_MODE: &str = "skip-slow-mode";
+    /// Freeze and unfreeze the channel.
+    pub const FREEZE_CHANNEL: &str = "freeze-channel";
+    /// Edit anyone's messages.
+    pub const UPDATE_ANY_MESSAGE: &str = "update-any-message";
+    /// Delete anyone's messages.
+    pub const DELETE_ANY_MESSAGE: &str = "delete-any-message";
+    /// Leave the channel.
+    pub const LEAVE_CHANNEL: &str = "leave-channel";
 
     /// Every capability named here.
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 28] = [
         CONNECT_EVENTS,
         SEARCH_MESSAGES,
         FLAG_MESSAGE,
@@ -108,5 +132,13 @@ pub mod capability {
         UPLOAD_FILE,
         UPDATE_CHANNEL,
         UPDATE_CHANNEL_MEMBERS,
+        BAN_CHANNEL_MEMBERS,
+        DELETE_CHANNEL,
+        SET_CHANNEL_COOLDOWN,
+        SKIP_SLOW_MODE,
+        FREEZE_CHANNEL,
+        UPDATE_ANY_MESSAGE,
+        DELETE_ANY_MESSAGE,
+        LEAVE_CHANNEL,
     ];
 }

@@ -69,6 +69,9 @@ pub struct User {
     /// Channels with unread messages (own user only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_channels: Option<u64>,
+    /// Users this user blocked (own user only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_user_ids: Option<Vec<String>>,
     /// The user's language, `""` when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,

@@ -8,6 +8,12 @@ mod messages;
 mod read;
 mod subscriptions;
 mod watch;
+// Channel administration, members, read state, moderation.
+mod admin;
+mod members;
+pub(crate) mod moderation;
+
+pub use admin::MAX_COOLDOWN_SECONDS;
 // Uploads, the server-side client and webhooks.
 mod uploads;
 

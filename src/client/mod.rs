@@ -11,6 +11,10 @@ pub(crate) mod core;
 mod subscriptions;
 mod timeouts;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod admin;
+mod moderation;
+mod reads;
 
 use std::fmt;
 use std::sync::Mutex;

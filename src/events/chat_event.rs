@@ -8,6 +8,16 @@ use stream_chat_protocol::events::{
     NotificationMessageNewEvent, UserStartWatchingEvent, UserStopWatchingEvent, types,
 };
 use stream_chat_protocol::{Event, User, cid};
+// Channel administration, members, read state, moderation, presence, user updates.
+use stream_chat_protocol::events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 
 use super::local::ConnectionRecoveredEvent;
 use crate::api_error::api_error;
@@ -83,6 +93,49 @@ pub enum ChatEvent {
     ConnectionRecovered(Box<ConnectionRecoveredEvent>),
     /// Any other server event, decoded but not interpreted.
     Other(Box<Event>),
+    // Channel administration, members, read state, moderation, presence, user updates.
+    /// `channel.updated`.
+    ChannelUpdated(Box<ChannelUpdatedEvent>),
+    /// `channel.deleted`.
+    ChannelDeleted(Box<ChannelDeletedEvent>),
+    /// `notification.channel_deleted`.
+    NotificationChannelDeleted(Box<NotificationChannelDeletedEvent>),
+    /// `channel.truncated`.
+    ChannelTruncated(Box<ChannelTruncatedEvent>),
+    /// `notification.channel_truncated`.
+    NotificationChannelTruncated(Box<NotificationChannelTruncatedEvent>),
+    /// `channel.hidden`.
+    ChannelHidden(Box<ChannelHiddenEvent>),
+    /// `channel.visible`.
+    ChannelVisible(Box<ChannelVisibleEvent>),
+    /// `member.added`.
+    MemberAdded(Box<MemberAddedEvent>),
+    /// `member.updated`.
+    MemberUpdated(Box<MemberUpdatedEvent>),
+    /// `member.removed`.
+    MemberRemoved(Box<MemberRemovedEvent>),
+    /// `notification.removed_from_channel`.
+    NotificationRemovedFromChannel(Box<NotificationRemovedFromChannelEvent>),
+    /// `notification.invited`.
+    NotificationInvited(Box<NotificationInvitedEvent>),
+    /// `notification.invite_accepted`.
+    NotificationInviteAccepted(Box<NotificationInviteAcceptedEvent>),
+    /// `notification.invite_rejected`.
+    NotificationInviteRejected(Box<NotificationInviteRejectedEvent>),
+    /// `notification.mark_unread`.
+    NotificationMarkUnread(Box<NotificationMarkUnreadEvent>),
+    /// `notification.mutes_updated`.
+    NotificationMutesUpdated(Box<NotificationMutesUpdatedEvent>),
+    /// `notification.channel_mutes_updated`.
+    NotificationChannelMutesUpdated(Box<NotificationChannelMutesUpdatedEvent>),
+    /// `user.banned`.
+    UserBanned(Box<UserBannedEvent>),
+    /// `user.unbanned`.
+    UserUnbanned(Box<UserUnbannedEvent>),
+    /// `user.presence.changed`.
+    UserPresenceChanged(Box<UserPresenceChangedEvent>),
+    /// `user.updated`.
+    UserUpdated(Box<UserUpdatedEvent>),
 }
 
 impl ChatEvent {
@@ -109,6 +162,32 @@ impl ChatEvent {
             ChatEvent::NotificationAddedToChannel(_) => NotificationAddedToChannelEvent::TYPE,
             ChatEvent::ConnectionRecovered(_) => ConnectionRecoveredEvent::TYPE,
             ChatEvent::Notification(e) | ChatEvent::Other(e) => &e.kind,
+            // Channel administration, members, read state, moderation, presence, user updates.
+            ChatEvent::ChannelUpdated(_) => ChannelUpdatedEvent::TYPE,
+            ChatEvent::ChannelDeleted(_) => ChannelDeletedEvent::TYPE,
+            ChatEvent::NotificationChannelDeleted(_) => NotificationChannelDeletedEvent::TYPE,
+            ChatEvent::ChannelTruncated(_) => ChannelTruncatedEvent::TYPE,
+            ChatEvent::NotificationChannelTruncated(_) => NotificationChannelTruncatedEvent::TYPE,
+            ChatEvent::ChannelHidden(_) => ChannelHiddenEvent::TYPE,
+            ChatEvent::ChannelVisible(_) => ChannelVisibleEvent::TYPE,
+            ChatEvent::MemberAdded(_) => MemberAddedEvent::TYPE,
+            ChatEvent::MemberUpdated(_) => MemberUpdatedEvent::TYPE,
+            ChatEvent::MemberRemoved(_) => MemberRemovedEvent::TYPE,
+            ChatEvent::NotificationRemovedFromChannel(_) => {
+                NotificationRemovedFromChannelEvent::TYPE
+            }
+            ChatEvent::NotificationInvited(_) => NotificationInvitedEvent::TYPE,
+            ChatEvent::NotificationInviteAccepted(_) => NotificationInviteAcceptedEvent::TYPE,
+            ChatEvent::NotificationInviteRejected(_) => NotificationInviteRejectedEvent::TYPE,
+            ChatEvent::NotificationMarkUnread(_) => NotificationMarkUnreadEvent::TYPE,
+            ChatEvent::NotificationMutesUpdated(_) => NotificationMutesUpdatedEvent::TYPE,
+            ChatEvent::NotificationChannelMutesUpdated(_) => {
+                NotificationChannelMutesUpdatedEvent::TYPE
+            }
+            ChatEvent::UserBanned(_) => UserBannedEvent::TYPE,
+            ChatEvent::UserUnbanned(_) => UserUnbannedEvent::TYPE,
+            ChatEvent::UserPresenceChanged(_) => UserPresenceChangedEvent::TYPE,
+            ChatEvent::UserUpdated(_) => UserUpdatedEvent::TYPE,
         }
     }
 
@@ -139,6 +218,28 @@ impl ChatEvent {
             | ChatEvent::HealthCheck { .. }
             | ChatEvent::ConnectionError { .. }
             | ChatEvent::ConnectionRecovered(_) => None,
+            // Channel administration, members, read state, moderation, presence, user updates.
+            ChatEvent::ChannelUpdated(e) => Some(&e.cid),
+            ChatEvent::ChannelDeleted(e) => Some(&e.cid),
+            ChatEvent::NotificationChannelDeleted(e) => Some(&e.cid),
+            ChatEvent::ChannelTruncated(e) => Some(&e.cid),
+            ChatEvent::NotificationChannelTruncated(e) => Some(&e.cid),
+            ChatEvent::ChannelHidden(e) => Some(&e.cid),
+            ChatEvent::ChannelVisible(e) => Some(&e.cid),
+            ChatEvent::MemberAdded(e) => Some(&e.cid),
+            ChatEvent::MemberUpdated(e) => Some(&e.cid),
+            ChatEvent::MemberRemoved(e) => Some(&e.cid),
+            ChatEvent::NotificationRemovedFromChannel(e) => Some(&e.cid),
+            ChatEvent::NotificationInvited(e) => Some(&e.cid),
+            ChatEvent::NotificationInviteAccepted(e) => Some(&e.cid),
+            ChatEvent::NotificationInviteRejected(e) => Some(&e.cid),
+            ChatEvent::NotificationMarkUnread(e) => Some(&e.cid),
+            ChatEvent::UserBanned(e) => e.cid.as_deref(),
+            ChatEvent::UserUnbanned(e) => e.cid.as_deref(),
+            ChatEvent::NotificationMutesUpdated(_)
+            | ChatEvent::NotificationChannelMutesUpdated(_)
+            | ChatEvent::UserPresenceChanged(_)
+            | ChatEvent::UserUpdated(_) => None,
         }
     }
 }
@@ -184,6 +285,30 @@ pub(crate) fn from_server(event: AnyEvent) -> ChatEvent {
         AnyEvent::NotificationAddedToChannel(e) => ChatEvent::NotificationAddedToChannel(e),
         AnyEvent::Other(e) if types::is_notification(&e.kind) => ChatEvent::Notification(e),
         AnyEvent::Other(e) => ChatEvent::Other(e),
+        // Channel administration, members, read state, moderation, presence, user updates.
+        AnyEvent::ChannelUpdated(e) => ChatEvent::ChannelUpdated(e),
+        AnyEvent::ChannelDeleted(e) => ChatEvent::ChannelDeleted(e),
+        AnyEvent::NotificationChannelDeleted(e) => ChatEvent::NotificationChannelDeleted(e),
+        AnyEvent::ChannelTruncated(e) => ChatEvent::ChannelTruncated(e),
+        AnyEvent::NotificationChannelTruncated(e) => ChatEvent::NotificationChannelTruncated(e),
+        AnyEvent::ChannelHidden(e) => ChatEvent::ChannelHidden(e),
+        AnyEvent::ChannelVisible(e) => ChatEvent::ChannelVisible(e),
+        AnyEvent::MemberAdded(e) => ChatEvent::MemberAdded(e),
+        AnyEvent::MemberUpdated(e) => ChatEvent::MemberUpdated(e),
+        AnyEvent::MemberRemoved(e) => ChatEvent::MemberRemoved(e),
+        AnyEvent::NotificationRemovedFromChannel(e) => ChatEvent::NotificationRemovedFromChannel(e),
+        AnyEvent::NotificationInvited(e) => ChatEvent::NotificationInvited(e),
+        AnyEvent::NotificationInviteAccepted(e) => ChatEvent::NotificationInviteAccepted(e),
+        AnyEvent::NotificationInviteRejected(e) => ChatEvent::NotificationInviteRejected(e),
+        AnyEvent::NotificationMarkUnread(e) => ChatEvent::NotificationMarkUnread(e),
+        AnyEvent::NotificationMutesUpdated(e) => ChatEvent::NotificationMutesUpdated(e),
+        AnyEvent::NotificationChannelMutesUpdated(e) => {
+            ChatEvent::NotificationChannelMutesUpdated(e)
+        }
+        AnyEvent::UserBanned(e) => ChatEvent::UserBanned(e),
+        AnyEvent::UserUnbanned(e) => ChatEvent::UserUnbanned(e),
+        AnyEvent::UserPresenceChanged(e) => ChatEvent::UserPresenceChanged(e),
+        AnyEvent::UserUpdated(e) => ChatEvent::UserUpdated(e),
     }
 }
 
@@ -232,9 +357,19 @@ mod tests {
         assert!(
             matches!(&e, ChatEvent::NotificationMessageNew(n) if n.total_unread_count == Some(4) && n.channel.is_some())
         );
+        // A notification without a struct of its own stays a Notification.
+        let e = frame(json!({"type":"notification.reminder_due","cid":"messaging:g"}));
+        assert!(matches!(&e, ChatEvent::Notification(n) if n.kind == "notification.reminder_due"));
+        assert_eq!(e.kind(), "notification.reminder_due");
         let e = frame(json!({"type":"notification.invited","cid":"messaging:g"}));
-        assert!(matches!(&e, ChatEvent::Notification(n) if n.kind == "notification.invited"));
-        assert_eq!(e.kind(), "notification.invited");
+        assert!(matches!(&e, ChatEvent::NotificationInvited(n) if n.cid == "messaging:g"));
+        assert_eq!(
+            (e.kind(), e.cid()),
+            ("notification.invited", Some("messaging:g"))
+        );
+        let e = frame(json!({"type":"user.banned","user":{"id":"b"}}));
+        assert!(matches!(&e, ChatEvent::UserBanned(b) if b.cid.is_none()));
+        assert_eq!(e.cid(), None, "an app-wide ban belongs to no channel");
         // A message.new without a message is not typed; nothing is lost.
         let e = frame(json!({"type":"message.new","cid":"messaging:g","x":1}));
         assert!(matches!(&e, ChatEvent::Other(o) if o.extra["x"] == 1));

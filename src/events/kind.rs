@@ -8,7 +8,17 @@ use stream_chat_protocol::events::{
 };
 
 use super::chat_event::ChatEvent;
+// Channel administration, members, read state, moderation, presence, user updates.
 use super::local::{ConnectionChangedEvent, ConnectionRecoveredEvent};
+use stream_chat_protocol::events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 
 /// A typed event that [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type)
 /// can deliver: its event type and how to get it out of a [`ChatEvent`] (Kotlin's
@@ -69,6 +79,28 @@ tuple_kind! {
     NotificationMarkReadEvent => NotificationMarkRead,
     NotificationAddedToChannelEvent => NotificationAddedToChannel,
     ConnectionRecoveredEvent => ConnectionRecovered,
+    // Channel administration, members, read state, moderation, presence, user updates.
+    ChannelUpdatedEvent => ChannelUpdated,
+    ChannelDeletedEvent => ChannelDeleted,
+    NotificationChannelDeletedEvent => NotificationChannelDeleted,
+    ChannelTruncatedEvent => ChannelTruncated,
+    NotificationChannelTruncatedEvent => NotificationChannelTruncated,
+    ChannelHiddenEvent => ChannelHidden,
+    ChannelVisibleEvent => ChannelVisible,
+    MemberAddedEvent => MemberAdded,
+    MemberUpdatedEvent => MemberUpdated,
+    MemberRemovedEvent => MemberRemoved,
+    NotificationRemovedFromChannelEvent => NotificationRemovedFromChannel,
+    NotificationInvitedEvent => NotificationInvited,
+    NotificationInviteAcceptedEvent => NotificationInviteAccepted,
+    NotificationInviteRejectedEvent => NotificationInviteRejected,
+    NotificationMarkUnreadEvent => NotificationMarkUnread,
+    NotificationMutesUpdatedEvent => NotificationMutesUpdated,
+    NotificationChannelMutesUpdatedEvent => NotificationChannelMutesUpdated,
+    UserBannedEvent => UserBanned,
+    UserUnbannedEvent => UserUnbanned,
+    UserPresenceChangedEvent => UserPresenceChanged,
+    UserUpdatedEvent => UserUpdated,
 }
 
 impl EventKind for ConnectionChangedEvent {

@@ -22,6 +22,16 @@ pub use stream_chat_protocol::events::{
     UserStartWatchingEvent, UserStopWatchingEvent,
 };
 pub use subscription::Subscription;
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use stream_chat_protocol::events::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 
 /// Event type names, for [`subscribe_for`](crate::ChatClient::subscribe_for): the
 /// protocol's list (the server's events and the local `connection.changed` /

@@ -34,6 +34,9 @@ mod timeouts;
 mod token_loads;
 mod tokens;
 mod waiting;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
+mod moderation;
 // Uploads, the server-side client and webhooks.
 mod server_side;
 mod uploads;

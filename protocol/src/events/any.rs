@@ -13,6 +13,16 @@ use super::{
     NotificationMarkReadEvent, NotificationMessageNewEvent, UserStartWatchingEvent,
     UserStopWatchingEvent,
 };
+// Channel administration, members, read state, moderation, presence, user updates.
+use super::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent,
+    NotificationChannelDeletedEvent, NotificationChannelMutesUpdatedEvent,
+    NotificationChannelTruncatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
+    UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
+};
 use crate::ApiErrorBody;
 
 /// The union of the typed events, tagged by the frame's `type`, with [`AnyEvent::Other`]
@@ -71,6 +81,49 @@ pub enum AnyEvent {
     NotificationMarkRead(Box<NotificationMarkReadEvent>),
     /// `notification.added_to_channel`.
     NotificationAddedToChannel(Box<NotificationAddedToChannelEvent>),
+    // Channel administration, members, read state, moderation, presence, user updates.
+    /// `channel.updated`.
+    ChannelUpdated(Box<ChannelUpdatedEvent>),
+    /// `channel.deleted`.
+    ChannelDeleted(Box<ChannelDeletedEvent>),
+    /// `notification.channel_deleted`.
+    NotificationChannelDeleted(Box<NotificationChannelDeletedEvent>),
+    /// `channel.truncated`.
+    ChannelTruncated(Box<ChannelTruncatedEvent>),
+    /// `notification.channel_truncated`.
+    NotificationChannelTruncated(Box<NotificationChannelTruncatedEvent>),
+    /// `channel.hidden`.
+    ChannelHidden(Box<ChannelHiddenEvent>),
+    /// `channel.visible`.
+    ChannelVisible(Box<ChannelVisibleEvent>),
+    /// `member.added`.
+    MemberAdded(Box<MemberAddedEvent>),
+    /// `member.updated`.
+    MemberUpdated(Box<MemberUpdatedEvent>),
+    /// `member.removed`.
+    MemberRemoved(Box<MemberRemovedEvent>),
+    /// `notification.removed_from_channel`.
+    NotificationRemovedFromChannel(Box<NotificationRemovedFromChannelEvent>),
+    /// `notification.invited`.
+    NotificationInvited(Box<NotificationInvitedEvent>),
+    /// `notification.invite_accepted`.
+    NotificationInviteAccepted(Box<NotificationInviteAcceptedEvent>),
+    /// `notification.invite_rejected`.
+    NotificationInviteRejected(Box<NotificationInviteRejectedEvent>),
+    /// `notification.mark_unread`.
+    NotificationMarkUnread(Box<NotificationMarkUnreadEvent>),
+    /// `notification.mutes_updated`.
+    NotificationMutesUpdated(Box<NotificationMutesUpdatedEvent>),
+    /// `notification.channel_mutes_updated`.
+    NotificationChannelMutesUpdated(Box<NotificationChannelMutesUpdatedEvent>),
+    /// `user.banned`.
+    UserBanned(Box<UserBannedEvent>),
+    /// `user.unbanned`.
+    UserUnbanned(Box<UserUnbannedEvent>),
+    /// `user.presence.changed`.
+    UserPresenceChanged(Box<UserPresenceChangedEvent>),
+    /// `user.updated`.
+    UserUpdated(Box<UserUpdatedEvent>),
     /// Any other frame, or one of a typed event's type that does not fit its struct.
     Other(Box<Event>),
 }
@@ -142,6 +195,28 @@ typed_variants! {
     (NotificationMessageNew, NotificationMessageNewEvent),
     (NotificationMarkRead, NotificationMarkReadEvent),
     (NotificationAddedToChannel, NotificationAddedToChannelEvent),
+    // Channel administration, members, read state, moderation, presence, user updates.
+    (ChannelUpdated, ChannelUpdatedEvent),
+    (ChannelDeleted, ChannelDeletedEvent),
+    (NotificationChannelDeleted, NotificationChannelDeletedEvent),
+    (ChannelTruncated, ChannelTruncatedEvent),
+    (NotificationChannelTruncated, NotificationChannelTruncatedEvent),
+    (ChannelHidden, ChannelHiddenEvent),
+    (ChannelVisible, ChannelVisibleEvent),
+    (MemberAdded, MemberAddedEvent),
+    (MemberUpdated, MemberUpdatedEvent),
+    (MemberRemoved, MemberRemovedEvent),
+    (NotificationRemovedFromChannel, NotificationRemovedFromChannelEvent),
+    (NotificationInvited, NotificationInvitedEvent),
+    (NotificationInviteAccepted, NotificationInviteAcceptedEvent),
+    (NotificationInviteRejected, NotificationInviteRejectedEvent),
+    (NotificationMarkUnread, NotificationMarkUnreadEvent),
+    (NotificationMutesUpdated, NotificationMutesUpdatedEvent),
+    (NotificationChannelMutesUpdated, NotificationChannelMutesUpdatedEvent),
+    (UserBanned, UserBannedEvent),
+    (UserUnbanned, UserUnbannedEvent),
+    (UserPresenceChanged, UserPresenceChangedEvent),
+    (UserUpdated, UserUpdatedEvent),
 }
 
 /// What decides how a frame decodes: its `type`, and whether it carries an error. Reading it

@@ -91,6 +91,10 @@ mod message;
 mod notification;
 pub mod types;
 mod watching;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel;
+mod member;
+mod moderation;
 
 pub use any::AnyEvent;
 pub use connection::{ConnectionErrorEvent, HealthCheckEvent};
@@ -100,6 +104,20 @@ pub use notification::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
 };
 pub use watching::{UserStartWatchingEvent, UserStopWatchingEvent};
+// Channel administration, members, read state, moderation, presence, user updates.
+pub use channel::{
+    ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
+    ChannelVisibleEvent, NotificationChannelDeletedEvent, NotificationChannelTruncatedEvent,
+};
+pub use member::{
+    MemberAddedEvent, MemberRemovedEvent, MemberUpdatedEvent, NotificationInviteAcceptedEvent,
+    NotificationInviteRejectedEvent, NotificationInvitedEvent, NotificationRemovedFromChannelEvent,
+};
+pub use moderation::{
+    NotificationChannelMutesUpdatedEvent, NotificationMarkUnreadEvent,
+    NotificationMutesUpdatedEvent, UserBannedEvent, UserPresenceChangedEvent, UserUnbannedEvent,
+    UserUpdatedEvent,
+};
 
 /// An event about one channel: its `cid`, and a way for a server to start building one.
 ///

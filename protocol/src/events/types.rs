@@ -111,14 +111,14 @@ pub const TYPING_STOP: &str = "typing.stop";
 /// ```
 /// assert_eq!(stream_chat_protocol::events::types::USER_UPDATED, "user.updated");
 /// ```
-pub const USER_UPDATED: &str = "user.updated";
+pub const USER_UPDATED: &str = super::UserUpdatedEvent::TYPE;
 
 /// A user came online or went offline.
 ///
 /// ```
 /// assert_eq!(stream_chat_protocol::events::types::USER_PRESENCE_CHANGED, "user.presence.changed");
 /// ```
-pub const USER_PRESENCE_CHANGED: &str = "user.presence.changed";
+pub const USER_PRESENCE_CHANGED: &str = super::UserPresenceChangedEvent::TYPE;
 
 /// Client-local, never sent by a server: the connection's state changed (the JS client and this SDK dispatch it).
 ///
@@ -151,6 +151,143 @@ pub const NOTIFICATION_PREFIX: &str = "notification.";
 pub fn is_notification(kind: &str) -> bool {
     kind.starts_with(NOTIFICATION_PREFIX)
 }
+
+// Channel administration, members, read state, moderation, presence, user updates.
+
+/// A channel's data changed.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CHANNEL_UPDATED, "channel.updated");
+/// ```
+pub const CHANNEL_UPDATED: &str = super::ChannelUpdatedEvent::TYPE;
+
+/// A watched channel was deleted.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CHANNEL_DELETED, "channel.deleted");
+/// ```
+pub const CHANNEL_DELETED: &str = super::ChannelDeletedEvent::TYPE;
+
+/// To members who do not watch it: a channel was deleted.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_CHANNEL_DELETED, "notification.channel_deleted");
+/// ```
+pub const NOTIFICATION_CHANNEL_DELETED: &str = super::NotificationChannelDeletedEvent::TYPE;
+
+/// A watched channel's messages were truncated.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CHANNEL_TRUNCATED, "channel.truncated");
+/// ```
+pub const CHANNEL_TRUNCATED: &str = super::ChannelTruncatedEvent::TYPE;
+
+/// To members who do not watch it: a channel was truncated.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_CHANNEL_TRUNCATED, "notification.channel_truncated");
+/// ```
+pub const NOTIFICATION_CHANNEL_TRUNCATED: &str = super::NotificationChannelTruncatedEvent::TYPE;
+
+/// To the user's connections: they hid a channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CHANNEL_HIDDEN, "channel.hidden");
+/// ```
+pub const CHANNEL_HIDDEN: &str = super::ChannelHiddenEvent::TYPE;
+
+/// To the user's connections: a hidden channel is shown again.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::CHANNEL_VISIBLE, "channel.visible");
+/// ```
+pub const CHANNEL_VISIBLE: &str = super::ChannelVisibleEvent::TYPE;
+
+/// A user became a member of a watched channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MEMBER_ADDED, "member.added");
+/// ```
+pub const MEMBER_ADDED: &str = super::MemberAddedEvent::TYPE;
+
+/// A membership of a watched channel changed.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MEMBER_UPDATED, "member.updated");
+/// ```
+pub const MEMBER_UPDATED: &str = super::MemberUpdatedEvent::TYPE;
+
+/// A user left (or was removed from) a watched channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::MEMBER_REMOVED, "member.removed");
+/// ```
+pub const MEMBER_REMOVED: &str = super::MemberRemovedEvent::TYPE;
+
+/// To a user's connections: they were removed from a channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_REMOVED_FROM_CHANNEL, "notification.removed_from_channel");
+/// ```
+pub const NOTIFICATION_REMOVED_FROM_CHANNEL: &str =
+    super::NotificationRemovedFromChannelEvent::TYPE;
+
+/// To a user's connections: they were invited to a channel.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_INVITED, "notification.invited");
+/// ```
+pub const NOTIFICATION_INVITED: &str = super::NotificationInvitedEvent::TYPE;
+
+/// To the invitee's connections: they accepted an invite.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_INVITE_ACCEPTED, "notification.invite_accepted");
+/// ```
+pub const NOTIFICATION_INVITE_ACCEPTED: &str = super::NotificationInviteAcceptedEvent::TYPE;
+
+/// To the invitee's connections: they rejected an invite.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_INVITE_REJECTED, "notification.invite_rejected");
+/// ```
+pub const NOTIFICATION_INVITE_REJECTED: &str = super::NotificationInviteRejectedEvent::TYPE;
+
+/// To the reader's connections: a channel was marked unread.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_MARK_UNREAD, "notification.mark_unread");
+/// ```
+pub const NOTIFICATION_MARK_UNREAD: &str = super::NotificationMarkUnreadEvent::TYPE;
+
+/// To the muter's connections: their muted users changed.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_MUTES_UPDATED, "notification.mutes_updated");
+/// ```
+pub const NOTIFICATION_MUTES_UPDATED: &str = super::NotificationMutesUpdatedEvent::TYPE;
+
+/// To the user's connections: their muted channels changed.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_CHANNEL_MUTES_UPDATED, "notification.channel_mutes_updated");
+/// ```
+pub const NOTIFICATION_CHANNEL_MUTES_UPDATED: &str =
+    super::NotificationChannelMutesUpdatedEvent::TYPE;
+
+/// A user was banned (in a channel, or app-wide without `cid`).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_BANNED, "user.banned");
+/// ```
+pub const USER_BANNED: &str = super::UserBannedEvent::TYPE;
+
+/// A ban was lifted.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_UNBANNED, "user.unbanned");
+/// ```
+pub const USER_UNBANNED: &str = super::UserUnbannedEvent::TYPE;
 
 // Uploads, the server-side client and webhooks (events only webhooks carry).
 

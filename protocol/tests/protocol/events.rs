@@ -198,12 +198,35 @@ fn unknown_events_round_trip_unchanged() {
     for raw in [
         r#"{"type":"typing.start","cid":"messaging:general","channel_id":"general","channel_type":"messaging","parent_id":"p1","user":{"id":"a"}}"#,
         r#"{"type":"friendship_request","cid":"messaging:general","text":"Let's be friends","nested":{"a":[1,2]}}"#,
-        r#"{"type":"notification.invited","cid":"messaging:general","member":{"user_id":"a"}}"#,
-        r#"{"type":"user.presence.changed","user":{"id":"a","online":false}}"#,
+        r#"{"type":"notification.reminder_due","cid":"messaging:general","member":{"user_id":"a"}}"#,
+        r#"{"type":"user.custom_status","user":{"id":"a","online":false}}"#,
     ] {
         let event = AnyEvent::from_json(raw).unwrap();
         assert!(matches!(event, AnyEvent::Other(_)), "{raw}");
         let raw: Value = serde_json::from_str(raw).unwrap();
+        assert_eq!(serde_json::to_value(&event).unwrap(), raw);
+    }
+}
+
+/// The events of channel administration, members, read state, moderation and presence
+/// decode into their structs and write back the same JSON.
+#[test]
+fn administration_and_moderation_events_are_typed_and_round_trip() {
+    let frames = [
+        json!({"type":"notification.invited","cid":"messaging:general","channel_type":"messaging","channel_id":"general","member":{"user_id":"a"}}),
+        json!({"type":"user.presence.changed","user":{"id":"a","online":false}}),
+        json!({"type":"user.updated","user":{"id":"a","name":"A"}}),
+        json!({"type":"channel.hidden","cid":"messaging:g","channel_type":"messaging","channel_id":"g","user":{"id":"a"},"clear_history":true}),
+        json!({"type":"member.removed","cid":"messaging:g","channel_type":"messaging","channel_id":"g","user":{"id":"b"}}),
+        json!({"type":"notification.mark_unread","cid":"messaging:g","channel_type":"messaging","channel_id":"g","unread_messages":2,"last_read_at":"2025-01-01T00:00:00Z"}),
+        json!({"type":"user.banned","cid":"messaging:g","channel_type":"messaging","channel_id":"g","user":{"id":"b"},"shadow":false}),
+        json!({"type":"user.unbanned","user":{"id":"b"},"shadow":false}),
+        json!({"type":"notification.mutes_updated","me":{"id":"a","mutes":[]}}),
+    ];
+    for raw in frames {
+        let event = AnyEvent::from_value(raw.clone()).unwrap();
+        assert!(!matches!(event, AnyEvent::Other(_)), "{raw}");
+        assert_eq!(event.kind(), raw["type"].as_str().unwrap());
         assert_eq!(serde_json::to_value(&event).unwrap(), raw);
     }
 }

@@ -60,12 +60,17 @@ impl Caller {
         self.actor == Actor::Server
     }
 
-    /// The caller's relation to a channel (creator, member); server tokens have none.
+    /// The caller's relation to a channel (creator, member, channel role); server tokens
+    /// have none.
     pub(crate) fn relation(&self, channel: &ChannelRecord, members: &[MemberRecord]) -> Relation {
+        let membership = members
+            .iter()
+            .find(|m| !self.is_server() && m.user_id == self.id);
         Relation {
             creator: !self.is_server() && channel.created_by == self.id,
-            member: !self.is_server() && members.iter().any(|m| m.user_id == self.id),
+            member: membership.is_some(),
             author: false,
+            channel_role: membership.map(|m| m.channel_role).unwrap_or_default(),
         }
     }
 
@@ -86,7 +91,7 @@ impl Caller {
                 "User '{}' with roles ['{}'] is not allowed to perform action {} in scope '{kind}'",
                 self.id,
                 self.role,
-                action.name()
+                permissions::action_name(action)
             ),
         ))
     }

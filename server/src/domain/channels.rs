@@ -1,15 +1,15 @@
-//! Channels: get-or-create (watching on request), the channel state a caller sees, query
-//! channels, member and data updates, stop-watching, mark-read and custom events.
+//! Channels: get-or-create (watching and presence on request), the channel state a caller
+//! sees, query channels, stop-watching. (Updates are in `admin.rs`, members in
+//! `members.rs`.)
 
 use std::collections::HashSet;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use stream_chat_protocol::names::member_role;
 use stream_chat_protocol::{
     Channel, ChannelRequestData, ChannelState, Member, MessagePagination,
     NotificationAddedToChannelEvent, QueryChannelRequest, QueryChannelsRequest, Read, SortParam,
-    UpdateChannelRequest, cid, codes,
+    cid, codes, time,
 };
 
 use super::caller::{Actor, Caller};
@@ -23,7 +23,7 @@ use crate::config::{
 use crate::error::{ApiError, ApiResult};
 
 /// Channel data keys that are not custom fields.
-const RESERVED_CHANNEL_KEYS: [&str; 12] = [
+pub(crate) const RESERVED_CHANNEL_KEYS: [&str; 19] = [
     "id",
     "cid",
     "type",
@@ -36,6 +36,13 @@ const RESERVED_CHANNEL_KEYS: [&str; 12] = [
     "deleted_at",
     "team",
     "members",
+    "frozen",
+    "cooldown",
+    "truncated_at",
+    "truncated_by",
+    "hidden",
+    "disabled",
+    "created_by",
 ];
 
 /// The channel a request addresses (`/channels/{type}/{id}/…`), of a type that exists.
@@ -180,8 +187,29 @@ impl World {
             .ok_or_else(|| ApiError::not_found(op, format!("channel {cid} does not exist")))
     }
 
-    /// The API view of a channel for `caller`.
+    /// The API view of a channel for `caller`: with their `own_capabilities` and whether
+    /// it is hidden for them.
     pub(crate) fn channel_view(&self, channel: &Loaded, caller: &Caller) -> ApiResult<Channel> {
+        let c = &channel.record;
+        let hidden = channel
+            .members
+            .iter()
+            .any(|m| m.user_id == caller.id && m.hidden);
+        Ok(Channel {
+            own_capabilities: Some(permissions::capabilities(
+                &caller.role,
+                &c.kind,
+                channel.relation(caller),
+                c.frozen,
+            )),
+            hidden: Some(hidden),
+            ..self.channel_event_view(channel)?
+        })
+    }
+
+    /// The view of a channel that every recipient of a broadcast event may get: without
+    /// `own_capabilities` (the JS client keeps its own then) and `hidden`.
+    pub(crate) fn channel_event_view(&self, channel: &Loaded) -> ApiResult<Channel> {
         let c = &channel.record;
         Ok(Channel {
             id: c.id.clone(),
@@ -191,50 +219,29 @@ impl World {
             updated_at: Some(c.updated_at.clone()),
             last_message_at: c.last_message_at.clone(),
             created_by: Some(self.user_response(&c.created_by)?),
-            frozen: Some(false),
+            frozen: Some(c.frozen),
             disabled: Some(false),
             member_count: Some(channel.members.len() as u64),
             config: Some(permissions::config(&c.kind, &c.created_at)),
-            own_capabilities: Some(permissions::capabilities(
-                &caller.role,
-                &c.kind,
-                channel.relation(caller),
-            )),
-            hidden: Some(false),
+            own_capabilities: None,
+            hidden: None,
+            cooldown: (c.cooldown > 0).then_some(c.cooldown),
+            truncated_at: c.truncated_at.clone(),
+            truncated_by: c
+                .truncated_by
+                .as_deref()
+                .map(|id| self.user_response(id))
+                .transpose()?,
+            deleted_at: None,
             extra: c.custom.clone(),
         })
     }
 
-    /// A member as API responses show it.
-    fn member_view(&self, m: &MemberRecord) -> ApiResult<Member> {
-        let owner = m.role == MemberRole::Owner;
-        Ok(Member {
-            user_id: Some(m.user_id.clone()),
-            user: Some(self.user_response(&m.user_id)?),
-            status: Some(member_role::MEMBER.into()),
-            role: Some(m.role.as_str().into()),
-            channel_role: Some(
-                if owner {
-                    member_role::CHANNEL_MODERATOR
-                } else {
-                    member_role::CHANNEL_MEMBER
-                }
-                .into(),
-            ),
-            banned: Some(false),
-            shadow_banned: Some(false),
-            notifications_muted: Some(false),
-            created_at: Some(m.created_at.clone()),
-            updated_at: Some(m.created_at.clone()),
-            ..Member::default()
-        })
-    }
-
-    fn member_views(&self, channel: &Loaded) -> ApiResult<Vec<Member>> {
+    pub(crate) fn member_views(&self, channel: &Loaded) -> ApiResult<Vec<Member>> {
         channel
             .members
             .iter()
-            .map(|m| self.member_view(m))
+            .map(|m| self.member_view(&channel.record.cid, m))
             .collect()
     }
 
@@ -248,6 +255,17 @@ impl World {
         watchers: &WatcherPage,
     ) -> ApiResult<ChannelState> {
         let cid = &channel.record.cid;
+        let mut page = page.clone();
+        if !caller.is_server() {
+            page.viewer = Some(caller.id.clone());
+            page.floor = channel
+                .members
+                .iter()
+                .find(|m| m.user_id == caller.id)
+                .and_then(|m| m.history_before.as_deref())
+                .and_then(time::parse_rfc3339_or_naive);
+        }
+        let page = &page;
         let read = self
             .store
             .reads(cid)?
@@ -277,7 +295,7 @@ impl World {
                 .members
                 .iter()
                 .find(|m| m.user_id == caller.id)
-                .map(|m| self.member_view(m))
+                .map(|m| self.member_view(cid, m))
                 .transpose()?,
             read,
             watcher_count: self.conns.watcher_count(cid),
@@ -339,6 +357,8 @@ impl World {
                     user_id: member,
                     role,
                     created_at: now.clone(),
+                    updated_at: now.clone(),
+                    ..MemberRecord::default()
                 });
             }
         }
@@ -353,8 +373,8 @@ impl World {
             created_by: creator.clone(),
             created_at: now.clone(),
             updated_at: now.clone(),
-            last_message_at: None,
             custom,
+            ..ChannelRecord::default()
         };
         self.store.put_channel(record.clone())?;
         for member in &members {
@@ -373,7 +393,12 @@ impl World {
 
     /// `notification.added_to_channel` to the connections of each `added` member, except the
     /// user who added them (a creator adding themselves).
-    fn notify_added(&mut self, channel: &Loaded, added: &[String], adder: &str) -> ApiResult<()> {
+    pub(crate) fn notify_added(
+        &mut self,
+        channel: &Loaded,
+        added: &[String],
+        adder: &str,
+    ) -> ApiResult<()> {
         let cid = &channel.record.cid;
         for user_id in added.iter().filter(|id| *id != adder) {
             if !self.is_connected(user_id) {
@@ -386,7 +411,7 @@ impl World {
             let caller = Caller::user(self.store.as_ref(), user_id)?;
             let event = NotificationAddedToChannelEvent {
                 channel: Some(self.channel_view(channel, &caller)?),
-                member: Some(self.member_view(member)?),
+                member: Some(self.member_view(cid, member)?),
                 ..envelope
             };
             self.send_to_user(user_id, &event);
@@ -444,8 +469,9 @@ impl World {
     }
 }
 
-/// The document query-channels filters and sorts on.
-fn channel_doc(channel: &Loaded) -> Value {
+/// The document query-channels filters and sorts on, as `caller` sees it (`hidden`,
+/// `joined`, `muted` and `invite` are theirs).
+fn channel_doc(channel: &Loaded, caller: &Caller, muted: bool) -> Value {
     let c = &channel.record;
     let mut doc = c.custom.clone();
     let last_updated = c
@@ -453,20 +479,40 @@ fn channel_doc(channel: &Loaded) -> Value {
         .clone()
         .unwrap_or_else(|| c.created_at.clone());
     let members: Vec<&String> = channel.members.iter().map(|m| &m.user_id).collect();
-    for (k, v) in [
-        ("cid", json!(c.cid)),
-        ("id", json!(c.id)),
-        ("type", json!(c.kind)),
-        ("members", json!(members)),
-        ("member_count", json!(channel.members.len())),
-        ("created_by_id", json!(c.created_by)),
-        ("created_at", json!(c.created_at)),
-        ("updated_at", json!(c.updated_at)),
-        ("last_message_at", json!(c.last_message_at)),
-        ("last_updated", json!(last_updated)),
-        ("frozen", json!(false)),
-        ("disabled", json!(false)),
-    ] {
+    let membership = channel.members.iter().find(|m| m.user_id == caller.id);
+    for (k, v) in
+        [
+            ("cid", json!(c.cid)),
+            ("id", json!(c.id)),
+            ("type", json!(c.kind)),
+            ("members", json!(members)),
+            ("member_count", json!(channel.members.len())),
+            ("created_by_id", json!(c.created_by)),
+            ("created_at", json!(c.created_at)),
+            ("updated_at", json!(c.updated_at)),
+            ("last_message_at", json!(c.last_message_at)),
+            ("last_updated", json!(last_updated)),
+            ("frozen", json!(c.frozen)),
+            ("disabled", json!(false)),
+            ("cooldown", json!(c.cooldown)),
+            ("hidden", json!(membership.is_some_and(|m| m.hidden))),
+            (
+                "joined",
+                json!(membership.is_some_and(|m| !m.invited || m.invite_accepted_at.is_some())),
+            ),
+            ("muted", json!(muted)),
+            (
+                "invite",
+                json!(membership.filter(|m| m.invited).map(
+                    |m| if m.invite_accepted_at.is_some() {
+                        "accepted"
+                    } else {
+                        "pending"
+                    }
+                )),
+            ),
+        ]
+    {
         doc.insert(k.to_owned(), v);
     }
     Value::Object(doc)
@@ -491,6 +537,9 @@ impl Chat {
         if body.watch == Some(true) {
             world.watch(op, &caller, &key.cid, conn_id)?;
         }
+        if body.presence == Some(true) {
+            world.subscribe_presence(&caller, conn_id, channel.member_ids(), Some(&key.cid));
+        }
         world.channel_state(&channel, &caller, &messages, &watchers)
     }
 
@@ -505,13 +554,17 @@ impl Chat {
     ) -> ApiResult<Vec<ChannelState>> {
         filter::validate(&body.filter_conditions).map_err(|e| ApiError::input(op, e))?;
         let (mut world, caller) = self.enter(actor)?;
+        let asks_hidden = body.filter_conditions.contains_key("hidden");
         let mut found = Vec::new();
         for record in world.store.channels()? {
             let members = world.store.members(&record.cid)?;
             let channel = Loaded { record, members };
-            let doc = channel_doc(&channel);
-            let hit = filter::matches(&doc, &body.filter_conditions)
-                .map_err(|e| ApiError::input(op, e))?;
+            let muted = world.channel_muted(&caller.id, &channel.record.cid)?;
+            let doc = channel_doc(&channel, &caller, muted);
+            let shown = asks_hidden || doc["hidden"] != json!(true);
+            let hit = shown
+                && filter::matches(&doc, &body.filter_conditions)
+                    .map_err(|e| ApiError::input(op, e))?;
             let readable = caller.is_server()
                 || permissions::allowed(
                     &caller.role,
@@ -547,6 +600,12 @@ impl Chat {
                 world.watch(op, &caller, &channel.record.cid, conn_id)?;
             }
         }
+        if body.presence == Some(true) {
+            for channel in &channels {
+                let cid = channel.record.cid.clone();
+                world.subscribe_presence(&caller, conn_id, channel.member_ids(), Some(&cid));
+            }
+        }
         let page = MessagePagination {
             limit: body.message_limit,
             ..MessagePagination::default()
@@ -556,91 +615,6 @@ impl Chat {
             .iter()
             .map(|c| world.channel_state(c, &caller, &page, &WatcherPage::default()))
             .collect()
-    }
-
-    /// `POST /channels/{type}/{id}`: adds and removes members (UpdateChannelMembers) and
-    /// replaces custom data (UpdateChannel); new members are told. Returns the channel and
-    /// its members.
-    pub(crate) fn update_channel(
-        &self,
-        op: &str,
-        actor: Actor,
-        key: &ChannelKey,
-        update: UpdateChannelRequest,
-    ) -> ApiResult<(Channel, Vec<Member>)> {
-        let (mut world, caller) = self.enter(actor)?;
-        let mut channel = world.existing_channel(op, &key.cid)?;
-        let ids = |v: Option<Vec<Value>>| {
-            ChannelRequestData {
-                members: v,
-                ..Default::default()
-            }
-            .member_ids()
-        };
-        let (add, remove) = (ids(update.add_members), ids(update.remove_members));
-        if !add.is_empty() || !remove.is_empty() {
-            channel.require(op, &caller, Action::UpdateChannelMembers)?;
-        }
-        if update.data.is_some() {
-            channel.require(op, &caller, Action::UpdateChannel)?;
-        }
-        for id in &add {
-            world.ensure_user(id)?;
-        }
-        let now = world.now();
-        let cid = &key.cid;
-        let has_read: HashSet<String> = world
-            .store
-            .reads(cid)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        let mut added = Vec::new();
-        for user_id in add {
-            if channel.is_member(&user_id) {
-                continue;
-            }
-            let role = if user_id == channel.record.created_by {
-                MemberRole::Owner
-            } else {
-                MemberRole::Member
-            };
-            if !has_read.contains(&user_id) {
-                let read = ReadRecord {
-                    last_read: now.clone(),
-                    ..ReadRecord::default()
-                };
-                world.store.put_read(cid, &user_id, read)?;
-            }
-            let member = MemberRecord {
-                user_id: user_id.clone(),
-                role,
-                created_at: now.clone(),
-            };
-            world.store.put_member(cid, member.clone())?;
-            channel.members.push(member);
-            added.push(user_id);
-        }
-        for user_id in &remove {
-            if channel.is_member(user_id) {
-                world.store.remove_member(cid, user_id)?;
-            }
-        }
-        channel.members.retain(|m| !remove.contains(&m.user_id));
-        if let Some(mut data) = update.data {
-            RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
-                data.remove(*k);
-            });
-            channel.record.custom = data;
-        }
-        channel.record.updated_at = now;
-        world.store.put_channel(channel.record.clone())?;
-        added.retain(|id| !remove.contains(id));
-        world.notify_added(&channel, &added, &caller.id)?;
-        Ok((
-            world.channel_view(&channel, &caller)?,
-            world.member_views(&channel)?,
-        ))
     }
 
     /// `POST /channels/{type}/{id}/stop-watching`: the named connection (the caller's own,

@@ -54,6 +54,11 @@ pub(crate) struct Conn {
     pub freeze: Arc<Freeze>,
     /// cids this connection watches.
     watching: HashSet<String>,
+    /// Presence subscriptions (queries with `presence: true`): whether it asked at all,
+    /// the users it asked about, the channels whose members and watchers it asked about.
+    presence: bool,
+    presence_users: HashSet<String>,
+    presence_channels: HashSet<String>,
 }
 
 impl Conn {
@@ -68,6 +73,26 @@ impl Conn {
         if let Err(TrySendError::Full(_)) = self.tx.try_send(frame.clone()) {
             self.request_close(CloseReason::Lagging);
         }
+    }
+
+    /// Whether the connection asked for presence changes of `user_id`: the user was in a
+    /// presence query's results, or is a member (`member_of`) or watcher of a channel it
+    /// watches or asked presence for.
+    pub(crate) fn wants_presence_of(
+        &self,
+        user_id: &str,
+        member_of: &HashSet<String>,
+        watched_by: &HashSet<String>,
+    ) -> bool {
+        self.presence
+            && !self.anonymous
+            && self.user_id != user_id
+            && (self.presence_users.contains(user_id)
+                || self
+                    .watching
+                    .iter()
+                    .chain(&self.presence_channels)
+                    .any(|cid| member_of.contains(cid) || watched_by.contains(cid)))
     }
 
     /// Asks the connection task to close the socket; the first request wins.
@@ -221,6 +246,9 @@ impl Connections {
             close,
             freeze: freeze.clone(),
             watching: HashSet::new(),
+            presence: false,
+            presence_users: HashSet::new(),
+            presence_channels: HashSet::new(),
         };
         self.conns.insert(conn_id.to_owned(), conn);
         Inbox {
@@ -272,6 +300,42 @@ impl Connections {
     /// Whether `user_id` has an open (non-anonymous) connection.
     pub(crate) fn is_online(&self, user_id: &str) -> bool {
         self.online.contains_key(user_id)
+    }
+
+    /// How many (non-anonymous) connections `user_id` has open.
+    pub(crate) fn online_count(&self, user_id: &str) -> usize {
+        self.online.get(user_id).copied().unwrap_or(0)
+    }
+
+    /// Subscribes `conn_id` to the presence of `users`, and of the members and watchers of
+    /// `cid` when given.
+    pub(crate) fn subscribe_presence(
+        &mut self,
+        conn_id: &str,
+        users: impl IntoIterator<Item = String>,
+        cid: Option<&str>,
+    ) {
+        if let Some(conn) = self.conns.get_mut(conn_id) {
+            conn.presence = true;
+            conn.presence_users.extend(users);
+            conn.presence_channels.extend(cid.map(str::to_owned));
+        }
+    }
+
+    /// The channels `user_id` watches with any connection.
+    pub(crate) fn watched_by(&self, user_id: &str) -> HashSet<String> {
+        self.of_user(user_id)
+            .flat_map(|c| c.watching.iter().cloned())
+            .collect()
+    }
+
+    /// Stops watching `cid` everywhere (the channel is gone): no event is sent.
+    pub(crate) fn forget_channel(&mut self, cid: &str) {
+        self.watchers.remove(cid);
+        for conn in self.conns.values_mut() {
+            conn.watching.remove(cid);
+            conn.presence_channels.remove(cid);
+        }
     }
 
     /// Subscribes `conn_id` to `cid`. Returns the user id when that user starts watching

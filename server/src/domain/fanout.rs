@@ -26,6 +26,19 @@ impl World {
         self.hooks.offer(&frame);
     }
 
+    /// Queues `event` for every connection watching `cid`, except those of the users in
+    /// `except`.
+    pub(crate) fn broadcast_except(&self, cid: &str, event: &impl Serialize, except: &[String]) {
+        let Some(frame) = Frame::of(event) else {
+            return;
+        };
+        for conn in self.conns.watching(cid) {
+            if !except.contains(&conn.user_id) {
+                conn.send(&frame);
+            }
+        }
+    }
+
     /// Queues `event` for every connection of `user_id`, watching or not.
     pub(crate) fn send_to_user(&self, user_id: &str, event: &impl Serialize) {
         let Some(frame) = Frame::of(event) else {
@@ -117,6 +130,12 @@ impl World {
             if let Err(e) = self.stop_watching(cid, conn_id, &closed.user_id, closed.anonymous) {
                 tracing::error!(error = %e.0, %cid, "cannot announce a watcher leaving");
             }
+        }
+        if !closed.anonymous
+            && !self.conns.is_online(&closed.user_id)
+            && let Err(e) = self.went_offline(&closed.user_id)
+        {
+            tracing::error!(error = %e.0.message, "cannot announce a user going offline");
         }
         true
     }

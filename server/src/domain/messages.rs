@@ -11,7 +11,6 @@ use stream_chat_protocol::{
 use super::caller::{Actor, Caller};
 use super::channels::{ChannelKey, Loaded};
 use super::permissions::Action;
-use super::store::ReadRecord;
 use super::{Chat, World, random_id};
 use crate::config::{MAX_MESSAGE_ID_BYTES, MAX_MESSAGE_LENGTH};
 use crate::error::{ApiError, ApiResult};
@@ -167,14 +166,17 @@ impl World {
     }
 
     /// `notification.message_new` to the members' connections that do not watch the
-    /// channel (the sender's excepted), each with its user's unread counts.
-    fn notify_members(
+    /// channel (the sender's and those of `except` excepted), each with its user's unread
+    /// counts.
+    pub(crate) fn notify_members(
         &self,
         channel: &Loaded,
         sender: &str,
         new: &NewMessageEvent,
+        except: &[String],
     ) -> ApiResult<()> {
-        let members = channel.member_ids();
+        let mut members = channel.member_ids();
+        members.retain(|m| !except.contains(m));
         for (conn_id, user_id) in self.members_not_watching(&channel.record.cid, &members, sender) {
             let caller = Caller::user(self.store.as_ref(), &user_id)?;
             let unread = self.store.unread_counts(&user_id)?;
@@ -217,6 +219,7 @@ impl Chat {
             caller.acting_user(op, "message", input.user_id.as_deref(), input.user.as_ref())?;
         let mut channel = world.existing_channel(op, &key.cid)?;
         channel.require(op, &caller, Action::CreateMessage)?;
+        let shadowed = world.check_can_post(op, &caller, &channel, &sender)?;
         let content = MessageContent::validate(&world, op, &input)?;
         let message_id = if input.id.is_empty() {
             random_id()
@@ -274,7 +277,7 @@ impl Chat {
             reply_count: Some(0),
             deleted_reply_count: Some(0),
             quoted_message_id: input.quoted_message_id.clone(),
-            shadowed: Some(false),
+            shadowed: Some(shadowed),
             silent: Some(input.silent.unwrap_or(false)),
             pinned: Some(false),
             created_at: Some(now.clone()),
@@ -286,15 +289,7 @@ impl Chat {
         world.store.append_message(message.clone())?;
         channel.record.last_message_at = Some(now.clone());
         world.store.put_channel(channel.record.clone())?;
-        world.store.count_unread(cid, &sender)?;
-        if channel.is_member(&sender) {
-            let read = ReadRecord {
-                last_read: now,
-                last_read_message_id: Some(message_id.clone()),
-                unread: 0,
-            };
-            world.store.put_read(cid, &sender, read)?;
-        }
+        world.after_post(&mut channel, &message)?;
 
         let event = NewMessageEvent {
             message: message.clone(),
@@ -304,8 +299,9 @@ impl Chat {
             channel_member_count: Some(channel.members.len() as u64),
             ..world.channel_event(cid)
         };
-        world.broadcast(cid, &event);
-        world.notify_members(&channel, &sender, &event)?;
+        let except = world.not_delivered_to(&channel, &message)?;
+        world.broadcast_except(cid, &event, &except);
+        world.notify_members(&channel, &sender, &event, &except)?;
         Ok(message)
     }
 
@@ -428,6 +424,8 @@ impl Chat {
         } else {
             world.store.put_message(message.clone())?;
         }
+        // A deleted message no longer counts as unread.
+        world.recount_channel(&channel)?;
 
         let event = MessageDeletedEvent {
             message: message.clone(),

@@ -28,6 +28,15 @@ pub(crate) mod sessions;
 mod store;
 pub(crate) mod usage;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod admin;
+mod bans;
+mod flags;
+mod members;
+mod moderation;
+mod presence;
+#[cfg(test)]
+mod read_model;
 // Uploads, the server-side client and webhooks.
 pub(crate) mod hooks;
 mod server_side;
@@ -72,6 +81,9 @@ pub(crate) struct World {
     conns: Connections,
     /// The last timestamp handed out, in nanoseconds.
     last_nanos: i128,
+    /// When each user last posted in each channel (`(cid, user id)` to Unix nanoseconds),
+    /// for slow mode. Live state: a cooldown lasts seconds, a restart may forget it.
+    last_posts: std::collections::HashMap<(String, String), i128>,
     /// Events waiting for webhook delivery.
     hooks: HookQueue,
 }
@@ -95,6 +107,7 @@ impl Chat {
                 store: Box::new(MemoryStore::default()),
                 conns: Connections::default(),
                 last_nanos: 0,
+                last_posts: Default::default(),
                 hooks,
             }),
             counters_changed: Signal::default(),

@@ -51,7 +51,7 @@ fn revocation_time(op: &str, value: &Value) -> ApiResult<Option<String>> {
 
 impl World {
     /// A stored user, which must exist (code 16 otherwise).
-    fn existing_user(&self, op: &str, id: &str) -> ApiResult<User> {
+    fn stored_user(&self, op: &str, id: &str) -> ApiResult<User> {
         self.store
             .user(id)?
             .ok_or_else(|| ApiError::not_found(op, format!("user '{id}' does not exist")))
@@ -65,7 +65,7 @@ impl World {
         key: &str,
         value: Option<Value>,
     ) -> ApiResult<User> {
-        let mut user = self.existing_user(op, id)?;
+        let mut user = self.stored_user(op, id)?;
         match value {
             Some(v) => user.extra_data.insert(key.to_owned(), v),
             None => user.extra_data.remove(key),
@@ -154,7 +154,7 @@ impl Chat {
         found
             .into_iter()
             .map(|(id, value)| {
-                world.existing_user(op, &id)?;
+                world.stored_user(op, &id)?;
                 Ok((id, revocation_time(op, &value)?))
             })
             .collect()
@@ -230,7 +230,7 @@ impl Chat {
     ) -> ApiResult<User> {
         server_only(op, &actor, "ReactivateUser")?;
         let mut world = self.lock();
-        let stored = world.existing_user(op, id)?;
+        let stored = world.stored_user(op, id)?;
         if !stored.extra_data.contains_key(DEACTIVATED_AT) {
             return Err(ApiError::input(
                 op,
@@ -305,7 +305,7 @@ impl Chat {
         {
             let world = self.lock();
             for id in &body.user_ids {
-                world.existing_user(op, id)?;
+                world.stored_user(op, id)?;
             }
         }
         for id in &body.user_ids {

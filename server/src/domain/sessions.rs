@@ -44,10 +44,33 @@ pub(crate) struct Session {
 }
 
 impl World {
-    /// `me` of a user's connection: the user with the own-user fields and unread counts.
-    fn own_user(&self, user_id: &str) -> ApiResult<User> {
+    /// `me` of a user's connection: the user with the own-user fields (unread counts,
+    /// mutes, channel mutes, blocked users; `online` true even when invisible).
+    pub(crate) fn own_user(&self, user_id: &str) -> ApiResult<User> {
         let unread = self.store.unread_counts(user_id)?;
-        let mut me = self.user_response(user_id)?.into_own_user();
+        let (mutes, channel_mutes) = self.mutes_view(user_id)?;
+        let mut me = self.user_response(user_id)?;
+        me.online = Some(self.conns.is_online(user_id));
+        me.mutes = Some(
+            mutes
+                .iter()
+                .filter_map(|m| serde_json::to_value(m).ok())
+                .collect(),
+        );
+        me.channel_mutes = Some(
+            channel_mutes
+                .iter()
+                .filter_map(|m| serde_json::to_value(m).ok())
+                .collect(),
+        );
+        me.blocked_user_ids = Some(
+            self.store
+                .blocks(user_id)?
+                .into_iter()
+                .map(|b| b.blocked_user_id)
+                .collect(),
+        );
+        let mut me = me.into_own_user();
         me.unread_count = Some(unread.messages);
         me.total_unread_count = Some(unread.messages);
         me.unread_channels = Some(unread.channels);
@@ -101,6 +124,12 @@ impl Chat {
         let inbox = world
             .conns
             .open(&conn_id, &user_id, anonymous, self.max_queued_frames);
+        if !anonymous
+            && world.conns.online_count(&user_id) == 1
+            && let Err(e) = world.presence_changed(&user_id)
+        {
+            tracing::error!(error = %e.0.message, "cannot announce a user coming online");
+        }
         let me = match anonymous_me {
             Some(me) => Ok(me),
             None => world.own_user(&user_id),

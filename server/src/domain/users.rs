@@ -31,14 +31,24 @@ const RESERVED_USER_KEYS: [&str; 8] = [
 const FIXED_USER_KEYS: [&str; 4] = ["id", "created_at", "updated_at", "last_active"];
 
 impl World {
-    /// The user as API responses show it (`online` computed; unknown users as plain users).
+    /// The user as API responses show it to others: `online` computed (false for an
+    /// invisible user), `banned` for an app-wide ban in force; unknown users as plain users.
     pub(crate) fn user_response(&self, user_id: &str) -> StoreResult<User> {
         let mut user = self.store.user(user_id)?.unwrap_or_else(|| User {
             role: Some(role::USER.into()),
             banned: Some(false),
             ..User::new(user_id)
         });
-        user.online = Some(self.conns.is_online(user_id));
+        let invisible = user.invisible == Some(true);
+        user.online = Some(self.conns.is_online(user_id) && !invisible);
+        let now = stream_chat_protocol::time::now_nanos();
+        let banned = self.store.bans()?.iter().any(|b| {
+            b.target_id == user_id
+                && b.cid.is_none()
+                && !b.shadow
+                && super::store::in_force(b.expires.as_deref(), now)
+        });
+        user.banned = Some(banned);
         Ok(user)
     }
 
@@ -103,7 +113,7 @@ pub(crate) fn new_user(id: &str, role: &str, now: &str) -> User {
 }
 
 /// Checks a user id: 1–255 characters, no whitespace.
-fn check_user_id(op: &str, id: &str) -> ApiResult<()> {
+pub(crate) fn check_user_id(op: &str, id: &str) -> ApiResult<()> {
     if id.is_empty() || id.len() > MAX_USER_ID_BYTES || id.chars().any(char::is_whitespace) {
         return Err(ApiError::input(
             op,
@@ -156,15 +166,18 @@ impl Chat {
     }
 
     /// `GET /users`: users matching the filter, sorted (by `created_at` unless told), paged.
+    /// With `presence: true` and the caller's connection, that connection is subscribed to
+    /// the presence of the users returned.
     pub(crate) fn query_users(
         &self,
         op: &str,
         actor: Actor,
         query: QueryUsersRequest,
+        conn_id: Option<&str>,
     ) -> ApiResult<Vec<User>> {
         self.check_user_search(op, &actor)?;
         filter::validate(&query.filter_conditions).map_err(|e| ApiError::input(op, e))?;
-        let world = self.lock();
+        let (mut world, caller) = self.enter(actor)?;
         let mut found = Vec::new();
         for stored in world.store.users()? {
             let user = world.user_response(&stored.id)?;
@@ -188,12 +201,17 @@ impl Chat {
             .limit
             .unwrap_or(DEFAULT_USER_LIMIT)
             .min(MAX_USER_LIMIT) as usize;
-        Ok(found
+        let users: Vec<User> = found
             .into_iter()
             .skip(offset)
             .take(limit)
             .map(|(_, u)| u)
-            .collect())
+            .collect();
+        if query.presence == Some(true) {
+            let ids = users.iter().map(|u| u.id.clone()).collect();
+            world.subscribe_presence(&caller, conn_id, ids, None);
+        }
+        Ok(users)
     }
 
     /// `POST /users`: creates or replaces users (custom data replaced). All are checked
@@ -230,9 +248,11 @@ impl Chat {
             if input.teams.is_some() {
                 user.teams = input.teams.clone();
             }
+            let was_invisible = user.invisible == Some(true);
             apply_user_input(&mut user, &input, true);
             user.updated_at = Some(now);
             world.store.put_user(user)?;
+            world.user_updated(&id, was_invisible)?;
             out.insert(id.clone(), world.user_response(&id)?);
         }
         Ok(out)
@@ -291,6 +311,7 @@ impl Chat {
             let merged: User = serde_json::from_value(Value::Object(doc))
                 .map_err(|e| ApiError::input(op, format!("invalid user fields: {e}")))?;
             let mut user = stored;
+            let was_invisible = user.invisible == Some(true);
             user.role = merged.role.clone().or(user.role);
             user.teams = merged.teams.clone();
             user.language = merged.language.clone();
@@ -298,6 +319,7 @@ impl Chat {
             apply_user_input(&mut user, &merged, true);
             user.updated_at = Some(now);
             world.store.put_user(user)?;
+            world.user_updated(&update.id, was_invisible)?;
             out.insert(update.id.clone(), world.user_response(&update.id)?);
         }
         Ok(out)

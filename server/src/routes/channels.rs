@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use stream_chat_protocol::{
     ChannelState, MarkReadRequest, MessageResponse, QueryChannelRequest, QueryChannelsRequest,
     QueryChannelsResponse, SendEventRequest, SendMessageRequest, UpdateChannelRequest,
+    UpdateChannelResponse,
 };
 
 use super::{DURATION, Req, path_params};
@@ -20,10 +21,10 @@ use crate::domain::channels::{ChannelKey, check_channel_type, distinct_channel_i
 use crate::error::ApiResult;
 
 /// The path parameters `{type}` and `{id}` of a channel endpoint.
-type ChannelPath = Result<Path<(String, String)>, PathRejection>;
+pub(super) type ChannelPath = Result<Path<(String, String)>, PathRejection>;
 
 /// Authenticates the caller, then reads the channel from the path (errors in that order).
-fn channel_call(
+pub(super) fn channel_call(
     op: &str,
     state: &AppState,
     req: &Req,
@@ -89,19 +90,20 @@ pub(super) async fn query_channels(
     }))
 }
 
-/// `POST /channels/{type}/{id}`: add/remove members and replace custom data.
+/// `POST /channels/{type}/{id}`: data, slow mode, membership operations, system message.
 pub(super) async fn update_channel(
     State(state): State<Arc<AppState>>,
     path: ChannelPath,
     req: Req,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UpdateChannelResponse>> {
     const OP: &str = "UpdateChannel";
     let (actor, key) = channel_call(OP, &state, &req, path)?;
     let body: UpdateChannelRequest = req.json(OP)?;
-    let (channel, members) = state.chat.update_channel(OP, actor, &key, body)?;
-    Ok(Json(
-        json!({"channel": channel, "members": members, "duration": DURATION}),
-    ))
+    let response = state.chat.update_channel(OP, actor, &key, body)?;
+    Ok(Json(UpdateChannelResponse {
+        duration: DURATION.into(),
+        ..response
+    }))
 }
 
 /// `POST /channels/{type}/{id}/message`.

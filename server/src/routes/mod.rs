@@ -10,6 +10,9 @@ mod channels;
 mod guest;
 mod messages;
 mod users;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod admin;
+mod moderation;
 // Uploads, the server-side client and webhooks.
 mod server_side;
 mod uploads;
@@ -24,7 +27,7 @@ use axum::extract::{FromRequest, Query, Request};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use stream_chat_protocol::codes;
@@ -77,7 +80,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/channels/{type}/query",
             post(channels::query_distinct_channel),
         )
-        .route("/channels/{type}/{id}", post(channels::update_channel))
+        .route(
+            "/channels/{type}/{id}",
+            post(channels::update_channel)
+                .patch(admin::partial_update_channel)
+                .delete(admin::delete_channel),
+        )
         .route("/channels/{type}/{id}/query", post(channels::query_channel))
         .route(
             "/channels/{type}/{id}/message",
@@ -95,6 +103,47 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
                 .post(messages::update_message)
                 .delete(messages::delete_message),
         )
+        // Channel administration, members, read state, moderation, presence, user updates.
+        .route("/channels/read", post(moderation::mark_all_read))
+        .route(
+            "/channels/{type}/{id}/truncate",
+            post(admin::truncate_channel),
+        )
+        .route("/channels/{type}/{id}/hide", post(admin::hide_channel))
+        .route("/channels/{type}/{id}/show", post(admin::show_channel))
+        .route(
+            "/channels/{type}/{id}/unread",
+            post(moderation::mark_unread),
+        )
+        .route(
+            "/channels/{type}/{id}/member",
+            patch(admin::update_member_partial),
+        )
+        .route(
+            "/channels/{type}/{id}/member/{user_id}",
+            patch(admin::partial_update_member),
+        )
+        .route("/members", get(admin::query_members))
+        .route("/unread", get(moderation::unread_counts))
+        .route("/moderation/mute", post(moderation::mute_user))
+        .route("/moderation/unmute", post(moderation::unmute_user))
+        .route("/moderation/mute/channel", post(moderation::mute_channel))
+        .route(
+            "/moderation/unmute/channel",
+            post(moderation::unmute_channel),
+        )
+        .route(
+            "/moderation/ban",
+            post(moderation::ban_user).delete(moderation::unban_user),
+        )
+        .route("/query_banned_users", get(moderation::query_banned_users))
+        .route("/moderation/flag", post(moderation::flag))
+        .route("/moderation/unflag", post(moderation::unflag))
+        .route(
+            "/users/block",
+            post(moderation::block_user).get(moderation::blocked_users),
+        )
+        .route("/users/unblock", post(moderation::unblock_user))
         // Uploads, the server-side client and webhooks.
         .route(
             "/channels/{type}/{id}/file",

@@ -26,7 +26,8 @@ pub(super) async fn query_users(
             .map_err(|e| ApiError::input(OP, format!("invalid payload parameter: {e}")))?,
         None => QueryUsersRequest::default(),
     };
-    let users = state.chat.query_users(OP, actor, query)?;
+    let conn_id = req.param("connection_id");
+    let users = state.chat.query_users(OP, actor, query, conn_id)?;
     Ok(Json(QueryUsersResponse {
         users,
         duration: DURATION.into(),

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use stream_chat_protocol::{Message, User, time};
 
 use super::{
-    Bound, ChannelRecord, MemberRecord, MessagePage, ReadRecord, Store, StoreResult, UnreadCounts,
+    BanRecord, BlockRecord, Bound, ChannelMuteRecord, ChannelRecord, FlagRecord, MemberRecord,
+    MessagePage, MuteRecord, ReadRecord, Store, StoreResult, UnreadCounts, in_force,
 };
 
 /// Users, channels and usage in maps; each channel holds its members, reads and messages
@@ -18,6 +19,13 @@ pub(crate) struct MemoryStore {
     message_cids: HashMap<String, String>,
     /// Month (`YYYY-MM`) to the users who connected in it.
     active: HashMap<String, HashSet<String>>,
+    /// Moderation state: mutes by muter, channel mutes by user, bans, flags, blocks by
+    /// blocker.
+    mutes: BTreeMap<String, Vec<MuteRecord>>,
+    channel_mutes: BTreeMap<String, Vec<ChannelMuteRecord>>,
+    bans: Vec<BanRecord>,
+    flags: Vec<FlagRecord>,
+    blocks: BTreeMap<String, Vec<BlockRecord>>,
 }
 
 struct StoredChannel {
@@ -25,12 +33,6 @@ struct StoredChannel {
     members: Vec<MemberRecord>,
     reads: BTreeMap<String, ReadRecord>,
     messages: Vec<Message>,
-}
-
-impl StoredChannel {
-    fn is_member(&self, user_id: &str) -> bool {
-        self.members.iter().any(|m| m.user_id == user_id)
-    }
 }
 
 impl MemoryStore {
@@ -130,25 +132,35 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn count_unread(&mut self, cid: &str, sender: &str) -> StoreResult<()> {
+    fn count_unread(&mut self, cid: &str, readers: &[String]) -> StoreResult<()> {
         if let Some(channel) = self.channels.get_mut(cid) {
-            for member in channel.members.iter().filter(|m| m.user_id != sender) {
-                channel
-                    .reads
-                    .entry(member.user_id.clone())
-                    .or_default()
-                    .unread += 1;
+            for reader in readers {
+                channel.reads.entry(reader.clone()).or_default().unread += 1;
             }
         }
         Ok(())
     }
 
     fn unread_counts(&self, user_id: &str) -> StoreResult<UnreadCounts> {
+        let now = time::now_nanos();
+        let muted: HashSet<&str> = self
+            .channel_mutes
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter(|m| in_force(m.expires.as_deref(), now))
+            .map(|m| m.cid.as_str())
+            .collect();
         let mut counts = UnreadCounts::default();
-        for channel in self.channels.values() {
+        for (cid, channel) in &self.channels {
+            let shown = channel
+                .members
+                .iter()
+                .any(|m| m.user_id == user_id && !m.hidden);
             if let Some(read) = channel.reads.get(user_id)
                 && read.unread > 0
-                && channel.is_member(user_id)
+                && shown
+                && !muted.contains(cid.as_str())
             {
                 counts.messages += read.unread;
                 counts.channels += 1;
@@ -166,22 +178,23 @@ impl Store for MemoryStore {
             .cloned())
     }
 
-    fn newest_message_id(&self, cid: &str) -> StoreResult<Option<String>> {
-        Ok(self
-            .channels
-            .get(cid)
-            .and_then(|c| c.messages.last())
-            .map(|m| m.id.clone()))
-    }
-
     fn messages(&self, cid: &str, page: &MessagePage) -> StoreResult<Vec<Message>> {
         let Some(channel) = self.channels.get(cid) else {
             return Ok(Vec::new());
+        };
+        let visible = |m: &&Message| {
+            let shadowed = m.shadowed == Some(true)
+                && page
+                    .viewer
+                    .as_deref()
+                    .is_some_and(|v| m.user.as_ref().is_none_or(|u| u.id != v));
+            !shadowed && page.floor.is_none_or(|floor| message_time(m) > floor)
         };
         let shown: Vec<&Message> = channel
             .messages
             .iter()
             .filter(|m| m.parent_id.is_none() || m.show_in_channel == Some(true))
+            .filter(visible)
             .collect();
         Ok(select(page, &shown))
     }
@@ -208,6 +221,147 @@ impl Store for MemoryStore {
             self.message_cids.remove(id);
         }
         Ok(())
+    }
+
+    fn remove_channel(&mut self, cid: &str) -> StoreResult<()> {
+        if let Some(channel) = self.channels.remove(cid) {
+            for message in &channel.messages {
+                self.message_cids.remove(&message.id);
+            }
+        }
+        Ok(())
+    }
+
+    fn messages_since(&self, cid: &str, nanos: i128) -> StoreResult<Vec<Message>> {
+        let Some(channel) = self.channels.get(cid) else {
+            return Ok(Vec::new());
+        };
+        let first = channel
+            .messages
+            .partition_point(|m| message_time(m) <= nanos);
+        Ok(channel.messages[first..].to_vec())
+    }
+
+    fn remove_messages_before(&mut self, cid: &str, nanos: i128) -> StoreResult<usize> {
+        let Some(channel) = self.channels.get_mut(cid) else {
+            return Ok(0);
+        };
+        let end = channel
+            .messages
+            .partition_point(|m| message_time(m) < nanos);
+        for message in channel.messages.drain(..end) {
+            self.message_cids.remove(&message.id);
+        }
+        Ok(end)
+    }
+
+    fn mutes(&self, user_id: &str) -> StoreResult<Vec<MuteRecord>> {
+        Ok(self.mutes.get(user_id).cloned().unwrap_or_default())
+    }
+
+    fn put_mute(&mut self, mute: MuteRecord) -> StoreResult<()> {
+        let list = self.mutes.entry(mute.user_id.clone()).or_default();
+        match list.iter_mut().find(|m| m.target_id == mute.target_id) {
+            Some(stored) => *stored = mute,
+            None => list.push(mute),
+        }
+        Ok(())
+    }
+
+    fn remove_mute(&mut self, user_id: &str, target_id: &str) -> StoreResult<bool> {
+        let list = self.mutes.entry(user_id.to_owned()).or_default();
+        let before = list.len();
+        list.retain(|m| m.target_id != target_id);
+        Ok(list.len() != before)
+    }
+
+    fn channel_mutes(&self, user_id: &str) -> StoreResult<Vec<ChannelMuteRecord>> {
+        Ok(self.channel_mutes.get(user_id).cloned().unwrap_or_default())
+    }
+
+    fn put_channel_mute(&mut self, mute: ChannelMuteRecord) -> StoreResult<()> {
+        let list = self.channel_mutes.entry(mute.user_id.clone()).or_default();
+        match list.iter_mut().find(|m| m.cid == mute.cid) {
+            Some(stored) => *stored = mute,
+            None => list.push(mute),
+        }
+        Ok(())
+    }
+
+    fn remove_channel_mute(&mut self, user_id: &str, cid: &str) -> StoreResult<bool> {
+        let list = self.channel_mutes.entry(user_id.to_owned()).or_default();
+        let before = list.len();
+        list.retain(|m| m.cid != cid);
+        Ok(list.len() != before)
+    }
+
+    fn bans(&self) -> StoreResult<Vec<BanRecord>> {
+        Ok(self.bans.clone())
+    }
+
+    fn put_ban(&mut self, ban: BanRecord) -> StoreResult<()> {
+        self.bans
+            .retain(|b| !(b.target_id == ban.target_id && b.cid == ban.cid));
+        self.bans.push(ban);
+        Ok(())
+    }
+
+    fn remove_ban(&mut self, target_id: &str, cid: Option<&str>) -> StoreResult<bool> {
+        let before = self.bans.len();
+        self.bans
+            .retain(|b| !(b.target_id == target_id && b.cid.as_deref() == cid));
+        Ok(self.bans.len() != before)
+    }
+
+    fn flags(&self) -> StoreResult<Vec<FlagRecord>> {
+        Ok(self.flags.clone())
+    }
+
+    fn put_flag(&mut self, flag: FlagRecord) -> StoreResult<()> {
+        self.flags.retain(|f| {
+            !(f.user_id == flag.user_id
+                && f.target_message_id == flag.target_message_id
+                && f.target_user_id == flag.target_user_id)
+        });
+        self.flags.push(flag);
+        Ok(())
+    }
+
+    fn remove_flag(
+        &mut self,
+        user_id: &str,
+        message_id: Option<&str>,
+        target_user_id: Option<&str>,
+    ) -> StoreResult<Option<FlagRecord>> {
+        let found = self.flags.iter().position(|f| {
+            f.user_id == user_id
+                && f.target_message_id.as_deref() == message_id
+                && f.target_user_id.as_deref() == target_user_id
+        });
+        Ok(found.map(|i| self.flags.remove(i)))
+    }
+
+    fn blocks(&self, user_id: &str) -> StoreResult<Vec<BlockRecord>> {
+        Ok(self.blocks.get(user_id).cloned().unwrap_or_default())
+    }
+
+    fn put_block(&mut self, block: BlockRecord) -> StoreResult<()> {
+        let list = self.blocks.entry(block.user_id.clone()).or_default();
+        match list
+            .iter_mut()
+            .find(|b| b.blocked_user_id == block.blocked_user_id)
+        {
+            Some(stored) => *stored = block,
+            None => list.push(block),
+        }
+        Ok(())
+    }
+
+    fn remove_block(&mut self, user_id: &str, blocked_user_id: &str) -> StoreResult<bool> {
+        let list = self.blocks.entry(user_id.to_owned()).or_default();
+        let before = list.len();
+        list.retain(|b| b.blocked_user_id != blocked_user_id);
+        Ok(list.len() != before)
     }
 
     fn record_active_user(&mut self, month: &str, user_id: &str) -> StoreResult<()> {
@@ -319,10 +473,8 @@ mod tests {
                 id: "paging".into(),
                 cid: CID.into(),
                 created_by: "a".into(),
-                created_at: String::new(),
-                updated_at: String::new(),
-                last_message_at: None,
                 custom: Map::new(),
+                ..ChannelRecord::default()
             })
             .unwrap();
         for i in 0..10 {

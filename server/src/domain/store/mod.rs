@@ -49,7 +49,7 @@ impl From<StoreError> for ApiError {
 pub(crate) type StoreResult<T> = Result<T, StoreError>;
 
 /// A stored channel, without its members, reads and messages (the store keeps those apart).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct ChannelRecord {
     pub kind: String,
     pub id: String,
@@ -62,13 +62,22 @@ pub(crate) struct ChannelRecord {
     pub last_message_at: Option<String>,
     /// Custom data (reserved keys removed).
     pub custom: Map<String, Value>,
+    /// Slow mode: seconds between two messages of a user, 0 for off.
+    pub cooldown: u32,
+    /// Only users who may freeze channels post.
+    pub frozen: bool,
+    /// Messages before this time were truncated away.
+    pub truncated_at: Option<String>,
+    /// Who truncated it.
+    pub truncated_by: Option<String>,
 }
 
 /// A member's role in a channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum MemberRole {
     /// The creator, as a member.
     Owner,
+    #[default]
     Member,
 }
 
@@ -82,12 +91,117 @@ impl MemberRole {
     }
 }
 
+/// A member's role in a channel: its grants are in `permissions.rs`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ChannelRole {
+    #[default]
+    Member,
+    Moderator,
+}
+
+impl ChannelRole {
+    /// The wire name (`channel_role`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ChannelRole::Member => member_role::CHANNEL_MEMBER,
+            ChannelRole::Moderator => member_role::CHANNEL_MODERATOR,
+        }
+    }
+
+    /// The role a wire name stands for (`None` for names this server does not know).
+    pub(crate) fn parse(name: &str) -> Option<ChannelRole> {
+        match name {
+            member_role::CHANNEL_MEMBER => Some(ChannelRole::Member),
+            member_role::CHANNEL_MODERATOR => Some(ChannelRole::Moderator),
+            _ => None,
+        }
+    }
+}
+
 /// A channel member.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct MemberRecord {
     pub user_id: String,
     pub role: MemberRole,
     pub created_at: String,
+    /// Last change of the membership.
+    pub updated_at: String,
+    pub channel_role: ChannelRole,
+    /// Invited and not answered yet (or accepted: then `invite_accepted_at` is set).
+    pub invited: bool,
+    pub invite_accepted_at: Option<String>,
+    pub invite_rejected_at: Option<String>,
+    /// The channel is hidden for this member (until a new message or `show`).
+    pub hidden: bool,
+    /// Messages created at or before this time are not shown to the member (hidden
+    /// history on joining, or history cleared when hiding).
+    pub history_before: Option<String>,
+    pub pinned_at: Option<String>,
+    pub archived_at: Option<String>,
+    /// Custom member data.
+    pub custom: Map<String, Value>,
+}
+
+/// `user_id` muted `target_id` (until `expires`, if set).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct MuteRecord {
+    pub user_id: String,
+    pub target_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub expires: Option<String>,
+}
+
+/// `user_id` muted channel `cid` (until `expires`, if set).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct ChannelMuteRecord {
+    pub user_id: String,
+    pub cid: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub expires: Option<String>,
+}
+
+/// A ban of `target_id` in channel `cid`, or app-wide without one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct BanRecord {
+    pub target_id: String,
+    pub cid: Option<String>,
+    /// Who banned (empty for server-side bans without a user).
+    pub created_by: String,
+    pub created_at: String,
+    /// When it ends, if it does. An expired ban is ignored wherever it is read.
+    pub expires: Option<String>,
+    pub reason: Option<String>,
+    pub shadow: bool,
+}
+
+/// `user_id` flagged a message or a user.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct FlagRecord {
+    pub user_id: String,
+    pub target_message_id: Option<String>,
+    pub target_user_id: Option<String>,
+    /// The flagged message's channel.
+    pub cid: Option<String>,
+    pub reason: Option<String>,
+    pub custom: Option<Map<String, Value>>,
+    pub created_at: String,
+}
+
+/// `user_id` blocked `blocked_user_id`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct BlockRecord {
+    pub user_id: String,
+    pub blocked_user_id: String,
+    pub created_at: String,
+}
+
+/// Whether `expires` (RFC 3339, if any) is still ahead of `now` (Unix nanoseconds).
+pub(crate) fn in_force(expires: Option<&str>, now: i128) -> bool {
+    expires
+        .and_then(time::parse_rfc3339_or_naive)
+        .is_none_or(|end| end > now)
 }
 
 /// A user's read state in a channel.
@@ -136,6 +250,12 @@ pub(crate) struct MessagePage {
     /// All must hold: messages before each of these.
     pub upper: Vec<Bound>,
     pub around: Option<Bound>,
+    /// Messages created at or before this time (Unix nanoseconds) do not exist for this
+    /// page (history hidden from the viewer).
+    pub floor: Option<i128>,
+    /// The viewer: messages `shadowed` for everyone but their author are left out unless
+    /// the viewer wrote them. `None` shows every message.
+    pub viewer: Option<String>,
 }
 
 impl MessagePage {
@@ -180,6 +300,8 @@ impl MessagePage {
             lower: lower.into_iter().flatten().collect(),
             upper: upper.into_iter().flatten().collect(),
             around: id(&p.id_around, true).or(at("created_at_around", &p.created_at_around, true)?),
+            floor: None,
+            viewer: None,
         })
     }
 }
@@ -212,16 +334,17 @@ pub(crate) trait Store: Send {
     fn reads(&self, cid: &str) -> StoreResult<Vec<(String, ReadRecord)>>;
     /// Creates or replaces the read state of `user_id` in `cid`.
     fn put_read(&mut self, cid: &str, user_id: &str, read: ReadRecord) -> StoreResult<()>;
-    /// A message was posted to `cid`: every member but `sender` has one more unread message
-    /// (a member without a read state gets a default one first).
-    fn count_unread(&mut self, cid: &str, sender: &str) -> StoreResult<()>;
-    /// Unread messages of `user_id` over the channels they are a member of.
+    /// A message was posted to `cid` that counts as unread for `readers` (members the
+    /// domain chose): each has one more unread message (a reader without a read state gets
+    /// a default one first).
+    fn count_unread(&mut self, cid: &str, readers: &[String]) -> StoreResult<()>;
+    /// Unread messages of `user_id` over the channels they are a member of, except the
+    /// channels hidden for them and those they muted (a mute whose `expires` is past, by the
+    /// wall clock, no longer counts).
     fn unread_counts(&self, user_id: &str) -> StoreResult<UnreadCounts>;
 
     /// A message by id (with its `cid`).
     fn message(&self, id: &str) -> StoreResult<Option<Message>>;
-    /// The id of the newest message of a channel, thread replies included.
-    fn newest_message_id(&self, cid: &str) -> StoreResult<Option<String>>;
     /// One page of the messages shown in a channel (thread replies only when they are also
     /// shown in the channel), oldest first.
     fn messages(&self, cid: &str, page: &MessagePage) -> StoreResult<Vec<Message>>;
@@ -231,6 +354,50 @@ pub(crate) trait Store: Send {
     fn put_message(&mut self, message: Message) -> StoreResult<()>;
     /// Removes a message for good. No-op for an unknown id.
     fn remove_message(&mut self, id: &str) -> StoreResult<()>;
+
+    // Channel administration, members, read state, moderation, presence, user updates.
+    /// Removes a channel with its members, reads and messages. No-op for an unknown cid.
+    fn remove_channel(&mut self, cid: &str) -> StoreResult<()>;
+    /// Every message of `cid` (thread replies included) created after `nanos`, in channel
+    /// order.
+    fn messages_since(&self, cid: &str, nanos: i128) -> StoreResult<Vec<Message>>;
+    /// Removes the messages of `cid` created before `nanos`; returns how many.
+    fn remove_messages_before(&mut self, cid: &str, nanos: i128) -> StoreResult<usize>;
+    /// The users `user_id` muted.
+    fn mutes(&self, user_id: &str) -> StoreResult<Vec<MuteRecord>>;
+    /// Creates or replaces the mute of `mute.target_id` by `mute.user_id`.
+    fn put_mute(&mut self, mute: MuteRecord) -> StoreResult<()>;
+    /// Removes a mute; returns whether there was one.
+    fn remove_mute(&mut self, user_id: &str, target_id: &str) -> StoreResult<bool>;
+    /// The channels `user_id` muted.
+    fn channel_mutes(&self, user_id: &str) -> StoreResult<Vec<ChannelMuteRecord>>;
+    /// Creates or replaces the mute of `mute.cid` by `mute.user_id`.
+    fn put_channel_mute(&mut self, mute: ChannelMuteRecord) -> StoreResult<()>;
+    /// Removes a channel mute; returns whether there was one.
+    fn remove_channel_mute(&mut self, user_id: &str, cid: &str) -> StoreResult<bool>;
+    /// Every ban, oldest first.
+    fn bans(&self) -> StoreResult<Vec<BanRecord>>;
+    /// Creates or replaces the ban of `ban.target_id` in `ban.cid` (app-wide without).
+    fn put_ban(&mut self, ban: BanRecord) -> StoreResult<()>;
+    /// Removes a ban; returns whether there was one.
+    fn remove_ban(&mut self, target_id: &str, cid: Option<&str>) -> StoreResult<bool>;
+    /// Every flag, oldest first.
+    fn flags(&self) -> StoreResult<Vec<FlagRecord>>;
+    /// Creates or replaces the flag of the same user on the same target.
+    fn put_flag(&mut self, flag: FlagRecord) -> StoreResult<()>;
+    /// Removes the flag of `user_id` on a message or user; returns it if there was one.
+    fn remove_flag(
+        &mut self,
+        user_id: &str,
+        message_id: Option<&str>,
+        target_user_id: Option<&str>,
+    ) -> StoreResult<Option<FlagRecord>>;
+    /// The users `user_id` blocked, oldest first.
+    fn blocks(&self, user_id: &str) -> StoreResult<Vec<BlockRecord>>;
+    /// Creates or replaces a block.
+    fn put_block(&mut self, block: BlockRecord) -> StoreResult<()>;
+    /// Removes a block; returns whether there was one.
+    fn remove_block(&mut self, user_id: &str, blocked_user_id: &str) -> StoreResult<bool>;
 
     /// Records that `user_id` connected in `month` (`YYYY-MM`).
     fn record_active_user(&mut self, month: &str, user_id: &str) -> StoreResult<()>;

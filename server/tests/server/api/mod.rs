@@ -14,6 +14,8 @@ mod queries;
 mod robustness;
 mod users;
 mod websocket;
+// Channel administration, members, read state, moderation, presence, user updates.
+mod channel_admin;
 // Uploads, the server-side client and webhooks.
 mod server_side;
 mod uploads;

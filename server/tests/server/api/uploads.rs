@@ -370,6 +370,54 @@ fn deleting_a_channels_files_makes_their_urls_404() {
     );
 }
 
+/// `DELETE /channels/{type}/{id}` (issue 10's channel deletion) takes the channel's files
+/// with it, on disk too; a channel created again under the same id starts without them.
+#[test]
+fn deleting_a_channel_deletes_its_files() {
+    let dir = std::env::temp_dir().join(format!("stream-uploads-{}", fastrand::u64(..)));
+    let env = Env::with(Server::builder().data_dir(&dir));
+    env.upsert(&["alice"]);
+    env.create_channel("messaging:gone", "alice", &["alice"]);
+    env.create_channel("messaging:kept", "alice", &["alice"]);
+    let mut urls = Vec::new();
+    for cid in ["messaging:gone", "messaging:kept"] {
+        let (status, body) = upload(
+            &env,
+            Auth::User("alice"),
+            cid,
+            "file",
+            form("a.txt", None, b"abc", None),
+        );
+        assert_eq!(status, 200, "{body}");
+        urls.push(body["file"].as_str().unwrap().to_owned());
+    }
+    let (status, body) = env.call(
+        "DELETE",
+        "/channels/messaging/gone",
+        Auth::User("alice"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        fetch(&env, &urls[0], None).0,
+        404,
+        "the deleted channel's file"
+    );
+    assert_eq!(
+        fetch(&env, &urls[1], None).0,
+        200,
+        "another channel's file stays"
+    );
+    env.create_channel("messaging:gone", "alice", &["alice"]);
+    assert_eq!(
+        env.server.delete_channel_files("messaging:gone").unwrap(),
+        0,
+        "nothing left of the old channel"
+    );
+    drop(env);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn with_a_data_dir_files_survive_a_restart() {
     let dir = std::env::temp_dir().join(format!("stream-uploads-{}", fastrand::u64(..)));
