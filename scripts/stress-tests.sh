@@ -3,27 +3,30 @@
 # per test: on a loaded machine a timing race shows up as a flake, and flakes are bugs.
 #
 #   scripts/stress-tests.sh                       # `cargo test --workspace` 20 times under load
-#   scripts/stress-tests.sh -n 5 --test sdk       # only that test binary, 5 times
-#   scripts/stress-tests.sh -n 5 --test sdk --test server --filter pending_connects:: \
-#       --filter timeouts:: --filter tokens:: --filter pause_resume:: --filter waiting:: \
-#       --filter reconnect:: --filter recovery:: --filter events:: --filter api::
-#                                                 # the timing-sensitive tests (for CI)
+#   scripts/stress-tests.sh -n 5 --test sdk --filter pending_connects:: --filter timeouts::
+#                                                 # those modules of the SDK's binary, 5 times
+#   scripts/stress-tests.sh --ci                  # the timing-sensitive ones, 5 times (CI)
 #   scripts/stress-tests.sh -n 3 --no-load -- -p stream-chat-client
 #                                                 # extra cargo test arguments after `--`
+#
+# Each crate has one test binary (`sdk`, `server`, `protocol`, `callbacks`) with a module
+# per area: pick binaries with --test and modules (or single tests) with --filter.
 #
 # Options:
 #   -n, --runs N          how many runs (default 20)
 #   --test NAME           run only the test binary NAME (repeatable; `cargo test --test`)
-#   --filter TEXT         run only the tests whose name contains TEXT (repeatable; the
-#                         test harness's filter, e.g. a module path like `timeouts::`)
+#   --filter PATTERN      run only tests whose name contains PATTERN (repeatable; libtest's
+#                         filters, OR-ed; every chosen binary gets them all)
+#   --ci                  CI's selection: -n 5 and the timing-sensitive modules of the `sdk`
+#                         and `server` binaries (CI_FILTERS below)
 #   --no-load             do not load the CPUs (a baseline)
 #   --burners N           CPU burners to run (default: the number of cores)
 #   --shell-burners       burn with shell busy-loops even when stress-ng is installed
 #   --run-timeout SECS    a run taking longer fails as hung (default 1800)
 #   --logs DIR            where each run's output goes (default target/stress-logs/<time>)
-#   -- ARGS               cargo arguments added to every `cargo test`
+#   -- ARGS               passed to every `cargo test` after the defaults
 #
-# Every run is `cargo test --workspace --no-fail-fast [--test NAME]... [ARGS] [-- TEXT...]`:
+# Every run is `cargo test --workspace --no-fail-fast [--test NAME]... [ARGS] [-- FILTER...]`:
 # --no-fail-fast so that one failing binary does not hide the others. The tests are built
 # once before the burners start. The load comes from `stress-ng --cpu N` when it is
 # installed (`apt-get install stress-ng`), otherwise from N shell busy-loops; burners and
@@ -38,16 +41,23 @@ shell_burners=0
 run_timeout=1800
 logs=""
 tests=()
-filters=()
 extra=()
+filters=()
+# The timing-sensitive modules (deadlines, back-off, reconnects, recovery, waits, faults):
+# what CI runs 5 times under load.
+CI_TESTS=(--test sdk --test server)
+CI_FILTERS=(pending_connects:: timeouts:: tokens:: token_loads:: pause_resume:: waiting::
+    reconnect:: recovery:: events:: stale_connection:: pool_waits:: faults:: classification::
+    api::websocket:: api::robustness::)
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         -n | --runs) runs="$2"; shift 2 ;;
         --test) tests+=("--test" "$2"); shift 2 ;;
         --filter) filters+=("$2"); shift 2 ;;
+        --ci) runs=5; tests+=("${CI_TESTS[@]}"); filters+=("${CI_FILTERS[@]}"); shift ;;
         --no-load) load=0; shift ;;
         --burners) burners="$2"; shift 2 ;;
         --shell-burners) shell_burners=1; shift ;;
@@ -66,18 +76,17 @@ burners=${burners:-$cores}
 logs=${logs:-target/stress-logs/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$logs"
 cmd=(cargo test --workspace --no-fail-fast ${tests[@]+"${tests[@]}"} ${extra[@]+"${extra[@]}"})
-# The harness's filters go after `--`, so not into the build command.
-run_cmd=("${cmd[@]}")
+build_cmd=("${cmd[@]}")
 if [ ${#filters[@]} -gt 0 ]; then
-    run_cmd+=(-- "${filters[@]}")
+    cmd+=(-- "${filters[@]}")
 fi
 
 # Build first, unloaded, so that no run rebuilds and the runs time only the tests. The JSON
 # lines map each test executable to its package and target, to name failures unambiguously
 # (two packages may both have a `tests/shutdown.rs`).
-echo "building: ${cmd[*]} --no-run"
+echo "building: ${build_cmd[*]} --no-run"
 names="$logs/executables.tsv"
-if ! "${cmd[@]}" --no-run --message-format=json >"$logs/build.json" 2>"$logs/build.log"; then
+if ! "${build_cmd[@]}" --no-run --message-format=json >"$logs/build.json" 2>"$logs/build.log"; then
     tail -n 30 "$logs/build.log" >&2
     echo "the build failed (full output in $logs/build.log)" >&2
     exit 2
@@ -176,7 +185,7 @@ for i in $(seq "$runs"); do
     t0=$(date +%s)
     rc=0
     # In the background, so that a signal to this script interrupts the wait at once.
-    timeout --kill-after=30 "$run_timeout" "${run_cmd[@]}" >"$log" 2>&1 &
+    timeout --kill-after=30 "$run_timeout" "${cmd[@]}" >"$log" 2>&1 &
     test_pid=$!
     wait "$test_pid" || rc=$?
     test_pid=""
@@ -200,7 +209,7 @@ done
 stop_burners
 
 echo
-echo "=== ${run_cmd[*]}: $runs runs, load: $([ "$load" = 1 ] && echo "$burners burners on $cores cores" || echo none), $(($(date +%s) - started))s"
+echo "=== ${cmd[*]}: $runs runs, load: $([ "$load" = 1 ] && echo "$burners burners on $cores cores" || echo none), $(($(date +%s) - started))s"
 if [ -s "$summary" ]; then
     echo "$failed_runs of $runs runs failed. Failures per test (count of $runs runs):"
     sort "$summary" | uniq -c | sort -rn

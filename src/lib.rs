@@ -107,6 +107,8 @@ pub use stream_chat_protocol::{
     BannedUser, ChannelMute, Flag, Mute, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
     UserBlock,
 };
+// Reliability: error classification and the servers' requested waits (issue 15).
+pub use stream_chat_callbacks::MAX_RETRY_AFTER;
 // Uploads, the server-side client and webhooks.
 pub use server_client::{ServerChannel, ServerClient, ServerClientBuilder};
 pub use stream_chat_protocol::{
@@ -114,6 +116,36 @@ pub use stream_chat_protocol::{
     TaskStatus, UploadedFile, verify_webhook, webhook,
 };
 pub use upload::{PROGRESS_INTERVAL, ProgressCallback, Upload};
+
+/// Entry points for the fuzz targets in `fuzz/`: the SDK's decoding of what a server
+/// sends, compiled only with `--cfg fuzzing` (`scripts/fuzz.sh`). Not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::{Duration, SystemTime};
+
+    use crate::{ChatError, ChatEvent};
+
+    /// A REST error answer's body (and a development token or not) → `ChatError`.
+    pub fn error_from_body(status: u16, body: &[u8], dev_token: bool) -> ChatError {
+        crate::api_error::error_from_body(status, body, dev_token)
+    }
+
+    /// The wait a server asks for, from its `Retry-After` and `X-RateLimit-Reset`.
+    pub fn requested_wait(
+        retry_after: Option<&str>,
+        rate_limit_reset: Option<&str>,
+        now: SystemTime,
+    ) -> Option<Duration> {
+        crate::api_error::requested_wait(retry_after, rate_limit_reset, now)
+    }
+
+    /// A WebSocket text frame → the event the SDK delivers (`None`: not an event).
+    pub fn chat_event(frame: &str) -> Option<ChatEvent> {
+        let event = stream_chat_protocol::events::AnyEvent::from_json(frame).ok()?;
+        Some(crate::events::from_server(event))
+    }
+}
 
 /// The guides, rendered from `docs/`. Their Rust snippets run as doctests against a local
 /// server started in-process, so they match the API.
@@ -136,6 +168,9 @@ pub mod guides {
     // Channel administration, members, read state, moderation, presence, user updates.
     #[doc = include_str!("../docs/moderation.md")]
     pub mod moderation {}
+    // Reliability (issue 15).
+    #[doc = include_str!("../docs/reliability.md")]
+    pub mod reliability {}
 
     // Uploads, the server-side client and webhooks.
     #[doc = include_str!("../docs/uploads.md")]

@@ -4,7 +4,7 @@
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,7 +12,7 @@ use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::codes;
 use url::Url;
 
-use crate::api_error::error_from_body;
+use crate::api_error::{error_from_body, is_dev_token, requested_wait};
 use crate::token::{Interrupt, TokenManager, TokenWaitError};
 
 /// Dependencies whose TRACE records dump raw requests: tungstenite the WebSocket upgrade
@@ -344,46 +344,69 @@ impl Http {
             .timeout_global(time_limit)
             .build();
         let started = Instant::now();
-        let mut response = self.agent.run(request).map_err(map_transport_error)?;
-        let status = response.status().as_u16();
+        let response = self.agent.run(request).map_err(map_transport_error)?;
         log::debug!(
-            "{} {} -> {status} in {:?}",
+            "{} {} -> {} in {:?}",
             req.method,
             req.path,
+            response.status().as_u16(),
             started.elapsed()
         );
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(limit) => ChatError::new(
-                    ErrorKind::Parse,
-                    format!(
-                        "the response of {} {} is larger than {limit} bytes",
-                        req.method, req.path
-                    ),
-                )
-                .with_status_code(status)
-                .with_source(e),
-                other => map_transport_error(other),
-            })?;
-        if status >= 400 {
-            return Err(error_from_body(status, &body));
-        }
-        serde_json::from_slice(&body).map_err(|e| {
-            ChatError::new(
-                ErrorKind::Parse,
-                format!(
-                    "the response of {} {} cannot be parsed",
-                    req.method, req.path
-                ),
-            )
-            .with_source(e)
-            .with_status_code(status)
-        })
+        read_answer(response, req.method, req.path, token)
     }
+}
+
+/// Reads a response: the decoded JSON of a success, or the error of a failure (Stream's
+/// error body, with the wait the server asked for in `Retry-After`/`X-RateLimit-Reset`).
+/// `token`: the token the request carried (it picks the advice for code 43).
+fn read_answer<T: DeserializeOwned>(
+    mut response: ureq::http::Response<ureq::Body>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Result<T, ChatError> {
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let wait = requested_wait(
+        header("retry-after").as_deref(),
+        header("x-ratelimit-reset").as_deref(),
+        SystemTime::now(),
+    );
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY_BYTES)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(limit) => ChatError::new(
+                ErrorKind::Parse,
+                format!("the response of {method} {path} is larger than {limit} bytes"),
+            )
+            .with_status_code(status)
+            .with_source(e),
+            other => map_transport_error(other),
+        })?;
+    if status >= 400 {
+        let err = error_from_body(status, &body, is_dev_token(token));
+        return Err(match wait {
+            Some(wait) => err.with_retry_after(wait),
+            None => err,
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        ChatError::new(
+            ErrorKind::Parse,
+            format!("the response of {method} {path} cannot be parsed"),
+        )
+        .with_source(e)
+        .with_status_code(status)
+    })
 }
 
 // Uploads, the server-side client and webhooks: a streaming multipart request.
@@ -486,7 +509,7 @@ impl Http {
         if cancel.is_canceled() {
             return Err(ChatError::cancelled());
         }
-        let mut response = result.map_err(|e| match e {
+        let response = result.map_err(|e| match e {
             // The body's own error (a reader that failed) says what went wrong.
             ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<ChatError>()) => {
                 let inner = io.into_inner().expect("checked above");
@@ -494,29 +517,13 @@ impl Http {
             }
             other => map_transport_error(other),
         })?;
-        let status = response.status().as_u16();
         log::debug!(
-            "POST {} (streamed) -> {status} in {:?}",
+            "POST {} (streamed) -> {} in {:?}",
             req.path,
+            response.status().as_u16(),
             started.elapsed()
         );
-        let answer = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(map_transport_error)?;
-        if status >= 400 {
-            return Err(error_from_body(status, &answer));
-        }
-        serde_json::from_slice(&answer).map_err(|e| {
-            ChatError::new(
-                ErrorKind::Parse,
-                format!("the response of POST {} cannot be parsed", req.path),
-            )
-            .with_source(e)
-            .with_status_code(status)
-        })
+        read_answer(response, "POST", req.path, token.as_deref())
     }
 }
 
@@ -533,7 +540,16 @@ fn wait_token(
     })
 }
 
+/// A transport failure as a `ChatError`: a timeout, a [`ErrorKind::Protocol`] fault (the
+/// peer's answer broke HTTP or TLS: retrying cannot help), or a [`ErrorKind::Network`]
+/// failure (refused, reset, cut half way: retrying may help).
 fn map_transport_error(e: ureq::Error) -> ChatError {
+    if let Some(tls) = rustls_error(&e) {
+        let message = tls_message(tls);
+        return ChatError::new(ErrorKind::Protocol, message)
+            .with_hint(tls_hint(tls))
+            .with_source(e);
+    }
     match e {
         ureq::Error::Timeout(t) => {
             ChatError::new(ErrorKind::Timeout, format!("the request timed out ({t})"))
@@ -547,8 +563,66 @@ fn map_transport_error(e: ureq::Error) -> ChatError {
         {
             ChatError::new(ErrorKind::Timeout, "the request timed out").with_source(io)
         }
+        ureq::Error::LargeResponseHeader(size, limit) => ChatError::new(
+            ErrorKind::Protocol,
+            format!("the response's head is larger than {limit} bytes ({size} read)"),
+        )
+        .with_source(e),
+        ureq::Error::Protocol(_)
+        | ureq::Error::Decompress(..)
+        | ureq::Error::Tls(_)
+        | ureq::Error::TlsRequired => ChatError::new(
+            ErrorKind::Protocol,
+            format!("the response is not valid HTTP: {e}"),
+        )
+        .with_source(e),
         other => ChatError::new(ErrorKind::Network, format!("the request failed: {other}"))
             .with_source(other),
+    }
+}
+
+/// The advice for a TLS failure.
+pub(crate) const TLS_HINT: &str = "the server's TLS certificate or handshake was refused: check \
+     that the certificate is valid, unexpired and names the base URL's host, and that no proxy \
+     intercepts TLS";
+
+/// The advice when the peer answered a TLS handshake with something that is not TLS
+/// (typically a plain `http://` server behind an `https://` base URL).
+pub(crate) const NOT_TLS_HINT: &str = "the server did not answer in TLS: if it serves plain \
+     HTTP (the local server does unless it is behind a TLS proxy), use an http:// base URL";
+
+/// The advice for a TLS failure: [`NOT_TLS_HINT`] when the peer does not speak TLS at all,
+/// else [`TLS_HINT`].
+pub(crate) fn tls_hint(e: &rustls::Error) -> &'static str {
+    match e {
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            NOT_TLS_HINT
+        }
+        _ => TLS_HINT,
+    }
+}
+
+/// The rustls error behind `e`, if TLS failed (rustls reports through `io::Error`s).
+fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {
+    match e {
+        ureq::Error::Rustls(tls) => Some(tls),
+        ureq::Error::Io(io) => tls_cause(io),
+        _ => None,
+    }
+}
+
+/// The rustls error inside an `io::Error`, if any.
+pub(crate) fn tls_cause(io: &io::Error) -> Option<&rustls::Error> {
+    io.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// What a TLS failure means, in words.
+pub(crate) fn tls_message(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(why) => {
+            format!("the server's TLS certificate is not trusted: {why:?}")
+        }
+        other => format!("the TLS handshake failed: {other}"),
     }
 }
 

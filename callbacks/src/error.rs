@@ -1,6 +1,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What went wrong, as a closed set of cases callers can `match` on.
 ///
@@ -23,8 +24,15 @@ pub enum ErrorKind {
     /// `StatusCode`), or any other HTTP error answer (a proxy's or load balancer's page),
     /// which carries its status but no [`ChatError::stream_code`].
     Api,
-    /// The request or socket failed at the transport level (refused, reset, DNS, TLS).
+    /// The request or socket failed at the transport level (refused, reset, DNS, a
+    /// connection cut half way). Retryable.
     Network,
+    /// The peer broke the protocol, so the same request to the same peer cannot succeed:
+    /// a malformed, oversize or absurd WebSocket frame (a 2^63-byte header), invalid UTF-8
+    /// in a text frame, an HTTP answer whose head cannot be read or is too large, or a TLS
+    /// certificate the client does not trust. Not retryable: something between the client
+    /// and Stream (a proxy, TLS interception, a wrong base URL) needs fixing first.
+    Protocol,
     /// A response or event could not be parsed.
     Parse,
     /// The operation did not finish within its time limit.
@@ -65,6 +73,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Api => "api error",
             ErrorKind::Network => "network error",
+            ErrorKind::Protocol => "protocol error",
             ErrorKind::Parse => "parse error",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Cancelled => "cancelled",
@@ -88,6 +97,11 @@ impl ErrorKind {
     fn hint(self) -> Option<&'static str> {
         Some(match self {
             ErrorKind::Network => "check that the server is reachable at the client's base URL",
+            ErrorKind::Protocol => {
+                "the peer at the client's base URL broke the protocol; retrying will not help: \
+                 check that the URL is Stream's (or the local server's) and that no proxy or \
+                 TLS interception alters the traffic"
+            }
             ErrorKind::Timeout => "retry, or raise the timeout on the client builder",
             ErrorKind::TokenProviderFailed => "check the TokenProvider's backend",
             ErrorKind::EmptyToken => "pass a JWT or a TokenProvider that returns one",
@@ -162,6 +176,8 @@ struct Inner {
     status_code: Option<u16>,
     class: ErrorClass,
     more_info: Option<String>,
+    hint: Option<String>,
+    retry_after: Option<Duration>,
     source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
@@ -182,6 +198,8 @@ impl ChatError {
                 status_code: None,
                 class: ErrorClass::Unclassified,
                 more_info: None,
+                hint: None,
+                retry_after: None,
                 source: None,
             }),
         }
@@ -284,6 +302,34 @@ impl ChatError {
         self.map_inner(|i| i.more_info = Some(more_info.into()))
     }
 
+    /// Sets the advice `Display` appends for this error, in place of its kind's (the SDK
+    /// sets one for Stream codes whose remedy is known, such as a development token
+    /// refused by a server that checks signatures).
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::ChatError;
+    /// let err = ChatError::api(43, 401, "signature is not valid").with_hint("use a signed token");
+    /// assert_eq!(err.hint(), Some("use a signed token"));
+    /// assert!(err.to_string().ends_with("; use a signed token"));
+    /// ```
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        let hint = hint.into();
+        self.map_inner(|i| i.hint = Some(hint))
+    }
+
+    /// Sets how long the server asked the client to wait before trying again (its
+    /// `Retry-After` or `X-RateLimit-Reset` header).
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::ChatError;
+    /// use std::time::Duration;
+    /// let err = ChatError::api(9, 429, "Too many requests").with_retry_after(Duration::from_secs(5));
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
+    /// ```
+    pub fn with_retry_after(self, wait: Duration) -> Self {
+        self.map_inner(|i| i.retry_after = Some(wait))
+    }
+
     /// Replaces the message, keeping kind, codes and cause.
     ///
     /// ```
@@ -364,6 +410,37 @@ impl ChatError {
         self.inner.more_info.as_deref()
     }
 
+    /// The advice `Display` appends: the one set with [`with_hint`](Self::with_hint), else
+    /// the kind's own (`None` for kinds whose messages already say what to do).
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::{ChatError, ErrorKind};
+    /// let err = ChatError::new(ErrorKind::Network, "connection refused");
+    /// assert!(err.hint().unwrap().contains("reachable"));
+    /// assert_eq!(ChatError::api(17, 403, "not allowed").hint(), None);
+    /// ```
+    pub fn hint(&self) -> Option<&str> {
+        self.inner
+            .hint
+            .as_deref()
+            .or_else(|| self.inner.kind.hint())
+    }
+
+    /// How long the server asked the client to wait before the next attempt, as of when
+    /// its answer arrived: the `Retry-After` header of a 429 or 503 (seconds or an HTTP
+    /// date), else `X-RateLimit-Reset` (the Unix time at which Stream's rate-limit window
+    /// resets). `None` when the answer said nothing. The ready-made
+    /// [`RetryPolicy`](crate::RetryPolicy)s wait at least this long, up to
+    /// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER).
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::{ChatError, ErrorKind};
+    /// assert_eq!(ChatError::new(ErrorKind::Network, "reset").retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
     /// True for [`ErrorKind::Cancelled`].
     ///
     /// ```
@@ -389,11 +466,13 @@ impl ChatError {
     /// Whether trying again later may succeed: transport failures, timeouts, and server
     /// errors that are [`ErrorClass::Retryable`] (the SDK sets it for Stream's codes -1, 9
     /// and 23) or answered with HTTP 408, 429 or 5xx. The HTTP rule needs no server
-    /// knowledge, so it lives here.
+    /// knowledge, so it lives here. [`ErrorKind::Protocol`] is not retryable: the peer
+    /// would break the protocol the same way again.
     ///
     /// ```
     /// # use stream_chat_callbacks::{ChatError, ErrorClass, ErrorKind};
     /// assert!(ChatError::new(ErrorKind::Network, "reset").is_retryable());
+    /// assert!(!ChatError::new(ErrorKind::Protocol, "invalid UTF-8 in a text frame").is_retryable());
     /// assert!(ChatError::api(9, 429, "rate limited").is_retryable());
     /// assert!(ChatError::api(23, 400, "timeout").with_class(ErrorClass::Retryable).is_retryable());
     /// assert!(!ChatError::api(17, 403, "not allowed").is_retryable());
@@ -421,7 +500,7 @@ impl fmt::Display for ChatError {
             (None, Some(status)) => write!(f, "{} (HTTP {status})", i.message)?,
             (None, None) => write!(f, "{}: {}", i.kind, i.message)?,
         }
-        if let Some(hint) = i.kind.hint() {
+        if let Some(hint) = self.hint() {
             write!(f, "; {hint}")?;
         }
         if let Some(more) = &i.more_info {
@@ -444,6 +523,9 @@ impl fmt::Debug for ChatError {
         }
         if i.class != ErrorClass::Unclassified {
             d.field("class", &i.class);
+        }
+        if let Some(wait) = i.retry_after {
+            d.field("retry_after", &wait);
         }
         if let Some(source) = &i.source {
             d.field("source", &source.to_string());
@@ -469,6 +551,7 @@ impl PartialEq for ChatError {
             && a.stream_code == b.stream_code
             && a.status_code == b.status_code
             && a.class == b.class
+            && a.retry_after == b.retry_after
     }
 }
 
@@ -496,5 +579,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("same user id"), "{text}");
+    }
+
+    #[test]
+    fn a_set_hint_replaces_the_kinds_and_protocol_faults_do_not_say_reachable() {
+        let protocol = ChatError::new(ErrorKind::Protocol, "invalid UTF-8 in a text frame");
+        let text = protocol.to_string();
+        assert!(text.starts_with("protocol error: invalid UTF-8"), "{text}");
+        assert!(text.contains("retrying will not help"), "{text}");
+        assert!(!text.contains("reachable"), "{text}");
+        let tls = protocol.with_hint("check the certificate");
+        assert!(
+            tls.to_string().ends_with("; check the certificate"),
+            "{tls}"
+        );
+        assert!(!tls.to_string().contains("retrying"), "{tls}");
     }
 }

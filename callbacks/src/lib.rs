@@ -70,7 +70,7 @@ pub use error::{ChatError, ErrorClass, ErrorKind};
 pub use executor::{CallbackQueue, Executor};
 pub use pool::{WorkerPool, WorkerPoolBuilder};
 pub use result::ChatResult;
-pub use retry::{ExponentialBackoff, FixedRetry, NoRetry, RetryPolicy};
+pub use retry::{ExponentialBackoff, FixedRetry, MAX_RETRY_AFTER, NoRetry, RetryPolicy};
 pub use timer::{DeadlineTimer, Expire, deadline_after};
 
 /// The README's example runs against the real API.

@@ -3,8 +3,40 @@ use std::time::Duration;
 
 use crate::ChatError;
 
+/// The longest wait a ready-made [`RetryPolicy`] accepts from a server's
+/// [`retry_after`](ChatError::retry_after) (one minute: Stream's rate-limit windows are a
+/// minute long, so a reset is never further away). When a server asks for longer, the
+/// policy does not retry: the call fails with that error, whose `retry_after()` says when
+/// to try again, so no call blocks for an unbounded time.
+///
+/// ```
+/// use std::time::Duration;
+/// use stream_chat_callbacks::{ChatError, FixedRetry, MAX_RETRY_AFTER, RetryPolicy};
+/// let policy = FixedRetry { max_attempts: 3, delay: Duration::from_millis(100) };
+/// let later = ChatError::api(9, 429, "Too many requests").with_retry_after(MAX_RETRY_AFTER * 2);
+/// assert!(!policy.should_retry(1, &later));
+/// ```
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Whether a server's requested wait (if any) is one a ready-made policy honours.
+fn wait_is_acceptable(error: &ChatError) -> bool {
+    error
+        .retry_after()
+        .is_none_or(|wait| wait <= MAX_RETRY_AFTER)
+}
+
+/// `own`, or the server's requested wait when that is longer (at most [`MAX_RETRY_AFTER`]).
+fn at_least_requested(own: Duration, error: &ChatError) -> Duration {
+    match error.retry_after() {
+        Some(wait) => own.max(wait.min(MAX_RETRY_AFTER)),
+        None => own,
+    }
+}
+
 /// Decides whether [`Call::retry`](crate::Call::retry) runs the work again, and how long
 /// it waits first (Kotlin's `RetryPolicy`, with a `Duration` instead of milliseconds).
+/// A policy of your own should wait at least [`ChatError::retry_after`] when the server
+/// sent one, as the ready-made ones do.
 ///
 /// `attempt` counts retries: it is 1 after the first failure, 2 after the second, ...
 ///
@@ -83,7 +115,9 @@ impl RetryPolicy for NoRetry {
 
 /// Retries up to `max_attempts` times with the same `delay`, only errors for which
 /// [`ChatError::is_retryable`] holds (network, timeout, HTTP 408/429/5xx, and server codes
-/// classified [`Retryable`](crate::ErrorClass::Retryable)).
+/// classified [`Retryable`](crate::ErrorClass::Retryable)). When the server said how long
+/// to wait ([`ChatError::retry_after`]: `Retry-After`, `X-RateLimit-Reset`), it waits that
+/// long if it is longer than `delay`; a wait over [`MAX_RETRY_AFTER`] ends the retries.
 ///
 /// ```
 /// use std::time::Duration;
@@ -104,15 +138,17 @@ pub struct FixedRetry {
 
 impl RetryPolicy for FixedRetry {
     fn should_retry(&self, attempt: u32, error: &ChatError) -> bool {
-        attempt <= self.max_attempts && error.is_retryable()
+        attempt <= self.max_attempts && error.is_retryable() && wait_is_acceptable(error)
     }
-    fn delay(&self, _attempt: u32, _error: &ChatError) -> Duration {
-        self.delay
+    fn delay(&self, _attempt: u32, error: &ChatError) -> Duration {
+        at_least_requested(self.delay, error)
     }
 }
 
 /// Retries up to `max_attempts` times, only [retryable](ChatError::is_retryable) errors,
-/// waiting `initial_delay`, then twice as long each time, capped at `max_delay`.
+/// waiting `initial_delay`, then twice as long each time, capped at `max_delay`. A
+/// server's [`retry_after`](ChatError::retry_after) lengthens a wait (beyond `max_delay`
+/// too, up to [`MAX_RETRY_AFTER`]); a longer one ends the retries.
 ///
 /// ```
 /// use std::time::Duration;
@@ -159,12 +195,47 @@ impl Default for ExponentialBackoff {
 
 impl RetryPolicy for ExponentialBackoff {
     fn should_retry(&self, attempt: u32, error: &ChatError) -> bool {
-        attempt <= self.max_attempts && error.is_retryable()
+        attempt <= self.max_attempts && error.is_retryable() && wait_is_acceptable(error)
     }
-    fn delay(&self, attempt: u32, _error: &ChatError) -> Duration {
+    fn delay(&self, attempt: u32, error: &ChatError) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.initial_delay
+        let own = self
+            .initial_delay
             .saturating_mul(factor)
-            .min(self.max_delay)
+            .min(self.max_delay);
+        at_least_requested(own, error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn ready_made_policies_wait_at_least_what_the_server_asked() {
+        let fixed = FixedRetry {
+            max_attempts: 5,
+            delay: Duration::from_millis(10),
+        };
+        let backoff =
+            ExponentialBackoff::new(5, Duration::from_millis(10), Duration::from_millis(40));
+        let limited =
+            ChatError::api(9, 429, "Too many requests").with_retry_after(Duration::from_secs(5));
+        for policy in [&fixed as &dyn RetryPolicy, &backoff] {
+            assert!(policy.should_retry(1, &limited));
+            assert_eq!(policy.delay(1, &limited), Duration::from_secs(5));
+            assert_eq!(policy.delay(4, &limited), Duration::from_secs(5));
+            // A shorter request does not shorten the policy's own wait.
+            let soon = limited.clone().with_retry_after(Duration::from_millis(1));
+            assert!(policy.delay(1, &soon) >= Duration::from_millis(10));
+            // Longer than the cap: no retry, the caller gets the error and its wait.
+            let later = limited
+                .clone()
+                .with_retry_after(MAX_RETRY_AFTER + Duration::from_secs(1));
+            assert!(!policy.should_retry(1, &later));
+            assert_eq!(policy.delay(1, &later), MAX_RETRY_AFTER);
+            assert!(!policy.should_retry(1, &ChatError::new(ErrorKind::Protocol, "bad frame")));
+        }
     }
 }

@@ -287,6 +287,31 @@ impl ServerBuilder {
     }
 }
 
+/// Entry points for the fuzz targets in `fuzz/`: the query filter parser and the whole
+/// REST router (extractors, request bodies, the chat domain) without sockets. Compiled
+/// only with `--cfg fuzzing` (`scripts/fuzz.sh`). Not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use serde_json::{Map, Value};
+
+    /// Validates a query filter as every query endpoint does first.
+    pub fn validate_filter(filter: &Map<String, Value>) -> Result<(), String> {
+        crate::domain::filter::validate(filter)
+    }
+
+    /// Whether `doc` matches `filter` (the filter validated or not).
+    pub fn filter_matches(doc: &Value, filter: &Map<String, Value>) -> Result<bool, String> {
+        crate::domain::filter::matches(doc, filter)
+    }
+
+    /// The REST router over a fresh in-memory state configured by `builder`.
+    pub fn router(builder: super::ServerBuilder) -> axum::Router {
+        let state = std::sync::Arc::new(super::AppState::new(builder.config));
+        crate::routes::router(state)
+    }
+}
+
 /// Binds `addr` like `TcpListener::bind`, with a backlog long enough for bursts of connects.
 fn listen(runtime: &Runtime, addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {

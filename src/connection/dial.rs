@@ -5,7 +5,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, after, select};
 use stream_chat_callbacks::{ChatError, ErrorKind};
@@ -18,8 +18,10 @@ use tungstenite::{Connector, WebSocket};
 use url::Url;
 
 use super::session::Session;
-use crate::api_error::error_from_body;
-use crate::rest::{CLIENT_ID, new_request_id, warn_if_wire_tracing};
+use crate::api_error::{error_from_body, requested_wait};
+use crate::rest::{
+    CLIENT_ID, TLS_HINT, new_request_id, tls_cause, tls_hint, tls_message, warn_if_wire_tracing,
+};
 use crate::token::Token;
 
 /// A connected WebSocket, TLS or not.
@@ -175,13 +177,15 @@ pub(super) fn set_timeouts(control: &TcpStream, read: Duration, write: Duration)
 }
 
 /// The TLS (for `wss`) and WebSocket handshake on `tcp`, by `deadline`; `control` is a
-/// clone of the stream, to set its timeouts.
+/// clone of the stream, to set its timeouts. `dev_token`: the URL carries a development
+/// token (it picks the advice for a refusal with code 43).
 pub(super) fn handshake(
     url: Url,
     tcp: TcpStream,
     control: &TcpStream,
     tls: Option<&Arc<rustls::ClientConfig>>,
     deadline: Instant,
+    dev_token: bool,
 ) -> Result<Ws, ChatError> {
     let remaining = deadline.saturating_duration_since(Instant::now());
     set_timeouts(control, remaining, remaining);
@@ -211,16 +215,27 @@ pub(super) fn handshake(
                 set_timeouts(control, remaining, remaining);
                 result = mid.handshake();
             }
-            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
+            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e, dev_token)),
         }
     }
 }
 
-fn handshake_error(e: tungstenite::Error) -> ChatError {
+fn handshake_error(e: tungstenite::Error, dev_token: bool) -> ChatError {
     match e {
         tungstenite::Error::Http(response) => {
             let status = response.status().as_u16();
-            error_from_body(status, response.body().as_deref().unwrap_or_default())
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+            let wait = requested_wait(
+                header("retry-after"),
+                header("x-ratelimit-reset"),
+                SystemTime::now(),
+            );
+            let body = response.body().as_deref().unwrap_or_default();
+            let err = error_from_body(status, body, dev_token);
+            match wait {
+                Some(wait) => err.with_retry_after(wait),
+                None => err,
+            }
         }
         tungstenite::Error::Io(io)
             if matches!(
@@ -230,10 +245,45 @@ fn handshake_error(e: tungstenite::Error) -> ChatError {
         {
             ChatError::new(ErrorKind::Timeout, "the WebSocket handshake timed out").with_source(io)
         }
-        other => ChatError::new(
-            ErrorKind::Network,
-            format!("the WebSocket handshake failed: {other}"),
-        )
-        .with_source(other),
+        other => ws_error("the WebSocket handshake failed", other),
     }
+}
+
+/// A WebSocket failure as a `ChatError` whose message starts with `what`: a
+/// [`ErrorKind::Protocol`] fault when the peer broke the protocol (a malformed, oversize
+/// or absurd frame, invalid UTF-8, an unreadable or oversize HTTP head, a refused TLS
+/// certificate), else [`ErrorKind::Network`] (reset, closed, cut half way).
+pub(super) fn ws_error(what: &str, e: tungstenite::Error) -> ChatError {
+    use tungstenite::error::ProtocolError as P;
+    let tls = match &e {
+        tungstenite::Error::Io(io) => tls_cause(io).map(|tls| (tls_message(tls), tls_hint(tls))),
+        tungstenite::Error::Tls(tls) => {
+            Some((format!("the TLS handshake failed: {tls}"), TLS_HINT))
+        }
+        _ => None,
+    };
+    if let Some((message, hint)) = tls {
+        return ChatError::new(ErrorKind::Protocol, format!("{what}: {message}"))
+            .with_hint(hint)
+            .with_source(e);
+    }
+    let protocol = match &e {
+        tungstenite::Error::Capacity(_)
+        | tungstenite::Error::Utf8(_)
+        | tungstenite::Error::AttackAttempt
+        | tungstenite::Error::HttpFormat(_) => true,
+        tungstenite::Error::Io(io) => io.kind() == io::ErrorKind::InvalidData,
+        // A connection cut before the handshake ended, or without a close frame, is the
+        // network's doing; every other protocol error is the peer's.
+        tungstenite::Error::Protocol(p) => {
+            !matches!(p, P::HandshakeIncomplete | P::ResetWithoutClosingHandshake)
+        }
+        _ => false,
+    };
+    let kind = if protocol {
+        ErrorKind::Protocol
+    } else {
+        ErrorKind::Network
+    };
+    ChatError::new(kind, format!("{what}: {e}")).with_source(e)
 }

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stream_chat_callbacks::{ChatError, ErrorKind, deadline_after};
+use stream_chat_callbacks::{ChatError, ErrorKind, MAX_RETRY_AFTER, deadline_after};
 use stream_chat_protocol::events::{AnyEvent, HealthCheckEvent};
 use stream_chat_protocol::{User, codes};
 use tungstenite::Message;
@@ -17,9 +17,9 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 use url::Url;
 
-use super::dial::{Ws, connect_url, dial, handshake, set_timeouts};
+use super::dial::{Ws, connect_url, dial, handshake, set_timeouts, ws_error};
 use super::session::{AuthMode, Session};
-use crate::api_error::api_error;
+use crate::api_error::{api_error, is_dev_token};
 use crate::events::{ChatEvent, from_server};
 use crate::rest::new_request_id;
 use crate::token::{Interrupt, Token, TokenWaitError};
@@ -29,6 +29,13 @@ pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(250);
 
 /// Auth failures (codes 5, 40–43) tolerated in a row before the error becomes terminal.
 pub(crate) const MAX_AUTH_RETRIES: u32 = 3;
+
+/// Attempts in a row that may end with a protocol fault ([`ErrorKind::Protocol`]: a
+/// malformed or oversize frame, invalid UTF-8, a refused TLS certificate) before the
+/// session gives up with it. A reconnect gets another chance (a middlebox may have
+/// garbled one connection), but a peer that breaks the protocol every time would
+/// otherwise be reconnected to forever.
+pub(crate) const MAX_PROTOCOL_FAULTS: u32 = 3;
 
 /// Connection settings fixed when the client is built.
 #[derive(Clone)]
@@ -93,7 +100,15 @@ enum Verdict {
     Retry,
 }
 
-fn classify(err: &ChatError, has_provider: bool, auth_failures: u32) -> Verdict {
+fn classify(
+    err: &ChatError,
+    has_provider: bool,
+    auth_failures: u32,
+    protocol_faults: u32,
+) -> Verdict {
+    if err.kind() == ErrorKind::Protocol && protocol_faults >= MAX_PROTOCOL_FAULTS {
+        return Verdict::Terminal;
+    }
     match err.stream_code() {
         Some(code) if codes::is_terminal_for_socket(code) => Verdict::Terminal,
         Some(code) if codes::is_auth_error(code) => {
@@ -133,6 +148,8 @@ pub(crate) fn run(hub: &dyn Reports, cfg: &SocketConfig, session: &Arc<Session>)
     let initial_deadline = session.connect_deadline();
     let mut failures: u32 = 0;
     let mut auth_failures: u32 = 0;
+    // Attempts in a row that ended with a protocol fault, this one included.
+    let mut protocol_faults: u32 = 0;
     let mut stale_token: Option<u64> = None;
     loop {
         if session.is_halted() {
@@ -170,12 +187,17 @@ pub(crate) fn run(hub: &dyn Reports, cfg: &SocketConfig, session: &Arc<Session>)
             }
         };
         let is_auth = err.is_auth_error() || is_token_error(&err);
+        protocol_faults = if err.kind() == ErrorKind::Protocol {
+            protocol_faults.saturating_add(1)
+        } else {
+            0
+        };
         let verdict = if !session.ever_connected() && !is_refreshable(&err, session) {
             // The first connect reports its failure instead of retrying (code 40 with a
             // provider is the exception: the token is reloaded within the connect timeout).
             Verdict::Terminal
         } else {
-            classify(&err, session.has_provider(), auth_failures)
+            classify(&err, session.has_provider(), auth_failures, protocol_faults)
         };
         if is_auth {
             auth_failures = auth_failures.saturating_add(1);
@@ -190,7 +212,12 @@ pub(crate) fn run(hub: &dyn Reports, cfg: &SocketConfig, session: &Arc<Session>)
                 stale_token = used_version;
                 Duration::ZERO
             }
-            Verdict::Retry => backoff(failures, cfg.max_reconnect_delay),
+            // A server that said how long to wait (429/503 with `Retry-After`) is not
+            // asked again sooner (up to the cap the retry policies use).
+            Verdict::Retry => backoff(failures, cfg.max_reconnect_delay).max(
+                err.retry_after()
+                    .map_or(Duration::ZERO, |w| w.min(MAX_RETRY_AFTER)),
+            ),
         };
         if !session.ever_connected() && Instant::now() >= initial_deadline {
             hub.failed(session, timeout_error(cfg.connect_timeout));
@@ -285,8 +312,9 @@ fn attempt(
             );
         }
     }
-    let result = match handshake(url, tcp, &control, cfg.tls.as_ref(), deadline) {
-        Ok(mut ws) => read_loop(hub, session, cfg, &mut ws, &control, deadline),
+    let dev_token = is_dev_token(token.map(|t| t.value.as_str()));
+    let result = match handshake(url, tcp, &control, cfg.tls.as_ref(), deadline, dev_token) {
+        Ok(mut ws) => read_loop(hub, session, cfg, &mut ws, &control, deadline, dev_token),
         Err(_) if session.is_halted() => Attempt::Stopped,
         Err(e) => Attempt::Failed(e),
     };
@@ -302,6 +330,7 @@ fn read_loop(
     ws: &mut Ws,
     control: &TcpStream,
     connect_deadline: Instant,
+    dev_token: bool,
 ) -> Attempt {
     let client_id = format!("{}--{}", session.user_id, new_request_id());
     let write_timeout = cfg.health_check_interval.min(Duration::from_secs(5));
@@ -337,7 +366,7 @@ fn read_loop(
                 let ping = serde_json::to_string(&[HealthCheckEvent::ping(client_id.as_str())])
                     .unwrap_or_default();
                 if let Err(e) = ws.send(Message::text(ping)) {
-                    return Attempt::Lost(io_error("sending a health check failed", e));
+                    return Attempt::Lost(ws_error("sending a health check failed", e));
                 }
                 next_ping = deadline_after(now, cfg.health_check_interval);
                 continue;
@@ -380,7 +409,7 @@ fn read_loop(
                     }
                 };
                 if let Some(body) = event.error() {
-                    let err = api_error(body, 0);
+                    let err = api_error(body, 0, dev_token);
                     hub.event(session, ChatEvent::ConnectionError { error: err.clone() });
                     close_politely(ws, control);
                     return ended(connected, err);
@@ -457,14 +486,10 @@ fn read_loop(
                     close_politely(ws, control);
                     return Attempt::Stopped;
                 }
-                return ended(connected, io_error("the connection failed", e));
+                return ended(connected, ws_error("the connection failed", e));
             }
         }
     }
-}
-
-fn io_error(what: &str, e: tungstenite::Error) -> ChatError {
-    ChatError::new(ErrorKind::Network, format!("{what}: {e}")).with_source(e)
 }
 
 /// Sends a close frame (code 1000) without waiting for the server's answer.
@@ -503,7 +528,8 @@ mod tests {
 
     #[test]
     fn terminal_and_auth_codes_are_classified() {
-        let v = |code, provider, n| match classify(&ChatError::api(code, 401, "x"), provider, n) {
+        let v = |code, provider, n| match classify(&ChatError::api(code, 401, "x"), provider, n, 0)
+        {
             Verdict::Terminal => "terminal",
             Verdict::Refresh => "refresh",
             Verdict::Retry => "retry",
@@ -517,12 +543,23 @@ mod tests {
         assert_eq!(v(40, true, MAX_AUTH_RETRIES), "terminal");
         assert_eq!(v(-1, true, 99), "retry");
         let network = ChatError::new(ErrorKind::Network, "reset");
-        assert!(matches!(classify(&network, false, 99), Verdict::Retry));
+        assert!(matches!(classify(&network, false, 99, 0), Verdict::Retry));
         let provider = ChatError::new(ErrorKind::TokenProviderFailed, "backend down");
-        assert!(matches!(classify(&provider, true, 0), Verdict::Retry));
+        assert!(matches!(classify(&provider, true, 0, 0), Verdict::Retry));
         assert!(matches!(
-            classify(&provider, true, MAX_AUTH_RETRIES),
+            classify(&provider, true, MAX_AUTH_RETRIES, 0),
             Verdict::Terminal
+        ));
+        // Protocol faults get a bounded number of reconnects; the count is theirs alone.
+        let garbled = ChatError::new(ErrorKind::Protocol, "invalid UTF-8");
+        assert!(matches!(classify(&garbled, true, 0, 1), Verdict::Retry));
+        assert!(matches!(
+            classify(&garbled, true, 0, MAX_PROTOCOL_FAULTS),
+            Verdict::Terminal
+        ));
+        assert!(matches!(
+            classify(&network, true, 0, MAX_PROTOCOL_FAULTS),
+            Verdict::Retry
         ));
     }
 }

@@ -272,7 +272,7 @@ pub(crate) fn from_server(event: AnyEvent) -> ChatEvent {
             }
         }
         AnyEvent::ConnectionError(e) => ChatEvent::ConnectionError {
-            error: api_error(&e.error, 0),
+            error: api_error(&e.error, 0, false),
         },
         AnyEvent::MessageNew(e) => ChatEvent::MessageNew(e),
         AnyEvent::MessageUpdated(e) => ChatEvent::MessageUpdated(e),

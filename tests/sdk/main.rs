@@ -37,6 +37,9 @@ mod waiting;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
 mod moderation;
+// Reliability: fault classification, retries, the fault proxy (issue 15).
+mod classification;
+mod faults;
 // Uploads, the server-side client and webhooks.
 mod server_side;
 mod uploads;

@@ -86,8 +86,10 @@ fn a_refused_connection_fails_fast_with_a_network_error() {
     assert_eq!(err.kind(), ErrorKind::Network);
 }
 
+/// `https://` against a plain-HTTP server: the peer does not speak TLS, so the same request
+/// fails the same way every time (`Protocol`, not retried), and the advice names the scheme.
 #[test]
-fn https_against_a_plain_server_fails_with_a_network_error() {
+fn https_against_a_plain_server_is_a_protocol_error_that_names_the_scheme() {
     let server = server();
     let tls_url = server.base_url().replace("http://", "https://");
     let client = ChatClient::builder(server.api_key())
@@ -101,14 +103,18 @@ fn https_against_a_plain_server_fails_with_a_network_error() {
         .into_result()
         .unwrap_err();
     eprintln!("wss against plain ws: {err}");
-    assert_eq!(err.kind(), ErrorKind::Network);
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err:?}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert!(err.to_string().contains("http:// base URL"), "{err}");
     let err = client
         .connect_guest_user("bender", "Bender")
         .execute()
         .into_result()
         .unwrap_err();
     eprintln!("https against plain http: {err}");
-    assert_eq!(err.kind(), ErrorKind::Network);
+    assert_eq!(err.kind(), ErrorKind::Protocol, "{err:?}");
+    assert!(!err.is_retryable(), "{err:?}");
+    assert!(err.to_string().contains("http:// base URL"), "{err}");
 }
 
 #[test]

@@ -254,7 +254,10 @@ impl AnyEvent {
                 return Ok(event);
             }
         }
-        serde_json::from_str::<Event>(text).map(|e| AnyEvent::Other(Box::new(e)))
+        // The slow road, through a JSON value: a key written twice keeps its last value, as
+        // JSON.parse and Go's decoder do (the typed structs refuse repeated keys, so such a
+        // frame would otherwise fall to `Other` and type differently once re-encoded).
+        AnyEvent::from_value(serde_json::from_str::<Value>(text)?)
     }
 
     /// Decodes an event held as a JSON value, by the same rules as

@@ -402,3 +402,24 @@ fn every_typed_name_is_in_the_list() {
         );
     }
 }
+
+/// Found by the `event_decoding` fuzz target: a key written twice (inside the channel of a
+/// `notification.message_new`) made the typed decode fail, so the frame came out as
+/// `Other`, and typed once re-encoded. Now the last value wins on every path, as with
+/// JSON.parse, and the frame is typed.
+#[test]
+fn a_repeated_key_keeps_its_last_value_and_the_frame_stays_typed() {
+    let text = r#"{"type":"notification.message_new","cid":"messaging:general",
+        "channel":{"id":"general","type":"messaging","cid":"messaging","cid":"messaging:general"},
+        "message":{"id":"m1","text":"first","text":"hello"}}"#;
+    let event = AnyEvent::from_json(text).unwrap();
+    let AnyEvent::NotificationMessageNew(typed) = &event else {
+        panic!("not typed: {event:?}");
+    };
+    assert_eq!(typed.message.text.as_deref(), Some("hello"));
+    assert_eq!(typed.channel.as_ref().unwrap().cid, "messaging:general");
+    let value: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(AnyEvent::from_value(value).unwrap(), event);
+    let again = AnyEvent::from_json(&serde_json::to_string(&event).unwrap()).unwrap();
+    assert_eq!(again, event);
+}

@@ -2,3 +2,5 @@
 
 mod events;
 mod samples;
+// Property tests of every wire type and of JWTs (issue 15).
+mod roundtrip;

@@ -20,7 +20,7 @@ pub(crate) mod channels;
 pub(crate) mod connections;
 mod events;
 mod fanout;
-mod filter;
+pub(crate) mod filter;
 mod messages;
 pub(crate) mod permissions;
 mod reads;

@@ -1,10 +1,15 @@
 //! Peers in front of, or instead of, the local server: a [`Proxy`] that forwards, holds,
 //! gates or answers each request by its path, and a [`silent_peer`] that never answers.
+//! The proxy is also the fault injector: a slow network ([`Route::Delay`]), a dropped request
+//! ([`Route::Close`]), an answer or a socket cut half way ([`Route::CutAfter`]), a black
+//! hole ([`Route::Hold`]), its own answers (429/503 bursts with `Retry-After`,
+//! [`Route::Answer`]) and a test's own peer on the connection ([`Route::Raw`]).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use stream_chat_server::ServerHandle;
@@ -21,6 +26,72 @@ pub enum Route {
     After(Receiver<()>),
     /// Answer Stream's code 40, as if the token had expired since the socket connected.
     TokenExpired,
+    /// Forward it after this delay (a slow network; not a synchronisation).
+    Delay(Duration),
+    /// Close the connection at once, before any byte of an answer (a dropped request).
+    Close,
+    /// Forward it, but cut the connection after the server's first `n` bytes: a REST
+    /// answer cut half way, or a WebSocket cut in the middle of a frame.
+    CutAfter(usize),
+    /// Answer with the proxy's own HTTP answer, then close.
+    Answer(Answer),
+    /// Hand the connection, with the request head already read, to a test's own peer.
+    Raw(Arc<dyn Fn(String, TcpStream) + Send + Sync>),
+}
+
+/// An HTTP answer of the proxy's own.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub reason: &'static str,
+    /// Extra header lines (`Content-Length` and `Connection: close` are added).
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    /// Stream's rate-limit answer: 429, code 9, with `Retry-After: retry_after` when given.
+    pub fn rate_limited(retry_after: Option<&str>) -> Answer {
+        Answer {
+            status: 429,
+            reason: "Too Many Requests",
+            headers: retry_after
+                .map(|v| vec![("Retry-After".to_owned(), v.to_owned())])
+                .unwrap_or_default(),
+            body: r#"{"code":9,"message":"Too many requests, check response headers for more information.","StatusCode":429,"duration":"0.00ms","more_info":"https://getstream.io/chat/docs/rate_limits/"}"#.to_owned(),
+        }
+    }
+
+    /// A load balancer's 503 page with `Retry-After: retry_after`.
+    pub fn unavailable(retry_after: &str) -> Answer {
+        Answer {
+            status: 503,
+            reason: "Service Unavailable",
+            headers: vec![("Retry-After".to_owned(), retry_after.to_owned())],
+            body: "<html><body><h1>503 Service Unavailable</h1></body></html>".to_owned(),
+        }
+    }
+
+    /// Adds a header line.
+    pub fn header(mut self, name: &str, value: &str) -> Answer {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The answer's bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason);
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.body.len()
+        ));
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(self.body.as_bytes());
+        bytes
+    }
 }
 
 /// A proxy in front of a local server.
@@ -178,6 +249,28 @@ fn serve(client: TcpStream, shared: &Shared) {
             answer_token_expired(&head, &client);
             return;
         }
+        Route::Delay(delay) => std::thread::sleep(delay),
+        Route::Close => {
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
+        Route::CutAfter(n) => {
+            let head = if upgrade { head } else { close_after(&head) };
+            forward_cut(&head, client, shared.upstream, n);
+            return;
+        }
+        Route::Answer(answer) => {
+            let mut body = vec![0; content_length(&head)];
+            if (&client).read_exact(&mut body).is_ok() {
+                let _ = (&client).write_all(&answer.bytes());
+            }
+            let _ = client.shutdown(Shutdown::Write);
+            return;
+        }
+        Route::Raw(peer) => {
+            peer(head, client);
+            return;
+        }
     }
     let head = if upgrade { head } else { close_after(&head) };
     forward(&head, client, shared.upstream);
@@ -268,6 +361,39 @@ fn forward(head: &str, client: TcpStream, upstream: SocketAddr) {
     let _ = back.join();
 }
 
+/// [`forward`], but only the server's first `limit` bytes reach the client; then both
+/// connections are shut down.
+fn forward_cut(head: &str, client: TcpStream, upstream: SocketAddr, limit: usize) {
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    if (&server).write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let (Ok(client2), Ok(server2)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let back = std::thread::spawn(move || {
+        let mut left = limit;
+        let mut buf = [0u8; 4096];
+        while left > 0 {
+            let n = match (&server2).read(&mut buf[..left.min(4096)]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if (&client2).write_all(&buf[..n]).is_err() {
+                break;
+            }
+            left -= n;
+        }
+        let _ = client2.shutdown(Shutdown::Both);
+        let _ = server2.shutdown(Shutdown::Both);
+    });
+    let _ = std::io::copy(&mut &client, &mut &server);
+    let _ = server.shutdown(Shutdown::Both);
+    let _ = back.join();
+}
+
 /// A TCP peer that accepts connections and never answers: its base URL and the accepted
 /// streams (hold them, or the client sees EOF instead of silence).
 pub fn silent_peer() -> (String, Receiver<TcpStream>) {
@@ -277,6 +403,58 @@ pub fn silent_peer() -> (String, Receiver<TcpStream>) {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             if tx.send(stream).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// Answers a WebSocket upgrade (`head`, read already) with `101 Switching Protocols`, so
+/// that a test's own peer ([`Route::Raw`]) can then write any frame it likes.
+pub fn accept_upgrade(head: &str, stream: &TcpStream) -> bool {
+    let Some(key) = header_value(head, "sec-websocket-key") else {
+        return false;
+    };
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    (&*stream).write_all(answer.as_bytes()).is_ok()
+}
+
+/// A TLS server on loopback whose certificate is self-signed (`support/tls/`), so no
+/// client trusts it: its `https://` base URL and a report of each TLS handshake it ran
+/// (`Err` with rustls' reason when the client refused it).
+pub fn untrusted_tls_peer() -> (String, Receiver<Result<(), String>>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let cert = CertificateDer::from(include_bytes!("tls/self-signed-cert.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("tls/self-signed-key.pk8.der").to_vec(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+            let mut conn = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+            let mut result = Ok(());
+            while conn.is_handshaking() {
+                if let Err(e) = conn.complete_io(&mut stream) {
+                    result = Err(e.to_string());
+                    break;
+                }
+            }
+            if tx.send(result).is_err() {
                 return;
             }
         }
