@@ -293,6 +293,15 @@ round_trips! {
     user_stop_watching_event: UserStopWatchingEvent,
     user_updated_event: UserUpdatedEvent,
     users_response: UsersResponse,
+    // Uploads, the server-side client and webhooks.
+    deactivate_user_request: DeactivateUserRequest,
+    delete_users_request: DeleteUsersRequest,
+    reactivate_user_request: ReactivateUserRequest,
+    task_response: TaskResponse,
+    task_status: TaskStatus,
+    upload_file_response: UploadFileResponse,
+    uploaded_file: UploadedFile,
+    user_response: UserResponse,
 }
 
 #[test]
