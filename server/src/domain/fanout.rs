@@ -27,7 +27,7 @@ impl World {
     }
 
     /// Queues `event` for every connection watching `cid`, except those of the users in
-    /// `except`.
+    /// `except`. The webhook gets it all the same: it is the app's, not a user's.
     pub(crate) fn broadcast_except(&self, cid: &str, event: &impl Serialize, except: &[String]) {
         let Some(frame) = Frame::of(event) else {
             return;
@@ -37,6 +37,7 @@ impl World {
                 conn.send(&frame);
             }
         }
+        self.hooks.offer(&frame);
     }
 
     /// Queues `event` for every connection of `user_id`, watching or not.
