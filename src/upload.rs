@@ -12,7 +12,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,15 @@ pub struct Upload {
     name: String,
     content_type: Option<String>,
     progress: Option<Arc<dyn ProgressCallback>>,
+    /// Whether a run started and whether the progress callback heard its end (once per
+    /// call, even when the call is cancelled before a run starts).
+    ends: Arc<Ends>,
+}
+
+#[derive(Default)]
+struct Ends {
+    started: AtomicBool,
+    ended: AtomicBool,
 }
 
 enum Source {
@@ -124,6 +133,7 @@ impl Upload {
             name,
             content_type: None,
             progress: None,
+            ends: Arc::default(),
         }
     }
 
@@ -148,6 +158,7 @@ impl Upload {
             name: name.into(),
             content_type: None,
             progress: None,
+            ends: Arc::default(),
         }
     }
 
@@ -299,6 +310,25 @@ pub(crate) struct Prepared {
     file_length: Option<u64>,
 }
 
+/// The hook that makes a call tell `upload`'s progress callback of a cancel that comes
+/// before a run started (a run's own relay reports a later one): `on_error` with
+/// [`ErrorKind::Cancelled`], once, on `executor`. Register it with `Call::on_cancel`.
+pub(crate) fn early_cancel_hook(
+    upload: &Upload,
+    executor: &Executor,
+) -> Option<impl FnOnce() + Send + 'static> {
+    let callback = upload.progress.clone()?;
+    let (ends, executor) = (Arc::clone(&upload.ends), executor.clone());
+    Some(move || {
+        if ends.started.load(Ordering::SeqCst) || ends.ended.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        executor.execute(Box::new(move || {
+            callback.on_error(&ChatError::cancelled());
+        }));
+    })
+}
+
 /// Runs one upload of `upload` to `path` (as `user` for server-side uploads): frames it,
 /// sends it with `send`, then reports the final count and the end to the progress callback.
 pub(crate) fn run(
@@ -335,10 +365,14 @@ impl Upload {
         cancel: &CancelToken,
         user: Option<&str>,
     ) -> Result<Prepared, ChatError> {
-        let relay = self
-            .progress
-            .as_ref()
-            .map(|cb| Arc::new(Relay::new(Arc::clone(cb), executor.clone())));
+        self.ends.started.store(true, Ordering::SeqCst);
+        let relay = self.progress.as_ref().map(|cb| {
+            Arc::new(Relay::new(
+                Arc::clone(cb),
+                executor.clone(),
+                Arc::clone(&self.ends),
+            ))
+        });
         if let Some(relay) = &relay {
             let relay = Arc::clone(relay);
             cancel.on_cancel(move || relay.finish(Err(ChatError::cancelled())));
@@ -493,6 +527,7 @@ impl Read for Counted {
 pub(crate) struct Relay {
     callback: Arc<dyn ProgressCallback>,
     executor: Executor,
+    ends: Arc<Ends>,
     state: Mutex<RelayState>,
 }
 
@@ -511,10 +546,11 @@ struct RelayState {
 }
 
 impl Relay {
-    fn new(callback: Arc<dyn ProgressCallback>, executor: Executor) -> Relay {
+    fn new(callback: Arc<dyn ProgressCallback>, executor: Executor, ends: Arc<Ends>) -> Relay {
         Relay {
             callback,
             executor,
+            ends,
             state: Mutex::new(RelayState::default()),
         }
     }
@@ -537,7 +573,9 @@ impl Relay {
     /// The end: success or failure, delivered once after the last count.
     pub(crate) fn finish(self: &Arc<Self>, end: Result<UploadedFile, ChatError>) {
         let mut state = self.lock();
-        if std::mem::replace(&mut state.finished, true) {
+        if std::mem::replace(&mut state.finished, true)
+            || self.ends.ended.swap(true, Ordering::SeqCst)
+        {
             return;
         }
         state.end = Some(end);

@@ -91,7 +91,8 @@ impl ChannelClient {
 
     fn upload(&self, route: &'static str, upload: Upload) -> Call<UploadedFile> {
         let path = self.path(route);
-        self.core.call(move |rest| {
+        let early_cancel = upload::early_cancel_hook(&upload, self.core.executor());
+        let call = self.core.call(move |rest| {
             upload::run(
                 &upload,
                 &path,
@@ -100,7 +101,11 @@ impl ChannelClient {
                 rest.cancel_token(),
                 |req, body| rest.send_stream(req, body),
             )
-        })
+        });
+        if let Some(hook) = early_cancel {
+            call.on_cancel(hook);
+        }
+        call
     }
 
     fn delete_upload(&self, route: &'static str, url: &str) -> Call<()> {

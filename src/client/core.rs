@@ -156,6 +156,13 @@ impl Core {
     ) -> Result<T, ChatError> {
         self.shared.http.send_cancellable(req, auth, cancel)
     }
+
+    // Uploads, the server-side client and webhooks.
+
+    /// The client's callback executor (an upload's progress reports run there).
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.shared.executor
+    }
 }
 
 /// REST for one run of a [`Core::call`]: as the current user, cancelled with the call.

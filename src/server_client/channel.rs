@@ -134,7 +134,8 @@ impl ServerChannel {
         let path = self.path(route);
         let user = user_id.to_owned();
         let executor = self.client.inner.executor.clone();
-        self.client.stream_call(move |streamer| {
+        let early_cancel = upload::early_cancel_hook(&upload, &executor);
+        let call = self.client.stream_call(move |streamer| {
             upload::run(
                 &upload,
                 &path,
@@ -143,7 +144,11 @@ impl ServerChannel {
                 streamer.cancel,
                 |req, body| streamer.send(req, body),
             )
-        })
+        });
+        if let Some(hook) = early_cancel {
+            call.on_cancel(hook);
+        }
+        call
     }
 
     fn delete_upload(&self, route: &str, url: &str) -> Call<()> {

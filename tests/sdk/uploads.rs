@@ -414,6 +414,29 @@ fn a_cancelled_upload_closes_its_request_and_reports_cancelled_once() {
     assert_eq!(fetch(&file.file).1, vec![5; 10]);
 }
 
+/// A cancel that comes before the upload started (the call queued, or not even enqueued)
+/// still ends the progress callback, once, with `Cancelled`: the work never runs, so the
+/// call itself tells it.
+#[test]
+fn a_cancel_before_the_upload_starts_still_reports_cancelled_once() {
+    let server = server();
+    let client = connected(&server, "bender");
+    let channel = channel(&client, "early");
+    let (recorder, rx) = Recorder::new();
+    let call = channel
+        .send_file(Upload::from_bytes(vec![1; 10], "early.bin").on_progress(recorder.clone()));
+    call.cancel();
+    let (done_tx, done_rx) = crossbeam_channel::unbounded();
+    call.enqueue(move |r| done_tx.send(r).unwrap());
+    assert_eq!(wait_end(&rx), Seen::Error(ErrorKind::Cancelled));
+    call.cancel();
+    let seen = recorder.seen();
+    drop((call, recorder));
+    assert_silent(&rx);
+    assert_silent(&done_rx);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+}
+
 #[test]
 fn concurrent_uploads_and_deletes() {
     let server = server();
