@@ -28,7 +28,9 @@
 //! combinators), [`local_server`](guides::local_server) (the server, its tokens, quick
 //! starts for the official JS and Python clients) and
 //! [`kotlin_to_rust`](guides::kotlin_to_rust) (every Android call we mirror and its Rust
-//! name).
+//! name), [`uploads`](guides::uploads) (files and images, progress, cancelling) and
+//! [`server_side`](guides::server_side) (`ServerClient` for scripts and bots, token
+//! revocation, webhooks).
 //!
 //! Logging goes through the `log` facade; tokens never appear in the SDK's records. Cap
 //! the `tungstenite` and `ureq_proto` targets at DEBUG: their TRACE records dump raw
@@ -65,6 +67,9 @@ mod connection;
 mod events;
 mod rest;
 mod token;
+// Uploads, the server-side client and webhooks.
+mod server_client;
+mod upload;
 
 pub use channel::ChannelClient;
 pub use client::{ChatClient, ChatClientBuilder, DEFAULT_BASE_URL, Timeouts};
@@ -104,6 +109,13 @@ pub use stream_chat_protocol::{
 };
 // Reliability: error classification and the servers' requested waits (issue 15).
 pub use stream_chat_callbacks::MAX_RETRY_AFTER;
+// Uploads, the server-side client and webhooks.
+pub use server_client::{ServerChannel, ServerClient, ServerClientBuilder};
+pub use stream_chat_protocol::{
+    DeactivateUserRequest, DeleteUsersRequest, PartialUserUpdate, ReactivateUserRequest,
+    TaskStatus, UploadedFile, verify_webhook, webhook,
+};
+pub use upload::{PROGRESS_INTERVAL, ProgressCallback, Upload};
 
 // Reactions, threads, typing, pins, search (messages surface).
 pub use channel::PinnedMessagesPagination;
@@ -175,6 +187,13 @@ pub mod guides {
     // Reactions, threads, typing, pins, search (messages surface).
     #[doc = include_str!("../docs/messages.md")]
     pub mod messages {}
+
+    // Uploads, the server-side client and webhooks.
+    #[doc = include_str!("../docs/uploads.md")]
+    pub mod uploads {}
+
+    #[doc = include_str!("../docs/server-side.md")]
+    pub mod server_side {}
 }
 
 /// The README's examples run against the real API.

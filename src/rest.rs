@@ -68,13 +68,16 @@ pub(crate) enum Auth {
         user_id: String,
         connection_id: Option<String>,
     },
+    /// A server token (`ServerClient`): `Authorization` with `stream-auth-type: jwt`, no
+    /// `user_id`, no connection.
+    Server { token: String },
 }
 
 impl Auth {
     /// The user the request is made as, if any.
     pub(crate) fn user_id(&self) -> Option<&str> {
         match self {
-            Auth::None => None,
+            Auth::None | Auth::Server { .. } => None,
             Auth::Anonymous { user_id, .. } | Auth::Jwt { user_id, .. } => Some(user_id),
         }
     }
@@ -244,6 +247,10 @@ impl Http {
         };
         let mut token = match auth {
             Auth::Jwt { tokens, .. } => Some(wait_token(tokens.get(stop, deadline))?),
+            Auth::Server { token } => Some(crate::token::Token {
+                value: token.clone(),
+                version: 0,
+            }),
             _ => None,
         };
         let mut refreshed = false;
@@ -315,7 +322,7 @@ impl Http {
                 q.append_pair(k, v);
             }
             match auth {
-                Auth::None => {}
+                Auth::None | Auth::Server { .. } => {}
                 Auth::Anonymous {
                     user_id,
                     connection_id,
@@ -333,7 +340,7 @@ impl Http {
             }
             q.append_pair("api_key", &self.api_key);
         }
-        let auth_type = if matches!(auth, Auth::Jwt { .. }) {
+        let auth_type = if matches!(auth, Auth::Jwt { .. } | Auth::Server { .. }) {
             auth_type::JWT
         } else {
             auth_type::ANONYMOUS
@@ -362,61 +369,186 @@ impl Http {
             .timeout_global(time_limit)
             .build();
         let started = Instant::now();
-        let mut response = self.agent.run(request).map_err(map_transport_error)?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let wait = requested_wait(
-            header("retry-after").as_deref(),
-            header("x-ratelimit-reset").as_deref(),
-            SystemTime::now(),
-        );
+        let response = self.agent.run(request).map_err(map_transport_error)?;
         log::debug!(
-            "{} {} -> {status} in {:?}",
+            "{} {} -> {} in {:?}",
             req.method,
             req.path,
+            response.status().as_u16(),
             started.elapsed()
         );
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(limit) => ChatError::new(
-                    ErrorKind::Parse,
-                    format!(
-                        "the response of {} {} is larger than {limit} bytes",
-                        req.method, req.path
-                    ),
-                )
-                .with_status_code(status)
-                .with_source(e),
-                other => map_transport_error(other),
-            })?;
-        if status >= 400 {
-            let err = error_from_body(status, &body, is_dev_token(token));
-            return Err(match wait {
-                Some(wait) => err.with_retry_after(wait),
-                None => err,
-            });
-        }
-        serde_json::from_slice(&body).map_err(|e| {
-            ChatError::new(
+        read_answer(response, req.method, req.path, token)
+    }
+}
+
+/// Reads a response: the decoded JSON of a success, or the error of a failure (Stream's
+/// error body, with the wait the server asked for in `Retry-After`/`X-RateLimit-Reset`).
+/// `token`: the token the request carried (it picks the advice for code 43).
+fn read_answer<T: DeserializeOwned>(
+    mut response: ureq::http::Response<ureq::Body>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Result<T, ChatError> {
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let wait = requested_wait(
+        header("retry-after").as_deref(),
+        header("x-ratelimit-reset").as_deref(),
+        SystemTime::now(),
+    );
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY_BYTES)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(limit) => ChatError::new(
                 ErrorKind::Parse,
-                format!(
-                    "the response of {} {} cannot be parsed",
-                    req.method, req.path
-                ),
+                format!("the response of {method} {path} is larger than {limit} bytes"),
             )
-            .with_source(e)
             .with_status_code(status)
-        })
+            .with_source(e),
+            other => map_transport_error(other),
+        })?;
+    if status >= 400 {
+        let err = error_from_body(status, &body, is_dev_token(token));
+        return Err(match wait {
+            Some(wait) => err.with_retry_after(wait),
+            None => err,
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        ChatError::new(
+            ErrorKind::Parse,
+            format!("the response of {method} {path} cannot be parsed"),
+        )
+        .with_source(e)
+        .with_status_code(status)
+    })
+}
+
+// Uploads, the server-side client and webhooks: a streaming multipart request.
+
+/// A request whose body streams from a reader (an upload): sent once, never retried (the
+/// reader cannot be rewound), with no overall deadline (a large file takes what it takes)
+/// but each write and the wait for the answer bounded by the request timeout.
+pub(crate) struct StreamRequest<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) content_type: String,
+    /// `Content-Length` when known; chunked otherwise.
+    pub(crate) length: Option<u64>,
+}
+
+impl Http {
+    /// Sends `req` with `body` as `auth` and decodes the JSON answer. Cancelling `cancel`
+    /// wakes a wait for the token; the body reader is expected to fail its next read then
+    /// (`upload.rs`), which closes the connection.
+    pub(crate) fn send_stream<T: DeserializeOwned>(
+        &self,
+        req: &StreamRequest<'_>,
+        body: impl io::Read + Send + 'static,
+        auth: &Auth,
+        cancel: &CancelToken,
+    ) -> Result<T, ChatError> {
+        warn_if_wire_tracing();
+        let token = match auth {
+            Auth::Jwt { tokens, .. } => {
+                let tokens_weak = Arc::downgrade(tokens);
+                cancel.on_cancel(move || {
+                    if let Some(tokens) = tokens_weak.upgrade() {
+                        tokens.wake_all();
+                    }
+                });
+                let deadline = Instant::now().checked_add(self.timeout);
+                Some(wait_token(tokens.get(&|| cancel.is_canceled(), deadline))?.value)
+            }
+            Auth::Server { token } => Some(token.clone()),
+            Auth::None | Auth::Anonymous { .. } => None,
+        };
+        if cancel.is_canceled() {
+            return Err(ChatError::cancelled());
+        }
+        let mut url = self
+            .base
+            .join(req.path.trim_start_matches('/'))
+            .map_err(|e| {
+                ChatError::new(ErrorKind::InvalidArgument, "bad request path").with_source(e)
+            })?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Auth::Anonymous {
+                user_id,
+                connection_id,
+            }
+            | Auth::Jwt {
+                user_id,
+                connection_id,
+                ..
+            } = auth
+            {
+                q.append_pair("user_id", user_id);
+                if let Some(id) = connection_id {
+                    q.append_pair("connection_id", id);
+                }
+            }
+            q.append_pair("api_key", &self.api_key);
+        }
+        let mut builder = ureq::http::Request::builder()
+            .method("POST")
+            .uri(url.as_str())
+            .header(
+                "stream-auth-type",
+                if token.is_some() { "jwt" } else { "anonymous" },
+            )
+            .header("X-Stream-Client", CLIENT_ID)
+            .header("x-client-request-id", new_request_id())
+            .header("Content-Type", &req.content_type);
+        if let Some(token) = &token {
+            builder = builder.header("Authorization", token);
+        }
+        if let Some(length) = req.length {
+            builder = builder.header("Content-Length", length.to_string());
+        }
+        let request = builder
+            .body(ureq::SendBody::from_owned_reader(body))
+            .map_err(|e| {
+                ChatError::new(ErrorKind::InvalidArgument, "cannot build the request")
+                    .with_source(e)
+            })?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(None)
+            .timeout_per_write(Some(self.timeout))
+            .timeout_recv_response(Some(self.timeout))
+            .build();
+        let started = Instant::now();
+        let result = self.agent.run(request);
+        if cancel.is_canceled() {
+            return Err(ChatError::cancelled());
+        }
+        let response = result.map_err(|e| match e {
+            // The body's own error (a reader that failed) says what went wrong.
+            ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<ChatError>()) => {
+                let inner = io.into_inner().expect("checked above");
+                *inner.downcast::<ChatError>().expect("checked above")
+            }
+            other => map_transport_error(other),
+        })?;
+        log::debug!(
+            "POST {} (streamed) -> {} in {:?}",
+            req.path,
+            response.status().as_u16(),
+            started.elapsed()
+        );
+        read_answer(response, "POST", req.path, token.as_deref())
     }
 }
 

@@ -198,6 +198,15 @@ pub(crate) fn validate(token: &str, user_id: &str) -> Result<(), ChatError> {
     let claims = jwt::decode_unverified(token).map_err(|e| {
         ChatError::new(ErrorKind::InvalidToken, "the token is not a decodable JWT").with_source(e)
     })?;
+    if claims.is_server() {
+        // Uploads, the server-side client and webhooks: the secret stays server-side.
+        return Err(ChatError::new(
+            ErrorKind::InvalidToken,
+            "this is a server token (signed with the API secret): a user-side client must never \
+             hold it; use ServerClient on your server, and give this user a token made by \
+             ServerClient::create_token",
+        ));
+    }
     match claims.user_id.as_deref() {
         None | Some("") => Err(ChatError::new(
             ErrorKind::InvalidToken,

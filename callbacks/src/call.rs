@@ -499,6 +499,25 @@ impl<T: Send + 'static> Call<T> {
     pub fn cancel_handle(&self) -> CancelHandle {
         self.token.handle()
     }
+
+    /// Runs `hook` once when the call is cancelled (at once if it already was), whether or
+    /// not its work started: for resources a call owns outside its work, such as a
+    /// progress listener that must hear of a cancel that came before the first byte.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use stream_chat_callbacks::{Call, ChatResult};
+    /// let call = Call::of(ChatResult::Success(1));
+    /// let heard = Arc::new(AtomicBool::new(false));
+    /// let flag = Arc::clone(&heard);
+    /// call.on_cancel(move || flag.store(true, Ordering::SeqCst));
+    /// call.cancel();
+    /// assert!(heard.load(Ordering::SeqCst));
+    /// ```
+    pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
+        self.token.on_cancel(hook);
+    }
 }
 
 /// Queues `job` on the pool, or runs it as shut down (on this thread) when the pool is gone.

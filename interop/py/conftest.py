@@ -60,7 +60,9 @@ def server_binary() -> str:
     return binary
 
 
-def start_server(multi_tenant: bool = False, health_check_interval=None, defaults: bool = False) -> Server:
+def start_server(
+    multi_tenant: bool = False, health_check_interval=None, defaults: bool = False, extra_args=None
+) -> Server:
     """A fresh server; `defaults=True` passes no key or secret (the binary's development
     defaults, as `cargo run -p stream-chat-server`), and the returned key is read from the
     first line (the secret is then None)."""
@@ -76,6 +78,8 @@ def start_server(multi_tenant: bool = False, health_check_interval=None, default
         args.append("--multi-tenant")
     if health_check_interval is not None:
         args += ["--health-check-interval", str(health_check_interval)]
+    if extra_args:
+        args += list(extra_args)
 
     proc = subprocess.Popen(
         args,

@@ -24,7 +24,9 @@ pub mod events;
 pub mod jwt;
 mod message;
 pub mod names;
+pub mod server_side;
 pub mod time;
+pub mod uploads;
 mod user;
 mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
@@ -36,6 +38,7 @@ pub mod query;
 mod reaction;
 mod search;
 mod thread;
+pub mod webhook;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
@@ -71,6 +74,13 @@ pub use moderation::{
 pub use reads::{
     MarkAllReadRequest, MarkUnreadRequest, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
 };
+// Uploads, the server-side client and webhooks.
+pub use server_side::{
+    DeactivateUserRequest, DeleteUsersRequest, ReactivateUserRequest, TaskResponse, TaskStatus,
+    UserResponse,
+};
+pub use uploads::{UploadFileResponse, UploadedFile};
+pub use webhook::verify_webhook;
 
 // Reactions, threads, typing, pins, search (messages surface).
 pub use events::{

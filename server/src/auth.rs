@@ -98,6 +98,13 @@ pub(crate) fn authenticate(
         .map_err(|(code, reason)| ApiError::op(op, code, reason))
 }
 
+/// The `iat` of the request's token (read after [`authenticate`] verified it).
+pub(crate) fn issued_at(headers: &HeaderMap) -> Option<i64> {
+    let token = header(headers, "authorization")?;
+    let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+    jwt::decode_unverified(token).ok()?.iat
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use stream_chat_protocol::{jwt, time};
 use stream_chat_server::{
-    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PORT, Server, ServerBuilder, ServerHandle,
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT, Server,
+    ServerBuilder, ServerHandle,
 };
 
 /// The user the banner's sample token is for.
@@ -73,6 +74,9 @@ OPTIONS:
     --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
     --max-queued-frames N          Frames queued for one WebSocket before its client counts as
                                    too slow and is disconnected (close 1013) [default: 1024]
+    --max-upload-bytes N           Largest uploaded file, in bytes [default: {DEFAULT_MAX_UPLOAD_BYTES}]
+    --data-dir DIR                 Keep uploaded files under DIR/uploads instead of in memory
+    --webhook-url URL              POST every event to URL (http://), signed with the secret
     --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
                                    process exits (for test harnesses: no orphaned servers)
     -h, --help                     Print this help
@@ -170,6 +174,15 @@ fn parse_serve(mut args: impl Iterator<Item = String>) -> Result<Command, String
                     ))?;
                     builder.max_queued_frames(frames)
                 }
+                "--max-upload-bytes" => {
+                    let v = value("--max-upload-bytes")?;
+                    let bytes: u64 = v.parse().map_err(|_| {
+                        format!("--max-upload-bytes: '{v}' is not a number of bytes")
+                    })?;
+                    builder.max_upload_bytes(bytes)
+                }
+                "--data-dir" => builder.data_dir(value("--data-dir")?),
+                "--webhook-url" => builder.webhook_url(value("--webhook-url")?),
                 "--exit-on-stdin-close" => {
                     exit_on_stdin_close = true;
                     builder

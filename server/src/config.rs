@@ -2,6 +2,7 @@
 //! server enforces, in one place. The public defaults are re-exported by the crate root.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The development API key used when none is configured. Not a secret.
@@ -14,6 +15,12 @@ pub const DEFAULT_PORT: u16 = 3031;
 pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(30);
 /// The close code used by [`crate::ServerHandle::kick_connections`] (clients reconnect after it).
 pub const KICK_CLOSE_CODE: u16 = 1012;
+/// The largest uploaded file by default: Stream's 100 MB ("The maximum file size is 100MB").
+///
+/// ```
+/// assert_eq!(stream_chat_server::DEFAULT_MAX_UPLOAD_BYTES, 100 * 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// The close code for a client that fell too far behind ("try again later"; clients reconnect
 /// and recover their state). See [`crate::ServerBuilder::max_queued_frames`].
 ///
@@ -34,6 +41,13 @@ pub(crate) struct Config {
     pub health_check_interval: Duration,
     /// Frames queued for one connection before it counts as too slow and is closed.
     pub max_queued_frames: usize,
+    // Uploads, the server-side client and webhooks.
+    /// Largest uploaded file, in bytes (code 22 / HTTP 413 beyond).
+    pub max_upload_bytes: u64,
+    /// Where uploaded files are kept; in memory when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// Where every event is POSTed, signed; no webhooks when `None`.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for Config {
@@ -48,6 +62,9 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
             max_queued_frames: DEFAULT_MAX_QUEUED_FRAMES,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            data_dir: None,
+            webhook_url: None,
         }
     }
 }
@@ -163,3 +180,28 @@ pub(crate) const MAX_PINNED_LIMIT: u32 = 300;
 pub(crate) const CHANNEL_STATE_PINNED_LIMIT: usize = 10;
 /// Largest custom event (its JSON, in bytes; code 22 beyond).
 pub(crate) const MAX_CUSTOM_EVENT_BYTES: usize = 5 * 1024;
+// Uploads, the server-side client and webhooks.
+
+/// Multipart fields other than the file (`user`) may add this much to an upload's body.
+pub(crate) const UPLOAD_FORM_OVERHEAD_BYTES: u64 = 64 * 1024;
+/// Of an upload refused before its end (too large, not an image, not allowed), this much
+/// more is still read and discarded so the client gets the answer rather than a reset.
+pub(crate) const UPLOAD_DRAIN_BYTES: u64 = 256 * 1024 * 1024;
+/// How long that draining may take.
+pub(crate) const UPLOAD_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Uploaded bytes are stored in blocks of this size (one copy from the socket's buffers).
+pub(crate) const UPLOAD_BLOCK_BYTES: usize = 256 * 1024;
+/// Events waiting for webhook delivery; beyond, new events are counted and dropped.
+pub(crate) const WEBHOOK_QUEUE_CAPACITY: usize = 10_000;
+/// One webhook request, connect to status line (Stream's 6 s).
+pub(crate) const WEBHOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(6);
+/// One event's delivery with its retries (Stream's 15 s).
+pub(crate) const WEBHOOK_DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// The wait before the second attempt; doubled before each further one.
+pub(crate) const WEBHOOK_FIRST_RETRY_DELAY: Duration = Duration::from_millis(250);
+/// Attempts for a response of 408, 429 or 5xx, or a timed-out request.
+pub(crate) const WEBHOOK_ATTEMPTS_ON_ERROR_STATUS: u32 = 3;
+/// Attempts when the receiver cannot be reached.
+pub(crate) const WEBHOOK_ATTEMPTS_ON_NETWORK_ERROR: u32 = 2;
+/// Webhook events remembered to send each event once when it reaches several users.
+pub(crate) const WEBHOOK_DEDUP_WINDOW: usize = 256;

@@ -22,6 +22,7 @@ mod config;
 mod domain;
 mod error;
 mod routes;
+mod webhooks;
 mod ws;
 
 use std::net::{SocketAddr, TcpListener};
@@ -37,8 +38,8 @@ use crate::config::{
     SHUTDOWN_RUNTIME_TIMEOUT, SHUTDOWN_STEP_TIMEOUT, WORKER_THREADS,
 };
 pub use crate::config::{
-    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_PORT,
-    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_MAX_UPLOAD_BYTES,
+    DEFAULT_PORT, KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
 };
 pub use crate::domain::usage::{Counters, Usage};
 
@@ -169,6 +170,49 @@ impl ServerBuilder {
         self
     }
 
+    // Uploads, the server-side client and webhooks.
+
+    /// The largest file `POST /channels/{type}/{id}/file|image` accepts, in bytes (default
+    /// [`DEFAULT_MAX_UPLOAD_BYTES`], Stream's 100 MB); larger ones get code 22, HTTP 413.
+    /// Only the upload routes take bodies this large: every other route keeps its 1 MiB.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().max_upload_bytes(10 * 1024 * 1024);
+    /// # drop(b);
+    /// ```
+    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_upload_bytes = bytes;
+        self
+    }
+
+    /// Keep uploaded files under `dir` (in `dir/uploads/`, created if missing) instead of
+    /// in memory, so they survive a restart. (Only uploads live there for now; the rest of
+    /// the chat state joins them with the durable store.)
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("stream-doc-{}", std::process::id()));
+    /// let server = stream_chat_server::Server::builder().data_dir(&dir).start().unwrap();
+    /// assert!(dir.join("uploads").is_dir());
+    /// # drop(server); std::fs::remove_dir_all(dir).unwrap();
+    /// ```
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.data_dir = Some(dir.into());
+        self
+    }
+
+    /// POST every event the server emits to `url` (`http://`), as Stream's webhooks do:
+    /// the event's JSON, signed in `X-Signature` with the API secret, retried on failure,
+    /// one delivery at a time in the order the events happened. See `docs/server-side.md`.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().webhook_url("http://127.0.0.1:9/hook");
+    /// # drop(b);
+    /// ```
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.config.webhook_url = Some(url.into());
+        self
+    }
+
     /// Binds the address and starts serving on a runtime of its own (two worker threads).
     ///
     /// Usable from plain blocking code; the returned handle stops the server when dropped.
@@ -183,6 +227,12 @@ impl ServerBuilder {
             .thread_name("stream-chat-server")
             .enable_all()
             .build()?;
+        if let Some(dir) = &self.config.data_dir {
+            std::fs::create_dir_all(dir.join(domain::UPLOADS_DIR))?;
+        }
+        if let Some(url) = &self.config.webhook_url {
+            webhooks::Target::parse(url).map_err(std::io::Error::other)?;
+        }
         let listener = listen(&runtime, self.config.addr)?;
         let addr = listener.local_addr()?;
         let config = Config {
@@ -190,6 +240,17 @@ impl ServerBuilder {
             ..self.config
         };
         let state = Arc::new(AppState::new(config));
+        if let (Some(url), Some(queue)) = (
+            state.config.webhook_url.as_deref(),
+            state.chat.take_hook_receiver(),
+        ) {
+            let deliverer = webhooks::Deliverer {
+                target: webhooks::Target::parse(url).map_err(std::io::Error::other)?,
+                api_key: state.config.api_key.clone(),
+                secret: state.config.api_secret.clone(),
+            };
+            runtime.spawn(deliverer.run(queue, state.shutdown.subscribe()));
+        }
         let app = routes::router(state.clone());
         let mut down = state.shutdown.subscribe();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -458,6 +519,17 @@ impl ServerHandle {
     /// ```
     pub fn freeze_connections(&self, user_id: &str, frozen: bool) -> usize {
         self.state.chat.freeze(user_id, frozen)
+    }
+
+    /// Removes every file uploaded to channel `cid` and returns how many there were: what
+    /// deleting a channel does to its uploads (their URLs answer 404 afterwards).
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert_eq!(server.delete_channel_files("messaging:none").unwrap(), 0);
+    /// ```
+    pub fn delete_channel_files(&self, cid: &str) -> std::io::Result<usize> {
+        self.state.chat.delete_channel_files(cid)
     }
 
     /// Stops the server: closes every WebSocket (code 1001), stops accepting, and frees the

@@ -113,10 +113,18 @@ fn authenticate(
         .filter(|id| !id.is_empty())
         .unwrap_or(details.id.as_str());
     match auth::token_actor(&claims, Some(claimed)) {
-        Ok(Actor::User(id)) => Ok(Identity::User {
-            id,
-            details: Box::new(details),
-        }),
+        Ok(Actor::User(id)) => {
+            // A revoked token, or a deactivated user, is refused like a bad token.
+            let actor = Actor::User(id.clone());
+            state
+                .chat
+                .check_token("Connect", &actor, claims.iat)
+                .map_err(|e| e.0)?;
+            Ok(Identity::User {
+                id,
+                details: Box::new(details),
+            })
+        }
         Ok(_) => Err(plain(
             codes::AUTHENTICATION,
             "JWTAuth error: a user token is required to connect",

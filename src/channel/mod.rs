@@ -22,6 +22,8 @@ mod typing;
 pub use admin::MAX_COOLDOWN_SECONDS;
 pub(crate) use messages::message_path;
 pub use pins::PinnedMessagesPagination;
+// Uploads, the server-side client and webhooks.
+mod uploads;
 
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::cid;

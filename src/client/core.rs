@@ -177,6 +177,13 @@ impl Core {
     ) -> Result<T, ChatError> {
         self.shared.http.send_cancellable(req, auth, cancel)
     }
+
+    // Uploads, the server-side client and webhooks.
+
+    /// The client's callback executor (an upload's progress reports run there).
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.shared.executor
+    }
 }
 
 /// A [`Core`] that does not keep the client alive: [`upgrade`](Self::upgrade) it while
@@ -222,6 +229,31 @@ impl Rest<'_> {
     /// Stops re-watching `cid` after reconnects.
     pub(crate) fn unwatched(&self, cid: &str) {
         self.core.shared.hub.tracker().unwatched(cid);
+    }
+
+    // Uploads, the server-side client and webhooks.
+
+    /// Sends `req` with a streamed `body` as the current user (an upload).
+    pub(crate) fn send_stream<T: DeserializeOwned>(
+        &self,
+        req: &crate::rest::StreamRequest<'_>,
+        body: impl std::io::Read + Send + 'static,
+    ) -> Result<T, ChatError> {
+        let auth = self.core.auth()?;
+        self.core
+            .shared
+            .http
+            .send_stream(req, body, &auth, self.cancel)
+    }
+
+    /// The client's callback executor (progress reports run there).
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.core.shared.executor
+    }
+
+    /// This run's cancel token.
+    pub(crate) fn cancel_token(&self) -> &CancelToken {
+        self.cancel
     }
 }
 

@@ -46,3 +46,6 @@ mod reactions;
 mod search;
 mod thread_replies;
 mod typing;
+// Uploads, the server-side client and webhooks.
+mod server_side;
+mod uploads;

@@ -388,3 +388,25 @@ pub fn is_client_sendable(kind: &str) -> bool {
 pub fn is_typing(kind: &str) -> bool {
     kind == TYPING_START || kind == TYPING_STOP
 }
+// Uploads, the server-side client and webhooks (events only webhooks carry).
+
+/// Webhook only: a user was deactivated (`POST /users/{id}/deactivate`).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_DEACTIVATED, "user.deactivated");
+/// ```
+pub const USER_DEACTIVATED: &str = "user.deactivated";
+
+/// Webhook only: a user was reactivated.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_REACTIVATED, "user.reactivated");
+/// ```
+pub const USER_REACTIVATED: &str = "user.reactivated";
+
+/// Webhook only: a user was deleted.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::USER_DELETED, "user.deleted");
+/// ```
+pub const USER_DELETED: &str = "user.deleted";

@@ -316,6 +316,15 @@ round_trips! {
     thread_info: ThreadInfo,
     thread_participant: ThreadParticipant,
     thread_response: ThreadResponse,
+    // Uploads, the server-side client and webhooks.
+    deactivate_user_request: DeactivateUserRequest,
+    delete_users_request: DeleteUsersRequest,
+    reactivate_user_request: ReactivateUserRequest,
+    task_response: TaskResponse,
+    task_status: TaskStatus,
+    upload_file_response: UploadFileResponse,
+    uploaded_file: UploadedFile,
+    user_response: UserResponse,
 }
 
 #[test]

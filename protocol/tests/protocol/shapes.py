@@ -129,6 +129,13 @@ def sample_struct(name, structs, depth=0, path=()):
     for f in s["fields"]:
         if f["skip"]:
             continue
+        if f["flatten"] and f["type"] in structs:
+            # A flattened struct: its fields (and the ones it requires) sit inline.
+            inner = sample_struct(f["type"], structs, depth + 1, path)
+            inner_required = inner.pop(REQUIRED, [])
+            out.update(inner)
+            out.setdefault(REQUIRED, []).extend(inner_required)
+            continue
         if f["flatten"]:
             out[EXTRA] = True
             continue
@@ -139,8 +146,9 @@ def sample_struct(name, structs, depth=0, path=()):
             out[f["wire"]] = "messaging"
             continue
         out[f["wire"]] = sample_of(f["type"], structs, f["name"], depth, path)
-    required = sorted(f["wire"] for f in s["fields"]
-                      if not f["optional"] and not f["flatten"] and not f["skip"])
+    required = sorted(out.pop(REQUIRED, []) + [
+        f["wire"] for f in s["fields"]
+        if not f["optional"] and not f["flatten"] and not f["skip"]])
     if required:
         out[REQUIRED] = required
     return out

@@ -404,8 +404,8 @@ impl Chat {
 
     /// `DELETE /channels/{type}/{id}`: deletes the channel with its messages (DeleteChannel);
     /// `channel.deleted` to the watchers, `notification.channel_deleted` to the members who
-    /// do not watch. The id may be used again for a new channel. Returns the channel with
-    /// `deleted_at`.
+    /// do not watch. The id may be used again for a new channel; the channel's uploaded
+    /// files are deleted with it. Returns the channel with `deleted_at`.
     pub(crate) fn delete_channel(
         &self,
         op: &str,
@@ -448,7 +448,14 @@ impl Chat {
             world.send_to_conn(&conn_id, &note);
         }
         world.conns.forget_channel(cid);
+        drop(world);
         tracing::debug!(%cid, "channel deleted");
+        // Its uploaded files go with it (outside the world's lock: with `--data-dir` this
+        // touches the disk). The channel is gone either way; a file that could not be
+        // removed is logged and stays unreachable through this channel's routes.
+        if let Err(e) = self.delete_channel_files(cid) {
+            tracing::error!(%cid, error = %e, "could not delete the channel's uploaded files");
+        }
         Ok(view)
     }
 

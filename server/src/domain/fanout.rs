@@ -4,7 +4,8 @@
 //! watching a channel with their first or last connection is announced to its watchers.
 //!
 //! An event is serialized once per fan-out and the frame shared by its recipients; queueing
-//! never waits (see `connections.rs`).
+//! never waits (see `connections.rs`). Events to watchers and to users are also offered to
+//! the webhook queue (`hooks.rs`); per-connection copies (`send_to_conn`) are not.
 
 use serde::Serialize;
 use stream_chat_protocol::{UserStartWatchingEvent, UserStopWatchingEvent};
@@ -22,10 +23,11 @@ impl World {
         for conn in self.conns.watching(cid) {
             conn.send(&frame);
         }
+        self.hooks.offer(&frame);
     }
 
     /// Queues `event` for every connection watching `cid`, except those of the users in
-    /// `except`.
+    /// `except`. The webhook gets it all the same: it is the app's, not a user's.
     pub(crate) fn broadcast_except(&self, cid: &str, event: &impl Serialize, except: &[String]) {
         let Some(frame) = Frame::of(event) else {
             return;
@@ -35,6 +37,7 @@ impl World {
                 conn.send(&frame);
             }
         }
+        self.hooks.offer(&frame);
     }
 
     /// Queues `event` for every connection of `user_id`, watching or not.
@@ -45,6 +48,7 @@ impl World {
         for conn in self.conns.of_user(user_id).filter(|c| !c.anonymous) {
             conn.send(&frame);
         }
+        self.hooks.offer(&frame);
     }
 
     /// Queues `event` for one connection (dropped silently if it is gone).

@@ -46,6 +46,10 @@ mod pins;
 mod reactions;
 mod search;
 pub(crate) mod threads;
+// Uploads, the server-side client and webhooks.
+pub(crate) mod hooks;
+mod server_side;
+pub(crate) mod uploads;
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -56,7 +60,12 @@ use crate::config::Config;
 use crate::error::ApiResult;
 use caller::{Actor, Caller};
 use connections::Connections;
+use hooks::HookQueue;
+use store::files::{DirFiles, FileStore, MemoryFiles};
 use store::{MemoryStore, Store};
+
+/// The folder of `--data-dir` uploaded files are kept in.
+pub(crate) const UPLOADS_DIR: &str = "uploads";
 
 /// The chat domain's handle, shared by every request and connection task.
 pub(crate) struct Chat {
@@ -67,6 +76,12 @@ pub(crate) struct Chat {
     max_queued_frames: usize,
     /// Teams on: guest users are refused.
     multi_tenant: bool,
+    /// Uploaded files, streamed outside the world's lock.
+    files: Box<dyn FileStore>,
+    /// The webhook queue's receiving end, until the delivery task takes it.
+    hook_rx: Mutex<Option<tokio::sync::mpsc::Receiver<bytes::Bytes>>>,
+    /// Background tasks (batch user deletion), by id.
+    tasks: Mutex<std::collections::HashMap<String, stream_chat_protocol::TaskStatus>>,
 }
 
 /// Everything behind the lock.
@@ -78,22 +93,47 @@ pub(crate) struct World {
     /// When each user last posted in each channel (`(cid, user id)` to Unix nanoseconds),
     /// for slow mode. Live state: a cooldown lasts seconds, a restart may forget it.
     last_posts: std::collections::HashMap<(String, String), i128>,
+    /// Events waiting for webhook delivery.
+    hooks: HookQueue,
 }
 
 impl Chat {
     /// An empty chat kept in memory.
     pub(crate) fn new(config: &Config) -> Chat {
+        let files: Box<dyn FileStore> = match &config.data_dir {
+            Some(dir) => Box::new(DirFiles::new(dir.join(UPLOADS_DIR))),
+            None => Box::new(MemoryFiles::default()),
+        };
+        let (hooks, hook_rx) = match &config.webhook_url {
+            Some(_) => {
+                let (queue, rx) = HookQueue::bounded(crate::config::WEBHOOK_QUEUE_CAPACITY);
+                (queue, Some(rx))
+            }
+            None => (HookQueue::disabled(), None),
+        };
         Chat {
             world: Mutex::new(World {
                 store: Box::new(MemoryStore::default()),
                 conns: Connections::default(),
                 last_nanos: 0,
                 last_posts: Default::default(),
+                hooks,
             }),
             counters_changed: Signal::default(),
             max_queued_frames: config.max_queued_frames,
             multi_tenant: config.multi_tenant,
+            files,
+            hook_rx: Mutex::new(hook_rx),
+            tasks: Mutex::default(),
         }
+    }
+
+    /// The webhook queue's receiving end, once (for the delivery task).
+    pub(crate) fn take_hook_receiver(&self) -> Option<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+        self.hook_rx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Locks the world; a panic elsewhere never wedges the server.

@@ -69,6 +69,12 @@ pub(crate) enum Action {
     PinMessage,
     /// Send `typing.start` / `typing.stop`.
     SendTypingEvent,
+    // Uploads, the server-side client and webhooks.
+    /// Upload a file or image to a channel (`upload-attachment`; the creator's
+    /// `upload-attachment-owner`).
+    UploadAttachment,
+    /// Delete an uploaded file (`delete-attachment`; the uploader's `delete-attachment-owner`).
+    DeleteAttachment,
 }
 
 /// What owning means for an action's `-owner` grant.
@@ -238,6 +244,20 @@ const RULES: &[Rule] = &[
         "SendTypingEvent",
         Owned::Channel,
     ),
+    // Uploads, the server-side client and webhooks.
+    rule(
+        Action::UploadAttachment,
+        "upload-attachment",
+        "UploadAttachment",
+        Owned::Channel,
+    ),
+    // Owning a file is having uploaded it (`Relation::author`), in a channel one may read.
+    rule(
+        Action::DeleteAttachment,
+        "delete-attachment",
+        "DeleteAttachment",
+        Owned::Message,
+    ),
 ];
 
 const fn rule(action: Action, grant: &'static str, name: &'static str, owned: Owned) -> Rule {
@@ -345,6 +365,8 @@ const LIVESTREAM_USER: &[&str] = &[
     "update-channel-owner",
     "update-message-owner",
     "upload-attachment",
+    // Uploads: a user deletes the files they uploaded, as in messaging (reference §14).
+    "delete-attachment-owner",
 ];
 
 /// `guest` in livestream: reads, flags, mutes.

@@ -130,7 +130,18 @@ pub(crate) fn apply_user_input(stored: &mut User, input: &User, replace: bool) {
         extra.remove(*k);
     });
     if replace {
+        // Server-kept fields (a token revocation, a deactivation) survive a replacement.
+        let kept: Vec<(String, Value)> = RESERVED_USER_KEYS
+            .iter()
+            .filter_map(|k| {
+                stored
+                    .extra_data
+                    .get(*k)
+                    .map(|v| ((*k).to_owned(), v.clone()))
+            })
+            .collect();
         stored.extra_data = extra;
+        stored.extra_data.extend(kept);
     } else {
         stored.extra_data.extend(extra);
     }

@@ -50,6 +50,7 @@ pub(super) async fn usage(State(state): State<Arc<AppState>>, req: Req) -> ApiRe
         "monthly_active_users": usage.monthly_active_users,
         "concurrent_connections": usage.concurrent_connections,
         "slow_consumer_disconnects": slow_consumer_disconnects,
+        "webhook_overflows": state.chat.webhook_overflows(),
         "duration": DURATION,
     })))
 }

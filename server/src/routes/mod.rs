@@ -18,6 +18,9 @@ mod pins;
 mod reactions;
 mod search;
 mod threads;
+// Uploads, the server-side client and webhooks.
+mod server_side;
+mod uploads;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -164,6 +167,24 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/search", get(search::search))
         .route("/users/{id}/event", post(search::send_user_custom_event))
+        // Uploads, the server-side client and webhooks.
+        .route(
+            "/channels/{type}/{id}/file",
+            post(uploads::upload_file).delete(uploads::delete_file),
+        )
+        .route(
+            "/channels/{type}/{id}/image",
+            post(uploads::upload_image).delete(uploads::delete_image),
+        )
+        .route("/uploads/{id}/{*name}", get(uploads::serve))
+        .route(
+            "/users/{id}",
+            axum::routing::delete(server_side::delete_user),
+        )
+        .route("/users/{id}/deactivate", post(server_side::deactivate_user))
+        .route("/users/{id}/reactivate", post(server_side::reactivate_user))
+        .route("/users/delete", post(server_side::delete_users))
+        .route("/tasks/{id}", get(server_side::get_task))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(catch_panics))
@@ -267,7 +288,7 @@ async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Bytes, ()> {
 impl Req {
     /// Authenticates the caller for operation `op`.
     pub(crate) fn auth(&self, state: &AppState, op: &str) -> ApiResult<Actor> {
-        auth::authenticate(&state.config, &self.query, &self.headers, op)
+        authenticate(state, &self.query, &self.headers, op)
     }
 
     /// A query parameter.
@@ -295,6 +316,21 @@ impl Req {
         serde_json::from_slice(bytes)
             .map_err(|e| ApiError::input(op, format!("invalid JSON body: {e}")))
     }
+}
+
+/// Authenticates a request for operation `op`: the credentials, then whether the token was
+/// revoked or its user deactivated (the server-side client's checks).
+pub(crate) fn authenticate(
+    state: &AppState,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    op: &str,
+) -> ApiResult<Actor> {
+    let actor = auth::authenticate(&state.config, query, headers, op)?;
+    state
+        .chat
+        .check_token(op, &actor, auth::issued_at(headers))?;
+    Ok(actor)
 }
 
 /// Parses path parameters, mapping failures to code 4.

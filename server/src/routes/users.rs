@@ -56,8 +56,17 @@ pub(super) async fn partial_update_users(
 ) -> ApiResult<Json<UsersResponse>> {
     const OP: &str = "UpdateUsersPartial";
     let actor = req.auth(&state, OP)?;
-    let body: PartialUpdateUsersRequest = req.json(OP)?;
-    let users = state.chat.partial_update_users(OP, actor, body)?;
+    let mut body: PartialUpdateUsersRequest = req.json(OP)?;
+    // Token revocation (server-side only) goes its own way; the rest is a usual update.
+    let revocations = state.chat.take_revocations(OP, &actor, &mut body)?;
+    let ids: Vec<String> = body.users.iter().map(|u| u.id.clone()).collect();
+    let mut users = state.chat.partial_update_users(OP, actor, body)?;
+    if !revocations.is_empty() {
+        state.chat.revoke_tokens(OP, revocations)?;
+        for user in state.chat.users_by_id(ids)? {
+            users.insert(user.id.clone(), user);
+        }
+    }
     Ok(Json(UsersResponse {
         users,
         duration: DURATION.into(),

@@ -478,6 +478,11 @@ impl Store for MemoryStore {
         }
         Ok(counts)
     }
+    // Uploads, the server-side client and webhooks.
+    fn remove_user(&mut self, id: &str) -> StoreResult<()> {
+        self.users.remove(id);
+        Ok(())
+    }
 }
 
 /// The page of `messages` (in channel order) that `page` selects, oldest first.

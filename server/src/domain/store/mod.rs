@@ -19,6 +19,7 @@
 //! What lives and dies with a connection (who is connected, who watches what) is not here:
 //! see `domain/connections.rs`.
 
+pub(crate) mod files;
 mod memory;
 
 pub(crate) use memory::MemoryStore;
@@ -403,6 +404,9 @@ pub(crate) trait Store: Send {
     /// Distinct users who connected in `month`.
     fn active_users(&self, month: &str) -> StoreResult<u64>;
 
+    // Uploads, the server-side client and webhooks.
+    /// Removes a user record for good (a hard delete). No-op for an unknown id.
+    fn remove_user(&mut self, id: &str) -> StoreResult<()>;
     // Reactions, threads, pins, search (messages surface).
 
     /// The reactions to a message, in the order they were first sent.

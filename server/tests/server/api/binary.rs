@@ -129,9 +129,9 @@ fn first_stdout_line_is_the_base_url() {
 
 /// A spawned server: its first stdout line (the URL), its pid, and the rest of its stdout.
 /// Kills the server by pid if a test ends while it still runs.
-struct Spawned {
-    url: String,
-    pid: u32,
+pub(crate) struct Spawned {
+    pub(crate) url: String,
+    pub(crate) pid: u32,
     /// Receives once the server's stdout reaches end-of-file (it exited).
     stdout_closed: std::sync::mpsc::Receiver<()>,
 }
@@ -230,7 +230,7 @@ fn port_is_free(addr: std::net::SocketAddr) -> bool {
 }
 
 /// Starts the binary on a free port with `flags`, stdout piped (read by [`Spawned`]).
-fn spawn(flags: &[&str], stdin: Stdio, stderr: Stdio) -> (Child, Spawned) {
+pub(crate) fn spawn(flags: &[&str], stdin: Stdio, stderr: Stdio) -> (Child, Spawned) {
     let mut child = Command::new(BIN)
         .args(["--addr", "127.0.0.1:0"])
         .args(flags)

@@ -23,3 +23,7 @@ mod search;
 mod surface;
 mod threads;
 mod typing;
+// Uploads, the server-side client and webhooks.
+mod server_side;
+mod uploads;
+mod webhooks;

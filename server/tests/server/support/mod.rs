@@ -1,5 +1,7 @@
 //! Test helpers: an in-process server, a blocking HTTP client and a blocking WebSocket client.
 
+pub mod receiver;
+
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
