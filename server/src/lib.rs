@@ -21,6 +21,7 @@ mod auth;
 mod config;
 mod domain;
 mod error;
+mod limits;
 mod routes;
 mod ws;
 

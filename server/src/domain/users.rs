@@ -12,7 +12,7 @@ use stream_chat_protocol::{
 use super::caller::{Actor, role_of};
 use super::store::StoreResult;
 use super::{Chat, World, filter};
-use crate::config::{DEFAULT_USER_LIMIT, MAX_USER_ID_BYTES, MAX_USER_LIMIT};
+use crate::config::{DEFAULT_USER_LIMIT, MAX_USER_LIMIT};
 use crate::error::{ApiError, ApiResult};
 
 /// Custom-data keys a client may not write: server-computed or own-user fields.
@@ -112,15 +112,13 @@ pub(crate) fn new_user(id: &str, role: &str, now: &str) -> User {
     }
 }
 
-/// Checks a user id: 1–255 characters, no whitespace.
+/// Checks a user id: 1–255 bytes, no whitespace, control characters or `*` (the wildcard of
+/// Stream's permission and filter syntax).
 pub(crate) fn check_user_id(op: &str, id: &str) -> ApiResult<()> {
-    if id.is_empty() || id.len() > MAX_USER_ID_BYTES || id.chars().any(char::is_whitespace) {
-        return Err(ApiError::input(
-            op,
-            format!("user id '{id}' is not valid: use 1 to 255 characters without spaces"),
-        ));
+    match crate::limits::user_id_problem(id) {
+        Some(problem) => Err(ApiError::input(op, problem)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Writes the client-settable parts of `input` into `stored` (merge or replace custom data).

@@ -16,3 +16,5 @@ mod users;
 mod websocket;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
+// Issue 15 (server): user ids in tokens, quotas and rate limits, timeouts, the connection cap.
+mod limits;
