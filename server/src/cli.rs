@@ -73,6 +73,12 @@ OPTIONS:
     --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
     --max-queued-frames N          Frames queued for one WebSocket before its client counts as
                                    too slow and is disconnected (close 1013) [default: 1024]
+    --header-timeout SECS          Seconds a client may take to send a request head (also the
+                                   wait for the next request on a kept-alive connection) [default: 30]
+    --body-timeout SECS            Seconds a client may take to send a request body [default: 30]
+    --idle-timeout SECS            Seconds an HTTP connection may stay without a request [default: 30]
+    --max-connections N            Open connections before the longest-idle one is closed to make
+                                   room [default: the file-descriptor limit less an eighth and 32]
     --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
                                    process exits (for test harnesses: no orphaned servers)
     -h, --help                     Print this help
@@ -170,6 +176,24 @@ fn parse_serve(mut args: impl Iterator<Item = String>) -> Result<Command, String
                     ))?;
                     builder.max_queued_frames(frames)
                 }
+                // Connections (issue 15).
+                "--header-timeout" => builder.header_timeout(seconds(
+                    "--header-timeout",
+                    &value("--header-timeout")?,
+                )?),
+                "--body-timeout" => {
+                    builder.body_timeout(seconds("--body-timeout", &value("--body-timeout")?)?)
+                }
+                "--idle-timeout" => {
+                    builder.idle_timeout(seconds("--idle-timeout", &value("--idle-timeout")?)?)
+                }
+                "--max-connections" => {
+                    let v = value("--max-connections")?;
+                    let n: usize = v.parse().ok().filter(|n| *n > 0).ok_or(format!(
+                        "--max-connections: '{v}' is not a positive number"
+                    ))?;
+                    builder.max_connections(n)
+                }
                 "--exit-on-stdin-close" => {
                     exit_on_stdin_close = true;
                     builder
@@ -227,6 +251,15 @@ fn parse_token(mut args: impl Iterator<Item = String>) -> Result<Command, String
         expires_in,
         api_secret,
     }))
+}
+
+/// A positive number of seconds (fractions allowed) for `flag`.
+fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+    v.parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or(format!("{flag}: '{v}' is not a positive number of seconds"))
 }
 
 /// `--flag=value` → (`--flag`, Some(`value`)); anything else → (arg, None).

@@ -34,6 +34,16 @@ pub(crate) struct Config {
     pub health_check_interval: Duration,
     /// Frames queued for one connection before it counts as too slow and is closed.
     pub max_queued_frames: usize,
+    // Connections (issue 15).
+    /// How long a client may take to send a request head (also the keep-alive wait).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request body.
+    pub body_timeout: Duration,
+    /// How long an HTTP connection may stay without a request in flight.
+    pub idle_timeout: Duration,
+    /// Open connections (HTTP and WebSocket) before the longest-idle one is shed; `None`:
+    /// from the process's file-descriptor limit at start ([`default_max_connections`]).
+    pub max_connections: Option<usize>,
 }
 
 impl Default for Config {
@@ -48,6 +58,10 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
             max_queued_frames: DEFAULT_MAX_QUEUED_FRAMES,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: None,
         }
     }
 }
@@ -75,6 +89,44 @@ pub(crate) const DRAIN_BODY_BYTES: u64 = 32 * 1024 * 1024;
 pub(crate) const DRAIN_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long CORS preflight answers may be cached (`Access-Control-Max-Age`).
 pub(crate) const CORS_MAX_AGE: Duration = Duration::from_secs(86_400);
+
+/// Default of [`Config::header_timeout`].
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Config::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Config::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Lower bound of the HTTP timeouts.
+pub(crate) const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+/// Upper bound of the connection cap when the descriptor limit allows more.
+pub(crate) const MAX_CONNECTIONS_CEILING: usize = 100_000;
+/// File descriptors kept free of connections: the listener, the runtime, stdio, logs.
+pub(crate) const RESERVED_DESCRIPTORS: usize = 32;
+/// How long the accept loop waits when out of descriptors with nothing to shed.
+pub(crate) const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(50);
+/// How long writing the 503 to a connection over the cap may take.
+pub(crate) const REFUSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The connection cap when none is configured: the soft `RLIMIT_NOFILE` (read from
+/// `/proc/self/limits`) less [`RESERVED_DESCRIPTORS`] and an eighth of it, so accepting never
+/// runs out of descriptors; [`MAX_CONNECTIONS_CEILING`] where the limit is unknown.
+pub(crate) fn default_max_connections() -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
+        })
+        .and_then(|v| v.parse::<usize>().ok());
+    match soft {
+        Some(soft) => soft
+            .saturating_sub(RESERVED_DESCRIPTORS + soft / 8)
+            .clamp(1, MAX_CONNECTIONS_CEILING),
+        None => MAX_CONNECTIONS_CEILING,
+    }
+}
 
 // WebSocket.
 
