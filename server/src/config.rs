@@ -144,6 +144,10 @@ pub(crate) const MAX_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(365 *
 pub(crate) const WS_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long sending our close frame, and then waiting for the peer's, may take.
 pub(crate) const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the close frame (1013) to a client that fell behind may take to be written: it
+/// queues behind what fills the kernel's buffers, so it reaches a reader that stalled for
+/// up to this long and then reads again (issue 15).
+pub(crate) const LAGGING_CLOSE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long [`crate::ServerHandle::freeze_connections`] waits for a socket's task to put a
 /// freeze in force: longer than a stuck write ([`WS_WRITE_TIMEOUT`]) may last before the
 /// socket is dropped.

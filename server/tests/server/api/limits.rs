@@ -238,3 +238,30 @@ fn three_hundred_idle_sockets_do_not_stop_a_server_with_256_descriptors() {
     assert_eq!(answered, Ok(200));
     assert_eq!(again, Ok(200));
 }
+
+#[test]
+fn a_reader_stalled_past_the_old_close_timeout_still_gets_1013() {
+    let env = Env::with(Server::builder().max_queued_frames(4));
+    let (mut slow, first) = env.connect("slow");
+    let conn = first["connection_id"].as_str().unwrap().to_owned();
+    let (status, body) = env.watch(Auth::User("slow"), "livestream:flood", &conn);
+    assert_eq!(status, 200, "{body}");
+    // `slow` stops reading. Large frames fill the kernel's buffers, then its queue.
+    let mut sent = 0;
+    while env.server.slow_consumer_disconnects() == 0 {
+        assert!(sent < 400, "not disconnected after {sent} messages");
+        let (status, body) = env.call(
+            "POST",
+            "/channels/livestream/flood/message",
+            Auth::Server,
+            Some(json!({"message": {"text": format!("m{sent}"), "user_id": "host", "pad": "x".repeat(256 * 1024)}})),
+        );
+        assert_eq!(status, 200, "{body}");
+        sent += 1;
+    }
+    // The scenario: it stays stalled longer than the server used to try its close frame
+    // (2 s), still sending (as the JS client's health checks do), then reads again.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(slow.try_send_text("{\"type\":\"health.check\"}"));
+    assert_eq!(slow.read_until_closed(), Some(stream_chat_server::LAGGING_CLOSE_CODE));
+}
