@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use stream_chat_protocol::{jwt, time};
 use stream_chat_server::{
-    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PORT, Server, ServerBuilder, ServerHandle,
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_PORT, RateLimits, Server, ServerBuilder,
+    ServerHandle,
 };
 
 /// The user the banner's sample token is for.
@@ -79,6 +80,9 @@ OPTIONS:
     --idle-timeout SECS            Seconds an HTTP connection may stay without a request [default: 30]
     --max-connections N            Open connections before the longest-idle one is closed to make
                                    room [default: the file-descriptor limit less an eighth and 32]
+    --rate-limits off|on|N         Per-user, per-endpoint rate limits with X-RateLimit-* headers and
+                                   429 (code 9): on is Stream's 60 requests a minute per user and
+                                   endpoint, N another number a minute, off none (load tests) [default: on]
     --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
                                    process exits (for test harnesses: no orphaned servers)
     -h, --help                     Print this help
@@ -177,21 +181,33 @@ fn parse_serve(mut args: impl Iterator<Item = String>) -> Result<Command, String
                     builder.max_queued_frames(frames)
                 }
                 // Connections (issue 15).
-                "--header-timeout" => builder.header_timeout(seconds(
-                    "--header-timeout",
-                    &value("--header-timeout")?,
-                )?),
+                "--header-timeout" => builder
+                    .header_timeout(seconds("--header-timeout", &value("--header-timeout")?)?),
                 "--body-timeout" => {
                     builder.body_timeout(seconds("--body-timeout", &value("--body-timeout")?)?)
                 }
                 "--idle-timeout" => {
                     builder.idle_timeout(seconds("--idle-timeout", &value("--idle-timeout")?)?)
                 }
+                "--rate-limits" => {
+                    let v = value("--rate-limits")?;
+                    builder.rate_limits(match v.as_str() {
+                        "off" => RateLimits::off(),
+                        "on" => RateLimits::stream(),
+                        n => RateLimits::stream().with_per_user(
+                            n.parse().ok().filter(|n| *n > 0).ok_or(format!(
+                                "--rate-limits: '{v}' is not off, on or a positive number"
+                            ))?,
+                        ),
+                    })
+                }
                 "--max-connections" => {
                     let v = value("--max-connections")?;
-                    let n: usize = v.parse().ok().filter(|n| *n > 0).ok_or(format!(
-                        "--max-connections: '{v}' is not a positive number"
-                    ))?;
+                    let n: usize = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(format!("--max-connections: '{v}' is not a positive number"))?;
                     builder.max_connections(n)
                 }
                 "--exit-on-stdin-close" => {

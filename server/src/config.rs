@@ -44,6 +44,10 @@ pub(crate) struct Config {
     /// Open connections (HTTP and WebSocket) before the longest-idle one is shed; `None`:
     /// from the process's file-descriptor limit at start ([`default_max_connections`]).
     pub max_connections: Option<usize>,
+    /// Per-user, per-endpoint rate limits (issue 15).
+    pub rate_limits: crate::limits::RateLimits,
+    /// Largest custom data of a user, channel or message, in bytes (issue 15).
+    pub max_custom_data: usize,
 }
 
 impl Default for Config {
@@ -62,6 +66,8 @@ impl Default for Config {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: None,
+            rate_limits: crate::limits::RateLimits::stream(),
+            max_custom_data: crate::limits::MAX_CUSTOM_DATA_BYTES,
         }
     }
 }

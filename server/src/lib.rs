@@ -21,7 +21,7 @@ mod auth;
 mod config;
 mod domain;
 mod error;
-mod limits;
+pub(crate) mod limits;
 mod routes;
 mod serve;
 mod ws;
@@ -40,10 +40,11 @@ use crate::config::{
 };
 pub use crate::config::{
     DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT,
-    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
+    DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, KICK_CLOSE_CODE,
+    LAGGING_CLOSE_CODE,
 };
 pub use crate::domain::usage::{Counters, Usage};
+pub use crate::limits::RateLimits;
 
 /// Entry point: `Server::builder()...start()`.
 ///
@@ -226,6 +227,33 @@ impl ServerBuilder {
     /// ```
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.config.max_connections = Some(connections.max(1));
+        self
+    }
+
+    /// Per-user, per-endpoint rate limits: [`RateLimits::stream`] by default (60 requests a
+    /// minute per user and endpoint, Stream's app-wide tiers for server-side calls, with
+    /// `X-RateLimit-*` headers and 429 / code 9), [`RateLimits::off`] for load tests.
+    ///
+    /// ```
+    /// use stream_chat_server::{RateLimits, Server};
+    /// let b = Server::builder().rate_limits(RateLimits::off());
+    /// # drop(b);
+    /// ```
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.config.rate_limits = limits;
+        self
+    }
+
+    /// The largest custom data of a user, a channel or a message, in bytes of JSON: Stream's
+    /// 5 KB (5,120) by default. A write that would make an object's custom data larger is
+    /// answered 413 with code 22 and changes nothing.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().max_custom_data(64 * 1024);
+    /// # drop(b);
+    /// ```
+    pub fn max_custom_data(mut self, bytes: usize) -> Self {
+        self.config.max_custom_data = bytes;
         self
     }
 

@@ -53,7 +53,13 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, state: Arc<AppStat
                     continue;
                 }
                 let conn = tracker.add();
-                tokio::spawn(run(stream, conn, tracker.clone(), app.clone(), state.clone()));
+                tokio::spawn(run(
+                    stream,
+                    conn,
+                    tracker.clone(),
+                    app.clone(),
+                    state.clone(),
+                ));
             }
             Err(e) if out_of_descriptors(&e) => {
                 // Free a descriptor by closing the longest-idle connection; if none can go,
@@ -173,7 +179,10 @@ impl Conn {
     }
 
     fn idle_since(&self) -> Instant {
-        *self.idle_since.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .idle_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// When the connection will have been idle for `timeout` if nothing happens meanwhile.
@@ -202,7 +211,11 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        *self.0.idle_since.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self
+            .0
+            .idle_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
         self.0.busy.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -20,8 +20,8 @@ use tokio::time::{Instant, MissedTickBehavior, timeout};
 use crate::app::AppState;
 use crate::auth;
 use crate::config::{
-    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE, LAGGING_CLOSE_TIMEOUT, MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES, WS_CLOSE_TIMEOUT,
-    WS_WRITE_TIMEOUT,
+    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE, LAGGING_CLOSE_TIMEOUT, MAX_WS_MESSAGE_BYTES,
+    WS_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_WRITE_TIMEOUT,
 };
 use crate::domain::caller::Actor;
 use crate::domain::connections::{CloseReason, Frame, Freeze, Inbox};

@@ -366,6 +366,7 @@ impl World {
         RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
             custom.remove(*k);
         });
+        crate::limits::check_custom_data(op, "channel", &custom, self.max_custom_data)?;
         let record = ChannelRecord {
             kind: kind.to_owned(),
             id: id.to_owned(),

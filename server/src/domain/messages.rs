@@ -242,6 +242,7 @@ impl Chat {
         let now = world.now();
         let user = world.user_response(&sender)?;
         let mut extra = custom_fields(&input.extra);
+        crate::limits::check_custom_data(op, "message", &extra, world.max_custom_data)?;
         for (k, v) in [
             ("pinned_at", Value::Null),
             ("pinned_by", Value::Null),
@@ -354,7 +355,9 @@ impl Chat {
         let mut message = stored;
         let now = world.now();
         let mut extra = server_fields(&message.extra);
-        extra.extend(custom_fields(&input.extra));
+        let custom = custom_fields(&input.extra);
+        crate::limits::check_custom_data(op, "message", &custom, world.max_custom_data)?;
+        extra.extend(custom);
         if message.text.as_deref() != Some(content.text.as_str()) {
             extra.insert("message_text_updated_at".into(), json!(now));
         }

@@ -69,6 +69,8 @@ pub(crate) struct World {
     /// When each user last posted in each channel (`(cid, user id)` to Unix nanoseconds),
     /// for slow mode. Live state: a cooldown lasts seconds, a restart may forget it.
     last_posts: std::collections::HashMap<(String, String), i128>,
+    /// Largest custom data of a user, channel or message, in bytes (issue 15).
+    max_custom_data: usize,
 }
 
 impl Chat {
@@ -80,6 +82,7 @@ impl Chat {
                 conns: Connections::default(),
                 last_nanos: 0,
                 last_posts: Default::default(),
+                max_custom_data: config.max_custom_data,
             }),
             counters_changed: Signal::default(),
             max_queued_frames: config.max_queued_frames,

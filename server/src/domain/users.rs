@@ -214,6 +214,7 @@ impl Chat {
             let id = if user.id.is_empty() { key } else { &user.id };
             check_user_id(op, id)?;
             world.check_write(op, &actor, id, user.role.as_deref(), user.teams.is_some())?;
+            crate::limits::check_custom_data(op, "user", &user.extra_data, world.max_custom_data)?;
         }
         let mut out = BTreeMap::new();
         for (key, input) in body.users {
@@ -255,12 +256,20 @@ impl Chat {
     ) -> ApiResult<BTreeMap<String, User>> {
         let mut world = self.lock();
         for update in &body.users {
-            if world.store.user(&update.id)?.is_none() {
+            let Some(stored) = world.store.user(&update.id)? else {
                 return Err(ApiError::input(
                     op,
                     format!("user '{}' does not exist", update.id),
                 ));
-            }
+            };
+            crate::limits::check_merged_custom_data(
+                op,
+                "user",
+                &stored.extra_data,
+                &update.set,
+                &update.unset,
+                world.max_custom_data,
+            )?;
             let role = update
                 .set
                 .get("role")
@@ -347,6 +356,7 @@ impl Chat {
         let now = world.now();
         let mut user = existing.unwrap_or_else(|| new_user(&id, role::GUEST, &now));
         apply_user_input(&mut user, &input, false);
+        crate::limits::check_custom_data(op, "user", &user.extra_data, world.max_custom_data)?;
         user.updated_at = Some(now);
         world.store.put_user(user)?;
         let user = world.user_response(&id)?;

@@ -13,6 +13,8 @@ mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod admin;
 mod moderation;
+// Rate limits (issue 15).
+mod limits;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -143,6 +145,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/users/unblock", post(moderation::unblock_user))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Rate limits (issue 15): inside `catch_panics`, on every route.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
         .layer(axum::middleware::from_fn(catch_panics))
         .layer(cors)
         .with_state(state)
@@ -281,7 +288,9 @@ impl Req {
                 return Err(ApiError::with_status(
                     codes::INPUT,
                     408,
-                    format!("{op} failed with error: \"the request body was not received in time\""),
+                    format!(
+                        "{op} failed with error: \"the request body was not received in time\""
+                    ),
                 ));
             }
         };

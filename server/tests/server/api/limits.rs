@@ -36,7 +36,10 @@ fn read_until_closed(tcp: &mut TcpStream) -> (Vec<u8>, Instant) {
 
 fn status_of(answer: &[u8]) -> u16 {
     let text = String::from_utf8_lossy(answer);
-    text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// User ids `POST /users` refuses: 10,000 bytes, spaces, `*`, a control character.
@@ -65,8 +68,14 @@ fn a_token_whose_user_id_post_users_refuses_is_refused_on_rest_and_websocket() {
         let token = env.token(&id);
         let (status, body) = env.call("POST", "/channels", Auth::Token(&token), None);
         assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
-        assert!(body["message"].as_str().unwrap().contains("user id"), "{body}");
-        assert!(body["message"].as_str().unwrap().len() < 1000, "the id is not echoed");
+        assert!(
+            body["message"].as_str().unwrap().contains("user id"),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().len() < 1000,
+            "the id is not echoed"
+        );
         // Over WebSocket: a connection.error with code 4, no user created.
         let params = vec![
             (
@@ -136,7 +145,12 @@ fn a_body_never_sent_is_answered_408_after_the_body_timeout() {
     .unwrap();
     let (answer, ended) = read_until_closed(&mut tcp);
     assert!(ended - start >= SHORT, "answered before the timeout");
-    assert_eq!(status_of(&answer), 408, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(
+        status_of(&answer),
+        408,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     let text = String::from_utf8_lossy(&answer);
     let body: Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
     assert_eq!(body["code"], 4, "{body}");
@@ -151,10 +165,16 @@ fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
             .body_timeout(LONG),
     );
     let mut tcp = TcpStream::connect(env.server.addr()).unwrap();
-    tcp.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    tcp.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let answered = Instant::now();
     let (answer, ended) = read_until_closed(&mut tcp);
-    assert_eq!(status_of(&answer), 200, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(
+        status_of(&answer),
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     assert!(ended - answered >= SHORT, "closed before the idle timeout");
     // A WebSocket is not an idle HTTP connection: it outlives the idle timeout.
     let (mut ws, _) = env.connect("alice");
@@ -188,7 +208,12 @@ fn hi(addr: SocketAddr) -> Result<u16, String> {
 
 #[test]
 fn over_the_connection_cap_the_longest_idle_connection_is_shed() {
-    let env = Env::with(Server::builder().max_connections(20).header_timeout(LONG).idle_timeout(LONG));
+    let env = Env::with(
+        Server::builder()
+            .max_connections(20)
+            .header_timeout(LONG)
+            .idle_timeout(LONG),
+    );
     let mut idle = idle_sockets(env.server.addr(), 60);
     assert_eq!(hi(env.server.addr()), Ok(200));
     // The oldest idle ones were closed to make room; the newest are still open.
@@ -241,7 +266,11 @@ fn three_hundred_idle_sockets_do_not_stop_a_server_with_256_descriptors() {
 
 #[test]
 fn a_reader_stalled_past_the_old_close_timeout_still_gets_1013() {
-    let env = Env::with(Server::builder().max_queued_frames(4));
+    let env = Env::with(
+        Server::builder()
+            .max_queued_frames(4)
+            .max_custom_data(1024 * 1024),
+    );
     let (mut slow, first) = env.connect("slow");
     let conn = first["connection_id"].as_str().unwrap().to_owned();
     let (status, body) = env.watch(Auth::User("slow"), "livestream:flood", &conn);
@@ -263,5 +292,197 @@ fn a_reader_stalled_past_the_old_close_timeout_still_gets_1013() {
     // (2 s), still sending (as the JS client's health checks do), then reads again.
     std::thread::sleep(Duration::from_millis(2500));
     assert!(slow.try_send_text("{\"type\":\"health.check\"}"));
-    assert_eq!(slow.read_until_closed(), Some(stream_chat_server::LAGGING_CLOSE_CODE));
+    assert_eq!(
+        slow.read_until_closed(),
+        Some(stream_chat_server::LAGGING_CLOSE_CODE)
+    );
+}
+
+/// `n` bytes of custom data as one field.
+fn pad(n: usize) -> String {
+    "x".repeat(n)
+}
+
+#[test]
+fn custom_data_over_5_kb_is_refused_with_code_22_on_users_channels_and_messages() {
+    let env = Env::start();
+    let too_big = |(status, body): (u16, Value)| {
+        assert_eq!((status, body["code"].as_i64()), (413, Some(22)), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("custom data"),
+            "{body}"
+        );
+    };
+    let ok = |(status, body): (u16, Value)| assert_eq!(status, 200, "{body}");
+    // Users: upsert, then partial updates that would grow it past the limit.
+    too_big(env.call(
+        "POST",
+        "/users",
+        Auth::Server,
+        Some(json!({"users": {"ann": {"id": "ann", "bio": pad(6000)}}})),
+    ));
+    ok(env.call(
+        "POST",
+        "/users",
+        Auth::Server,
+        Some(json!({"users": {"ann": {"id": "ann", "bio": pad(3000)}}})),
+    ));
+    let grow = json!({"users": [{"id": "ann", "set": {"more": pad(3000)}}]});
+    too_big(env.call("PATCH", "/users", Auth::Server, Some(grow)));
+    let replace = json!({"users": [{"id": "ann", "set": {"more": pad(3000)}, "unset": ["bio"]}]});
+    ok(env.call("PATCH", "/users", Auth::Server, Some(replace)));
+    // A connect whose user_details carry too much: a connection.error with code 22.
+    let params = vec![
+        (
+            "json",
+            json!({"user_id": "cy", "user_details": {"id": "cy", "bio": pad(6000)}}).to_string(),
+        ),
+        ("authorization", env.token("cy")),
+        ("stream-auth-type", "jwt".into()),
+    ];
+    let (_ws, first) = env.connect_with(&params);
+    assert_eq!(first["type"], "connection.error", "{first}");
+    assert_eq!(first["error"]["code"], 22, "{first}");
+    // Channels: creation, full update, partial update.
+    too_big(env.query_channel(
+        Auth::User("ann"),
+        "messaging:big",
+        Some(json!({"data": {"blob": pad(6000)}})),
+    ));
+    ok(env.query_channel(
+        Auth::User("ann"),
+        "messaging:big",
+        Some(json!({"data": {"blob": pad(3000)}})),
+    ));
+    too_big(env.call(
+        "POST",
+        "/channels/messaging/big",
+        Auth::User("ann"),
+        Some(json!({"data": {"blob": pad(6000)}})),
+    ));
+    too_big(env.call(
+        "PATCH",
+        "/channels/messaging/big",
+        Auth::User("ann"),
+        Some(json!({"set": {"more": pad(3000)}})),
+    ));
+    let (_, state) = env.query_channel(Auth::User("ann"), "messaging:big", None);
+    assert_eq!(
+        state["channel"]["blob"].as_str().map(str::len),
+        Some(3000),
+        "unchanged"
+    );
+    assert!(state["channel"].get("more").is_none(), "unchanged");
+    // Messages: send and update.
+    let send = |extra: usize| {
+        env.call(
+            "POST",
+            "/channels/messaging/big/message",
+            Auth::User("ann"),
+            Some(json!({"message": {"id": format!("m{extra}"), "text": "hi", "blob": pad(extra)}})),
+        )
+    };
+    too_big(send(6000));
+    ok(send(5000));
+    too_big(env.call(
+        "POST",
+        "/messages/m5000",
+        Auth::User("ann"),
+        Some(json!({"message": {"text": "edited", "blob": pad(6000)}})),
+    ));
+    let (_, got) = env.call("GET", "/messages/m5000", Auth::User("ann"), None);
+    assert_eq!(got["message"]["text"], "hi", "unchanged: {got}");
+}
+
+/// A request with `auth` as `token`, returning status, the `X-RateLimit-*` headers and body.
+fn limited(env: &Env, method: &str, path: &str, token: &str) -> (u16, [Option<i64>; 4], Value) {
+    let url = format!(
+        "{}{path}?api_key={}",
+        env.server.base_url(),
+        env.server.api_key()
+    );
+    let request = match method {
+        "GET" => env.agent().get(&url).header("Authorization", token).call(),
+        _ => env
+            .agent()
+            .post(&url)
+            .header("Authorization", token)
+            .send_json(json!({"message": {"text": "hi"}})),
+    };
+    let mut res = request.unwrap();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+    };
+    let headers = [
+        header("x-ratelimit-limit"),
+        header("x-ratelimit-remaining"),
+        header("x-ratelimit-reset"),
+        header("retry-after"),
+    ];
+    let status = res.status().as_u16();
+    (
+        status,
+        headers,
+        res.body_mut().read_json().unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn each_user_has_its_limit_per_endpoint_with_headers_then_429_code_9() {
+    let window = Duration::from_millis(1500);
+    let env = Env::with(
+        Server::builder().rate_limits(
+            stream_chat_server::RateLimits::stream()
+                .with_per_user(3)
+                .with_window(window),
+        ),
+    );
+    let (ann, bob) = (env.token("ann"), env.token("bob"));
+    let send = "/channels/livestream/rl/message";
+    let (status, _, body) = limited(&env, "POST", "/channels/livestream/rl/query", &ann);
+    assert_eq!(status, 200, "{body}");
+    let started = now();
+    for remaining in [2, 1, 0] {
+        let (status, [limit, left, reset, _], body) = limited(&env, "POST", send, &ann);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!((limit, left), (Some(3), Some(remaining)));
+        let reset = reset.unwrap();
+        assert!(
+            (started..=started + 2).contains(&reset),
+            "reset {reset} vs now {started}"
+        );
+    }
+    let (status, [limit, left, _, retry], body) = limited(&env, "POST", send, &ann);
+    assert_eq!((status, body["code"].as_i64()), (429, Some(9)), "{body}");
+    assert_eq!((limit, left), (Some(3), Some(0)));
+    assert!(retry.is_some_and(|s| (1..=2).contains(&s)), "{retry:?}");
+    // Nothing was sent by the refused request.
+    let (_, state) = env.query_channel(Auth::Server, "livestream:rl", None);
+    assert_eq!(state["messages"].as_array().unwrap().len(), 3);
+    // Another endpoint, another user and the server have their own counters.
+    let (status, [_, left, _, _], _) = limited(&env, "GET", "/users", &ann);
+    assert_eq!((status, left), (200, Some(2)));
+    let (status, [_, left, _, _], _) = limited(&env, "POST", send, &bob);
+    assert_eq!((status, left), (200, Some(2)));
+    // (Answered 400: a server-side message needs a user_id; counted all the same.)
+    let (_, [limit, _, _, _], _) = limited(&env, "POST", send, &env.server.server_token());
+    assert_eq!(limit, Some(1000), "Stream's app-wide tier for messages");
+    // The window ends: ann may send again (waiting for the window is the scenario).
+    std::thread::sleep(window);
+    let (status, [_, left, _, _], body) = limited(&env, "POST", send, &ann);
+    assert_eq!((status, left), (200, Some(2)), "{body}");
+}
+
+#[test]
+fn rate_limits_off_sends_no_headers_and_never_429() {
+    let env = Env::with(Server::builder().rate_limits(stream_chat_server::RateLimits::off()));
+    let ann = env.token("ann");
+    for _ in 0..100 {
+        let (status, headers, body) = limited(&env, "GET", "/users", &ann);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(headers, [None; 4]);
+    }
 }
