@@ -11,6 +11,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use stream_chat_protocol::codes;
+use stream_chat_protocol::names::rate_limit;
 use tokio::time::Instant;
 
 use crate::app::AppState;
@@ -19,9 +20,9 @@ use crate::domain::caller::Actor;
 use crate::error::ApiError;
 use crate::limits::{Counted, Quota};
 
-const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const LIMIT: HeaderName = HeaderName::from_static(rate_limit::LIMIT);
+const REMAINING: HeaderName = HeaderName::from_static(rate_limit::REMAINING);
+const RESET: HeaderName = HeaderName::from_static(rate_limit::RESET);
 
 /// The middleware (`Router::layer`, so every route, including ones added later, has it).
 pub(crate) async fn rate_limit(

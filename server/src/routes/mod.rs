@@ -286,12 +286,10 @@ impl Req {
                 ));
             }
             Err(BodyError::TimedOut) => {
-                return Err(ApiError::with_status(
-                    codes::INPUT,
-                    408,
-                    format!(
-                        "{op} failed with error: \"the request body was not received in time\""
-                    ),
+                return Err(ApiError::op(
+                    op,
+                    codes::REQUEST_TIMEOUT,
+                    "the request body was not received in time",
                 ));
             }
         };

@@ -126,7 +126,7 @@ fn a_request_head_never_finished_is_cut_off_after_the_header_timeout() {
 }
 
 #[test]
-fn a_body_never_sent_is_answered_408_after_the_body_timeout() {
+fn a_body_never_sent_is_answered_408_code_23_after_the_body_timeout() {
     let env = Env::with(
         Server::builder()
             .header_timeout(LONG)
@@ -153,7 +153,7 @@ fn a_body_never_sent_is_answered_408_after_the_body_timeout() {
     );
     let text = String::from_utf8_lossy(&answer);
     let body: Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
-    assert_eq!(body["code"], 4, "{body}");
+    assert_eq!(body["code"], 23, "{body}");
 }
 
 #[test]
