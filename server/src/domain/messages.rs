@@ -130,6 +130,7 @@ fn require_own(
     message: &Message,
     action: Action,
 ) -> ApiResult<()> {
+    caller.check_team(op, &channel.record.kind, channel.record.team.as_deref())?;
     let mut rel = channel.relation(caller);
     rel.author = !caller.is_server() && author(message) == caller.id;
     caller.require(op, &channel.record.kind, rel, action)

@@ -167,6 +167,9 @@ impl Chat {
         let (mut world, caller) = self.enter(actor)?;
         let mut found = Vec::new();
         for stored in world.store.users()? {
+            if !caller.shares_team(&stored) {
+                continue;
+            }
             let user = world.user_response(&stored.id)?;
             let doc = serde_json::to_value(&user).unwrap_or_default();
             if filter::matches(&doc, &query.filter_conditions)

@@ -18,3 +18,4 @@ mod websocket;
 mod channel_admin;
 // Issue 15 (server): user ids in tokens, quotas and rate limits, timeouts, the connection cap.
 mod limits;
+mod teams;
