@@ -69,6 +69,21 @@ impl Caller {
         ))
     }
 
+    /// Code 17 unless the caller may act on `user` (mute, block, flag, ban): they share a
+    /// team, or neither has one.
+    pub(crate) fn check_user_team(&self, op: &str, user: &User) -> ApiResult<()> {
+        if self.shares_team(user) {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(
+            op,
+            format!(
+                "User '{}' cannot act on user '{}': they share no team",
+                self.id, user.id
+            ),
+        ))
+    }
+
     /// Whether the caller may see `user`: they share a team, or neither has one.
     pub(crate) fn shares_team(&self, user: &User) -> bool {
         let Some(mine) = &self.teams else {
