@@ -104,6 +104,21 @@ fn a_user_cannot_touch_a_channel_of_another_team_on_any_route() {
         blue,
         Some(json!({"target_message_id": "red-room-m"})),
     ));
+    // Users of another team cannot be acted on either, though their id is known.
+    for (path, body) in [
+        ("/moderation/mute", json!({"target_id": "red1"})),
+        ("/users/block", json!({"blocked_user_id": "red1"})),
+        ("/moderation/flag", json!({"target_user_id": "red1"})),
+    ] {
+        forbidden(env.call("POST", path, blue, Some(body)));
+    }
+    let (status, body) = env.call(
+        "POST",
+        "/moderation/mute",
+        blue,
+        Some(json!({"target_id": "blue2"})),
+    );
+    assert_eq!(status, 200, "{body}");
     let members =
         json!({"type": "livestream", "id": "red-room", "filter_conditions": {}}).to_string();
     forbidden(env.call(
