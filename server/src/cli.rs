@@ -70,7 +70,8 @@ OPTIONS:
                                    (a public development value: pass your own for anything shared)
     --disable-auth-checks          Accept development tokens (signature \"devtoken\", from the
                                    SDKs' dev_token / devToken)
-    --multi-tenant                 Teams on: guest users are refused
+    --multi-tenant                 Teams on: users see only channels and users of their teams
+                                   (code 17 otherwise); guest users are refused
     --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
     --max-queued-frames N          Frames queued for one WebSocket before its client counts as
                                    too slow and is disconnected (close 1013) [default: 1024]

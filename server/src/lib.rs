@@ -124,7 +124,9 @@ impl ServerBuilder {
         self
     }
 
-    /// Multi-tenancy (teams) on: guest users are refused.
+    /// Multi-tenancy (teams) on: users see and touch only channels (their `team`) and users
+    /// (their `teams`) of their own teams, code 17 otherwise; server tokens and admins are not
+    /// restricted; guest users are refused.
     ///
     /// ```
     /// let b = stream_chat_server::Server::builder().multi_tenant(true);
