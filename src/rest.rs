@@ -143,6 +143,10 @@ pub(crate) struct Http {
     timeout: Duration,
 }
 
+/// The largest HTTP response head the SDK reads (status line and headers). Stream's heads
+/// are under 2 KiB.
+pub(crate) const MAX_RESPONSE_HEAD: usize = 16 * 1024;
+
 impl Http {
     pub(crate) fn new(
         base: Url,
@@ -156,7 +160,14 @@ impl Http {
             .http_status_as_error(false)
             .timeout_connect(Some(connect_timeout))
             .user_agent(CLIENT_ID)
-            .max_idle_connections_per_host(8);
+            .max_idle_connections_per_host(8)
+            // Sized for chat: ureq's 128 KiB defaults stay resident per pooled connection
+            // (a quarter of a client's memory). Bodies stream through these buffers, so a
+            // large answer or upload is read in more, smaller steps, never refused; a head
+            // over MAX_RESPONSE_HEAD is a `Protocol` error (the input buffer must exceed it).
+            .max_response_header_size(MAX_RESPONSE_HEAD)
+            .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
+            .output_buffer_size(16 * 1024);
         if loopback {
             // A proxy from the environment must not capture traffic to a local server.
             config = config.proxy(None);
