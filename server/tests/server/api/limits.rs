@@ -439,7 +439,8 @@ fn limited(env: &Env, method: &str, path: &str, token: &str) -> (u16, [Option<i6
 
 #[test]
 fn each_user_has_its_limit_per_endpoint_with_headers_then_429_code_9() {
-    let window = Duration::from_millis(1500);
+    // The 4 requests below take a few ms; the window is 3 s so that load cannot end it early.
+    let window = Duration::from_secs(3);
     let env = Env::with(
         Server::builder().rate_limits(
             stream_chat_server::RateLimits::stream()
@@ -458,14 +459,14 @@ fn each_user_has_its_limit_per_endpoint_with_headers_then_429_code_9() {
         assert_eq!((limit, left), (Some(3), Some(remaining)));
         let reset = reset.unwrap();
         assert!(
-            (started..=started + 2).contains(&reset),
+            (started..=started + 4).contains(&reset),
             "reset {reset} vs now {started}"
         );
     }
     let (status, [limit, left, _, retry], body) = limited(&env, "POST", send, &ann);
     assert_eq!((status, body["code"].as_i64()), (429, Some(9)), "{body}");
     assert_eq!((limit, left), (Some(3), Some(0)));
-    assert!(retry.is_some_and(|s| (1..=2).contains(&s)), "{retry:?}");
+    assert!(retry.is_some_and(|s| (1..=3).contains(&s)), "{retry:?}");
     // Nothing was sent by the refused request.
     let (_, state) = env.query_channel(Auth::Server, "livestream:rl", None);
     assert_eq!(state["messages"].as_array().unwrap().len(), 3);
