@@ -48,7 +48,8 @@ filters=()
 CI_TESTS=(--test sdk --test server)
 CI_FILTERS=(pending_connects:: timeouts:: tokens:: token_loads:: pause_resume:: waiting::
     reconnect:: recovery:: events:: stale_connection:: pool_waits:: faults:: classification::
-    api::websocket:: api::robustness::)
+    api::websocket:: api::robustness::
+    api::limits:: api::teams::)
 
 usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 
