@@ -130,6 +130,19 @@ impl<'a> Request<'a> {
         })
     }
 
+    /// A `PUT` with a JSON body (partial message updates).
+    pub(crate) fn put(path: &'a str, body: &impl Serialize) -> Result<Self, ChatError> {
+        Ok(Request {
+            method: "PUT",
+            ..Request::post(path, body)?
+        })
+    }
+
+    /// Adds every pair (`protocol::query::to_pairs` of a request struct).
+    pub(crate) fn queries(self, pairs: &'a [(String, String)]) -> Self {
+        pairs.iter().fold(self, |r, (k, v)| r.query(k, v.clone()))
+    }
+
     pub(crate) fn query(mut self, key: &'a str, value: impl Into<String>) -> Self {
         self.query.push((key, value.into()));
         self

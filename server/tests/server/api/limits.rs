@@ -397,6 +397,13 @@ fn custom_data_over_5_kb_is_refused_with_code_22_on_users_channels_and_messages(
         Auth::User("ann"),
         Some(json!({"message": {"text": "edited", "blob": pad(6000)}})),
     ));
+    // Reactions (issue 9's route) have the same limit.
+    too_big(env.call(
+        "POST",
+        "/messages/m5000/reaction",
+        Auth::User("ann"),
+        Some(json!({"reaction": {"type": "like", "blob": pad(6000)}})),
+    ));
     let (_, got) = env.call("GET", "/messages/m5000", Auth::User("ann"), None);
     assert_eq!(got["message"]["text"], "hi", "unchanged: {got}");
 }

@@ -16,6 +16,13 @@ mod users;
 mod websocket;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod surface;
+mod threads;
+mod typing;
 // Issue 15 (server): user ids in tokens, quotas and rate limits, timeouts, the connection cap.
 mod limits;
 mod teams;

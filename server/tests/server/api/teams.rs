@@ -104,6 +104,46 @@ fn a_user_cannot_touch_a_channel_of_another_team_on_any_route() {
         blue,
         Some(json!({"target_message_id": "red-room-m"})),
     ));
+    // Reactions, replies, pins, threads, search (issue 9's routes).
+    forbidden(env.call(
+        "POST",
+        "/messages/red-room-m/reaction",
+        blue,
+        Some(json!({"reaction": {"type": "like"}})),
+    ));
+    forbidden(env.call("DELETE", "/messages/red-room-m/reaction/like", blue, None));
+    forbidden(env.call("GET", "/messages/red-room-m/reactions", blue, None));
+    forbidden(env.call("GET", "/messages/red-room-m/replies", blue, None));
+    forbidden(env.call(
+        "PUT",
+        "/messages/red-room-m",
+        blue,
+        Some(json!({"set": {"pinned": true}})),
+    ));
+    forbidden(env.call("GET", "/threads/red-room-m", blue, None));
+    forbidden(env.call(
+        "POST",
+        &format!("{red}/message"),
+        blue,
+        Some(json!({"message": {"text": "reply", "parent_id": "red-room-m"}})),
+    ));
+    let search = json!({"filter_conditions": {"type": "livestream"}, "query": "hello"}).to_string();
+    let (status, body) = env.call(
+        "GET",
+        &format!("/search?payload={}", encode(&search)),
+        blue,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let found: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["blue-room-m"], "search sees only team blue: {body}");
+    let (status, body) = env.call("POST", "/threads", blue, Some(json!({})));
+    assert_eq!(status, 200, "{body}");
     // Users of another team cannot be acted on either, though their id is known.
     for (path, body) in [
         ("/moderation/mute", json!({"target_id": "red1"})),
