@@ -49,7 +49,7 @@ CI_TESTS=(--test sdk --test server)
 CI_FILTERS=(pending_connects:: timeouts:: tokens:: token_loads:: pause_resume:: waiting::
     reconnect:: recovery:: events:: stale_connection:: pool_waits:: faults:: classification::
     api::websocket:: api::robustness::
-    uploads:: api::webhooks::)
+    uploads:: api::webhooks:: api::limits:: api::teams::)
 
 usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 

@@ -153,3 +153,21 @@ pub mod capability {
         LEAVE_CHANNEL,
     ];
 }
+
+// Rate limits (issue 15).
+
+/// The headers of Stream's rate limits, on every limited answer (lower case, as HTTP/2
+/// and most clients spell them; HTTP header names are case-insensitive).
+///
+/// ```
+/// use stream_chat_protocol::names::rate_limit;
+/// assert_eq!(rate_limit::RESET, "x-ratelimit-reset");
+/// ```
+pub mod rate_limit {
+    /// Requests allowed in the current window.
+    pub const LIMIT: &str = "x-ratelimit-limit";
+    /// Requests left in the current window.
+    pub const REMAINING: &str = "x-ratelimit-remaining";
+    /// When the window ends: Unix time in seconds.
+    pub const RESET: &str = "x-ratelimit-reset";
+}

@@ -5,6 +5,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::domain::Chat;
+use crate::limits::RateLimiter;
 
 /// Shared server state.
 pub(crate) struct AppState {
@@ -14,6 +15,8 @@ pub(crate) struct AppState {
     pub shutdown: watch::Sender<bool>,
     /// Number of running WebSocket tasks (shutdown waits for zero).
     pub connections_open: watch::Sender<usize>,
+    /// Rate-limit counters (issue 15).
+    pub limiter: RateLimiter,
 }
 
 /// Counts a running WebSocket task while alive.
@@ -28,6 +31,7 @@ impl Drop for TaskGuard<'_> {
 impl AppState {
     pub(crate) fn new(config: Config) -> Self {
         AppState {
+            limiter: RateLimiter::new(config.rate_limits),
             chat: Chat::new(&config),
             config,
             shutdown: watch::Sender::new(false),

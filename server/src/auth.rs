@@ -12,6 +12,7 @@ use stream_chat_protocol::time;
 use crate::config::Config;
 use crate::domain::caller::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::limits;
 
 /// Checks the `api_key` query parameter (code 2 when missing or unknown).
 pub(crate) fn check_api_key(config: &Config, api_key: Option<&str>, op: &str) -> ApiResult<()> {
@@ -54,6 +55,14 @@ pub(crate) fn token_actor(
         return Err((
             codes::AUTHENTICATION,
             "JWTAuth error: token has no user_id claim".into(),
+        ));
+    }
+    // The same rule as `POST /users`: a signed token must not create a user that endpoint
+    // refuses (a 10,000-byte id, spaces, `*`).
+    if let Some(problem) = limits::user_id_problem(user_id) {
+        return Err((
+            codes::INPUT,
+            format!("JWTAuth error: the token's {problem}"),
         ));
     }
     match claimed_user {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use stream_chat_protocol::{jwt, time};
 use stream_chat_server::{
-    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT, Server,
-    ServerBuilder, ServerHandle,
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT, RateLimits,
+    Server, ServerBuilder, ServerHandle,
 };
 
 /// The user the banner's sample token is for.
@@ -16,7 +16,7 @@ pub const SAMPLE_USER: &str = "alice";
 /// What the command line asks for.
 pub enum Command {
     /// Run the server.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Print a user token and exit.
     Token(TokenRequest),
     /// Print this text (usage) and exit.
@@ -70,13 +70,23 @@ OPTIONS:
                                    (a public development value: pass your own for anything shared)
     --disable-auth-checks          Accept development tokens (signature \"devtoken\", from the
                                    SDKs' dev_token / devToken)
-    --multi-tenant                 Teams on: guest users are refused
+    --multi-tenant                 Teams on: users see only channels and users of their teams
+                                   (code 17 otherwise); guest users are refused
     --health-check-interval SECS   Seconds between unsolicited health.check frames [default: 30]
     --max-queued-frames N          Frames queued for one WebSocket before its client counts as
                                    too slow and is disconnected (close 1013) [default: 1024]
     --max-upload-bytes N           Largest uploaded file, in bytes [default: {DEFAULT_MAX_UPLOAD_BYTES}]
     --data-dir DIR                 Keep uploaded files under DIR/uploads instead of in memory
     --webhook-url URL              POST every event to URL (http://), signed with the secret
+    --header-timeout SECS          Seconds a client may take to send a request head (also the
+                                   wait for the next request on a kept-alive connection) [default: 30]
+    --body-timeout SECS            Seconds a client may take to send a request body [default: 30]
+    --idle-timeout SECS            Seconds an HTTP connection may stay without a request [default: 30]
+    --max-connections N            Open connections before the longest-idle one is closed to make
+                                   room [default: the file-descriptor limit less an eighth and 32]
+    --rate-limits off|on|N         Per-user, per-endpoint rate limits with X-RateLimit-* headers and
+                                   429 (code 9): on is Stream's 60 requests a minute per user and
+                                   endpoint, N another number a minute, off none (load tests) [default: on]
     --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
                                    process exits (for test harnesses: no orphaned servers)
     -h, --help                     Print this help
@@ -183,6 +193,36 @@ fn parse_serve(mut args: impl Iterator<Item = String>) -> Result<Command, String
                 }
                 "--data-dir" => builder.data_dir(value("--data-dir")?),
                 "--webhook-url" => builder.webhook_url(value("--webhook-url")?),
+                // Connections (issue 15).
+                "--header-timeout" => builder
+                    .header_timeout(seconds("--header-timeout", &value("--header-timeout")?)?),
+                "--body-timeout" => {
+                    builder.body_timeout(seconds("--body-timeout", &value("--body-timeout")?)?)
+                }
+                "--idle-timeout" => {
+                    builder.idle_timeout(seconds("--idle-timeout", &value("--idle-timeout")?)?)
+                }
+                "--rate-limits" => {
+                    let v = value("--rate-limits")?;
+                    builder.rate_limits(match v.as_str() {
+                        "off" => RateLimits::off(),
+                        "on" => RateLimits::stream(),
+                        n => RateLimits::stream().with_per_user(
+                            n.parse().ok().filter(|n| *n > 0).ok_or(format!(
+                                "--rate-limits: '{v}' is not off, on or a positive number"
+                            ))?,
+                        ),
+                    })
+                }
+                "--max-connections" => {
+                    let v = value("--max-connections")?;
+                    let n: usize = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(format!("--max-connections: '{v}' is not a positive number"))?;
+                    builder.max_connections(n)
+                }
                 "--exit-on-stdin-close" => {
                     exit_on_stdin_close = true;
                     builder
@@ -190,11 +230,11 @@ fn parse_serve(mut args: impl Iterator<Item = String>) -> Result<Command, String
                 other => return Err(format!("unknown argument '{other}'")),
             };
     }
-    Ok(Command::Serve(Serve {
+    Ok(Command::Serve(Box::new(Serve {
         builder,
         exit_on_stdin_close,
         dev_tokens,
-    }))
+    })))
 }
 
 fn parse_token(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
@@ -240,6 +280,15 @@ fn parse_token(mut args: impl Iterator<Item = String>) -> Result<Command, String
         expires_in,
         api_secret,
     }))
+}
+
+/// A positive number of seconds (fractions allowed) for `flag`.
+fn seconds(flag: &str, v: &str) -> Result<Duration, String> {
+    v.parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or(format!("{flag}: '{v}' is not a positive number of seconds"))
 }
 
 /// `--flag=value` → (`--flag`, Some(`value`)); anything else → (arg, None).

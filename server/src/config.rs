@@ -48,6 +48,20 @@ pub(crate) struct Config {
     pub data_dir: Option<PathBuf>,
     /// Where every event is POSTed, signed; no webhooks when `None`.
     pub webhook_url: Option<String>,
+    // Connections (issue 15).
+    /// How long a client may take to send a request head (also the keep-alive wait).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request body.
+    pub body_timeout: Duration,
+    /// How long an HTTP connection may stay without a request in flight.
+    pub idle_timeout: Duration,
+    /// Open connections (HTTP and WebSocket) before the longest-idle one is shed; `None`:
+    /// from the process's file-descriptor limit at start ([`default_max_connections`]).
+    pub max_connections: Option<usize>,
+    /// Per-user, per-endpoint rate limits (issue 15).
+    pub rate_limits: crate::limits::RateLimits,
+    /// Largest custom data of a user, channel or message, in bytes (issue 15).
+    pub max_custom_data: usize,
 }
 
 impl Default for Config {
@@ -65,6 +79,12 @@ impl Default for Config {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             data_dir: None,
             webhook_url: None,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: None,
+            rate_limits: crate::limits::RateLimits::stream(),
+            max_custom_data: crate::limits::MAX_CUSTOM_DATA_BYTES,
         }
     }
 }
@@ -93,6 +113,44 @@ pub(crate) const DRAIN_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long CORS preflight answers may be cached (`Access-Control-Max-Age`).
 pub(crate) const CORS_MAX_AGE: Duration = Duration::from_secs(86_400);
 
+/// Default of [`Config::header_timeout`].
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Config::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Config::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Lower bound of the HTTP timeouts.
+pub(crate) const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+/// Upper bound of the connection cap when the descriptor limit allows more.
+pub(crate) const MAX_CONNECTIONS_CEILING: usize = 100_000;
+/// File descriptors kept free of connections: the listener, the runtime, stdio, logs.
+pub(crate) const RESERVED_DESCRIPTORS: usize = 32;
+/// How long the accept loop waits when out of descriptors with nothing to shed.
+pub(crate) const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(50);
+/// How long writing the 503 to a connection over the cap may take.
+pub(crate) const REFUSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The connection cap when none is configured: the soft `RLIMIT_NOFILE` (read from
+/// `/proc/self/limits`) less [`RESERVED_DESCRIPTORS`] and an eighth of it, so accepting never
+/// runs out of descriptors; [`MAX_CONNECTIONS_CEILING`] where the limit is unknown.
+pub(crate) fn default_max_connections() -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
+        })
+        .and_then(|v| v.parse::<usize>().ok());
+    match soft {
+        Some(soft) => soft
+            .saturating_sub(RESERVED_DESCRIPTORS + soft / 8)
+            .clamp(1, MAX_CONNECTIONS_CEILING),
+        None => MAX_CONNECTIONS_CEILING,
+    }
+}
+
 // WebSocket.
 
 /// Largest accepted WebSocket message.
@@ -109,6 +167,10 @@ pub(crate) const MAX_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(365 *
 pub(crate) const WS_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long sending our close frame, and then waiting for the peer's, may take.
 pub(crate) const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the close frame (1013) to a client that fell behind may take to be written: it
+/// queues behind what fills the kernel's buffers, so it reaches a reader that stalled for
+/// up to this long and then reads again (issue 15).
+pub(crate) const LAGGING_CLOSE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long [`crate::ServerHandle::freeze_connections`] waits for a socket's task to put a
 /// freeze in force: longer than a stuck write ([`WS_WRITE_TIMEOUT`]) may last before the
 /// socket is dropped.

@@ -21,7 +21,9 @@ mod auth;
 mod config;
 mod domain;
 mod error;
+pub(crate) mod limits;
 mod routes;
+mod serve;
 mod webhooks;
 mod ws;
 
@@ -34,14 +36,16 @@ use tokio::runtime::Runtime;
 
 use crate::app::AppState;
 use crate::config::{
-    Config, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL, MIN_HEALTH_CHECK_INTERVAL,
+    Config, LISTEN_BACKLOG, MAX_HEALTH_CHECK_INTERVAL, MIN_HEALTH_CHECK_INTERVAL, MIN_TIMEOUT,
     SHUTDOWN_RUNTIME_TIMEOUT, SHUTDOWN_STEP_TIMEOUT, WORKER_THREADS,
 };
 pub use crate::config::{
-    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_MAX_UPLOAD_BYTES,
-    DEFAULT_PORT, KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
+    DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT,
+    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE,
 };
 pub use crate::domain::usage::{Counters, Usage};
+pub use crate::limits::RateLimits;
 
 /// Entry point: `Server::builder()...start()`.
 ///
@@ -121,7 +125,9 @@ impl ServerBuilder {
         self
     }
 
-    /// Multi-tenancy (teams) on: guest users are refused.
+    /// Multi-tenancy (teams) on: users see and touch only channels (their `team`) and users
+    /// (their `teams`) of their own teams, code 17 otherwise; server tokens and admins are not
+    /// restricted; guest users are refused.
     ///
     /// ```
     /// let b = stream_chat_server::Server::builder().multi_tenant(true);
@@ -213,6 +219,90 @@ impl ServerBuilder {
         self
     }
 
+    // Connections (issue 15).
+
+    /// How long a client may take to send a request's head (request line and headers),
+    /// counted from the connection's accept or the end of its previous response; then the
+    /// connection is closed. Default [`DEFAULT_HEADER_TIMEOUT`] (30 s), at least 1 ms.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().header_timeout(std::time::Duration::from_secs(5));
+    /// # drop(b);
+    /// ```
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_timeout = timeout.clamp(MIN_TIMEOUT, MAX_HEALTH_CHECK_INTERVAL);
+        self
+    }
+
+    /// How long a client may take to send a request's body once its head arrived; then it
+    /// is answered 408 (code 4) and the connection closed. Default [`DEFAULT_BODY_TIMEOUT`]
+    /// (30 s), at least 1 ms.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().body_timeout(std::time::Duration::from_secs(5));
+    /// # drop(b);
+    /// ```
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_timeout = timeout.clamp(MIN_TIMEOUT, MAX_HEALTH_CHECK_INTERVAL);
+        self
+    }
+
+    /// How long an HTTP connection may stay open without a request in flight before the
+    /// server closes it. WebSocket connections are not affected (they have health checks).
+    /// Default [`DEFAULT_IDLE_TIMEOUT`] (30 s), at least 1 ms.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().idle_timeout(std::time::Duration::from_secs(5));
+    /// # drop(b);
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout.clamp(MIN_TIMEOUT, MAX_HEALTH_CHECK_INTERVAL);
+        self
+    }
+
+    /// How many connections (HTTP and WebSocket) may be open at once (at least 1). A new
+    /// connection beyond it closes the HTTP connection idle the longest (no request in
+    /// flight); when every one is busy, the new one is answered 503 and closed. So a flood
+    /// of idle sockets cannot stop the server answering. Default: the process's soft
+    /// file-descriptor limit less an eighth and 32 (on Linux; 100,000 elsewhere), so the
+    /// server sheds before `accept` runs out of descriptors.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().max_connections(1000);
+    /// # drop(b);
+    /// ```
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = Some(connections.max(1));
+        self
+    }
+
+    /// Per-user, per-endpoint rate limits: [`RateLimits::stream`] by default (60 requests a
+    /// minute per user and endpoint, Stream's app-wide tiers for server-side calls, with
+    /// `X-RateLimit-*` headers and 429 / code 9), [`RateLimits::off`] for load tests.
+    ///
+    /// ```
+    /// use stream_chat_server::{RateLimits, Server};
+    /// let b = Server::builder().rate_limits(RateLimits::off());
+    /// # drop(b);
+    /// ```
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.config.rate_limits = limits;
+        self
+    }
+
+    /// The largest custom data of a user, a channel or a message, in bytes of JSON: Stream's
+    /// 5 KB (5,120) by default. A write that would make an object's custom data larger is
+    /// answered 413 with code 22 and changes nothing.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().max_custom_data(64 * 1024);
+    /// # drop(b);
+    /// ```
+    pub fn max_custom_data(mut self, bytes: usize) -> Self {
+        self.config.max_custom_data = bytes;
+        self
+    }
+
     /// Binds the address and starts serving on a runtime of its own (two worker threads).
     ///
     /// Usable from plain blocking code; the returned handle stops the server when dropped.
@@ -252,7 +342,7 @@ impl ServerBuilder {
             runtime.spawn(deliverer.run(queue, state.shutdown.subscribe()));
         }
         let app = routes::router(state.clone());
-        let mut down = state.shutdown.subscribe();
+        let serve_state = state.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let serve = runtime.spawn(async move {
             let listener = match tokio::net::TcpListener::from_std(listener) {
@@ -265,15 +355,7 @@ impl ServerBuilder {
                     return;
                 }
             };
-            let stop = async move {
-                let _ = down.wait_for(|d| *d).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-            {
-                tracing::error!(error = %e, "server stopped with an error");
-            }
+            serve::serve(listener, app, serve_state).await;
         });
         ready_rx
             .recv()

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         exit_on_stdin_close,
         dev_tokens,
     } = match cli::parse(std::env::args().skip(1)) {
-        Ok(Command::Serve(serve)) => serve,
+        Ok(Command::Serve(serve)) => *serve,
         Ok(Command::Help(text)) => {
             print!("{text}");
             return ExitCode::SUCCESS;

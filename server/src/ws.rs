@@ -2,12 +2,15 @@
 //! event delivery, kick/freeze and cleanup.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use futures_util::{Sink, Stream};
 use stream_chat_protocol::{
     ApiErrorBody, ConnectPayload, ConnectionErrorEvent, HealthCheckEvent, codes, time,
 };
@@ -19,8 +22,8 @@ use stream_chat_protocol::names::auth_type;
 use crate::app::AppState;
 use crate::auth;
 use crate::config::{
-    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE, MAX_WS_MESSAGE_BYTES, WS_BUFFER_BYTES, WS_CLOSE_TIMEOUT,
-    WS_WRITE_TIMEOUT,
+    KICK_CLOSE_CODE, LAGGING_CLOSE_CODE, LAGGING_CLOSE_TIMEOUT, MAX_WS_MESSAGE_BYTES,
+    WS_BUFFER_BYTES, WS_CLOSE_TIMEOUT, WS_WRITE_TIMEOUT,
 };
 use crate::domain::caller::Actor;
 use crate::domain::connections::{CloseReason, Frame, Freeze, Inbox};
@@ -310,7 +313,7 @@ async fn serve(socket: &mut WebSocket, state: &AppState, conn: &mut Registered) 
             );
             // Stop queueing for it right away; the close frame may take a while.
             state.chat.drop_slow_consumer(conn_id);
-            close(
+            close_stalled(
                 socket,
                 LAGGING_CLOSE_CODE,
                 "client too slow: too many queued events",
@@ -419,4 +422,51 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         })
         .await;
     }
+}
+
+/// Closes the socket of a client that stopped reading: the close frame goes after what is
+/// already on its way (the kernel's buffers are full), so it is written with a deadline of
+/// its own ([`LAGGING_CLOSE_TIMEOUT`]) while the client's frames are read and dropped, so
+/// that neither side blocks the other and the socket never ends with unread input (which
+/// makes the kernel answer a reset, and the client lose what it had not read yet). Then the
+/// client's close is awaited as usual.
+async fn close_stalled(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let mut close = Some(Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    })));
+    let mut flushed = false;
+    let handshake = std::future::poll_fn(|cx| {
+        // Drain the client's frames: until its close (the handshake is done) or its end.
+        loop {
+            match Pin::new(&mut *socket).poll_next(cx) {
+                Poll::Ready(Some(Ok(Message::Close(_)))) if flushed => return Poll::Ready(()),
+                Poll::Ready(Some(Ok(_))) => {}
+                Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(()),
+                Poll::Pending => break,
+            }
+        }
+        if close.is_some() {
+            match Pin::new(&mut *socket).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {
+                    let frame = close.take().unwrap_or(Message::Close(None));
+                    if Pin::new(&mut *socket).start_send(frame).is_err() {
+                        return Poll::Ready(());
+                    }
+                }
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        if !flushed {
+            match Pin::new(&mut *socket).poll_flush(cx) {
+                Poll::Ready(Ok(())) => flushed = true,
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    });
+    // The close frame within the long deadline; then the client's answer within the usual one.
+    let _ = timeout(LAGGING_CLOSE_TIMEOUT + WS_CLOSE_TIMEOUT, handshake).await;
 }

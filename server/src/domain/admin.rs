@@ -287,6 +287,7 @@ impl Chat {
             RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
                 data.remove(*k);
             });
+            crate::limits::check_custom_data(op, "channel", &data, world.max_custom_data)?;
             channel.record.custom = data;
             changed = true;
         }
@@ -391,6 +392,7 @@ impl Chat {
                 }
             }
         }
+        crate::limits::check_custom_data(op, "channel", &record.custom, world.max_custom_data)?;
         record.updated_at = world.now();
         world.store.put_channel(channel.record.clone())?;
         world.announce_update(&channel, user.as_deref(), None)?;

@@ -151,6 +151,8 @@ impl Chat {
             None => caller.require(op, APP_SCOPE, Relation::default(), Action::BanUser)?,
         }
         let user = world.existing_user(op, &target)?;
+        caller.check_user_team(op, &user)?;
+        caller.check_user_team(op, &user)?;
         let shadow = body.shadow == Some(true);
         let now = world.now();
         let cid = channel.as_ref().map(|c| c.record.cid.clone());

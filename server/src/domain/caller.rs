@@ -27,6 +27,9 @@ pub(crate) struct Caller {
     pub role: String,
     /// The user id (`!anon` for anonymous callers, empty for server tokens).
     pub id: String,
+    /// Teams (issue 15): the teams the caller is restricted to, `None` when unrestricted
+    /// (see `domain/teams.rs`).
+    pub teams: Option<Vec<String>>,
 }
 
 impl Caller {
@@ -37,16 +40,19 @@ impl Caller {
                 role: role::ADMIN.into(),
                 id: String::new(),
                 actor,
+                teams: None,
             },
             Actor::Anonymous => Caller {
                 role: role::ANONYMOUS.into(),
                 id: ANONYMOUS_USER_ID.into(),
                 actor,
+                teams: None,
             },
             Actor::User(id) => Caller {
                 role: role_of(store, id)?,
                 id: id.clone(),
                 actor,
+                teams: None,
             },
         })
     }

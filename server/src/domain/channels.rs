@@ -128,6 +128,7 @@ impl Loaded {
 
     /// Code 17 unless `caller` may do `action` here.
     pub(crate) fn require(&self, op: &str, caller: &Caller, action: Action) -> ApiResult<()> {
+        caller.check_team(op, &self.record.kind, self.record.team.as_deref())?;
         caller.require(op, &self.record.kind, self.relation(caller), action)
     }
 }
@@ -233,7 +234,7 @@ impl World {
                 .map(|id| self.user_response(id))
                 .transpose()?,
             deleted_at: None,
-            extra: c.custom.clone(),
+            extra: super::teams::with_team(&c.custom, c.team.as_deref()),
         })
     }
 
@@ -342,6 +343,13 @@ impl World {
             creator: true,
             ..Relation::default()
         };
+        let team = data
+            .extra
+            .get("team")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        caller.check_team(op, kind, team.as_deref())?;
         caller.require(op, kind, as_creator, Action::CreateChannel)?;
         self.ensure_user(&creator)?;
         let now = self.now();
@@ -349,6 +357,14 @@ impl World {
         let mut seen = HashSet::new();
         for member in data.member_ids() {
             if seen.insert(member.clone()) {
+                let user = self.store.user(&member)?;
+                super::teams::check_member_team(
+                    op,
+                    self.multi_tenant,
+                    &member,
+                    user.as_ref(),
+                    team.as_deref(),
+                )?;
                 self.ensure_user(&member)?;
                 let role = if member == creator {
                     MemberRole::Owner
@@ -368,6 +384,7 @@ impl World {
         RESERVED_CHANNEL_KEYS.iter().for_each(|k| {
             custom.remove(*k);
         });
+        crate::limits::check_custom_data(op, "channel", &custom, self.max_custom_data)?;
         let record = ChannelRecord {
             kind: kind.to_owned(),
             id: id.to_owned(),
@@ -376,6 +393,7 @@ impl World {
             created_at: now.clone(),
             updated_at: now.clone(),
             custom,
+            team,
             ..ChannelRecord::default()
         };
         self.store.put_channel(record.clone())?;
@@ -475,7 +493,7 @@ impl World {
 /// (`hidden`, `joined`, `muted` and `invite` are theirs).
 pub(crate) fn channel_doc(channel: &Loaded, caller: &Caller, muted: bool) -> Value {
     let c = &channel.record;
-    let mut doc = c.custom.clone();
+    let mut doc = super::teams::with_team(&c.custom, c.team.as_deref());
     let last_updated = c
         .last_message_at
         .clone()
@@ -567,13 +585,14 @@ impl Chat {
             let hit = shown
                 && filter::matches(&doc, &body.filter_conditions)
                     .map_err(|e| ApiError::input(op, e))?;
-            let readable = caller.is_server()
-                || permissions::allowed(
-                    &caller.role,
-                    &channel.record.kind,
-                    channel.relation(&caller),
-                    Action::ReadChannel,
-                );
+            let readable = caller.sees_team(channel.record.team.as_deref())
+                && (caller.is_server()
+                    || permissions::allowed(
+                        &caller.role,
+                        &channel.record.kind,
+                        channel.relation(&caller),
+                        Action::ReadChannel,
+                    ));
             if hit && readable {
                 found.push((doc, channel));
             }

@@ -63,7 +63,9 @@ impl Chat {
         }
         if let Some(id) = &target_user_id {
             caller.require(op, APP_SCOPE, Relation::default(), Action::FlagUser)?;
-            target_user = Some(world.existing_user(op, id)?);
+            let target = world.existing_user(op, id)?;
+            caller.check_user_team(op, &target)?;
+            target_user = Some(target);
             if *id == flagger {
                 return Err(ApiError::input(op, "a user cannot flag themselves"));
             }
@@ -134,7 +136,8 @@ impl Chat {
         if blocked == user {
             return Err(ApiError::input(op, "a user cannot block themselves"));
         }
-        world.existing_user(op, &blocked)?;
+        let target = world.existing_user(op, &blocked)?;
+        caller.check_user_team(op, &target)?;
         let now = world.now();
         world.store.put_block(BlockRecord {
             user_id: user.clone(),

@@ -235,6 +235,14 @@ impl World {
         let cid = channel.record.cid.clone();
         for (id, _) in entries {
             super::users::check_user_id(op, id)?;
+            let user = self.store.user(id)?;
+            super::teams::check_member_team(
+                op,
+                self.multi_tenant,
+                id,
+                user.as_ref(),
+                channel.record.team.as_deref(),
+            )?;
             self.ensure_user(id)?;
         }
         let now = self.now();

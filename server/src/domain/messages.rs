@@ -40,7 +40,7 @@ const SERVER_MESSAGE_KEYS: [&str; 14] = [
 ];
 
 /// The custom fields of a message in a request: its other keys, minus server-managed ones.
-fn custom_fields(extra: &Map<String, Value>) -> Map<String, Value> {
+pub(super) fn custom_fields(extra: &Map<String, Value>) -> Map<String, Value> {
     let mut custom = extra.clone();
     SERVER_MESSAGE_KEYS.iter().for_each(|k| {
         custom.remove(*k);
@@ -136,6 +136,7 @@ pub(crate) fn require_own(
     message: &Message,
     action: Action,
 ) -> ApiResult<()> {
+    caller.check_team(op, &channel.record.kind, channel.record.team.as_deref())?;
     let mut rel = channel.relation(caller);
     rel.author = !caller.is_server() && author(message) == caller.id;
     caller.require(op, &channel.record.kind, rel, action)
@@ -330,6 +331,7 @@ impl Chat {
         let now = world.now();
         let user = world.user_response(&sender)?;
         let mut extra = custom_fields(&input.extra);
+        crate::limits::check_custom_data(op, "message", &extra, world.max_custom_data)?;
         extra.insert("restricted_visibility".to_owned(), json!([]));
         let mut message = Message {
             id: message_id.clone(),
@@ -460,7 +462,9 @@ impl Chat {
         let mut message = stored;
         let now = world.now();
         let mut extra = server_fields(&message.extra);
-        extra.extend(custom_fields(&input.extra));
+        let custom = custom_fields(&input.extra);
+        crate::limits::check_custom_data(op, "message", &custom, world.max_custom_data)?;
+        extra.extend(custom);
         if message.text.as_deref() != Some(content.text.as_str()) {
             extra.insert("message_text_updated_at".into(), json!(now));
         }

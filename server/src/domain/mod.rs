@@ -50,6 +50,8 @@ pub(crate) mod threads;
 pub(crate) mod hooks;
 mod server_side;
 pub(crate) mod uploads;
+// Teams under --multi-tenant (issue 15).
+mod teams;
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -95,6 +97,10 @@ pub(crate) struct World {
     last_posts: std::collections::HashMap<(String, String), i128>,
     /// Events waiting for webhook delivery.
     hooks: HookQueue,
+    /// Largest custom data of a user, channel or message, in bytes (issue 15).
+    max_custom_data: usize,
+    /// Teams on (issue 15): members must belong to their channel's team.
+    multi_tenant: bool,
 }
 
 impl Chat {
@@ -118,6 +124,8 @@ impl Chat {
                 last_nanos: 0,
                 last_posts: Default::default(),
                 hooks,
+                max_custom_data: config.max_custom_data,
+                multi_tenant: config.multi_tenant,
             }),
             counters_changed: Signal::default(),
             max_queued_frames: config.max_queued_frames,
@@ -144,7 +152,8 @@ impl Chat {
     /// Locks the world and resolves `actor` in it.
     fn enter(&self, actor: Actor) -> ApiResult<(MutexGuard<'_, World>, Caller)> {
         let world = self.lock();
-        let caller = Caller::resolve(world.store.as_ref(), actor)?;
+        let mut caller = Caller::resolve(world.store.as_ref(), actor)?;
+        self.restrict_to_teams(world.store.as_ref(), &mut caller);
         Ok((world, caller))
     }
 }

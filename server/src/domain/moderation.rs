@@ -178,9 +178,11 @@ impl Chat {
         let expires = expiry(op, now_nanos, body.timeout, "timeout")?;
         let mut missing = Vec::new();
         for target in &targets {
-            if world.store.user(target)?.is_none() {
+            let Some(stored) = world.store.user(target)? else {
                 missing.push(target.clone());
-            }
+                continue;
+            };
+            caller.check_user_team(op, &stored)?;
         }
         if missing.len() == targets.len() {
             return Err(ApiError::not_found(

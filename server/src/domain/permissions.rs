@@ -709,6 +709,55 @@ mod tests {
             member,
             Action::SendTypingEvent
         ));
+        // Uploads.
+        assert!(allowed(
+            "user",
+            "messaging",
+            member,
+            Action::UploadAttachment
+        ));
+        assert!(!allowed(
+            "user",
+            "messaging",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(allowed(
+            "user",
+            "livestream",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(!allowed(
+            "anonymous",
+            "livestream",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(!allowed(
+            "guest",
+            "livestream",
+            none,
+            Action::UploadAttachment
+        ));
+        assert!(allowed(
+            "user",
+            "messaging",
+            author,
+            Action::DeleteAttachment
+        ));
+        assert!(!allowed(
+            "user",
+            "messaging",
+            member,
+            Action::DeleteAttachment
+        ));
+        assert!(allowed(
+            "admin",
+            "messaging",
+            none,
+            Action::DeleteAttachment
+        ));
     }
 
     /// The matrix of reference §18.1 for the channel administration and moderation actions,

@@ -257,6 +257,7 @@ impl World {
         if input.pinned != Some(true) {
             return Ok(());
         }
+        caller.check_team(op, &channel.record.kind, channel.record.team.as_deref())?;
         let mut rel = channel.relation(caller);
         rel.author = true;
         caller.require(op, &channel.record.kind, rel, Action::PinMessage)?;
@@ -322,6 +323,7 @@ impl Chat {
         let is_pin = |k: &String| PIN_KEYS.contains(&k.as_str());
         let pins = request.set.keys().chain(&request.unset).any(is_pin);
         let content = request.set.keys().chain(&request.unset).any(|k| !is_pin(k));
+        caller.check_team(op, &channel.record.kind, channel.record.team.as_deref())?;
         if pins {
             let mut rel = channel.relation(&caller);
             rel.author = !caller.is_server() && stored.user_id_or_empty() == caller.id;
@@ -381,6 +383,8 @@ impl Chat {
                 .extra
                 .insert("message_text_updated_at".into(), json!(now));
         }
+        let custom = super::messages::custom_fields(&message.extra);
+        crate::limits::check_custom_data(op, "message", &custom, world.max_custom_data)?;
         message.updated_at = Some(now);
         world.store.put_message(message.clone())?;
         let cid = channel.record.cid.clone();

@@ -183,6 +183,7 @@ impl Chat {
         };
         let mut extra = input.extra;
         extra.remove("user");
+        crate::limits::check_custom_data(op, "reaction", &extra, world.max_custom_data)?;
         let reaction = Reaction {
             kind: input.kind,
             message_id: message_id.to_owned(),
@@ -236,6 +237,7 @@ impl Chat {
         let (mut message, channel) = world.find_message(op, message_id)?;
         let mut rel = channel.relation(&caller);
         rel.author = !caller.is_server() && owner == caller.id;
+        caller.check_team(op, &channel.record.kind, channel.record.team.as_deref())?;
         caller.require(op, &channel.record.kind, rel, Action::DeleteReaction)?;
         let Some(removed) = world.store.remove_reaction(message_id, &owner, kind)? else {
             return Err(ApiError::not_found(

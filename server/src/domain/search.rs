@@ -165,13 +165,14 @@ impl Chat {
         for record in world.store.channels()? {
             let members = world.store.members(&record.cid)?;
             let channel = Loaded { record, members };
-            let readable = caller.is_server()
-                || permissions::allowed(
-                    &caller.role,
-                    &channel.record.kind,
-                    channel.relation(&caller),
-                    Action::ReadChannel,
-                );
+            let readable = caller.sees_team(channel.record.team.as_deref())
+                && (caller.is_server()
+                    || permissions::allowed(
+                        &caller.role,
+                        &channel.record.kind,
+                        channel.relation(&caller),
+                        Action::ReadChannel,
+                    ));
             let searchable = permissions::config(&channel.record.kind, "").search;
             let muted = world.channel_muted(&caller.id, &channel.record.cid)?;
             let hit = filter::matches(&channel_doc(&channel, &caller, muted), &channel_filter)

@@ -112,6 +112,12 @@ impl Chat {
                     .user(&id)?
                     .unwrap_or_else(|| new_user(&id, role::USER, &now));
                 apply_user_input(&mut user, &details, false);
+                crate::limits::check_custom_data(
+                    "Connect",
+                    "user",
+                    &user.extra_data,
+                    world.max_custom_data,
+                )?;
                 user.last_active = Some(now.clone());
                 world.store.put_user(user)?;
                 world

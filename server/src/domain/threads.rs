@@ -409,13 +409,14 @@ impl Chat {
         for record in world.store.channels()? {
             let members = world.store.members(&record.cid)?;
             let channel = Loaded { record, members };
-            let readable = caller.is_server()
-                || permissions::allowed(
-                    &caller.role,
-                    &channel.record.kind,
-                    channel.relation(&caller),
-                    Action::ReadChannel,
-                );
+            let readable = caller.sees_team(channel.record.team.as_deref())
+                && (caller.is_server()
+                    || permissions::allowed(
+                        &caller.role,
+                        &channel.record.kind,
+                        channel.relation(&caller),
+                        Action::ReadChannel,
+                    ));
             if !readable {
                 continue;
             }

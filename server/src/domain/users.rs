@@ -12,7 +12,7 @@ use stream_chat_protocol::{
 use super::caller::{Actor, role_of};
 use super::store::StoreResult;
 use super::{Chat, World, filter};
-use crate::config::{DEFAULT_USER_LIMIT, MAX_USER_ID_BYTES, MAX_USER_LIMIT};
+use crate::config::{DEFAULT_USER_LIMIT, MAX_USER_LIMIT};
 use crate::error::{ApiError, ApiResult};
 
 /// Custom-data keys a client may not write: server-computed or own-user fields.
@@ -112,15 +112,13 @@ pub(crate) fn new_user(id: &str, role: &str, now: &str) -> User {
     }
 }
 
-/// Checks a user id: 1–255 characters, no whitespace.
+/// Checks a user id: 1–255 bytes, no whitespace, control characters or `*` (the wildcard of
+/// Stream's permission and filter syntax).
 pub(crate) fn check_user_id(op: &str, id: &str) -> ApiResult<()> {
-    if id.is_empty() || id.len() > MAX_USER_ID_BYTES || id.chars().any(char::is_whitespace) {
-        return Err(ApiError::input(
-            op,
-            format!("user id '{id}' is not valid: use 1 to 255 characters without spaces"),
-        ));
+    match crate::limits::user_id_problem(id) {
+        Some(problem) => Err(ApiError::input(op, problem)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Writes the client-settable parts of `input` into `stored` (merge or replace custom data).
@@ -180,6 +178,9 @@ impl Chat {
         let (mut world, caller) = self.enter(actor)?;
         let mut found = Vec::new();
         for stored in world.store.users()? {
+            if !caller.shares_team(&stored) {
+                continue;
+            }
             let user = world.user_response(&stored.id)?;
             let doc = serde_json::to_value(&user).unwrap_or_default();
             if filter::matches(&doc, &query.filter_conditions)
@@ -227,6 +228,7 @@ impl Chat {
             let id = if user.id.is_empty() { key } else { &user.id };
             check_user_id(op, id)?;
             world.check_write(op, &actor, id, user.role.as_deref(), user.teams.is_some())?;
+            crate::limits::check_custom_data(op, "user", &user.extra_data, world.max_custom_data)?;
         }
         let mut out = BTreeMap::new();
         for (key, input) in body.users {
@@ -268,12 +270,20 @@ impl Chat {
     ) -> ApiResult<BTreeMap<String, User>> {
         let mut world = self.lock();
         for update in &body.users {
-            if world.store.user(&update.id)?.is_none() {
+            let Some(stored) = world.store.user(&update.id)? else {
                 return Err(ApiError::input(
                     op,
                     format!("user '{}' does not exist", update.id),
                 ));
-            }
+            };
+            crate::limits::check_merged_custom_data(
+                op,
+                "user",
+                &stored.extra_data,
+                &update.set,
+                &update.unset,
+                world.max_custom_data,
+            )?;
             let role = update
                 .set
                 .get("role")
@@ -360,6 +370,7 @@ impl Chat {
         let now = world.now();
         let mut user = existing.unwrap_or_else(|| new_user(&id, role::GUEST, &now));
         apply_user_input(&mut user, &input, false);
+        crate::limits::check_custom_data(op, "user", &user.extra_data, world.max_custom_data)?;
         user.updated_at = Some(now);
         world.store.put_user(user)?;
         let user = world.user_response(&id)?;

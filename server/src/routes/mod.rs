@@ -21,6 +21,8 @@ mod threads;
 // Uploads, the server-side client and webhooks.
 mod server_side;
 mod uploads;
+// Rate limits (issue 15).
+mod limits;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -187,6 +189,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/tasks/{id}", get(server_side::get_task))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Rate limits (issue 15): inside `catch_panics`, on every route.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
         .layer(axum::middleware::from_fn(catch_panics))
         .layer(cors)
         .with_state(state)
@@ -220,13 +227,22 @@ impl IntoResponse for ApiError {
 pub(crate) struct Req {
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
-    body: Result<Bytes, ()>,
+    body: Result<Bytes, BodyError>,
 }
 
-impl<S: Send + Sync> FromRequest<S> for Req {
+/// Why a request body was not read.
+#[derive(Clone, Copy, Debug)]
+enum BodyError {
+    /// Over [`MAX_BODY_BYTES`] (or the connection broke while sending it).
+    TooLarge,
+    /// Not received within the body timeout (`ServerBuilder::body_timeout`).
+    TimedOut,
+}
+
+impl FromRequest<Arc<AppState>> for Req {
     type Rejection = Infallible;
 
-    async fn from_request(req: Request, _: &S) -> Result<Self, Infallible> {
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, Infallible> {
         let (parts, body) = req.into_parts();
         let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
             .map(|q| q.0)
@@ -236,7 +252,9 @@ impl<S: Send + Sync> FromRequest<S> for Req {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let body = read_body(body, declared).await;
+        let body = tokio::time::timeout(state.config.body_timeout, read_body(body, declared))
+            .await
+            .unwrap_or(Err(BodyError::TimedOut));
         Ok(Req {
             query,
             headers: parts.headers,
@@ -248,21 +266,21 @@ impl<S: Send + Sync> FromRequest<S> for Req {
 /// Reads a body of at most [`MAX_BODY_BYTES`]. Of a larger one, up to [`DRAIN_BODY_BYTES`]
 /// are still read and discarded (within [`DRAIN_BODY_TIMEOUT`]), so that the client, which is
 /// usually still sending, receives the 413 rather than a reset connection.
-async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Bytes, ()> {
+async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Bytes, BodyError> {
     if declared.is_some_and(|n| n > DRAIN_BODY_BYTES) {
-        return Err(());
+        return Err(BodyError::TooLarge);
     }
     let mut kept = Vec::new();
     let mut total: u64 = 0;
     let read = async {
         while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
         {
-            let Ok(data) = frame.map_err(drop)?.into_data() else {
+            let Ok(data) = frame.map_err(|_| BodyError::TooLarge)?.into_data() else {
                 continue; // trailers
             };
             total += data.len() as u64;
             if total > DRAIN_BODY_BYTES {
-                return Err(());
+                return Err(BodyError::TooLarge);
             }
             if total <= MAX_BODY_BYTES as u64 {
                 kept.extend_from_slice(&data);
@@ -274,13 +292,13 @@ async fn read_body(mut body: Body, declared: Option<u64>) -> Result<Bytes, ()> {
     let finished = if too_large {
         tokio::time::timeout(DRAIN_BODY_TIMEOUT, read)
             .await
-            .unwrap_or(Err(()))
+            .unwrap_or(Err(BodyError::TooLarge))
     } else {
         read.await
     };
     finished?;
     if total > MAX_BODY_BYTES as u64 {
-        return Err(());
+        return Err(BodyError::TooLarge);
     }
     Ok(Bytes::from(kept))
 }
@@ -301,12 +319,22 @@ impl Req {
 
     /// The JSON body (`{}` when empty): code 22 when too large, code 4 when malformed.
     pub(crate) fn json<T: DeserializeOwned>(&self, op: &str) -> ApiResult<T> {
-        let Ok(bytes) = &self.body else {
-            return Err(ApiError::op(
-                op,
-                codes::PAYLOAD_TOO_BIG,
-                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
-            ));
+        let bytes = match &self.body {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => {
+                return Err(ApiError::op(
+                    op,
+                    codes::PAYLOAD_TOO_BIG,
+                    format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            Err(BodyError::TimedOut) => {
+                return Err(ApiError::op(
+                    op,
+                    codes::REQUEST_TIMEOUT,
+                    "the request body was not received in time",
+                ));
+            }
         };
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"

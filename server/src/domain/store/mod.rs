@@ -70,6 +70,8 @@ pub(crate) struct ChannelRecord {
     pub truncated_at: Option<String>,
     /// Who truncated it.
     pub truncated_by: Option<String>,
+    /// Teams (issue 15): the team it belongs to, under multi-tenancy.
+    pub team: Option<String>,
 }
 
 /// A member's role in a channel.

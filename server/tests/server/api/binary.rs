@@ -21,6 +21,12 @@ fn help_lists_the_flags() {
         "--health-check-interval",
         "--max-queued-frames",
         "--exit-on-stdin-close",
+        // Issue 15.
+        "--header-timeout",
+        "--body-timeout",
+        "--idle-timeout",
+        "--max-connections",
+        "--rate-limits",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
@@ -36,6 +42,13 @@ fn bad_arguments_fail_with_a_message() {
         &["--max-queued-frames", "0"],
         &["--max-queued-frames", "lots"],
         &["--api-key"],
+        // Issue 15.
+        &["--header-timeout", "0"],
+        &["--body-timeout", "soon"],
+        &["--idle-timeout", "-3"],
+        &["--max-connections", "0"],
+        &["--rate-limits", "sometimes"],
+        &["--rate-limits", "0"],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

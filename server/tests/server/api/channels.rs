@@ -121,7 +121,12 @@ fn a_watcher_gets_its_own_watching_start_but_not_its_own_stop() {
 /// ping wait together until she reads.
 #[test]
 fn events_queued_before_a_client_frame_is_read_go_out_before_its_answer() {
-    let env = Env::with(stream_chat_server::Server::builder().max_queued_frames(4096));
+    // Over Stream's 60 messages a minute from one user: limits off.
+    let env = Env::with(
+        stream_chat_server::Server::builder()
+            .max_queued_frames(4096)
+            .rate_limits(stream_chat_server::RateLimits::off()),
+    );
     let (mut alice, a) = env.connect("alice");
     let conn = a["connection_id"].as_str().unwrap().to_owned();
     env.watch(Auth::User("alice"), "livestream:order", &conn);

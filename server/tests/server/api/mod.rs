@@ -27,3 +27,6 @@ mod typing;
 mod server_side;
 mod uploads;
 mod webhooks;
+// Issue 15 (server): user ids in tokens, quotas and rate limits, timeouts, the connection cap.
+mod limits;
+mod teams;
