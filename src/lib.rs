@@ -64,6 +64,7 @@ mod client;
 mod connection;
 mod events;
 mod rest;
+pub mod state;
 mod token;
 
 pub use channel::ChannelClient;
@@ -104,6 +105,9 @@ pub use stream_chat_protocol::{
 };
 // Reliability: error classification and the servers' requested waits (issue 15).
 pub use stream_chat_callbacks::MAX_RETRY_AFTER;
+// The state store (issue 12): `stream_chat_client::state::{ChannelState, ClientState, ..}`
+// (not re-exported here: the protocol's `ChannelState` is the query response).
+pub use state::Observation;
 
 /// Entry points for the fuzz targets in `fuzz/`: the SDK's decoding of what a server
 /// sends, compiled only with `--cfg fuzzing` (`scripts/fuzz.sh`). Not part of the API.

@@ -12,6 +12,8 @@ mod watch;
 mod admin;
 mod members;
 pub(crate) mod moderation;
+// The state store (issue 12).
+mod state;
 
 pub use admin::MAX_COOLDOWN_SECONDS;
 

@@ -11,8 +11,9 @@ use super::ChatClient;
 use super::core::{Core, Shared};
 use super::timeouts::{Timeouts, invalid};
 use crate::connection::{Hub, SocketConfig, Tracker};
-use crate::events::EventBus;
+use crate::events::{ChatEvent, EventBus};
 use crate::rest::Http;
+use crate::state::Store;
 
 /// Stream's production API, the default base URL.
 ///
@@ -313,7 +314,13 @@ impl ChatClientBuilder {
             .set_scheme(ws_scheme)
             .map_err(|()| invalid("cannot derive the WebSocket URL".into()))?;
         let tls = (ws_scheme == "wss").then(tls_config);
-        let bus = EventBus::start(self.executor.clone()).map_err(|e| {
+        let store = Arc::new(Store::new(self.executor.clone()));
+        let hook = Arc::clone(&store);
+        let bus = EventBus::start(
+            self.executor.clone(),
+            Some(Arc::new(move |e: &ChatEvent| hook.apply(e))),
+        )
+        .map_err(|e| {
             ChatError::new(ErrorKind::ShutDown, "cannot start the event thread").with_source(e)
         })?;
         let socket = SocketConfig {
@@ -350,6 +357,7 @@ impl ChatClientBuilder {
                 bus,
                 pool,
                 executor: self.executor,
+                store,
                 base_url: base,
                 api_key: self.api_key,
                 timeouts,

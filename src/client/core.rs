@@ -22,6 +22,7 @@ use super::timeouts::Timeouts;
 use crate::connection::{Connection, Hub, Session, shut_down_error};
 use crate::events::EventBus;
 use crate::rest::{Auth, Http, Request};
+use crate::state::Store;
 
 /// A client's shared internals; cheap to clone (clones share everything).
 #[derive(Clone)]
@@ -36,6 +37,7 @@ pub(super) struct Shared {
     pub(super) bus: EventBus,
     pub(super) pool: WorkerPool,
     pub(super) executor: Executor,
+    pub(super) store: Arc<Store>,
     pub(super) base_url: Url,
     pub(super) api_key: String,
     pub(super) timeouts: Timeouts,
@@ -52,6 +54,7 @@ impl Shared {
         self.hub.shutdown();
         self.pool.shutdown();
         self.bus.shutdown();
+        self.store.shutdown();
     }
 }
 
@@ -75,6 +78,11 @@ impl Core {
     /// Shuts the client down (see `ChatClient::shutdown`).
     pub(super) fn shutdown(&self) {
         self.shared.shutdown();
+    }
+
+    /// The state store: call responses are applied here before their callbacks run.
+    pub(crate) fn store(&self) -> &Store {
+        &self.shared.store
     }
 
     /// The event bus: listeners register here.

@@ -15,6 +15,8 @@ mod users;
 mod admin;
 mod moderation;
 mod reads;
+// The state store (issue 12).
+mod state;
 
 use std::fmt;
 use std::sync::Mutex;
