@@ -353,11 +353,11 @@ impl Writer<'_> {
                     .is_some_and(|r| r.get(&message.id).is_some())
             });
         self.put(message, SyncStatus::Synced, true);
-        if known {
-            return;
-        }
         if message.pinned == Some(true) {
             self.pin(message);
+        }
+        if known {
+            return;
         }
         let author_id = author.map_or_else(|| user_of(message).to_owned(), |u| u.id.clone());
         if self.is_me(&author_id) || is_thread_only(message) || author_id.is_empty() {
