@@ -318,6 +318,14 @@ impl Writer<'_> {
 
     /// A local message sent by this client, before the server answers.
     pub(crate) fn pending(&mut self, message: &Message) {
+        // Re-sending an id the server has (a duplicate it refuses) changes nothing here.
+        if self
+            .state
+            .message(&message.id)
+            .is_some_and(|m| m.status == SyncStatus::Synced)
+        {
+            return;
+        }
         self.put(message, SyncStatus::Pending, true);
     }
 

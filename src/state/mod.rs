@@ -36,5 +36,82 @@ pub use observe::Observation;
 pub(crate) use observe::{Snapshot, local};
 pub(crate) use store::Store;
 
+use std::sync::Arc;
+
+use stream_chat_callbacks::Executor;
+use stream_chat_protocol::{ChannelState as ChannelResponse, QueryChannelsRequest};
+
+use crate::events::ChatEvent;
+
+/// The store's reducer without a client: feed it events and responses, read the
+/// [`ClientState`]. For testing how an app renders recorded or made-up events, and for
+/// measuring the store (`examples/state_numbers.rs`). A client's own store is fed for you.
+///
+/// ```
+/// use stream_chat_client::{ChatEvent, Event, Message, User};
+/// use stream_chat_client::state::Reducer;
+/// let reducer = Reducer::new();
+/// reducer.apply(&ChatEvent::HealthCheck {
+///     connection_id: "c".into(), created_at: None, me: Some(Box::new(User::new("bender"))),
+/// });
+/// let response = serde_json::from_value(serde_json::json!({
+///     "channel": {"id": "pe", "type": "messaging", "cid": "messaging:pe"}
+/// })).unwrap();
+/// reducer.load(&response);
+/// let mut frame = Event::new("message.new");
+/// frame.cid = Some("messaging:pe".into());
+/// frame.user = Some(User::new("fry"));
+/// frame.message = Some(Message { id: "m1".into(), user: Some(User::new("fry")), ..Message::text("hi") });
+/// reducer.apply(&ChatEvent::from(frame));
+/// let state = reducer.state();
+/// let channel = state.channel("messaging:pe").unwrap();
+/// assert_eq!(channel.messages.len(), 1);
+/// assert_eq!(channel.unread_count, 1);
+/// ```
+pub struct Reducer {
+    store: Store,
+}
+
+impl Default for Reducer {
+    fn default() -> Self {
+        Reducer::new()
+    }
+}
+
+impl std::fmt::Debug for Reducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reducer").finish_non_exhaustive()
+    }
+}
+
+impl Reducer {
+    /// An empty store.
+    pub fn new() -> Self {
+        Reducer {
+            store: Store::new(Executor::pool_thread()),
+        }
+    }
+
+    /// Applies an event as the client's store does when the bus delivers it.
+    pub fn apply(&self, event: &ChatEvent) {
+        self.store.apply(event);
+    }
+
+    /// Applies a watch/query response for one channel.
+    pub fn load(&self, response: &ChannelResponse) {
+        self.store.loaded(response);
+    }
+
+    /// Applies a `query_channels` response.
+    pub fn load_query(&self, request: &QueryChannelsRequest, channels: &[ChannelResponse]) {
+        self.store.queried(request, channels);
+    }
+
+    /// The current state.
+    pub fn state(&self) -> Arc<ClientState> {
+        self.store.snapshot()
+    }
+}
+
 #[cfg(test)]
 mod tests;

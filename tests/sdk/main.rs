@@ -40,3 +40,5 @@ mod moderation;
 // Reliability: fault classification, retries, the fault proxy (issue 15).
 mod classification;
 mod faults;
+// The state store (issue 12).
+mod state;
