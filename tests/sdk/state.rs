@@ -12,7 +12,8 @@ use std::time::Instant;
 use serde_json::json;
 use stream_chat_client::state::{ChannelState, ClientState, SyncStatus};
 use stream_chat_client::{
-    CallbackQueue, ChannelClient, ChatClient, Message, QueryChannelsRequest, SortParam, codes,
+    CallbackQueue, ChannelClient, ChatClient, Message, NewMessageEvent, QueryChannelsRequest,
+    SortParam, codes,
 };
 use stream_chat_server::ServerHandle;
 
@@ -395,10 +396,10 @@ fn a_gui_loop_gets_coalesced_snapshots_in_order() {
     // A listener per message.new marks when the store has applied each one (it applies an
     // event before handing it to listeners).
     let (seen_tx, seen) = crossbeam_channel::unbounded();
-    let _s = own.subscribe(move |e| {
-        if e.kind() == "message.new" {
-            let _ = seen_tx.send(());
-        }
+    // (Typed: other events of the channel, such as bender's own user.watching.start, may
+    // still arrive and must not count.)
+    let _s = own.subscribe_for_type::<NewMessageEvent>(move |_| {
+        let _ = seen_tx.send(());
     });
     queue.run_pending();
     assert_eq!(screen.borrow().len(), 1, "the current state first");
@@ -412,7 +413,7 @@ fn a_gui_loop_gets_coalesced_snapshots_in_order() {
     let deadline = Instant::now() + WAIT;
     let mut listener_tasks = 0;
     while listener_tasks < 50 {
-        // Each push is a listener task or the observer's one delivery.
+        // Each push is a message.new listener task or the observer's one delivery.
         pushed
             .recv_deadline(deadline)
             .expect("the events reach the queue");
