@@ -206,13 +206,14 @@ impl Writer<'_> {
         for m in &response.messages {
             keep.retain(|k| k.message.id != m.id);
             let item = MessageItem::synced(m.clone());
-            self.index.insert(m.id.clone(), item.created_at_nanos());
-            st.messages.upsert(item, None);
+            let old = self.index.insert(m.id.clone(), item.created_at_nanos());
+            st.messages.upsert_known(item, old);
         }
         for item in keep {
-            self.index
+            let old = self
+                .index
                 .insert(item.message.id.clone(), item.created_at_nanos());
-            st.messages.upsert(item, None);
+            st.messages.upsert_known(item, old);
         }
         st.pinned_messages = Arc::new(response.pinned_messages.clone());
         st.members = Arc::new(
@@ -260,7 +261,7 @@ impl Writer<'_> {
                 replies
                     .entry(parent.clone())
                     .or_default()
-                    .upsert(MessageItem::with_status(message.clone(), status), None);
+                    .upsert(MessageItem::with_status(message.clone(), status));
             }
         }
         if is_thread_only(message) {
@@ -273,7 +274,7 @@ impl Writer<'_> {
         let item = MessageItem::with_status(message.clone(), status);
         self.index
             .insert(message.id.clone(), item.created_at_nanos());
-        st.messages.upsert(item, known);
+        st.messages.upsert_known(item, known);
         if add_if_missing
             && let Some(at) = &message.created_at
             && st.channel.last_message_at.as_deref().is_none_or(|l| {

@@ -142,11 +142,18 @@ impl MessageList {
         (chunk, i, c.get(i).is_some_and(|m| m.key() == key))
     }
 
-    /// Inserts `item` in order, or replaces the message with the same id at the same
-    /// time. `at` is the time the list holds for this id, if the caller knows it.
-    pub(crate) fn upsert(&mut self, item: MessageItem, known_at: Option<i128>) {
+    /// Inserts `item` in order, or replaces the message with the same id (found by a scan
+    /// from the newest: for short lists such as a thread).
+    pub(crate) fn upsert(&mut self, item: MessageItem) {
+        let old_at = self.get(&item.message.id).map(|m| m.at);
+        self.upsert_known(item, old_at);
+    }
+
+    /// [`upsert`](Self::upsert) when the caller's index knows the order key the list holds
+    /// for this id (`None`: it is not in the list). No scan.
+    pub(crate) fn upsert_known(&mut self, item: MessageItem, old_at: Option<i128>) {
         let id = item.message.id.clone();
-        if let Some(old_at) = known_at.or_else(|| self.get(&id).map(|m| m.at)) {
+        if let Some(old_at) = old_at {
             if old_at == item.at {
                 let (chunk, i, found) = self.locate(old_at, &id);
                 if found {
@@ -240,14 +247,14 @@ mod tests {
         let mut order: Vec<u32> = (0..1000).collect();
         fastrand::Rng::with_seed(7).shuffle(&mut order);
         for &n in &order {
-            list.upsert(item(&format!("m{n:04}"), n), None);
+            list.upsert(item(&format!("m{n:04}"), n));
         }
         let ids: Vec<_> = list.iter().map(|m| m.message.id.clone()).collect();
         let expected: Vec<_> = (0..1000).map(|n| format!("m{n:04}")).collect();
         assert_eq!(ids, expected);
         assert_eq!(list.len(), 1000);
         let snapshot = list.clone();
-        list.upsert(item("m1000", 1000), None);
+        list.upsert(item("m1000", 1000));
         // Every chunk but the last is still shared with the snapshot.
         let shared = list
             .chunks

@@ -69,7 +69,7 @@ use crate::events::ChatEvent;
 /// assert_eq!(channel.unread_count, 1);
 /// ```
 pub struct Reducer {
-    store: Store,
+    store: Arc<Store>,
 }
 
 impl Default for Reducer {
@@ -88,7 +88,7 @@ impl Reducer {
     /// An empty store.
     pub fn new() -> Self {
         Reducer {
-            store: Store::new(Executor::pool_thread()),
+            store: Arc::new(Store::new(Executor::pool_thread())),
         }
     }
 
@@ -110,6 +110,12 @@ impl Reducer {
     /// The current state.
     pub fn state(&self) -> Arc<ClientState> {
         self.store.snapshot()
+    }
+}
+
+impl Drop for Reducer {
+    fn drop(&mut self) {
+        self.store.shutdown();
     }
 }
 

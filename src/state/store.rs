@@ -9,13 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use stream_chat_callbacks::Executor;
+use stream_chat_callbacks::{DeadlineTimer, Executor, Expire};
+use stream_chat_protocol::events::types;
 use stream_chat_protocol::{
     Channel, ChannelMute, ChannelState as ChannelResponse, Member, Message, Mute,
     QueryChannelsRequest, User,
 };
 
-use super::channel::{ChannelState, Ctx, Writer, at_or_now};
+use super::channel::{ChannelState, Ctx, TYPING_TIMEOUT, Writer, at_or_now};
 use super::client::{ClientState, QueryChannelsState, sort_cids};
 use super::observe::{self, Observation, Observer, Registry, Snapshot, lock};
 use crate::events::ChatEvent;
@@ -25,6 +26,26 @@ pub(crate) struct Store {
     inner: Mutex<Inner>,
     observers: Arc<Registry>,
     executor: Executor,
+    /// Expires typing users: a timer thread started by the first `typing.start`, and the
+    /// sweep it runs (held here: the timer keeps only a `Weak`).
+    typing: Mutex<Option<(DeadlineTimer, Arc<dyn Expire>)>>,
+    shut_down: std::sync::atomic::AtomicBool,
+}
+
+/// Drops the typing entries past their [`TYPING_TIMEOUT`], at each entry's deadline.
+struct TypingSweep(std::sync::Weak<Store>);
+
+impl Expire for TypingSweep {
+    fn expire(&self) {
+        if let Some(store) = self.0.upgrade() {
+            let now = Instant::now();
+            store.update(|inner| inner.expire_typing(now));
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.0.strong_count() == 0
+    }
 }
 
 /// The writer's side: the published state plus what no snapshot needs.
@@ -405,13 +426,30 @@ impl Inner {
                     self.user_updated(user);
                 }
             }
-            E::ConnectionRecovered(_) => {}
-            E::HealthCheck { .. }
+            E::Other(e) if e.kind == types::TYPING_START || e.kind == types::TYPING_STOP => {
+                if let (Some(cid), Some(user)) = (&e.cid, &e.user) {
+                    let start = e.kind == types::TYPING_START;
+                    self.with_channel(cid, None, |w| w.typing(user, None, start, now));
+                }
+            }
+            E::ConnectionRecovered(_)
+            | E::HealthCheck { .. }
             | E::ConnectionError { .. }
             | E::Notification(_)
-            | E::Other(_) => {
-                let _ = now;
-            }
+            | E::Other(_) => {}
+        }
+    }
+
+    pub(crate) fn expire_typing(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .state
+            .channels
+            .values()
+            .filter(|c| c.typing.values().any(|t| t.expires_at <= now))
+            .map(|c| c.cid.clone())
+            .collect();
+        for cid in due {
+            self.with_channel(&cid, None, |w| w.expire_typing(now));
         }
     }
 
@@ -479,13 +517,46 @@ impl Store {
             inner: Mutex::new(Inner::default()),
             observers: Arc::default(),
             executor,
+            typing: Mutex::new(None),
+            shut_down: Default::default(),
         }
     }
 
-    /// Drops every observer (and what it captured, such as a `ChatClient`).
+    /// Drops every observer (and what it captured, such as a `ChatClient`) and stops the
+    /// typing timer.
     pub(crate) fn shutdown(&self) {
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::Release);
         let observers = std::mem::take(&mut *lock(&self.observers));
         drop(observers);
+        if let Some((timer, _)) = lock(&self.typing).take() {
+            timer.stop();
+        }
+    }
+
+    /// Sweeps the typing users at `at`.
+    fn expire_typing_at(self: &Arc<Self>, at: Instant) {
+        if self.shut_down.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let mut typing = lock(&self.typing);
+        if typing.is_none() {
+            match DeadlineTimer::start("stream-chat-state-timer") {
+                Ok(timer) => {
+                    let sweep: Arc<dyn Expire> = Arc::new(TypingSweep(Arc::downgrade(self)));
+                    *typing = Some((timer, sweep));
+                }
+                Err(e) => {
+                    log::error!(
+                        "cannot start the typing timer ({e}): typing users expire when read"
+                    );
+                    return;
+                }
+            }
+        }
+        if let Some((timer, sweep)) = typing.as_ref() {
+            timer.schedule(at, Arc::downgrade(sweep));
+        }
     }
 
     /// The current client state.
@@ -534,9 +605,14 @@ impl Store {
     }
 
     /// The bus's hook: applies `event` before listeners get it.
-    pub(crate) fn apply(&self, event: &ChatEvent) {
+    pub(crate) fn apply(self: &Arc<Self>, event: &ChatEvent) {
         let now = Instant::now();
         self.update(|inner| inner.apply(event, now));
+        if let ChatEvent::Other(e) = event
+            && e.kind == types::TYPING_START
+        {
+            self.expire_typing_at(now + TYPING_TIMEOUT);
+        }
     }
 
     /// A watch/query/create response.

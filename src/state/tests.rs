@@ -193,7 +193,7 @@ impl Model {
 }
 
 struct Run {
-    store: Store,
+    store: Arc<Store>,
     model: Model,
     /// Which ids were generated as thread replies (and to what): a message keeps its parent.
     parents: BTreeMap<u16, Option<u16>>,
@@ -201,7 +201,7 @@ struct Run {
 
 impl Run {
     fn new() -> Run {
-        let store = Store::new(Executor::pool_thread());
+        let store = Arc::new(Store::new(Executor::pool_thread()));
         store.apply(&event(
             json!({"type":"health.check","connection_id":"c","me":{"id":"me"}}),
         ));
@@ -398,14 +398,20 @@ impl Run {
                 let message: Message =
                     serde_json::from_value(message_json(n, 0, "mine", None, false)).unwrap();
                 self.store.pending(CID, &message);
-                self.model.main.insert(
-                    key(n),
-                    M {
+                // Re-sending an id the server has (it refuses the duplicate) shows nothing new.
+                let on_server = self
+                    .model
+                    .main
+                    .get(&key(n))
+                    .is_some_and(|m| m.status == SyncStatus::Synced);
+                if !on_server {
+                    let pending = M {
                         text: "mine".into(),
                         status: SyncStatus::Pending,
                         deleted: false,
-                    },
-                );
+                    };
+                    self.model.main.insert(key(n), pending);
+                }
                 match outcome {
                     0 => {
                         self.store.synced(CID, &message);
@@ -420,7 +426,9 @@ impl Run {
                     }
                     1 => {
                         self.store.failed(CID, &message.id);
-                        self.model.main.get_mut(&key(n)).unwrap().status = SyncStatus::Failed;
+                        if !on_server {
+                            self.model.main.get_mut(&key(n)).unwrap().status = SyncStatus::Failed;
+                        }
                     }
                     _ => {} // still pending
                 }
@@ -523,7 +531,7 @@ fn channel_json(id: &str, last_message_at: Option<i128>) -> Value {
 
 #[test]
 fn query_lists_stay_sorted_and_follow_events() {
-    let store = Store::new(Executor::pool_thread());
+    let store = Arc::new(Store::new(Executor::pool_thread()));
     store.apply(&event(
         json!({"type":"health.check","connection_id":"c","me":{"id":"me"}}),
     ));
@@ -545,7 +553,7 @@ fn query_lists_stay_sorted_and_follow_events() {
         })
         .collect();
     store.queried(&request, &channels);
-    let cids = |s: &Store| s.snapshot().query(&request).unwrap().cids.clone();
+    let cids = |s: &Arc<Store>| s.snapshot().query(&request).unwrap().cids.clone();
     assert_eq!(cids(&store), ["messaging:a", "messaging:b", "messaging:c"]);
     // A new message in c moves it to the top.
     store.apply(&event(json!({"type":"message.new","cid":"messaging:c","user":{"id":"amy"},
@@ -584,7 +592,7 @@ fn query_lists_stay_sorted_and_follow_events() {
 
 #[test]
 fn snapshots_share_structure_and_stay_as_they_were() {
-    let store = Store::new(Executor::pool_thread());
+    let store = Arc::new(Store::new(Executor::pool_thread()));
     store.apply(&event(
         json!({"type":"health.check","connection_id":"c","me":{"id":"me"}}),
     ));
@@ -612,7 +620,7 @@ fn snapshots_share_structure_and_stay_as_they_were() {
 #[test]
 fn a_burst_is_one_delivery_of_the_latest_snapshot() {
     let queue = CallbackQueue::new();
-    let store = Store::new(queue.executor());
+    let store = Arc::new(Store::new(queue.executor()));
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
     let _o = store.observe(
@@ -634,4 +642,36 @@ fn a_burst_is_one_delivery_of_the_latest_snapshot() {
     queue.run_pending();
     let latest = store.snapshot().version;
     assert_eq!(*seen.lock().unwrap(), [latest]);
+}
+
+#[test]
+fn typing_users_expire_after_the_timeout_or_stop() {
+    let store = Arc::new(Store::new(Executor::pool_thread()));
+    store.apply(&event(
+        json!({"type":"health.check","connection_id":"c","me":{"id":"me"}}),
+    ));
+    store.loaded(&serde_json::from_value(json!({"channel": channel_json("g", None)})).unwrap());
+    let typing = |s: &Arc<Store>| -> Vec<String> {
+        s.channel(CID).unwrap().typing.keys().cloned().collect()
+    };
+    let start = std::time::Instant::now();
+    store.apply(&event(
+        json!({"type":"typing.start","cid":CID,"user":{"id":"amy"}}),
+    ));
+    store.apply(&event(
+        json!({"type":"typing.start","cid":CID,"user":{"id":"bob"}}),
+    ));
+    assert_eq!(typing(&store), ["amy", "bob"]);
+    assert_eq!(store.channel(CID).unwrap().typing_users().len(), 2);
+    store.apply(&event(
+        json!({"type":"typing.stop","cid":CID,"user":{"id":"bob"}}),
+    ));
+    assert_eq!(typing(&store), ["amy"]);
+    // Not yet due: nothing changes; past TYPING_TIMEOUT: gone (what the timer's sweep does).
+    store.update(|inner| inner.expire_typing(start));
+    assert_eq!(typing(&store), ["amy"]);
+    let later = std::time::Instant::now() + TYPING_TIMEOUT;
+    store.update(|inner| inner.expire_typing(later));
+    assert!(typing(&store).is_empty());
+    store.shutdown();
 }
