@@ -163,6 +163,9 @@ pub mod guides {
     // Reliability (issue 15).
     #[doc = include_str!("../docs/reliability.md")]
     pub mod reliability {}
+    // The state store (issue 12).
+    #[doc = include_str!("../docs/state-and-offline.md")]
+    pub mod state_and_offline {}
 }
 
 /// The README's examples run against the real API.
