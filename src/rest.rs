@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use stream_chat_callbacks::{CancelToken, ChatError, ErrorKind};
 use stream_chat_protocol::codes;
+use stream_chat_protocol::names::auth_type;
 use url::Url;
 
 use crate::api_error::{error_from_body, is_dev_token, requested_wait};
@@ -309,14 +310,14 @@ impl Http {
             q.append_pair("api_key", &self.api_key);
         }
         let auth_type = if matches!(auth, Auth::Jwt { .. }) {
-            "jwt"
+            auth_type::JWT
         } else {
-            "anonymous"
+            auth_type::ANONYMOUS
         };
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
             .uri(url.as_str())
-            .header("stream-auth-type", auth_type)
+            .header(auth_type::HEADER, auth_type)
             .header("X-Stream-Client", CLIENT_ID)
             .header("x-client-request-id", new_request_id());
         if let Some(token) = token {

@@ -1,4 +1,4 @@
-//! The names the wire uses for kinds and roles: message types, app roles, a member's roles
+//! The names the wire uses for kinds and roles: the auth type, message types, app roles, a member's roles
 //! in a channel, and channel capabilities (`own_capabilities`). Event types are in
 //! [`crate::events`], error codes in [`crate::codes`].
 //!
@@ -8,6 +8,17 @@
 //! assert_eq!(role::ANONYMOUS, "anonymous");
 //! assert!(capability::ALL.contains(&capability::SEND_MESSAGE));
 //! ```
+
+/// How a request says who is calling: the `stream-auth-type` header (REST) or query
+/// parameter (WebSocket), with a token (`jwt`) or without one (`anonymous`).
+pub mod auth_type {
+    /// The header and query-parameter name.
+    pub const HEADER: &str = "stream-auth-type";
+    /// A user or server token in `Authorization`.
+    pub const JWT: &str = "jwt";
+    /// No token: an anonymous user.
+    pub const ANONYMOUS: &str = "anonymous";
+}
 
 /// `message.type`.
 pub mod message_type {

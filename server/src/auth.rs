@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use axum::http::HeaderMap;
 use stream_chat_protocol::codes;
 use stream_chat_protocol::jwt::{self, Claims, JwtError, VerifyOptions};
+use stream_chat_protocol::names::auth_type;
 use stream_chat_protocol::time;
 
 use crate::config::Config;
@@ -72,15 +73,15 @@ pub(crate) fn authenticate(
     op: &str,
 ) -> ApiResult<Actor> {
     check_api_key(config, query.get("api_key").map(String::as_str), op)?;
-    let auth_type = header(headers, "stream-auth-type").unwrap_or("jwt");
-    if auth_type.eq_ignore_ascii_case("anonymous") {
+    let kind = header(headers, auth_type::HEADER).unwrap_or(auth_type::JWT);
+    if kind.eq_ignore_ascii_case(auth_type::ANONYMOUS) {
         return Ok(Actor::Anonymous);
     }
-    if !auth_type.eq_ignore_ascii_case("jwt") {
+    if !kind.eq_ignore_ascii_case(auth_type::JWT) {
         return Err(ApiError::op(
             op,
             codes::AUTHENTICATION,
-            format!("stream-auth-type must be 'jwt' or 'anonymous', got '{auth_type}'"),
+            format!("stream-auth-type must be 'jwt' or 'anonymous', got '{kind}'"),
         ));
     }
     let token = header(headers, "authorization").unwrap_or_default();

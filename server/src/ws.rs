@@ -14,6 +14,8 @@ use stream_chat_protocol::{
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
+use stream_chat_protocol::names::auth_type;
+
 use crate::app::AppState;
 use crate::auth;
 use crate::config::{
@@ -83,11 +85,13 @@ fn authenticate(
     let Some(details) = payload.user_details.clone() else {
         return Err(plain(codes::INPUT, "user_details is a required field"));
     };
-    let auth_type = query.get("stream-auth-type").map_or("jwt", String::as_str);
-    if auth_type.eq_ignore_ascii_case("anonymous") {
+    let kind = query
+        .get(auth_type::HEADER)
+        .map_or(auth_type::JWT, String::as_str);
+    if kind.eq_ignore_ascii_case(auth_type::ANONYMOUS) {
         return Ok(Identity::Anonymous);
     }
-    if !auth_type.eq_ignore_ascii_case("jwt") {
+    if !kind.eq_ignore_ascii_case(auth_type::JWT) {
         return Err(plain(
             codes::AUTHENTICATION,
             "stream-auth-type must be 'jwt' or 'anonymous'",

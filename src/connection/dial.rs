@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, after, select};
 use stream_chat_callbacks::{ChatError, ErrorKind};
+use stream_chat_protocol::names::auth_type;
 use stream_chat_protocol::{ConnectPayload, User};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
@@ -59,8 +60,12 @@ pub(super) fn connect_url(
         .append_pair("api_key", api_key)
         .append_pair("authorization", token.map_or("", |t| t.value.as_str()))
         .append_pair(
-            "stream-auth-type",
-            if token.is_some() { "jwt" } else { "anonymous" },
+            auth_type::HEADER,
+            if token.is_some() {
+                auth_type::JWT
+            } else {
+                auth_type::ANONYMOUS
+            },
         )
         .append_pair("X-Stream-Client", CLIENT_ID);
     Ok(url)

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::events::ChannelEvent;
+use stream_chat_protocol::names::message_type;
 use stream_chat_protocol::time::parse_rfc3339;
 use stream_chat_protocol::{ChannelState, Message, MessagePagination, QueryChannelRequest, cid};
 
@@ -44,7 +45,7 @@ impl Version {
         Version {
             updated_at: m.updated_at.clone(),
             text: m.text.clone(),
-            deleted: m.kind.as_deref() == Some("deleted"),
+            deleted: m.kind.as_deref() == Some(message_type::DELETED),
         }
     }
 }
@@ -526,7 +527,7 @@ fn recovered_event(cid: &str, message: Message) -> ChatEvent {
 fn replayed_event(cid: &str, message: Message) -> ChatEvent {
     let mut extra = serde_json::Map::new();
     extra.insert("recovered".into(), serde_json::Value::Bool(true));
-    if message.kind.as_deref() == Some("deleted") {
+    if message.kind.as_deref() == Some(message_type::DELETED) {
         let deleted_at = message
             .extra
             .get("deleted_at")

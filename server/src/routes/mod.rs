@@ -28,6 +28,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use stream_chat_protocol::codes;
+use stream_chat_protocol::names::auth_type;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::app::AppState;
@@ -55,7 +56,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
-            HeaderName::from_static("stream-auth-type"),
+            HeaderName::from_static(auth_type::HEADER),
             HeaderName::from_static("x-stream-client"),
             HeaderName::from_static("x-client-request-id"),
         ])
