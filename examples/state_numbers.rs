@@ -38,7 +38,7 @@ const CID: &str = "messaging:numbers";
 fn message_new(n: usize) -> ChatEvent {
     let mut frame = Event::new("message.new");
     frame.cid = Some(CID.into());
-    let author = if n % 2 == 0 { "fry" } else { "leela" };
+    let author = if n.is_multiple_of(2) { "fry" } else { "leela" };
     frame.user = Some(User::new(author));
     // A typical chat line: ~60 characters, an author, timestamps.
     let at = format!(

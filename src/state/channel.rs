@@ -591,18 +591,18 @@ impl Writer<'_> {
     /// A user's new data wherever the channel shows it (members, watchers, reads).
     pub(crate) fn user_updated(&mut self, user: &User) {
         let st = &mut *self.state;
-        if st.members.contains_key(&user.id) {
-            if let Some(m) = Arc::make_mut(&mut st.members).get_mut(&user.id) {
-                m.user = Some(user.clone());
-            }
+        if st.members.contains_key(&user.id)
+            && let Some(m) = Arc::make_mut(&mut st.members).get_mut(&user.id)
+        {
+            m.user = Some(user.clone());
         }
         if st.watchers.contains_key(&user.id) {
             Arc::make_mut(&mut st.watchers).insert(user.id.clone(), user.clone());
         }
-        if st.reads.contains_key(&user.id) {
-            if let Some(r) = Arc::make_mut(&mut st.reads).get_mut(&user.id) {
-                r.user = user.clone();
-            }
+        if st.reads.contains_key(&user.id)
+            && let Some(r) = Arc::make_mut(&mut st.reads).get_mut(&user.id)
+        {
+            r.user = user.clone();
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use stream_chat_protocol::names::channel_sort;
 use stream_chat_protocol::time::parse_rfc3339;
 use stream_chat_protocol::{ChannelMute, Mute, QueryChannelsRequest, SortParam, User};
 
@@ -126,7 +127,7 @@ pub(crate) fn sort_cids(
     channels: &BTreeMap<String, Arc<ChannelState>>,
 ) {
     let default = [SortParam {
-        field: "last_updated".into(),
+        field: channel_sort::DEFAULT.into(),
         direction: -1,
     }];
     let sort = if sort.is_empty() { &default[..] } else { sort };
@@ -165,23 +166,25 @@ fn field(channel: Option<&Arc<ChannelState>>, name: &str) -> Key {
     };
     let c = &st.channel;
     match name {
-        "last_message_at" => time(c.last_message_at.as_deref()),
-        "created_at" => time(c.created_at.as_deref()),
-        "updated_at" => time(c.updated_at.as_deref()),
-        "last_updated" => {
+        channel_sort::LAST_MESSAGE_AT => time(c.last_message_at.as_deref()),
+        channel_sort::CREATED_AT => time(c.created_at.as_deref()),
+        channel_sort::UPDATED_AT => time(c.updated_at.as_deref()),
+        channel_sort::LAST_UPDATED => {
             let (m, cr) = (
                 time(c.last_message_at.as_deref()),
                 time(c.created_at.as_deref()),
             );
             if m > cr { m } else { cr }
         }
-        "member_count" => c.member_count.map_or(Key::Missing, |n| Key::Num(n as f64)),
-        "unread_count" => Key::Num(st.unread_count as f64),
-        "has_unread" => Key::Num(if st.unread_count > 0 { 1.0 } else { 0.0 }),
-        "pinned_at" => time(st.membership.as_ref().and_then(|m| m.pinned_at.as_deref())),
-        "cid" => Key::Text(c.cid.clone()),
-        "id" => Key::Text(c.id.clone()),
-        "type" => Key::Text(c.kind.clone()),
+        channel_sort::MEMBER_COUNT => c.member_count.map_or(Key::Missing, |n| Key::Num(n as f64)),
+        channel_sort::UNREAD_COUNT => Key::Num(st.unread_count as f64),
+        channel_sort::HAS_UNREAD => Key::Num(if st.unread_count > 0 { 1.0 } else { 0.0 }),
+        channel_sort::PINNED_AT => {
+            time(st.membership.as_ref().and_then(|m| m.pinned_at.as_deref()))
+        }
+        channel_sort::CID => Key::Text(c.cid.clone()),
+        channel_sort::ID => Key::Text(c.id.clone()),
+        channel_sort::TYPE => Key::Text(c.kind.clone()),
         other => match c.extra.get(other) {
             Some(Value::Number(n)) => n.as_f64().map_or(Key::Missing, Key::Num),
             Some(Value::String(s)) => Key::Text(s.clone()),

@@ -318,10 +318,10 @@ impl Run {
                 self.model.pinned.retain(|p| *p != id);
                 if hard {
                     self.model.main.remove(&key(n));
-                    if let Some(p) = parent {
-                        if let Some(r) = self.model.replies.get_mut(&format!("m{p}")) {
-                            r.remove(&key(n));
-                        }
+                    if let Some(p) = parent
+                        && let Some(r) = self.model.replies.get_mut(&format!("m{p}"))
+                    {
+                        r.remove(&key(n));
                     }
                 } else {
                     let gone = M {
