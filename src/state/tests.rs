@@ -675,3 +675,53 @@ fn typing_users_expire_after_the_timeout_or_stop() {
     assert!(typing(&store).is_empty());
     store.shutdown();
 }
+
+#[test]
+fn snapshots_are_consistent_under_concurrent_reads() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let store = Arc::new(Store::new(Executor::pool_thread()));
+    store.apply(&event(
+        json!({"type":"health.check","connection_id":"c","me":{"id":"me"}}),
+    ));
+    store.loaded(&serde_json::from_value(json!({"channel": channel_json("g", None)})).unwrap());
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut reads = 0u64;
+                let mut last_version = 0;
+                // Reads as fast as it can while the writer runs: each snapshot must be whole.
+                while !done.load(Ordering::Acquire) || reads == 0 {
+                    let state = store.snapshot();
+                    let channel = state.channel(CID).expect("the channel");
+                    let n = channel.messages.len();
+                    assert_eq!(channel.messages.iter().count(), n);
+                    // Every message is someone else's and unread: the count matches the list.
+                    assert_eq!(channel.unread_count, n as u64);
+                    let ids: Vec<i128> = channel
+                        .messages
+                        .iter()
+                        .map(|m| m.created_at_nanos())
+                        .collect();
+                    assert!(ids.windows(2).all(|w| w[0] <= w[1]), "in order");
+                    assert!(state.version >= last_version, "never back in time");
+                    last_version = state.version;
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for n in 0..2000u16 {
+        store.apply(&event(
+            json!({"type":"message.new","cid":CID,"user":{"id":"amy"},
+            "message": message_json(n, 1, "x", None, false)}),
+        ));
+    }
+    done.store(true, Ordering::Release);
+    for r in readers {
+        assert!(r.join().expect("a reader saw a torn snapshot") > 0);
+    }
+    assert_eq!(store.channel(CID).unwrap().messages.len(), 2000);
+}
