@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stream_chat_callbacks::{ChatError, ErrorKind, Executor, WorkerPool};
+use stream_chat_protocol::ChannelState;
 use url::Url;
 
 use super::ChatClient;
@@ -342,10 +343,14 @@ impl ChatClientBuilder {
             timeouts.connect_timeout,
             timeouts.request_timeout,
         ));
+        let rewatched = Arc::clone(&store);
         let tracker = Arc::new(Tracker::new(
             bus.sender(),
             Arc::clone(&http),
             self.max_recovered_messages,
+            Some(Arc::new(move |state: &ChannelState| {
+                rewatched.loaded(state)
+            })),
         ));
         let hub = Hub::new(bus.sender(), socket, tracker).map_err(|e| {
             ChatError::new(ErrorKind::ShutDown, "cannot start the timer thread").with_source(e)

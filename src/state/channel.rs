@@ -183,38 +183,42 @@ impl Writer<'_> {
         self.ctx.me == Some(user)
     }
 
-    /// Replaces the channel's state with a query/watch response; keeps the local messages
-    /// not yet on the server and the messages that arrived after the response's newest.
+    /// A query/watch response: the channel's data, members, reads and watchers replace
+    /// the store's; its messages are merged in (JS `addMessagesSorted`): the messages the
+    /// store has in the response's time range but the response lacks are gone (hard
+    /// deleted meanwhile), those outside it stay (an older page loaded before, or newer
+    /// ones), local pending and failed ones always stay, and none older than the
+    /// channel's `truncated_at` survives.
     pub(crate) fn load(&mut self, response: &ChannelResponse) {
-        let st = &mut *self.state;
-        let newest = response
-            .messages
-            .last()
-            .and_then(|m| m.created_at.as_deref())
-            .and_then(parse_rfc3339);
-        let mut keep: Vec<MessageItem> = st
+        let times = response
             .messages
             .iter()
-            .filter(|m| {
-                m.status != SyncStatus::Synced || newest.is_some_and(|n| m.created_at_nanos() > n)
-            })
-            .cloned()
-            .collect();
-        st.channel = Arc::new(response.channel.clone());
-        st.messages = MessageList::default();
-        self.index.clear();
+            .filter_map(|m| m.created_at.as_deref().and_then(parse_rfc3339));
+        let range = times.fold(None, |r: Option<(i128, i128)>, t| {
+            Some(r.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
+        });
+        let ids: HashSet<&str> = response.messages.iter().map(|m| m.id.as_str()).collect();
+        let cut = response
+            .channel
+            .truncated_at
+            .as_deref()
+            .and_then(parse_rfc3339);
+        let gone = |m: &MessageItem| {
+            let at = m.created_at_nanos();
+            m.status == SyncStatus::Synced
+                && (range.is_some_and(|(lo, hi)| {
+                    lo <= at && at <= hi && !ids.contains(m.message.id.as_str())
+                }) || cut.is_some_and(|c| at < c))
+        };
+        self.state.channel = Arc::new(response.channel.clone());
+        if self.state.messages.iter().any(gone) {
+            self.state.messages.retain(|m| !gone(m));
+            self.reindex();
+        }
         for m in &response.messages {
-            keep.retain(|k| k.message.id != m.id);
-            let item = MessageItem::synced(m.clone());
-            let old = self.index.insert(m.id.clone(), item.created_at_nanos());
-            st.messages.upsert_known(item, old);
+            self.put(m, SyncStatus::Synced, true);
         }
-        for item in keep {
-            let old = self
-                .index
-                .insert(item.message.id.clone(), item.created_at_nanos());
-            st.messages.upsert_known(item, old);
-        }
+        let st = &mut *self.state;
         st.pinned_messages = Arc::new(response.pinned_messages.clone());
         st.members = Arc::new(
             response

@@ -245,11 +245,16 @@ impl Run {
         }))
         .unwrap();
         self.store.loaded(&response);
-        // Model: the response's messages, plus local unsent ones and any newer than its newest.
-        let newest = msgs.last().map(|&(t, _)| t);
+        // Model: the response's messages merged in; in its time range, what it lacks is gone
+        // (local unsent messages stay); outside the range everything stays.
+        let range = msgs.first().map(|&(lo, _)| (lo, msgs.last().unwrap().0));
+        let in_response: BTreeSet<String> = msgs.iter().map(|&(_, n)| format!("m{n}")).collect();
         let m = &mut self.model;
-        m.main
-            .retain(|(t, _), v| v.status != SyncStatus::Synced || newest.is_some_and(|nw| *t > nw));
+        m.main.retain(|(t, id), v| {
+            v.status != SyncStatus::Synced
+                || in_response.contains(id)
+                || range.is_none_or(|(lo, hi)| *t < lo || *t > hi)
+        });
         for &(_, n) in &msgs {
             m.main.insert(
                 key(n),

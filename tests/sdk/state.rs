@@ -350,13 +350,27 @@ fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
         .expect("a disconnected state")
         .is_connected()
     {}
+    let mut last = None;
     for text in ["one", "two", "three"] {
-        post(&theirs, text);
+        last = Some(post(&theirs, text));
     }
+    // fry reads while bender is away: no event reaches bender, the re-watch brings it.
+    theirs.mark_read().execute().into_result().unwrap();
+    // bender renames the channel over REST while his socket is down: the channel.updated
+    // event is missed (the store does not apply update responses); the re-watch after the
+    // reconnect brings the name.
+    let mut data = serde_json::Map::new();
+    data.insert("name".into(), json!("renamed while away"));
+    own.update(None, data).execute().into_result().unwrap();
+    assert!(own.state().unwrap().channel.extra.get("name").is_none());
     server.refuse_connections("bender", false);
     let st = until(&own, "the missed messages", |s| s.messages.len() == 4);
     assert_eq!(texts(&st), ["before", "one", "two", "three"]);
-    assert_eq!(st.unread_count, 4);
+    assert_eq!(st.unread_count, 4, "each missed message counted once");
+    assert_eq!(st.messages.last().unwrap().message.id, last.unwrap().id);
+    until(&own, "the name from the re-watch", |s| {
+        s.channel.extra.get("name") == Some(&json!("renamed while away"))
+    });
     assert!(
         until_client(&bender, "connected again", |s| s
             .connection_state
