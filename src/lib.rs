@@ -109,6 +109,19 @@ pub use stream_chat_callbacks::MAX_RETRY_AFTER;
 // (not re-exported here: the protocol's `ChannelState` is the query response).
 pub use state::Observation;
 
+// Reactions, threads, typing, pins, search (messages surface).
+pub use channel::PinnedMessagesPagination;
+pub use client::SearchMessagesResult;
+pub use client::typing::{TYPING_START_INTERVAL, TYPING_STOP_AFTER};
+pub use events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
+pub use stream_chat_protocol::{
+    GetThreadRequest, PartialUpdateMessageRequest, QueryThreadsRequest, QueryThreadsResponse,
+    Reaction, ReactionGroup, Thread, ThreadInfo, ThreadParticipant,
+};
+
 /// Entry points for the fuzz targets in `fuzz/`: the SDK's decoding of what a server
 /// sends, compiled only with `--cfg fuzzing` (`scripts/fuzz.sh`). Not part of the API.
 #[cfg(fuzzing)]
@@ -163,6 +176,9 @@ pub mod guides {
     // Reliability (issue 15).
     #[doc = include_str!("../docs/reliability.md")]
     pub mod reliability {}
+    // Reactions, threads, typing, pins, search (messages surface).
+    #[doc = include_str!("../docs/messages.md")]
+    pub mod messages {}
     // The state store (issue 12).
     #[doc = include_str!("../docs/state-and-offline.md")]
     pub mod state_and_offline {}

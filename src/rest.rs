@@ -130,6 +130,19 @@ impl<'a> Request<'a> {
         })
     }
 
+    /// A `PUT` with a JSON body (partial message updates).
+    pub(crate) fn put(path: &'a str, body: &impl Serialize) -> Result<Self, ChatError> {
+        Ok(Request {
+            method: "PUT",
+            ..Request::post(path, body)?
+        })
+    }
+
+    /// Adds every pair (`protocol::query::to_pairs` of a request struct).
+    pub(crate) fn queries(self, pairs: &'a [(String, String)]) -> Self {
+        pairs.iter().fold(self, |r, (k, v)| r.query(k, v.clone()))
+    }
+
     pub(crate) fn query(mut self, key: &'a str, value: impl Into<String>) -> Self {
         self.query.push((key, value.into()));
         self
@@ -142,6 +155,10 @@ pub(crate) struct Http {
     api_key: String,
     timeout: Duration,
 }
+
+/// The largest HTTP response head the SDK reads (status line and headers). Stream's heads
+/// are under 2 KiB.
+pub(crate) const MAX_RESPONSE_HEAD: usize = 16 * 1024;
 
 impl Http {
     pub(crate) fn new(
@@ -156,7 +173,14 @@ impl Http {
             .http_status_as_error(false)
             .timeout_connect(Some(connect_timeout))
             .user_agent(CLIENT_ID)
-            .max_idle_connections_per_host(8);
+            .max_idle_connections_per_host(8)
+            // Sized for chat: ureq's 128 KiB defaults stay resident per pooled connection
+            // (a quarter of a client's memory). Bodies stream through these buffers, so a
+            // large answer or upload is read in more, smaller steps, never refused; a head
+            // over MAX_RESPONSE_HEAD is a `Protocol` error (the input buffer must exceed it).
+            .max_response_header_size(MAX_RESPONSE_HEAD)
+            .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
+            .output_buffer_size(16 * 1024);
         if loopback {
             // A proxy from the environment must not capture traffic to a local server.
             config = config.proxy(None);

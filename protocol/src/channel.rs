@@ -1,3 +1,4 @@
+// Over 700 lines: the request and response bodies of every channel endpoint, one plain struct each.
 //! Channels, members, read states and the channel query endpoints.
 
 use serde::{Deserialize, Serialize};
@@ -346,10 +347,18 @@ impl ChannelRequestData {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessagePagination {
     /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
     pub limit: Option<u32>,
     /// Skip this many (newest first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::query::u32_or_text"
+    )]
     pub offset: Option<u32>,
     /// Messages older than this id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -681,6 +690,9 @@ pub struct MarkReadRequest {
     /// The reader as an object (server-side calls).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// Mark this thread (its parent message's id) read instead of the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
 }
 
 /// Body of `POST /channels/{type}/{id}/event`: a typing or custom event for the watchers

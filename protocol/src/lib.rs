@@ -31,6 +31,11 @@ mod users;
 mod channel_admin;
 mod moderation;
 mod reads;
+// Reactions, threads, search (messages surface).
+pub mod query;
+mod reaction;
+mod search;
+mod thread;
 
 pub use channel::{
     Channel, ChannelConfig, ChannelRequestData, ChannelState, MarkReadRequest, Member,
@@ -65,6 +70,22 @@ pub use moderation::{
 };
 pub use reads::{
     MarkAllReadRequest, MarkUnreadRequest, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
+};
+
+// Reactions, threads, typing, pins, search (messages surface).
+pub use events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
+pub use message::{PartialUpdateMessageRequest, PinnedMessagesRequest};
+pub use reaction::{
+    Reaction, ReactionGroup, ReactionResponse, ReactionsRequest, ReactionsResponse,
+    SendReactionRequest,
+};
+pub use search::{SearchRequest, SearchResponse, SearchResult, SearchWarning};
+pub use thread::{
+    GetThreadRequest, MessagesResponse, QueryThreadsRequest, QueryThreadsResponse, RepliesRequest,
+    Thread, ThreadInfo, ThreadParticipant, ThreadResponse,
 };
 
 /// The README's example runs against the real API.

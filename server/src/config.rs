@@ -123,3 +123,43 @@ pub(crate) const MAX_CHANNEL_LIMIT: u32 = 100;
 pub(crate) const DEFAULT_USER_LIMIT: u32 = 30;
 /// Largest page of users.
 pub(crate) const MAX_USER_LIMIT: u32 = 100;
+
+// Reactions, threads, typing, pins, search (messages surface).
+
+/// Reactions a message carries in `latest_reactions` (the newest; all of them through
+/// `GET /messages/{id}/reactions`).
+pub(crate) const LATEST_REACTIONS_LIMIT: usize = 10;
+/// Reactions in a page unless `limit` says otherwise.
+pub(crate) const DEFAULT_REACTION_LIMIT: u32 = 10;
+/// Largest page of reactions.
+pub(crate) const MAX_REACTION_LIMIT: u32 = 300;
+/// Longest reaction type, in bytes (code 4 beyond).
+pub(crate) const MAX_REACTION_TYPE_BYTES: usize = 255;
+/// Replies in a page unless `limit` says otherwise.
+pub(crate) const DEFAULT_REPLY_LIMIT: u32 = 100;
+/// Threads in a query-threads page unless `limit` says otherwise.
+pub(crate) const DEFAULT_THREAD_LIMIT: u32 = 10;
+/// Largest page of threads.
+pub(crate) const MAX_THREAD_LIMIT: u32 = 100;
+/// Newest replies per thread unless `reply_limit` says otherwise.
+pub(crate) const DEFAULT_THREAD_REPLY_LIMIT: u32 = 3;
+/// Participants per thread in query threads unless `participant_limit` says otherwise.
+pub(crate) const DEFAULT_THREAD_PARTICIPANT_LIMIT: u32 = 10;
+/// Participants of the thread get-thread returns unless `participant_limit` says otherwise.
+pub(crate) const DEFAULT_GET_THREAD_PARTICIPANT_LIMIT: u32 = 100;
+/// Largest `reply_limit` and `participant_limit` of a thread.
+pub(crate) const MAX_THREAD_ITEMS_LIMIT: u32 = 100;
+/// Search results in a page unless `limit` says otherwise.
+pub(crate) const DEFAULT_SEARCH_LIMIT: u32 = 100;
+/// How far `offset` + `limit` reach into a search's results.
+pub(crate) const MAX_SEARCH_RESULTS: u32 = 1000;
+/// Channels one search looks at (more get a `results_warning`).
+pub(crate) const MAX_SEARCH_CHANNELS: usize = 500;
+/// Pinned messages in a page unless `limit` says otherwise.
+pub(crate) const DEFAULT_PINNED_LIMIT: u32 = 30;
+/// Largest page of pinned messages.
+pub(crate) const MAX_PINNED_LIMIT: u32 = 300;
+/// Pinned messages a channel state carries (the most recently pinned).
+pub(crate) const CHANNEL_STATE_PINNED_LIMIT: usize = 10;
+/// Largest custom event (its JSON, in bytes; code 22 beyond).
+pub(crate) const MAX_CUSTOM_EVENT_BYTES: usize = 5 * 1024;

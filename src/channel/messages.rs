@@ -142,7 +142,7 @@ impl ChannelClient {
 }
 
 /// `messages/{id}`; an id that is empty or would leave the path is refused.
-fn message_path(id: &str) -> Result<String, ChatError> {
+pub(crate) fn message_path(id: &str) -> Result<String, ChatError> {
     if id.is_empty() || id.contains(['/', '?', '#', '%']) {
         return Err(ChatError::new(
             ErrorKind::InvalidArgument,

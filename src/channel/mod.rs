@@ -2,7 +2,8 @@
 //! `client.channel(type, id)`. A handler in the octocrab style: it holds the client's
 //! [`Core`] and the channel's cid, and each API area is a file of its own, an `impl
 //! ChannelClient` block: `watch.rs` (watch, query, create, stop watching), `messages.rs`,
-//! `read.rs`, `subscriptions.rs`. A new area adds a file.
+//! `read.rs`, `subscriptions.rs`, `reactions.rs`, `typing.rs` (typing and custom events),
+//! `pins.rs`, `threads.rs`. A new area adds a file.
 
 mod messages;
 mod read;
@@ -12,10 +13,17 @@ mod watch;
 mod admin;
 mod members;
 pub(crate) mod moderation;
+// Reactions, threads, typing, pins (messages surface).
+pub(crate) mod pins;
+pub(crate) mod reactions;
+mod threads;
+mod typing;
 // The state store (issue 12).
 mod state;
 
 pub use admin::MAX_COOLDOWN_SECONDS;
+pub(crate) use messages::message_path;
+pub use pins::PinnedMessagesPagination;
 
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::cid;

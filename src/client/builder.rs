@@ -366,6 +366,7 @@ impl ChatClientBuilder {
                 base_url: base,
                 api_key: self.api_key,
                 timeouts,
+                typing: Default::default(),
             }),
         };
         super::make_instance(&client);

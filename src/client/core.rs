@@ -9,16 +9,17 @@
 //!
 //! The state machine, the transport and the worker pool stay behind it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use stream_chat_callbacks::{Call, CancelToken, ChatError, ChatResult, Completer, ErrorKind};
-use stream_chat_callbacks::{Executor, WorkerPool};
+use stream_chat_callbacks::{Executor, Expire, WorkerPool};
 use stream_chat_protocol::{ChannelState, codes};
 use url::Url;
 
 use super::timeouts::Timeouts;
+pub(crate) use super::typing::Typing;
 use crate::connection::{Connection, Hub, Session, shut_down_error};
 use crate::events::EventBus;
 use crate::rest::{Auth, Http, Request};
@@ -41,6 +42,8 @@ pub(super) struct Shared {
     pub(super) base_url: Url,
     pub(super) api_key: String,
     pub(super) timeouts: Timeouts,
+    // Typing (messages surface): per channel and thread, for `keystroke`.
+    pub(super) typing: Typing,
 }
 
 impl Drop for Shared {
@@ -88,6 +91,24 @@ impl Core {
     /// The event bus: listeners register here.
     pub(crate) fn events(&self) -> &EventBus {
         &self.shared.bus
+    }
+
+    // Typing (messages surface).
+
+    /// The typing state of this client's channels (see `client/typing.rs`).
+    pub(crate) fn typing(&self) -> &Typing {
+        &self.shared.typing
+    }
+
+    /// Resolves `target` at `at` on the client's one timer thread, unless it is dropped or
+    /// done by then.
+    pub(crate) fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
+        self.shared.hub.schedule(at, target);
+    }
+
+    /// A handle that does not keep the client alive (for timer targets).
+    pub(crate) fn downgrade(&self) -> WeakCore {
+        WeakCore(Arc::downgrade(&self.shared))
     }
 
     /// A call whose `work` runs on the worker pool (or the caller's thread for
@@ -163,6 +184,18 @@ impl Core {
         cancel: &CancelToken,
     ) -> Result<T, ChatError> {
         self.shared.http.send_cancellable(req, auth, cancel)
+    }
+}
+
+/// A [`Core`] that does not keep the client alive: [`upgrade`](Self::upgrade) it while
+/// the client is there.
+#[derive(Clone)]
+pub(crate) struct WeakCore(Weak<Shared>);
+
+impl WeakCore {
+    /// The client, unless it was dropped.
+    pub(crate) fn upgrade(&self) -> Option<Core> {
+        self.0.upgrade().map(|shared| Core { shared })
     }
 }
 

@@ -15,6 +15,13 @@ mod users;
 mod admin;
 mod moderation;
 mod reads;
+// Reactions, threads, typing, pins, search (messages surface).
+mod events;
+mod pins;
+mod reactions;
+mod search;
+mod threads;
+pub(crate) mod typing;
 // The state store (issue 12).
 mod state;
 
@@ -26,6 +33,7 @@ use stream_chat_protocol::{User, jwt};
 
 pub use self::builder::{ChatClientBuilder, DEFAULT_BASE_URL};
 use self::core::{Core, Shared};
+pub use self::search::SearchMessagesResult;
 pub use self::timeouts::Timeouts;
 use crate::connection::ConnectionState;
 

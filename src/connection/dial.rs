@@ -201,7 +201,13 @@ pub(super) fn handshake(
         Some(tls) if url.scheme() == "wss" => Connector::Rustls(Arc::clone(tls)),
         _ => Connector::Plain,
     };
-    let ws_config = WebSocketConfig::default().max_message_size(Some(16 << 20));
+    // Chat frames are small: start the read buffer at 8 KiB (it grows for a larger frame)
+    // instead of tungstenite's 128 KiB, which stays resident per socket; write each frame
+    // at once (every send is flushed anyway), so no write buffer is kept either.
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(16 << 20))
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0);
     // tungstenite's TRACE dumps the request line, token included.
     warn_if_wire_tracing();
     let mut result =

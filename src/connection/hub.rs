@@ -201,7 +201,7 @@ impl Hub {
     }
 
     /// Resolves `target` at `at` unless it is done by then.
-    pub(super) fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
+    pub(crate) fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
         self.timer.schedule(at, target);
     }
 

@@ -18,6 +18,11 @@ use stream_chat_protocol::events::{
     NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
     UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
 };
+// Reactions, threads, typing (messages surface).
+use stream_chat_protocol::events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 
 use super::local::ConnectionRecoveredEvent;
 use crate::api_error::api_error;
@@ -88,6 +93,20 @@ pub enum ChatEvent {
     NotificationAddedToChannel(Box<NotificationAddedToChannelEvent>),
     /// Any other `notification.*` event, decoded but not interpreted.
     Notification(Box<Event>),
+    // Reactions, threads, typing (messages surface).
+    /// `reaction.new`: a reaction, with the whole updated message.
+    ReactionNew(Box<ReactionNewEvent>),
+    /// `reaction.updated`: an `enforce_unique` reaction replaced the user's others.
+    ReactionUpdated(Box<ReactionUpdateEvent>),
+    /// `reaction.deleted`.
+    ReactionDeleted(Box<ReactionDeletedEvent>),
+    /// `typing.start` (with `parent_id` in a thread).
+    TypingStart(Box<TypingStartEvent>),
+    /// `typing.stop`.
+    TypingStop(Box<TypingStopEvent>),
+    /// `notification.thread_message_new`: a reply in a thread of yours, in a channel you
+    /// do not watch.
+    NotificationThreadMessageNew(Box<NotificationThreadMessageNewEvent>),
     /// Local `connection.recovered`: after a reconnect, the watched channels are watched
     /// again and their missed messages were delivered.
     ConnectionRecovered(Box<ConnectionRecoveredEvent>),
@@ -188,6 +207,13 @@ impl ChatEvent {
             ChatEvent::UserUnbanned(_) => UserUnbannedEvent::TYPE,
             ChatEvent::UserPresenceChanged(_) => UserPresenceChangedEvent::TYPE,
             ChatEvent::UserUpdated(_) => UserUpdatedEvent::TYPE,
+            // Reactions, threads, typing (messages surface).
+            ChatEvent::ReactionNew(_) => ReactionNewEvent::TYPE,
+            ChatEvent::ReactionUpdated(_) => ReactionUpdateEvent::TYPE,
+            ChatEvent::ReactionDeleted(_) => ReactionDeletedEvent::TYPE,
+            ChatEvent::TypingStart(_) => TypingStartEvent::TYPE,
+            ChatEvent::TypingStop(_) => TypingStopEvent::TYPE,
+            ChatEvent::NotificationThreadMessageNew(_) => NotificationThreadMessageNewEvent::TYPE,
         }
     }
 
@@ -240,6 +266,13 @@ impl ChatEvent {
             | ChatEvent::NotificationChannelMutesUpdated(_)
             | ChatEvent::UserPresenceChanged(_)
             | ChatEvent::UserUpdated(_) => None,
+            // Reactions, threads, typing (messages surface).
+            ChatEvent::ReactionNew(e) => Some(&e.cid),
+            ChatEvent::ReactionUpdated(e) => Some(&e.cid),
+            ChatEvent::ReactionDeleted(e) => Some(&e.cid),
+            ChatEvent::TypingStart(e) => Some(&e.cid),
+            ChatEvent::TypingStop(e) => Some(&e.cid),
+            ChatEvent::NotificationThreadMessageNew(e) => Some(&e.cid),
         }
     }
 }
@@ -283,6 +316,13 @@ pub(crate) fn from_server(event: AnyEvent) -> ChatEvent {
         AnyEvent::NotificationMessageNew(e) => ChatEvent::NotificationMessageNew(e),
         AnyEvent::NotificationMarkRead(e) => ChatEvent::NotificationMarkRead(e),
         AnyEvent::NotificationAddedToChannel(e) => ChatEvent::NotificationAddedToChannel(e),
+        // Reactions, threads, typing (messages surface).
+        AnyEvent::ReactionNew(e) => ChatEvent::ReactionNew(e),
+        AnyEvent::ReactionUpdated(e) => ChatEvent::ReactionUpdated(e),
+        AnyEvent::ReactionDeleted(e) => ChatEvent::ReactionDeleted(e),
+        AnyEvent::TypingStart(e) => ChatEvent::TypingStart(e),
+        AnyEvent::TypingStop(e) => ChatEvent::TypingStop(e),
+        AnyEvent::NotificationThreadMessageNew(e) => ChatEvent::NotificationThreadMessageNew(e),
         AnyEvent::Other(e) if types::is_notification(&e.kind) => ChatEvent::Notification(e),
         AnyEvent::Other(e) => ChatEvent::Other(e),
         // Channel administration, members, read state, moderation, presence, user updates.
@@ -373,7 +413,10 @@ mod tests {
         // A message.new without a message is not typed; nothing is lost.
         let e = frame(json!({"type":"message.new","cid":"messaging:g","x":1}));
         assert!(matches!(&e, ChatEvent::Other(o) if o.extra["x"] == 1));
-        let e = frame(json!({"type":"typing.start","cid":"messaging:g"}));
+        let e = frame(json!({"type":"typing.start","cid":"messaging:g","parent_id":"p"}));
+        assert!(matches!(&e, ChatEvent::TypingStart(t) if t.parent_id.as_deref() == Some("p")));
+        assert_eq!((e.kind(), e.cid()), ("typing.start", Some("messaging:g")));
+        let e = frame(json!({"type":"friendship_request","cid":"messaging:g"}));
         assert!(matches!(&e, ChatEvent::Other(_)));
         assert_eq!(e.cid(), Some("messaging:g"));
         let e = frame(

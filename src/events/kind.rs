@@ -19,6 +19,11 @@ use stream_chat_protocol::events::{
     NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
     UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
 };
+// Reactions, threads, typing (messages surface).
+use stream_chat_protocol::events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 
 /// A typed event that [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type)
 /// can deliver: its event type and how to get it out of a [`ChatEvent`] (Kotlin's
@@ -101,6 +106,13 @@ tuple_kind! {
     UserUnbannedEvent => UserUnbanned,
     UserPresenceChangedEvent => UserPresenceChanged,
     UserUpdatedEvent => UserUpdated,
+    // Reactions, threads, typing (messages surface).
+    ReactionNewEvent => ReactionNew,
+    ReactionUpdateEvent => ReactionUpdated,
+    ReactionDeletedEvent => ReactionDeleted,
+    TypingStartEvent => TypingStart,
+    TypingStopEvent => TypingStop,
+    NotificationThreadMessageNewEvent => NotificationThreadMessageNew,
 }
 
 impl EventKind for ConnectionChangedEvent {

@@ -21,6 +21,11 @@ pub use stream_chat_protocol::events::{
     NotificationAddedToChannelEvent, NotificationMarkReadEvent, NotificationMessageNewEvent,
     UserStartWatchingEvent, UserStopWatchingEvent,
 };
+// Reactions, threads, typing (messages surface).
+pub use stream_chat_protocol::events::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 pub use subscription::Subscription;
 // Channel administration, members, read state, moderation, presence, user updates.
 pub use stream_chat_protocol::events::{

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use stream_chat_callbacks::{DeadlineTimer, Executor, Expire};
-use stream_chat_protocol::events::types;
 use stream_chat_protocol::{
     Channel, ChannelMute, ChannelState as ChannelResponse, Member, Message, Mute,
     QueryChannelsRequest, User,
@@ -426,17 +425,53 @@ impl Inner {
                     self.user_updated(user);
                 }
             }
-            E::Other(e) if e.kind == types::TYPING_START || e.kind == types::TYPING_STOP => {
-                if let (Some(cid), Some(user)) = (&e.cid, &e.user) {
-                    let start = e.kind == types::TYPING_START;
-                    self.with_channel(cid, None, |w| w.typing(user, None, start, now));
-                }
+            // Reactions, threads, typing (issue 9).
+            E::ReactionNew(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::ReactionUpdated(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::ReactionDeleted(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::TypingStart(e) => {
+                self.typing(&e.cid, e.user.as_ref(), e.parent_id.as_deref(), true, now)
+            }
+            E::TypingStop(e) => {
+                self.typing(&e.cid, e.user.as_ref(), e.parent_id.as_deref(), false, now)
+            }
+            E::NotificationThreadMessageNew(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.message_new(&e.message, e.user.as_ref(), e.created_at.as_deref())
+                });
             }
             E::ConnectionRecovered(_)
             | E::HealthCheck { .. }
             | E::ConnectionError { .. }
             | E::Notification(_)
             | E::Other(_) => {}
+        }
+    }
+
+    /// A reaction event: the server's copy of the message (counts, latest reactions); the
+    /// current user's own reactions change only when they reacted (JS
+    /// `_extendEventWithOwnReactions`).
+    fn reaction(&mut self, cid: &str, message: &Message, user: Option<&User>) {
+        let mine = user.is_some_and(|u| self.me().as_deref() == Some(u.id.as_str()));
+        self.with_channel(cid, None, |w| {
+            let mut message = message.clone();
+            if !mine && let Some(known) = w.state.message(&message.id) {
+                message.own_reactions = known.message.own_reactions.clone();
+            }
+            w.message_updated(&message);
+        });
+    }
+
+    fn typing(
+        &mut self,
+        cid: &str,
+        user: Option<&User>,
+        parent: Option<&str>,
+        on: bool,
+        now: Instant,
+    ) {
+        if let Some(user) = user {
+            self.with_channel(cid, None, |w| w.typing(user, parent, on, now));
         }
     }
 
@@ -608,9 +643,7 @@ impl Store {
     pub(crate) fn apply(self: &Arc<Self>, event: &ChatEvent) {
         let now = Instant::now();
         self.update(|inner| inner.apply(event, now));
-        if let ChatEvent::Other(e) = event
-            && e.kind == types::TYPING_START
-        {
+        if let ChatEvent::TypingStart(_) = event {
             self.expire_typing_at(now + TYPING_TIMEOUT);
         }
     }

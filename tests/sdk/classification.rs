@@ -198,7 +198,7 @@ fn broken_rest_answers_are_protocol_faults_sent_once() {
         assert_protocol_fault(&err, what);
         assert_eq!(requests.load(Ordering::SeqCst), 1, "{what}: {err}");
     }
-    // 20 MB of response header: the REST client reads 64 KiB of it and stops.
+    // 20 MB of response header: the REST client reads 16 KiB of it and stops.
     let requests = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&requests);
     let proxy = Proxy::start(&server, move |path| {

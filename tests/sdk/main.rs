@@ -40,5 +40,11 @@ mod moderation;
 // Reliability: fault classification, retries, the fault proxy (issue 15).
 mod classification;
 mod faults;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod thread_replies;
+mod typing;
 // The state store (issue 12).
 mod state;

@@ -479,19 +479,17 @@ fn a_gui_loop_gets_coalesced_snapshots_in_order() {
 fn a_typing_user_expires_after_the_timeout_without_typing_stop() {
     use stream_chat_client::state::TYPING_TIMEOUT;
     let server = server();
-    let (_bender, own, _fry, _theirs) = pair(&server, "state-typing");
-    // fry starts typing (raw REST: the SDK's keystroke call is another issue's) and never stops.
-    let url = format!(
-        "{}/channels/messaging/state-typing/event?api_key={}",
-        server.base_url(),
-        server.api_key()
-    );
+    let (_bender, own, _fry, theirs) = pair(&server, "state-typing");
+    // fry starts typing and never stops (a raw event: keystroke() would stop by itself).
     let started = Instant::now();
-    ureq::post(&url)
-        .header("Authorization", &server.create_token("fry", None))
-        .header("stream-auth-type", "jwt")
-        .send_json(json!({"event": {"type": "typing.start"}}))
-        .expect("typing.start");
+    theirs
+        .send_event(
+            stream_chat_client::event_types::TYPING_START,
+            serde_json::Map::new(),
+        )
+        .execute()
+        .into_result()
+        .unwrap();
     let st = until(&own, "fry typing", |s| s.typing.contains_key("fry"));
     assert_eq!(st.typing_users()[0].id, "fry");
     // The store's timer drops the entry at its deadline and publishes the change.

@@ -23,6 +23,11 @@ use super::{
     NotificationMutesUpdatedEvent, NotificationRemovedFromChannelEvent, UserBannedEvent,
     UserPresenceChangedEvent, UserUnbannedEvent, UserUpdatedEvent,
 };
+// Reactions, threads, typing (messages surface).
+use super::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 use crate::ApiErrorBody;
 
 /// The union of the typed events, tagged by the frame's `type`, with [`AnyEvent::Other`]
@@ -124,6 +129,19 @@ pub enum AnyEvent {
     UserPresenceChanged(Box<UserPresenceChangedEvent>),
     /// `user.updated`.
     UserUpdated(Box<UserUpdatedEvent>),
+    // Reactions, threads, typing (messages surface).
+    /// `reaction.new`.
+    ReactionNew(Box<ReactionNewEvent>),
+    /// `reaction.updated`.
+    ReactionUpdated(Box<ReactionUpdateEvent>),
+    /// `reaction.deleted`.
+    ReactionDeleted(Box<ReactionDeletedEvent>),
+    /// `typing.start`.
+    TypingStart(Box<TypingStartEvent>),
+    /// `typing.stop`.
+    TypingStop(Box<TypingStopEvent>),
+    /// `notification.thread_message_new`.
+    NotificationThreadMessageNew(Box<NotificationThreadMessageNewEvent>),
     /// Any other frame, or one of a typed event's type that does not fit its struct.
     Other(Box<Event>),
 }
@@ -217,6 +235,13 @@ typed_variants! {
     (UserUnbanned, UserUnbannedEvent),
     (UserPresenceChanged, UserPresenceChangedEvent),
     (UserUpdated, UserUpdatedEvent),
+    // Reactions, threads, typing (messages surface).
+    (ReactionNew, ReactionNewEvent),
+    (ReactionUpdated, ReactionUpdateEvent),
+    (ReactionDeleted, ReactionDeletedEvent),
+    (TypingStart, TypingStartEvent),
+    (TypingStop, TypingStopEvent),
+    (NotificationThreadMessageNew, NotificationThreadMessageNewEvent),
 }
 
 /// What decides how a frame decodes: its `type`, and whether it carries an error. Reading it
@@ -266,7 +291,7 @@ impl AnyEvent {
     /// ```
     /// use stream_chat_protocol::events::AnyEvent;
     /// let e = AnyEvent::from_value(serde_json::json!({"type": "typing.start", "cid": "team:a"})).unwrap();
-    /// assert_eq!(e.kind(), "typing.start");
+    /// assert!(matches!(&e, AnyEvent::TypingStart(t) if t.channel_id == "a"));
     /// ```
     pub fn from_value(value: Value) -> Result<AnyEvent, serde_json::Error> {
         let kind = value

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::{Message, User};
+use crate::{Message, ThreadInfo, User};
 
 wire_event! {
     /// `message.new`: a message in a watched channel, sent to every watcher (its author too).
@@ -165,6 +165,9 @@ wire_event! {
         /// Watchers of the channel when the event was sent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub watcher_count: Option<u64>,
+        /// The thread read, when a thread (not the channel) was marked read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub thread: Option<ThreadInfo>,
         /// Fields not modelled above.
         #[serde(flatten)]
         pub extra: Map<String, Value>,

@@ -95,6 +95,10 @@ mod watching;
 mod channel;
 mod member;
 mod moderation;
+// Reactions, threads, typing (messages surface).
+mod reaction;
+mod thread;
+mod typing;
 
 pub use any::AnyEvent;
 pub use connection::{ConnectionErrorEvent, HealthCheckEvent};
@@ -118,6 +122,10 @@ pub use moderation::{
     NotificationMutesUpdatedEvent, UserBannedEvent, UserPresenceChangedEvent, UserUnbannedEvent,
     UserUpdatedEvent,
 };
+// Reactions, threads, typing (messages surface).
+pub use reaction::{ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent};
+pub use thread::NotificationThreadMessageNewEvent;
+pub use typing::{TypingStartEvent, TypingStopEvent};
 
 /// An event about one channel: its `cid`, and a way for a server to start building one.
 ///

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::ChannelEvent;
-use crate::{Channel, Member, Message, User};
+use crate::{Channel, Member, Message, ThreadInfo, User};
 
 wire_event! {
     /// `notification.message_new`: a message in a channel the user is a member of but does
@@ -98,6 +98,18 @@ wire_event! {
         /// Channels with unread messages.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unread_channels: Option<u64>,
+        /// The thread marked read, when a thread (not the channel) was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub thread_id: Option<String>,
+        /// That thread.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub thread: Option<ThreadInfo>,
+        /// Threads with unread replies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unread_threads: Option<u64>,
+        /// Unread replies over those threads.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unread_thread_messages: Option<u64>,
         /// Fields not modelled above.
         #[serde(flatten)]
         pub extra: Map<String, Value>,

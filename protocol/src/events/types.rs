@@ -14,6 +14,11 @@ use super::{
     NotificationMarkReadEvent, NotificationMessageNewEvent, UserStartWatchingEvent,
     UserStopWatchingEvent,
 };
+// Reactions, threads, typing (messages surface).
+use super::{
+    NotificationThreadMessageNewEvent, ReactionDeletedEvent, ReactionNewEvent, ReactionUpdateEvent,
+    TypingStartEvent, TypingStopEvent,
+};
 
 /// Keep-alive; the server's first one on a connection carries `me`.
 ///
@@ -97,14 +102,14 @@ pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = NotificationAddedToChannelEvent:
 /// ```
 /// assert_eq!(stream_chat_protocol::events::types::TYPING_START, "typing.start");
 /// ```
-pub const TYPING_START: &str = "typing.start";
+pub const TYPING_START: &str = TypingStartEvent::TYPE;
 
 /// A user stopped typing.
 ///
 /// ```
 /// assert_eq!(stream_chat_protocol::events::types::TYPING_STOP, "typing.stop");
 /// ```
-pub const TYPING_STOP: &str = "typing.stop";
+pub const TYPING_STOP: &str = TypingStopEvent::TYPE;
 
 /// A user's fields changed.
 ///
@@ -288,3 +293,98 @@ pub const USER_BANNED: &str = super::UserBannedEvent::TYPE;
 /// assert_eq!(stream_chat_protocol::events::types::USER_UNBANNED, "user.unbanned");
 /// ```
 pub const USER_UNBANNED: &str = super::UserUnbannedEvent::TYPE;
+
+// Reactions, threads, typing, custom events (messages surface).
+
+/// A user reacted to a message.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::REACTION_NEW, "reaction.new");
+/// ```
+pub const REACTION_NEW: &str = ReactionNewEvent::TYPE;
+
+/// A reaction sent with `enforce_unique` replaced the user's other reactions.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::REACTION_UPDATED, "reaction.updated");
+/// ```
+pub const REACTION_UPDATED: &str = ReactionUpdateEvent::TYPE;
+
+/// A reaction was removed.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::REACTION_DELETED, "reaction.deleted");
+/// ```
+pub const REACTION_DELETED: &str = ReactionDeletedEvent::TYPE;
+
+/// A reply in a thread the user takes part in, to their connections that do not watch it.
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::NOTIFICATION_THREAD_MESSAGE_NEW, "notification.thread_message_new");
+/// ```
+pub const NOTIFICATION_THREAD_MESSAGE_NEW: &str = NotificationThreadMessageNewEvent::TYPE;
+
+/// An AI assistant's state changed (a client-sent channel event).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::AI_INDICATOR_UPDATE, "ai_indicator.update");
+/// ```
+pub const AI_INDICATOR_UPDATE: &str = "ai_indicator.update";
+
+/// Clear the AI indicator (a client-sent channel event).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::AI_INDICATOR_CLEAR, "ai_indicator.clear");
+/// ```
+pub const AI_INDICATOR_CLEAR: &str = "ai_indicator.clear";
+
+/// Stop the AI response (a client-sent channel event).
+///
+/// ```
+/// assert_eq!(stream_chat_protocol::events::types::AI_INDICATOR_STOP, "ai_indicator.stop");
+/// ```
+pub const AI_INDICATOR_STOP: &str = "ai_indicator.stop";
+
+/// The families of event types only a server sends (`message.*`, `reaction.*`, ...): a
+/// client may not send an event of one of these types, nor a `typing.*` other than start
+/// and stop.
+pub const SERVER_EVENT_PREFIXES: [&str; 13] = [
+    "channel.",
+    "connection.",
+    "draft.",
+    "health.",
+    "member.",
+    "message.",
+    "notification.",
+    "poll.",
+    "reaction.",
+    "reminder.",
+    "thread.",
+    "typing.",
+    "user.",
+];
+
+/// Whether a client may send an event of type `kind` to a channel: `typing.start`,
+/// `typing.stop`, the AI indicator events, and custom types that do not use a server
+/// event family ([`SERVER_EVENT_PREFIXES`]).
+///
+/// ```
+/// use stream_chat_protocol::events::types::is_client_sendable;
+/// assert!(is_client_sendable("typing.start") && is_client_sendable("friendship_request"));
+/// assert!(!is_client_sendable("message.new") && !is_client_sendable("typing.maybe"));
+/// ```
+pub fn is_client_sendable(kind: &str) -> bool {
+    matches!(
+        kind,
+        TYPING_START | TYPING_STOP | AI_INDICATOR_UPDATE | AI_INDICATOR_CLEAR | AI_INDICATOR_STOP
+    ) || !SERVER_EVENT_PREFIXES.iter().any(|p| kind.starts_with(p))
+}
+
+/// Whether `kind` is a typing event (`typing.start` or `typing.stop`).
+///
+/// ```
+/// assert!(stream_chat_protocol::events::types::is_typing("typing.stop"));
+/// ```
+pub fn is_typing(kind: &str) -> bool {
+    kind == TYPING_START || kind == TYPING_STOP
+}

@@ -126,7 +126,7 @@ fn channel_events_of_the_reference_round_trip() {
         panic!()
     };
     assert_eq!(r.last_read_message_id.as_deref(), Some("m1"));
-    assert!(r.extra.contains_key("thread"));
+    assert_eq!(r.thread.map(|t| t.parent_message_id).as_deref(), Some("p"));
     for (kind, stop) in [("user.watching.start", false), ("user.watching.stop", true)] {
         let frame = with(kind, json!({"user": {"id": "leia"}, "watcher_count": 0}));
         let event = if stop {
@@ -193,10 +193,75 @@ fn channel_type_and_id_come_from_the_cid_when_left_out() {
     assert_eq!(m.channel_member_count, Some(3));
 }
 
+/// The message surface's events (reactions, typing, thread notifications) decode into their
+/// structs by every path and serialize back unchanged.
+#[test]
+fn message_surface_events_are_typed() {
+    let with = |kind: &str, fields: Value| {
+        let mut v = json!({"type": kind, "cid": "messaging:general", "channel_id": "general",
+            "channel_type": "messaging", "created_at": "2025-08-01T00:00:00.504563511Z"});
+        v.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        v
+    };
+    let reaction = json!({"type":"love","message_id":"m1","user_id":"luke","user":{"id":"luke"},"score":1,
+        "created_at":"2025-08-01T00:00:00.504563511Z","updated_at":"2025-08-01T00:00:00.504563511Z"});
+    let mut reacted = message();
+    reacted["reaction_counts"] = json!({"love": 1});
+    reacted["reaction_groups"] = json!({"love": {"count": 1, "sum_scores": 1,
+        "first_reaction_at": "2025-08-01T00:00:00.504563511Z", "last_reaction_at": "2025-08-01T00:00:00.504563511Z"}});
+    let fields = json!({"message": reacted, "reaction": reaction, "user": {"id": "luke"}});
+    let AnyEvent::ReactionNew(e) = typed::<ReactionNewEvent>(with("reaction.new", fields.clone()))
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            e.reaction.user_id.as_str(),
+            e.message.reaction_groups.unwrap()["love"].count
+        ),
+        ("luke", 1)
+    );
+    assert!(matches!(
+        typed::<ReactionUpdateEvent>(with("reaction.updated", fields.clone())),
+        AnyEvent::ReactionUpdated(_)
+    ));
+    assert!(matches!(
+        typed::<ReactionDeletedEvent>(with("reaction.deleted", fields)),
+        AnyEvent::ReactionDeleted(_)
+    ));
+    let start = with(
+        "typing.start",
+        json!({"user": {"id": "a"}, "parent_id": "p1"}),
+    );
+    let AnyEvent::TypingStart(t) = typed::<TypingStartEvent>(start) else {
+        panic!()
+    };
+    assert_eq!(t.parent_id.as_deref(), Some("p1"));
+    assert!(
+        matches!(typed::<TypingStopEvent>(with("typing.stop", json!({"user": {"id": "a"}}))), AnyEvent::TypingStop(t) if t.parent_id.is_none())
+    );
+    let note = with(
+        "notification.thread_message_new",
+        json!({"message": message(), "channel": channel(), "unread_threads": 1, "unread_thread_messages": 2}),
+    );
+    assert!(matches!(
+        typed::<NotificationThreadMessageNewEvent>(note),
+        AnyEvent::NotificationThreadMessageNew(n) if n.unread_thread_messages == Some(2)
+    ));
+    // A reaction event without its reaction is kept whole.
+    let partial = with("reaction.new", json!({"message": message()}));
+    assert!(matches!(
+        AnyEvent::from_value(partial).unwrap(),
+        AnyEvent::Other(_)
+    ));
+}
+
 #[test]
 fn unknown_events_round_trip_unchanged() {
     for raw in [
-        r#"{"type":"typing.start","cid":"messaging:general","channel_id":"general","channel_type":"messaging","parent_id":"p1","user":{"id":"a"}}"#,
+        r#"{"type":"ai_indicator.update","cid":"messaging:general","channel_id":"general","channel_type":"messaging","ai_state":"AI_STATE_THINKING","user":{"id":"a"}}"#,
         r#"{"type":"friendship_request","cid":"messaging:general","text":"Let's be friends","nested":{"a":[1,2]}}"#,
         r#"{"type":"notification.reminder_due","cid":"messaging:general","member":{"user_id":"a"}}"#,
         r#"{"type":"user.custom_status","user":{"id":"a","online":false}}"#,

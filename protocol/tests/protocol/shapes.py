@@ -91,16 +91,16 @@ def parse_fields(lines, i):
     return fields, i
 
 
-def sample_of(ty, structs, field, depth):
+def sample_of(ty, structs, field, depth, path=()):
     ty = ty.strip()
     for wrapper in ("Option", "Box"):
         if ty.startswith(wrapper + "<"):
-            return sample_of(ty[len(wrapper) + 1:-1], structs, field, depth)
+            return sample_of(ty[len(wrapper) + 1:-1], structs, field, depth, path)
     if ty.startswith("Vec<"):
-        return [sample_of(ty[4:-1], structs, field, depth)]
+        return [sample_of(ty[4:-1], structs, field, depth, path)]
     if ty.startswith(("Map<String", "BTreeMap<String", "HashMap<String")):
         inner = ty.split(",", 1)[1].strip()[:-1]
-        return {"key": sample_of(inner, structs, field, depth)}
+        return {"key": sample_of(inner, structs, field, depth, path)}
     if ty == "String":
         return FIXED.get(field, "text")
     if ty == "bool":
@@ -112,14 +112,17 @@ def sample_of(ty, structs, field, depth):
     if ty == "Value":
         return {"any": "json"}
     if ty in structs:
-        if depth > 4:
+        # A struct inside itself (a message's quoted message, a thread's messages' channel
+        # ...) is cut like a deep one: the samples stay small and finite.
+        if depth > 4 or ty in path:
             return {}
-        return sample_struct(ty, structs, depth + 1)
+        return sample_struct(ty, structs, depth + 1, path)
     raise SystemExit(f"shapes.py: no sample for type {ty} (field {field})")
 
 
-def sample_struct(name, structs, depth=0):
+def sample_struct(name, structs, depth=0, path=()):
     s = structs[name]
+    path = path + (name,)
     out = {}
     if s["event"]:
         out["type"] = s["event"]
@@ -135,7 +138,7 @@ def sample_struct(name, structs, depth=0):
         if name == "Channel" and f["name"] == "kind":
             out[f["wire"]] = "messaging"
             continue
-        out[f["wire"]] = sample_of(f["type"], structs, f["name"], depth)
+        out[f["wire"]] = sample_of(f["type"], structs, f["name"], depth, path)
     required = sorted(f["wire"] for f in s["fields"]
                       if not f["optional"] and not f["flatten"] and not f["skip"])
     if required:

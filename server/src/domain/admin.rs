@@ -3,7 +3,7 @@
 //! delete, truncate, hide and show; and what every new message does to a channel
 //! (un-hides it, counts it unread, starts the poster's slow-mode cooldown).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use stream_chat_protocol::events::{
     ChannelDeletedEvent, ChannelHiddenEvent, ChannelTruncatedEvent, ChannelUpdatedEvent,
     ChannelVisibleEvent, NotificationChannelDeletedEvent, NotificationChannelTruncatedEvent,
@@ -178,8 +178,8 @@ impl World {
             mentioned_users: Some(Vec::new()),
             latest_reactions: Some(Vec::new()),
             own_reactions: Some(Vec::new()),
-            reaction_counts: Some(Map::new()),
-            reaction_scores: Some(Map::new()),
+            reaction_counts: Some(Default::default()),
+            reaction_scores: Some(Default::default()),
             reply_count: Some(0),
             deleted_reply_count: Some(0),
             shadowed: Some(false),

@@ -286,10 +286,12 @@ impl World {
             .iter()
             .map(|id| Ok(self.user_response(id)?))
             .collect::<ApiResult<_>>()?;
+        // Reactions, threads, pins (messages surface): each message as the caller sees it.
+        let viewer = super::message_view::Viewer::of(caller);
         Ok(ChannelState {
             channel: self.channel_view(channel, caller)?,
-            messages: self.store.messages(cid, page)?,
-            pinned_messages: Vec::new(),
+            messages: self.message_views(self.store.messages(cid, page)?, viewer)?,
+            pinned_messages: self.state_pins(cid, viewer)?,
             members: self.member_views(channel)?,
             membership: channel
                 .members
@@ -421,7 +423,7 @@ impl World {
 
     /// Subscribes the calling connection when one is named: code 46 for a connection that
     /// is not open, code 4 for someone else's. Server-side calls watch nothing.
-    fn watch(
+    pub(crate) fn watch(
         &mut self,
         op: &str,
         caller: &Caller,
@@ -469,9 +471,9 @@ impl World {
     }
 }
 
-/// The document query-channels filters and sorts on, as `caller` sees it (`hidden`,
-/// `joined`, `muted` and `invite` are theirs).
-fn channel_doc(channel: &Loaded, caller: &Caller, muted: bool) -> Value {
+/// The document query-channels (and search) filter and sort on, as `caller` sees it
+/// (`hidden`, `joined`, `muted` and `invite` are theirs).
+pub(crate) fn channel_doc(channel: &Loaded, caller: &Caller, muted: bool) -> Value {
     let c = &channel.record;
     let mut doc = c.custom.clone();
     let last_updated = c

@@ -1,5 +1,9 @@
 //! Messages: send (with `message.new` to the watchers and `notification.message_new` to the
 //! members who do not watch), get, update and delete; what a client may write of a message.
+//! A send may be a thread reply (`threads.rs`), quote a message, or pin it (`pins.rs`);
+//! every message leaves through `message_view.rs`.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use stream_chat_protocol::names::message_type;
@@ -10,7 +14,9 @@ use stream_chat_protocol::{
 
 use super::caller::{Actor, Caller};
 use super::channels::{ChannelKey, Loaded};
+use super::message_view::{Viewer, clear_pin, pin_active};
 use super::permissions::Action;
+use super::pins::{Expiry, parse_expiry, pin};
 use super::{Chat, World, random_id};
 use crate::config::{MAX_MESSAGE_ID_BYTES, MAX_MESSAGE_LENGTH};
 use crate::error::{ApiError, ApiResult};
@@ -123,7 +129,7 @@ fn author(message: &Message) -> String {
 
 /// Code 17 unless the caller may do `action` to `message` (server tokens may do everything;
 /// users only to their own messages, while they may post in the channel).
-fn require_own(
+pub(crate) fn require_own(
     op: &str,
     caller: &Caller,
     channel: &Loaded,
@@ -137,12 +143,40 @@ fn require_own(
 
 impl World {
     /// Message `id` and its channel (code 16 when there is none).
-    fn find_message(&self, op: &str, id: &str) -> ApiResult<(Message, Loaded)> {
+    pub(crate) fn find_message(&self, op: &str, id: &str) -> ApiResult<(Message, Loaded)> {
         let not_found = || ApiError::not_found(op, format!("message '{id}' does not exist"));
         let message = self.store.message(id)?.ok_or_else(not_found)?;
         let cid = message.cid.clone().unwrap_or_default();
         let channel = self.find_channel(&cid)?.ok_or_else(not_found)?;
         Ok((message, channel))
+    }
+
+    /// Writes what a client writes of a message (`input`'s text, attachments and mentioned
+    /// users, validated: code 4 without text and attachments, 20 for a text too long) into
+    /// `message`, with its HTML.
+    pub(crate) fn write_content(
+        &self,
+        op: &str,
+        message: &mut Message,
+        input: &Message,
+    ) -> ApiResult<()> {
+        let content = MessageContent::validate(self, op, input)?;
+        message.text = Some(content.text);
+        message.html = Some(content.html);
+        message.attachments = Some(content.attachments);
+        message.mentioned_users = Some(content.mentioned_users);
+        Ok(())
+    }
+
+    /// Code 4 unless `quoted` is a message of channel `cid`.
+    pub(crate) fn check_quote(&self, op: &str, cid: &str, quoted: &str) -> ApiResult<()> {
+        match self.store.message(quoted)? {
+            Some(m) if m.cid.as_deref() == Some(cid) => Ok(()),
+            _ => Err(ApiError::input(
+                op,
+                format!("quoted message '{quoted}' does not exist in channel {cid}"),
+            )),
+        }
     }
 
     /// Changes the reply count of `parent` by `delta`, if it is a message of `cid`.
@@ -162,6 +196,49 @@ impl World {
             p.reply_count.unwrap_or(1).saturating_sub(1)
         });
         self.store.put_message(p)?;
+        Ok(())
+    }
+
+    /// A full update's `pinned`, when it changes whether the message is pinned: pins (with
+    /// the update's `pin_expires`) or unpins, with `PinMessage`.
+    #[allow(clippy::too_many_arguments)]
+    fn repin_on_update(
+        &self,
+        op: &str,
+        caller: &Caller,
+        channel: &Loaded,
+        message: &mut Message,
+        input: &Message,
+        editor: &str,
+        now: &str,
+    ) -> ApiResult<()> {
+        let now_nanos = stream_chat_protocol::time::now_nanos();
+        if message.pinned == Some(true) && !pin_active(message, now_nanos) {
+            clear_pin(message);
+        }
+        let Some(wanted) = input.pinned else {
+            return Ok(());
+        };
+        if wanted == (message.pinned == Some(true)) {
+            return Ok(());
+        }
+        let mut rel = channel.relation(caller);
+        rel.author = !caller.is_server() && author(message) == caller.id;
+        caller.require(op, &channel.record.kind, rel, Action::PinMessage)?;
+        if wanted {
+            let expires = match &input.pin_expires {
+                Some(t) => parse_expiry(op, &json!(t), now_nanos)?,
+                None => Expiry::Never,
+            };
+            pin(
+                message,
+                self.user_response(editor)?,
+                now.to_owned(),
+                expires,
+            );
+        } else {
+            clear_pin(message);
+        }
         Ok(())
     }
 
@@ -220,6 +297,17 @@ impl Chat {
         let mut channel = world.existing_channel(op, &key.cid)?;
         channel.require(op, &caller, Action::CreateMessage)?;
         let shadowed = world.check_can_post(op, &caller, &channel, &sender)?;
+        let cid = &key.cid;
+        let parent = match input.parent_id.as_deref() {
+            Some(parent_id) => {
+                channel.require(op, &caller, Action::CreateReply)?;
+                Some(world.thread_parent(op, cid, parent_id)?)
+            }
+            None => None,
+        };
+        if let Some(quoted) = &input.quoted_message_id {
+            world.check_quote(op, cid, quoted)?;
+        }
         let content = MessageContent::validate(&world, op, &input)?;
         let message_id = if input.id.is_empty() {
             random_id()
@@ -242,16 +330,8 @@ impl Chat {
         let now = world.now();
         let user = world.user_response(&sender)?;
         let mut extra = custom_fields(&input.extra);
-        for (k, v) in [
-            ("pinned_at", Value::Null),
-            ("pinned_by", Value::Null),
-            ("pin_expires", Value::Null),
-            ("restricted_visibility", json!([])),
-        ] {
-            extra.insert(k.to_owned(), v);
-        }
-        let cid = &key.cid;
-        let message = Message {
+        extra.insert("restricted_visibility".to_owned(), json!([]));
+        let mut message = Message {
             id: message_id.clone(),
             text: Some(content.text),
             html: Some(content.html),
@@ -270,30 +350,46 @@ impl Chat {
             mentioned_users: Some(content.mentioned_users),
             latest_reactions: Some(Vec::new()),
             own_reactions: Some(Vec::new()),
-            reaction_counts: Some(Map::new()),
-            reaction_scores: Some(Map::new()),
+            reaction_counts: Some(BTreeMap::new()),
+            reaction_scores: Some(BTreeMap::new()),
+            reaction_groups: Some(BTreeMap::new()),
             parent_id: input.parent_id.clone(),
             show_in_channel: input.show_in_channel,
             reply_count: Some(0),
             deleted_reply_count: Some(0),
+            thread_participants: None,
             quoted_message_id: input.quoted_message_id.clone(),
+            quoted_message: None,
             shadowed: Some(shadowed),
             silent: Some(input.silent.unwrap_or(false)),
             pinned: Some(false),
+            pinned_at: None,
+            pinned_by: None,
+            pin_expires: None,
             created_at: Some(now.clone()),
             updated_at: Some(now.clone()),
+            channel: None,
             extra,
         };
+        world.pin_on_send(op, &caller, &channel, &mut message, &input, &user, &now)?;
 
-        world.count_reply(cid, input.parent_id.as_deref(), 1)?;
+        // A thread reply not also shown in the channel stays out of its list and unread
+        // counts.
+        let shown = parent.is_none() || input.show_in_channel == Some(true);
         world.store.append_message(message.clone())?;
-        channel.record.last_message_at = Some(now.clone());
-        world.store.put_channel(channel.record.clone())?;
-        world.after_post(&mut channel, &message)?;
+        let parent = match parent {
+            Some(p) => Some(world.record_reply(p, &message, &sender)?),
+            None => None,
+        };
+        if shown {
+            channel.record.last_message_at = Some(now.clone());
+            world.store.put_channel(channel.record.clone())?;
+            world.after_post(&mut channel, &message)?;
+        }
 
         let event = NewMessageEvent {
-            message: message.clone(),
-            user: Some(user),
+            message: world.message_view(message.clone(), Viewer::Nobody)?,
+            user: Some(user.clone()),
             message_id: Some(message_id),
             watcher_count: Some(world.conns.watcher_count(cid)),
             channel_member_count: Some(channel.members.len() as u64),
@@ -301,8 +397,13 @@ impl Chat {
         };
         let except = world.not_delivered_to(&channel, &message)?;
         world.broadcast_except(cid, &event, &except);
-        world.notify_members(&channel, &sender, &event, &except)?;
-        Ok(message)
+        if shown {
+            world.notify_members(&channel, &sender, &event, &except)?;
+        }
+        if let Some(parent) = &parent {
+            world.announce_reply(&channel, parent, &message, &user)?;
+        }
+        Ok(world.message_view(message, Viewer::User(&sender))?)
     }
 
     /// `GET /messages/{id}`: a message of a channel the caller may read (soft-deleted ones
@@ -311,7 +412,7 @@ impl Chat {
         let (world, caller) = self.enter(actor)?;
         let (message, channel) = world.find_message(op, id)?;
         channel.require(op, &caller, Action::ReadChannel)?;
-        Ok(message)
+        Ok(world.message_view(message, Viewer::of(&caller))?)
     }
 
     /// `POST /messages/{id}`: replaces what a client writes of a message (text, attachments,
@@ -351,6 +452,11 @@ impl Chat {
         }
         let content = MessageContent::validate(&world, op, &input)?;
         let cid = &channel.record.cid;
+        if let Some(quoted) = &input.quoted_message_id
+            && stored.quoted_message_id.as_ref() != Some(quoted)
+        {
+            world.check_quote(op, cid, quoted)?;
+        }
         let mut message = stored;
         let now = world.now();
         let mut extra = server_fields(&message.extra);
@@ -364,19 +470,22 @@ impl Chat {
         message.attachments = Some(content.attachments);
         message.mentioned_users = Some(content.mentioned_users);
         if input.quoted_message_id.is_some() {
-            message.quoted_message_id = input.quoted_message_id;
+            message
+                .quoted_message_id
+                .clone_from(&input.quoted_message_id);
         }
+        world.repin_on_update(op, &caller, &channel, &mut message, &input, &editor, &now)?;
         message.updated_at = Some(now);
         world.store.put_message(message.clone())?;
 
         let event = MessageUpdatedEvent {
-            message: message.clone(),
+            message: world.message_view(message.clone(), Viewer::Nobody)?,
             user: Some(world.user_response(&editor)?),
             watcher_count: Some(world.conns.watcher_count(cid)),
             ..world.channel_event(cid)
         };
         world.broadcast(cid, &event);
-        Ok(message)
+        Ok(world.message_view(message, Viewer::User(&editor))?)
     }
 
     /// `DELETE /messages/{id}?hard=true|false`: a soft delete keeps the message as type
@@ -408,7 +517,7 @@ impl Chat {
         };
         let already = stored.kind.as_deref() == Some(message_type::DELETED);
         if already && !hard {
-            return Ok(stored);
+            return Ok(world.message_view(stored, Viewer::of(&caller))?);
         }
         let cid = &channel.record.cid;
         let mut message = stored;
@@ -428,13 +537,13 @@ impl Chat {
         world.recount_channel(&channel)?;
 
         let event = MessageDeletedEvent {
-            message: message.clone(),
+            message: world.message_view(message.clone(), Viewer::Nobody)?,
             user: Some(world.user_response(&deleter)?),
             hard_delete: hard,
             watcher_count: Some(world.conns.watcher_count(cid)),
             ..world.channel_event(cid)
         };
         world.broadcast(cid, &event);
-        Ok(message)
+        Ok(world.message_view(message, Viewer::of(&caller))?)
     }
 }

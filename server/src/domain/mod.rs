@@ -9,7 +9,9 @@
 //! atomic and its events ordered like its writes.
 //!
 //! Each API area is an `impl Chat` block in a file of its own (`channels.rs`, `messages.rs`,
-//! `reads.rs`, `events.rs`, `users.rs`, `sessions.rs`, `usage.rs`). Below them, `fanout.rs`
+//! `reads.rs`, `events.rs`, `users.rs`, `sessions.rs`, `usage.rs`, `reactions.rs`,
+//! `threads.rs`, `pins.rs`, `search.rs`); `message_view.rs` shows a stored message to a
+//! viewer, `cursor.rs` pages by opaque cursors. Below them, `fanout.rs`
 //! decides who receives which event, `caller.rs` who is asking, `permissions.rs` what they
 //! may do, `filter.rs` what a query filter matches; at the bottom `store/` keeps the state
 //! and `connections.rs` the open sockets. Imports only run downwards, and nothing here
@@ -37,6 +39,13 @@ mod moderation;
 mod presence;
 #[cfg(test)]
 mod read_model;
+// Reactions, threads, typing, pins, search (messages surface).
+mod cursor;
+pub(crate) mod message_view;
+mod pins;
+mod reactions;
+mod search;
+pub(crate) mod threads;
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;

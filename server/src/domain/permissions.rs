@@ -58,6 +58,17 @@ pub(crate) enum Action {
     FlagUser,
     /// App scope: query the bans and flags.
     ReadMessageFlags,
+    // Reactions, threads, typing, pins (messages surface).
+    /// Reply in a thread.
+    CreateReply,
+    /// React to a message.
+    CreateReaction,
+    /// Remove a reaction (only one's own for non-admins).
+    DeleteReaction,
+    /// Pin or unpin a message (a channel member any message; a plain user only their own).
+    PinMessage,
+    /// Send `typing.start` / `typing.stop`.
+    SendTypingEvent,
 }
 
 /// What owning means for an action's `-owner` grant.
@@ -194,6 +205,38 @@ const RULES: &[Rule] = &[
         "read-message-flags",
         "ReadMessageFlags",
         Owned::Never,
+    ),
+    // Reactions, threads, typing, pins (messages surface). Typing has no grant of its own:
+    // it goes with `send-custom-event` (reference §4, §18).
+    rule(
+        Action::CreateReply,
+        "create-reply",
+        "CreateReply",
+        Owned::Channel,
+    ),
+    rule(
+        Action::CreateReaction,
+        "create-reaction",
+        "CreateReaction",
+        Owned::Channel,
+    ),
+    rule(
+        Action::DeleteReaction,
+        "delete-reaction",
+        "DeleteReaction",
+        Owned::Message,
+    ),
+    rule(
+        Action::PinMessage,
+        "pin-message",
+        "PinMessage",
+        Owned::Message,
+    ),
+    rule(
+        Action::SendTypingEvent,
+        "send-custom-event",
+        "SendTypingEvent",
+        Owned::Channel,
     ),
 ];
 
@@ -515,12 +558,14 @@ pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation, frozen: bool) 
             SEND_MESSAGE,
             SEND_REACTION,
             SEND_REPLY,
-            SEND_TYPING_EVENTS,
-            TYPING_EVENTS,
             UPLOAD_FILE,
             UPDATE_OWN_MESSAGE,
             DELETE_OWN_MESSAGE,
         ]);
+        // Typing events only where the channel type has them on.
+        if config(kind, "").typing_events {
+            caps.extend([SEND_TYPING_EVENTS, TYPING_EVENTS]);
+        }
     }
     caps.sort_unstable();
     caps.dedup();
@@ -610,6 +655,38 @@ mod tests {
         assert!(allowed("user", "livestream", gone, Action::DeleteMessage));
         assert!(!allowed("guest", "livestream", gone, Action::UpdateMessage));
         assert!(allowed("admin", "livestream", none, Action::DeleteMessage));
+        // Reactions, threads, typing, pins.
+        assert!(allowed("user", "messaging", member, Action::CreateReaction));
+        assert!(allowed("user", "messaging", member, Action::PinMessage));
+        assert!(!allowed("user", "messaging", none, Action::CreateReply));
+        assert!(!allowed(
+            "user",
+            "messaging",
+            member,
+            Action::DeleteReaction
+        ));
+        assert!(allowed("user", "messaging", author, Action::DeleteReaction));
+        assert!(allowed("user", "livestream", none, Action::CreateReaction));
+        assert!(!allowed("user", "livestream", none, Action::PinMessage));
+        assert!(allowed("user", "livestream", gone, Action::PinMessage));
+        assert!(!allowed(
+            "guest",
+            "livestream",
+            none,
+            Action::CreateReaction
+        ));
+        assert!(!allowed(
+            "anonymous",
+            "livestream",
+            none,
+            Action::CreateReply
+        ));
+        assert!(!allowed(
+            "guest",
+            "messaging",
+            member,
+            Action::SendTypingEvent
+        ));
     }
 
     /// The matrix of reference §18.1 for the channel administration and moderation actions,

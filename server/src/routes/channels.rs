@@ -145,7 +145,12 @@ pub(super) async fn mark_read(
     const OP: &str = "MarkRead";
     let (actor, key) = channel_call(OP, &state, &req, path)?;
     let body: MarkReadRequest = req.json(OP)?;
-    let event = state.chat.mark_read(OP, actor, &key, body)?;
+    // A thread's read state (messages surface), or the channel's.
+    let event = if body.thread_id.is_some() {
+        state.chat.mark_thread_read(OP, actor, &key, body)?
+    } else {
+        state.chat.mark_read(OP, actor, &key, body)?
+    };
     Ok(Json(json!({"event": event, "duration": DURATION})))
 }
 

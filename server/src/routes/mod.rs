@@ -13,6 +13,11 @@ mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod admin;
 mod moderation;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod threads;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -24,7 +29,7 @@ use axum::extract::{FromRequest, Query, Request};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderName, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use stream_chat_protocol::codes;
@@ -142,6 +147,23 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(moderation::block_user).get(moderation::blocked_users),
         )
         .route("/users/unblock", post(moderation::unblock_user))
+        // Reactions, threads, typing, pins, search (messages surface).
+        .route("/messages/{id}", put(pins::partial_update_message))
+        .route("/messages/{id}/reaction", post(reactions::send_reaction))
+        .route(
+            "/messages/{id}/reaction/{type}",
+            delete(reactions::delete_reaction),
+        )
+        .route("/messages/{id}/reactions", get(reactions::get_reactions))
+        .route("/messages/{id}/replies", get(threads::get_replies))
+        .route("/threads", post(threads::query_threads))
+        .route("/threads/{message_id}", get(threads::get_thread))
+        .route(
+            "/channels/{type}/{id}/pinned_messages",
+            get(pins::pinned_messages),
+        )
+        .route("/search", get(search::search))
+        .route("/users/{id}/event", post(search::send_user_custom_event))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(catch_panics))

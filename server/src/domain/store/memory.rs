@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use stream_chat_protocol::{Message, User, time};
+use stream_chat_protocol::{Message, Reaction, User, time};
 
 use super::{
     BanRecord, BlockRecord, Bound, ChannelMuteRecord, ChannelRecord, FlagRecord, MemberRecord,
-    MessagePage, MuteRecord, ReadRecord, Store, StoreResult, UnreadCounts, in_force,
+    MessagePage, MuteRecord, ReadRecord, Store, StoreResult, ThreadUnread, UnreadCounts, in_force,
 };
 
 /// Users, channels and usage in maps; each channel holds its members, reads and messages
@@ -26,6 +26,10 @@ pub(crate) struct MemoryStore {
     bans: Vec<BanRecord>,
     flags: Vec<FlagRecord>,
     blocks: BTreeMap<String, Vec<BlockRecord>>,
+    /// Message id to its reactions, in the order they were first sent.
+    reactions: HashMap<String, Vec<Reaction>>,
+    /// Thread (parent message id) to its readers' states.
+    thread_reads: HashMap<String, BTreeMap<String, ReadRecord>>,
 }
 
 struct StoredChannel {
@@ -182,19 +186,11 @@ impl Store for MemoryStore {
         let Some(channel) = self.channels.get(cid) else {
             return Ok(Vec::new());
         };
-        let visible = |m: &&Message| {
-            let shadowed = m.shadowed == Some(true)
-                && page
-                    .viewer
-                    .as_deref()
-                    .is_some_and(|v| m.user.as_ref().is_none_or(|u| u.id != v));
-            !shadowed && page.floor.is_none_or(|floor| message_time(m) > floor)
-        };
         let shown: Vec<&Message> = channel
             .messages
             .iter()
             .filter(|m| m.parent_id.is_none() || m.show_in_channel == Some(true))
-            .filter(visible)
+            .filter(|m| visible(page, m))
             .collect();
         Ok(select(page, &shown))
     }
@@ -219,6 +215,8 @@ impl Store for MemoryStore {
         if let Some((channel, index)) = self.locate(id) {
             channel.messages.remove(index);
             self.message_cids.remove(id);
+            self.reactions.remove(id);
+            self.thread_reads.remove(id);
         }
         Ok(())
     }
@@ -375,6 +373,111 @@ impl Store for MemoryStore {
     fn active_users(&self, month: &str) -> StoreResult<u64> {
         Ok(self.active.get(month).map_or(0, |s| s.len() as u64))
     }
+
+    // Reactions, threads, pins, search (messages surface).
+
+    fn reactions(&self, message_id: &str) -> StoreResult<Vec<Reaction>> {
+        Ok(self.reactions.get(message_id).cloned().unwrap_or_default())
+    }
+
+    fn put_reaction(&mut self, reaction: Reaction) -> StoreResult<()> {
+        if !self.message_cids.contains_key(&reaction.message_id) {
+            return Ok(());
+        }
+        let list = self
+            .reactions
+            .entry(reaction.message_id.clone())
+            .or_default();
+        match list
+            .iter_mut()
+            .find(|r| r.user_id == reaction.user_id && r.kind == reaction.kind)
+        {
+            Some(stored) => *stored = reaction,
+            None => list.push(reaction),
+        }
+        Ok(())
+    }
+
+    fn remove_reaction(
+        &mut self,
+        message_id: &str,
+        user_id: &str,
+        kind: &str,
+    ) -> StoreResult<Option<Reaction>> {
+        let Some(list) = self.reactions.get_mut(message_id) else {
+            return Ok(None);
+        };
+        let found = list
+            .iter()
+            .position(|r| r.user_id == user_id && r.kind == kind);
+        Ok(found.map(|i| list.remove(i)))
+    }
+
+    fn replies(&self, parent_id: &str, page: &MessagePage) -> StoreResult<Vec<Message>> {
+        let Some(channel) = self
+            .message_cids
+            .get(parent_id)
+            .and_then(|cid| self.channels.get(cid))
+        else {
+            return Ok(Vec::new());
+        };
+        let replies: Vec<&Message> = channel
+            .messages
+            .iter()
+            .filter(|m| m.parent_id.as_deref() == Some(parent_id))
+            .filter(|m| visible(page, m))
+            .collect();
+        Ok(select(page, &replies))
+    }
+
+    fn all_messages(&self, cid: &str) -> StoreResult<Vec<Message>> {
+        Ok(self
+            .channels
+            .get(cid)
+            .map(|c| c.messages.clone())
+            .unwrap_or_default())
+    }
+
+    fn thread_reads(&self, parent_id: &str) -> StoreResult<Vec<(String, ReadRecord)>> {
+        Ok(self
+            .thread_reads
+            .get(parent_id)
+            .map(|reads| {
+                reads
+                    .iter()
+                    .map(|(id, r)| (id.clone(), r.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn put_thread_read(
+        &mut self,
+        parent_id: &str,
+        user_id: &str,
+        read: ReadRecord,
+    ) -> StoreResult<()> {
+        if self.message_cids.contains_key(parent_id) {
+            self.thread_reads
+                .entry(parent_id.to_owned())
+                .or_default()
+                .insert(user_id.to_owned(), read);
+        }
+        Ok(())
+    }
+
+    fn unread_threads(&self, user_id: &str) -> StoreResult<ThreadUnread> {
+        let mut counts = ThreadUnread::default();
+        for reads in self.thread_reads.values() {
+            if let Some(read) = reads.get(user_id)
+                && read.unread > 0
+            {
+                counts.threads += 1;
+                counts.messages += read.unread;
+            }
+        }
+        Ok(counts)
+    }
 }
 
 /// The page of `messages` (in channel order) that `page` selects, oldest first.
@@ -439,6 +542,17 @@ fn position(bound: &Bound, messages: &[&Message], lower: bool) -> Option<usize> 
             Some(messages.partition_point(before))
         }
     }
+}
+
+/// Whether the page's viewer sees `m`: not a message shadowed for everyone but its author
+/// (unless the viewer wrote it), nor one before the viewer's history floor.
+fn visible(page: &MessagePage, m: &Message) -> bool {
+    let shadowed = m.shadowed == Some(true)
+        && page
+            .viewer
+            .as_deref()
+            .is_some_and(|v| m.user.as_ref().is_none_or(|u| u.id != v));
+    !shadowed && page.floor.is_none_or(|floor| message_time(m) > floor)
 }
 
 fn message_time(m: &Message) -> i128 {

@@ -25,7 +25,7 @@ pub(crate) use memory::MemoryStore;
 
 use serde_json::{Map, Value};
 use stream_chat_protocol::names::member_role;
-use stream_chat_protocol::{Message, MessagePagination, User, time};
+use stream_chat_protocol::{Message, MessagePagination, Reaction, User, time};
 
 use crate::config::MAX_MESSAGE_LIMIT;
 use crate::error::ApiError;
@@ -402,4 +402,44 @@ pub(crate) trait Store: Send {
     fn record_active_user(&mut self, month: &str, user_id: &str) -> StoreResult<()>;
     /// Distinct users who connected in `month`.
     fn active_users(&self, month: &str) -> StoreResult<u64>;
+
+    // Reactions, threads, pins, search (messages surface).
+
+    /// The reactions to a message, in the order they were first sent.
+    fn reactions(&self, message_id: &str) -> StoreResult<Vec<Reaction>>;
+    /// Creates the reaction of `reaction.user_id` of type `reaction.kind` to
+    /// `reaction.message_id`, or replaces it in place. No-op for an unknown message.
+    fn put_reaction(&mut self, reaction: Reaction) -> StoreResult<()>;
+    /// Removes a user's reaction of one type to a message, returning it (`None` when there
+    /// was none).
+    fn remove_reaction(
+        &mut self,
+        message_id: &str,
+        user_id: &str,
+        kind: &str,
+    ) -> StoreResult<Option<Reaction>>;
+    /// One page of the replies to `parent_id`, oldest first, by the same positional rules
+    /// as [`Store::messages`].
+    fn replies(&self, parent_id: &str, page: &MessagePage) -> StoreResult<Vec<Message>>;
+    /// Every message of a channel, replies included, oldest first (search, pinned messages,
+    /// threads: a backend with an index may narrow this later).
+    fn all_messages(&self, cid: &str) -> StoreResult<Vec<Message>>;
+    /// The read states of a thread (by its parent message's id), by user id.
+    fn thread_reads(&self, parent_id: &str) -> StoreResult<Vec<(String, ReadRecord)>>;
+    /// Creates or replaces the read state of `user_id` in thread `parent_id`.
+    fn put_thread_read(
+        &mut self,
+        parent_id: &str,
+        user_id: &str,
+        read: ReadRecord,
+    ) -> StoreResult<()>;
+    /// Threads with unread replies for `user_id`, and those replies.
+    fn unread_threads(&self, user_id: &str) -> StoreResult<ThreadUnread>;
+}
+
+/// Threads with unread replies of a user, and how many replies that is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ThreadUnread {
+    pub threads: u64,
+    pub messages: u64,
 }

@@ -16,3 +16,10 @@ mod users;
 mod websocket;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
+// Reactions, threads, typing, pins, search (messages surface).
+mod pins;
+mod reactions;
+mod search;
+mod surface;
+mod threads;
+mod typing;

@@ -102,6 +102,7 @@ impl Env {
                 let builder = match m {
                     "POST" => self.agent.post(url),
                     "PATCH" => self.agent.patch(url),
+                    "PUT" => self.agent.put(url),
                     _ => panic!("unsupported method {m}"),
                 };
                 let builder = headers.iter().fold(builder, |r, (k, v)| r.header(*k, v));
