@@ -369,6 +369,16 @@ impl ChatClientBuilder {
                 typing: Default::default(),
             }),
         };
+        // Typing users expire on the client's one timer thread.
+        let weak = client.core.downgrade();
+        client
+            .core
+            .store()
+            .set_scheduler(Box::new(move |at, target| {
+                if let Some(core) = weak.upgrade() {
+                    core.schedule(at, target);
+                }
+            }));
         super::make_instance(&client);
         Ok(client)
     }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use stream_chat_callbacks::{DeadlineTimer, Executor, Expire};
+use stream_chat_callbacks::{Executor, Expire};
 use stream_chat_protocol::{
     Channel, ChannelMute, ChannelState as ChannelResponse, Member, Message, Mute,
     QueryChannelsRequest, User,
@@ -25,11 +25,16 @@ pub(crate) struct Store {
     inner: Mutex<Inner>,
     observers: Arc<Registry>,
     executor: Executor,
-    /// Expires typing users: a timer thread started by the first `typing.start`, and the
-    /// sweep it runs (held here: the timer keeps only a `Weak`).
-    typing: Mutex<Option<(DeadlineTimer, Arc<dyn Expire>)>>,
+    /// Expires typing users: the client's timer (set by the builder; a `Reducer` has none,
+    /// its entries expire when read) and the sweep it runs (held here: the timer keeps only
+    /// a `Weak`).
+    scheduler: Mutex<Option<Box<Scheduler>>>,
+    sweep: Mutex<Option<Arc<dyn Expire>>>,
     shut_down: std::sync::atomic::AtomicBool,
 }
+
+/// Resolves a target at a deadline: the client's one timer thread.
+pub(crate) type Scheduler = dyn Fn(Instant, std::sync::Weak<dyn Expire>) + Send + Sync;
 
 /// Drops the typing entries past their [`TYPING_TIMEOUT`], at each entry's deadline.
 struct TypingSweep(std::sync::Weak<Store>);
@@ -552,7 +557,8 @@ impl Store {
             inner: Mutex::new(Inner::default()),
             observers: Arc::default(),
             executor,
-            typing: Mutex::new(None),
+            scheduler: Mutex::new(None),
+            sweep: Mutex::new(None),
             shut_down: Default::default(),
         }
     }
@@ -564,9 +570,13 @@ impl Store {
             .store(true, std::sync::atomic::Ordering::Release);
         let observers = std::mem::take(&mut *lock(&self.observers));
         drop(observers);
-        if let Some((timer, _)) = lock(&self.typing).take() {
-            timer.stop();
-        }
+        lock(&self.scheduler).take();
+        lock(&self.sweep).take();
+    }
+
+    /// Expires typing users on `scheduler` (the client's timer).
+    pub(crate) fn set_scheduler(&self, scheduler: Box<Scheduler>) {
+        *lock(&self.scheduler) = Some(scheduler);
     }
 
     /// Sweeps the typing users at `at`.
@@ -574,23 +584,12 @@ impl Store {
         if self.shut_down.load(std::sync::atomic::Ordering::Acquire) {
             return;
         }
-        let mut typing = lock(&self.typing);
-        if typing.is_none() {
-            match DeadlineTimer::start("stream-chat-state-timer") {
-                Ok(timer) => {
-                    let sweep: Arc<dyn Expire> = Arc::new(TypingSweep(Arc::downgrade(self)));
-                    *typing = Some((timer, sweep));
-                }
-                Err(e) => {
-                    log::error!(
-                        "cannot start the typing timer ({e}): typing users expire when read"
-                    );
-                    return;
-                }
-            }
-        }
-        if let Some((timer, sweep)) = typing.as_ref() {
-            timer.schedule(at, Arc::downgrade(sweep));
+        let sweep =
+            Arc::clone(lock(&self.sweep).get_or_insert_with(|| {
+                Arc::new(TypingSweep(Arc::downgrade(self))) as Arc<dyn Expire>
+            }));
+        if let Some(schedule) = lock(&self.scheduler).as_ref() {
+            schedule(at, Arc::downgrade(&sweep));
         }
     }
 
