@@ -66,6 +66,7 @@ mod client;
 mod connection;
 mod events;
 mod rest;
+pub mod state;
 mod token;
 // Uploads, the server-side client and webhooks.
 mod server_client;
@@ -116,6 +117,9 @@ pub use stream_chat_protocol::{
     TaskStatus, UploadedFile, verify_webhook, webhook,
 };
 pub use upload::{PROGRESS_INTERVAL, ProgressCallback, Upload};
+// The state store (issue 12): `stream_chat_client::state::{ChannelState, ClientState, ..}`
+// (not re-exported here: the protocol's `ChannelState` is the query response).
+pub use state::Observation;
 
 // Reactions, threads, typing, pins, search (messages surface).
 pub use channel::PinnedMessagesPagination;
@@ -194,6 +198,9 @@ pub mod guides {
 
     #[doc = include_str!("../docs/server-side.md")]
     pub mod server_side {}
+    // The state store (issue 12).
+    #[doc = include_str!("../docs/state-and-offline.md")]
+    pub mod state_and_offline {}
 }
 
 /// The README's examples run against the real API.

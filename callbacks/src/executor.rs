@@ -261,8 +261,18 @@ impl CallbackQueue {
         }
     }
 
-    /// The executor of `Call::enqueue_local`: its tasks run on the owner thread only.
-    pub(crate) fn local_executor(&self) -> Executor {
+    /// The executor of [`Call::enqueue_local`](crate::Call::enqueue_local): its tasks run
+    /// on the owner thread only (draining them elsewhere panics, see
+    /// [`run_pending`](Self::run_pending)). For tasks that reach values kept on that
+    /// thread, such as the SDK's local state observers.
+    ///
+    /// ```
+    /// # use stream_chat_callbacks::CallbackQueue;
+    /// let queue = CallbackQueue::new();
+    /// queue.local_executor().execute(Box::new(|| {}));
+    /// assert_eq!(queue.run_pending(), 1);
+    /// ```
+    pub fn local_executor(&self) -> Executor {
         Executor {
             kind: Kind::LocalQueue(self.shared.clone()),
         }

@@ -171,3 +171,38 @@ pub mod rate_limit {
     /// When the window ends: Unix time in seconds.
     pub const RESET: &str = "x-ratelimit-reset";
 }
+
+// The state store (issue 12).
+/// The `sort` fields of `query_channels` that a client can order channels by itself (the
+/// SDK's state store keeps each query's list sorted by them).
+///
+/// ```
+/// use stream_chat_protocol::names::channel_sort;
+/// assert_eq!(channel_sort::DEFAULT, channel_sort::LAST_UPDATED);
+/// ```
+pub mod channel_sort {
+    /// The time of the last message.
+    pub const LAST_MESSAGE_AT: &str = "last_message_at";
+    /// The channel's creation time.
+    pub const CREATED_AT: &str = "created_at";
+    /// The last update of the channel's data.
+    pub const UPDATED_AT: &str = "updated_at";
+    /// The later of `last_message_at` and `created_at`.
+    pub const LAST_UPDATED: &str = "last_updated";
+    /// How many members.
+    pub const MEMBER_COUNT: &str = "member_count";
+    /// The current user's unread messages.
+    pub const UNREAD_COUNT: &str = "unread_count";
+    /// Whether the current user has unread messages.
+    pub const HAS_UNREAD: &str = "has_unread";
+    /// When the current user pinned the channel.
+    pub const PINNED_AT: &str = "pinned_at";
+    /// The cid.
+    pub const CID: &str = "cid";
+    /// The channel id.
+    pub const ID: &str = "id";
+    /// The channel type.
+    pub const TYPE: &str = "type";
+    /// Stream's order when a query has no sort: `last_updated`, newest first.
+    pub const DEFAULT: &str = LAST_UPDATED;
+}

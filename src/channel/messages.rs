@@ -33,10 +33,21 @@ impl ChannelClient {
             message,
             ..SendMessageRequest::default()
         };
-        let path = self.path("message");
+        let (path, cid, core) = (self.path("message"), self.cid.clone(), self.core.clone());
         self.core.call(move |rest| {
-            let response: MessageResponse = rest.send(&Request::post(&path, &body)?)?;
-            Ok(response.message)
+            // Shown at once, pending; then as the server stored it, or failed.
+            let store = core.store();
+            store.pending(&cid, &body.message);
+            match rest.send::<MessageResponse>(&Request::post(&path, &body)?) {
+                Ok(response) => {
+                    store.synced(&cid, &response.message);
+                    Ok(response.message)
+                }
+                Err(err) => {
+                    store.failed(&cid, &body.message.id);
+                    Err(err)
+                }
+            }
         })
     }
 
@@ -61,6 +72,7 @@ impl ChannelClient {
     /// assert_eq!(edited.text.as_deref(), Some("hello"));
     /// ```
     pub fn update_message(&self, message: Message) -> Call<Message> {
+        let (cid, core) = (self.cid.clone(), self.core.clone());
         self.core.call(move |rest| {
             let path = message_path(&message.id)?;
             let body = SendMessageRequest {
@@ -68,6 +80,7 @@ impl ChannelClient {
                 ..SendMessageRequest::default()
             };
             let response: MessageResponse = rest.send(&Request::post(&path, &body)?)?;
+            core.store().synced(&cid, &response.message);
             Ok(response.message)
         })
     }
@@ -91,11 +104,15 @@ impl ChannelClient {
     /// assert_eq!(deleted.kind.as_deref(), Some("deleted"));
     /// ```
     pub fn delete_message(&self, message_id: &str, hard: bool) -> Call<Message> {
-        let id = message_id.to_owned();
+        let (id, cid, core) = (message_id.to_owned(), self.cid.clone(), self.core.clone());
         self.core.call(move |rest| {
             let path = message_path(&id)?;
             let req = Request::delete(&path).query("hard", hard.to_string());
             let response: MessageResponse = rest.send(&req)?;
+            match hard {
+                true => core.store().removed(&cid, &response.message),
+                false => core.store().synced(&cid, &response.message),
+            }
             Ok(response.message)
         })
     }

@@ -18,6 +18,8 @@ pub(crate) mod pins;
 pub(crate) mod reactions;
 mod threads;
 mod typing;
+// The state store (issue 12).
+mod state;
 
 pub use admin::MAX_COOLDOWN_SECONDS;
 pub(crate) use messages::message_path;

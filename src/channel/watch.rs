@@ -60,16 +60,20 @@ impl ChannelClient {
     /// ```
     pub fn query(&self, request: QueryChannelRequest) -> Call<ChannelState> {
         let (path, watch) = (self.path("query"), request.watch == Some(true));
+        let core = self.core.clone();
         if !watch && request.presence != Some(true) {
-            return self
-                .core
-                .call(move |rest| rest.send(&Request::post(&path, &request)?));
+            return self.core.call(move |rest| {
+                let state: ChannelState = rest.send(&Request::post(&path, &request)?)?;
+                core.store().loaded(&state);
+                Ok(state)
+            });
         }
         self.core.on_connection(move |live| {
             let state: ChannelState = live.send(&Request::post(&path, &request)?)?;
             if watch {
                 live.watched(std::slice::from_ref(&state));
             }
+            core.store().loaded(&state);
             Ok(state)
         })
     }

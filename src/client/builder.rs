@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stream_chat_callbacks::{ChatError, ErrorKind, Executor, WorkerPool};
+use stream_chat_protocol::ChannelState;
 use url::Url;
 
 use super::ChatClient;
 use super::core::{Core, Shared};
 use super::timeouts::{Timeouts, invalid};
 use crate::connection::{Hub, SocketConfig, Tracker};
-use crate::events::EventBus;
+use crate::events::{ChatEvent, EventBus};
 use crate::rest::Http;
+use crate::state::Store;
 
 /// Stream's production API, the default base URL.
 ///
@@ -313,7 +315,13 @@ impl ChatClientBuilder {
             .set_scheme(ws_scheme)
             .map_err(|()| invalid("cannot derive the WebSocket URL".into()))?;
         let tls = (ws_scheme == "wss").then(tls_config);
-        let bus = EventBus::start(self.executor.clone()).map_err(|e| {
+        let store = Arc::new(Store::new(self.executor.clone()));
+        let hook = Arc::clone(&store);
+        let bus = EventBus::start(
+            self.executor.clone(),
+            Some(Arc::new(move |e: &ChatEvent| hook.apply(e))),
+        )
+        .map_err(|e| {
             ChatError::new(ErrorKind::ShutDown, "cannot start the event thread").with_source(e)
         })?;
         let socket = SocketConfig {
@@ -335,10 +343,14 @@ impl ChatClientBuilder {
             timeouts.connect_timeout,
             timeouts.request_timeout,
         ));
+        let rewatched = Arc::clone(&store);
         let tracker = Arc::new(Tracker::new(
             bus.sender(),
             Arc::clone(&http),
             self.max_recovered_messages,
+            Some(Arc::new(move |state: &ChannelState| {
+                rewatched.loaded(state)
+            })),
         ));
         let hub = Hub::new(bus.sender(), socket, tracker).map_err(|e| {
             ChatError::new(ErrorKind::ShutDown, "cannot start the timer thread").with_source(e)
@@ -350,12 +362,23 @@ impl ChatClientBuilder {
                 bus,
                 pool,
                 executor: self.executor,
+                store,
                 base_url: base,
                 api_key: self.api_key,
                 timeouts,
                 typing: Default::default(),
             }),
         };
+        // Typing users expire on the client's one timer thread.
+        let weak = client.core.downgrade();
+        client
+            .core
+            .store()
+            .set_scheduler(Box::new(move |at, target| {
+                if let Some(core) = weak.upgrade() {
+                    core.schedule(at, target);
+                }
+            }));
         super::make_instance(&client);
         Ok(client)
     }

@@ -81,10 +81,12 @@ impl ChatClient {
     /// ```
     pub fn query_channels(&self, request: QueryChannelsRequest) -> Call<Vec<ChannelState>> {
         let watch = request.watch == Some(true);
+        let core = self.core.clone();
         if !watch && request.presence != Some(true) {
             return self.core.call(move |rest| {
                 let response: QueryChannelsResponse =
                     rest.send(&Request::post("channels", &request)?)?;
+                core.store().queried(&request, &response.channels);
                 Ok(response.channels)
             });
         }
@@ -94,6 +96,7 @@ impl ChatClient {
             if watch {
                 live.watched(&response.channels);
             }
+            core.store().queried(&request, &response.channels);
             Ok(response.channels)
         })
     }

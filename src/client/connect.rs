@@ -70,6 +70,7 @@ impl ChatClient {
         let source: TokenSource = token.into();
         let client = self.clone();
         self.core.deferred(move |cancel, done| {
+            client.core.store().reset();
             client.start_token_connect(cancel, done, user.clone(), source.clone(), true)
         })
     }
@@ -143,8 +144,11 @@ impl ChatClient {
     /// ```
     pub fn disconnect(&self) -> Call<()> {
         let client = self.clone();
-        self.core
-            .deferred(move |_, done| client.shared().hub.disconnect(done))
+        self.core.deferred(move |_, done| {
+            // The user's state goes with the user.
+            client.core.store().reset();
+            client.shared().hub.disconnect(done)
+        })
     }
 
     /// Closes the WebSocket (close code 1000) and stops reconnecting, but keeps the user,

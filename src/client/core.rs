@@ -23,6 +23,7 @@ pub(crate) use super::typing::Typing;
 use crate::connection::{Connection, Hub, Session, shut_down_error};
 use crate::events::EventBus;
 use crate::rest::{Auth, Http, Request};
+use crate::state::Store;
 
 /// A client's shared internals; cheap to clone (clones share everything).
 #[derive(Clone)]
@@ -37,6 +38,7 @@ pub(super) struct Shared {
     pub(super) bus: EventBus,
     pub(super) pool: WorkerPool,
     pub(super) executor: Executor,
+    pub(super) store: Arc<Store>,
     pub(super) base_url: Url,
     pub(super) api_key: String,
     pub(super) timeouts: Timeouts,
@@ -55,6 +57,7 @@ impl Shared {
         self.hub.shutdown();
         self.pool.shutdown();
         self.bus.shutdown();
+        self.store.shutdown();
     }
 }
 
@@ -78,6 +81,11 @@ impl Core {
     /// Shuts the client down (see `ChatClient::shutdown`).
     pub(super) fn shutdown(&self) {
         self.shared.shutdown();
+    }
+
+    /// The state store: call responses are applied here before their callbacks run.
+    pub(crate) fn store(&self) -> &Store {
+        &self.shared.store
     }
 
     /// The event bus: listeners register here.

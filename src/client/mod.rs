@@ -22,6 +22,8 @@ mod reactions;
 mod search;
 mod threads;
 pub(crate) mod typing;
+// The state store (issue 12).
+mod state;
 
 use std::fmt;
 use std::sync::Mutex;

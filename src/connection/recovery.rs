@@ -144,20 +144,30 @@ struct State {
     recovery: Option<Recovery>,
 }
 
+/// Sees each channel's state as re-watched after a reconnect (the state store's hook).
+pub(crate) type RewatchHook = dyn Fn(&ChannelState) + Send + Sync;
+
 pub(crate) struct Tracker {
     events: EventSender,
     http: Arc<Http>,
     max_recovered: usize,
     state: Mutex<State>,
+    rewatched: Option<Arc<RewatchHook>>,
 }
 
 impl Tracker {
-    pub(crate) fn new(events: EventSender, http: Arc<Http>, max_recovered: usize) -> Self {
+    pub(crate) fn new(
+        events: EventSender,
+        http: Arc<Http>,
+        max_recovered: usize,
+        rewatched: Option<Arc<RewatchHook>>,
+    ) -> Self {
         Tracker {
             events,
             http,
             max_recovered: max_recovered.max(1),
             state: Mutex::new(State::default()),
+            rewatched,
         }
     }
 
@@ -448,6 +458,13 @@ impl Tracker {
             let state: ChannelState =
                 self.http
                     .send(&Request::post(&path, &request)?, &auth, &stop)?;
+            // The re-watched state (members, reads, watchers, the newest page), before the
+            // missed messages go out as events: those are then known, not counted twice.
+            if before.is_none()
+                && let Some(hook) = &self.rewatched
+            {
+                hook(&state);
+            }
             let full = state.messages.len() >= page_size;
             let mut reached = false;
             for m in state.messages.iter().rev() {

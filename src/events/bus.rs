@@ -28,15 +28,19 @@ pub(crate) struct EventBus {
 
 impl EventBus {
     /// Starts the dispatcher thread; it hands each event, in order, to `executor` and
-    /// ends once the bus (every sender) is gone.
-    pub(crate) fn start(executor: Executor) -> Result<EventBus, std::io::Error> {
+    /// ends once the bus (every sender) is gone. `before` sees each event first, on the
+    /// dispatcher thread, before any listener (the state store's hook).
+    pub(crate) fn start(
+        executor: Executor,
+        before: Option<Arc<BeforeHook>>,
+    ) -> Result<EventBus, std::io::Error> {
         let registry: Arc<Registry> = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = crossbeam_channel::unbounded();
         let (stop, stopped) = crossbeam_channel::bounded(0);
         let weak = Arc::downgrade(&registry);
         std::thread::Builder::new()
             .name("stream-chat-events".into())
-            .spawn(move || dispatch(rx, stopped, weak, executor))?;
+            .spawn(move || dispatch(rx, stopped, weak, executor, before))?;
         Ok(EventBus {
             registry,
             next_id: AtomicU64::new(1),
@@ -135,11 +139,15 @@ impl EventSender {
     }
 }
 
+/// What sees every event before the listeners (see [`EventBus::start`]).
+pub(crate) type BeforeHook = dyn Fn(&ChatEvent) + Send + Sync;
+
 fn dispatch(
     rx: Receiver<(u64, ChatEvent)>,
     stopped: Receiver<()>,
     registry: Weak<Registry>,
     executor: Executor,
+    before: Option<Arc<BeforeHook>>,
 ) {
     loop {
         let (seq, event) = crossbeam_channel::select! {
@@ -152,6 +160,11 @@ fn dispatch(
         let Some(registry) = registry.upgrade() else {
             return;
         };
+        if let Some(before) = &before
+            && catch_unwind(AssertUnwindSafe(|| before(&event))).is_err()
+        {
+            log::error!("the state store panicked on {}", event.kind());
+        }
         let targets: Vec<Arc<Sub>> = {
             let mut subs = lock(&registry);
             let targets: Vec<Arc<Sub>> = subs
@@ -194,7 +207,7 @@ mod tests {
 
     #[test]
     fn events_arrive_in_order_filtered_and_stop_after_dispose() {
-        let bus = EventBus::start(Executor::pool_thread()).unwrap();
+        let bus = EventBus::start(Executor::pool_thread(), None).unwrap();
         let (tx, rx) = crossbeam_channel::unbounded();
         let all = {
             let tx = tx.clone();

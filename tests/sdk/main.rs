@@ -49,3 +49,5 @@ mod typing;
 // Uploads, the server-side client and webhooks.
 mod server_side;
 mod uploads;
+// The state store (issue 12).
+mod state;

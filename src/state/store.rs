@@ -1,0 +1,740 @@
+//! [`Store`]: the state behind one lock, what each event and each call response does to it,
+//! and the publication of snapshots to observers.
+//!
+//! Events are applied on the event bus's dispatcher thread, in publish order, before any
+//! listener gets the event (so a listener reading `client.state()` sees its effect); call
+//! responses are applied on the thread that ran the call, before its callback runs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use stream_chat_callbacks::{Executor, Expire};
+use stream_chat_protocol::{
+    Channel, ChannelMute, ChannelState as ChannelResponse, Member, Message, Mute,
+    QueryChannelsRequest, User,
+};
+
+use super::channel::{ChannelState, Ctx, TYPING_TIMEOUT, Writer, at_or_now};
+use super::client::{ClientState, QueryChannelsState, sort_cids};
+use super::observe::{self, Observation, Observer, Registry, Snapshot, lock};
+use crate::events::ChatEvent;
+
+/// The state and its observers.
+pub(crate) struct Store {
+    inner: Mutex<Inner>,
+    observers: Arc<Registry>,
+    executor: Executor,
+    /// Expires typing users: the client's timer (set by the builder; a `Reducer` has none,
+    /// its entries expire when read) and the sweep it runs (held here: the timer keeps only
+    /// a `Weak`).
+    scheduler: Mutex<Option<Box<Scheduler>>>,
+    sweep: Mutex<Option<Arc<dyn Expire>>>,
+    shut_down: std::sync::atomic::AtomicBool,
+}
+
+/// Resolves a target at a deadline: the client's one timer thread.
+pub(crate) type Scheduler = dyn Fn(Instant, std::sync::Weak<dyn Expire>) + Send + Sync;
+
+/// Drops the typing entries past their [`TYPING_TIMEOUT`], at each entry's deadline.
+struct TypingSweep(std::sync::Weak<Store>);
+
+impl Expire for TypingSweep {
+    fn expire(&self) {
+        if let Some(store) = self.0.upgrade() {
+            let now = Instant::now();
+            store.update(|inner| inner.expire_typing(now));
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.0.strong_count() == 0
+    }
+}
+
+/// The writer's side: the published state plus what no snapshot needs.
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) state: Arc<ClientState>,
+    /// Per channel: message id → order key of its main list.
+    indexes: HashMap<String, HashMap<String, i128>>,
+    muted_users: HashSet<String>,
+    /// Changed since the last publication: the client state, and these channels.
+    dirty: bool,
+    changed: HashSet<String>,
+}
+
+/// How a channel's membership in the query lists changes.
+enum Listing {
+    Add,
+    Remove,
+    Keep,
+}
+
+impl Inner {
+    fn me(&self) -> Option<String> {
+        self.state.me.as_ref().map(|u| u.id.clone())
+    }
+
+    fn client(&mut self) -> &mut ClientState {
+        self.dirty = true;
+        Arc::make_mut(&mut self.state)
+    }
+
+    /// Runs `f` on channel `cid` (made from `seed` if the store lacks it and `seed` is
+    /// given); `None` when the store does not keep it.
+    pub(crate) fn with_channel<R>(
+        &mut self,
+        cid: &str,
+        seed: Option<&Channel>,
+        f: impl FnOnce(&mut Writer<'_>) -> R,
+    ) -> Option<R> {
+        if !self.state.channels.contains_key(cid) {
+            let seed = seed?;
+            let mut st = ChannelState::empty(cid);
+            st.channel = Arc::new(seed.clone());
+            st.muted = self
+                .state
+                .channel_mutes
+                .iter()
+                .any(|m| mute_cid(m) == Some(cid));
+            let channels = Arc::make_mut(&mut self.client().channels);
+            channels.insert(cid.to_owned(), Arc::new(st));
+        }
+        let me = self.me();
+        self.dirty = true;
+        self.changed.insert(cid.to_owned());
+        let state = Arc::make_mut(&mut self.state);
+        let channels = Arc::make_mut(&mut state.channels);
+        let channel = Arc::make_mut(channels.get_mut(cid)?);
+        let index = self.indexes.entry(cid.to_owned()).or_default();
+        let mut writer = Writer {
+            state: channel,
+            index,
+            ctx: Ctx {
+                me: me.as_deref(),
+                muted_users: &self.muted_users,
+            },
+        };
+        let result = f(&mut writer);
+        channel.version += 1;
+        Some(result)
+    }
+
+    fn remove_channel(&mut self, cid: &str) {
+        if self.state.channels.contains_key(cid) {
+            Arc::make_mut(&mut self.client().channels).remove(cid);
+            self.indexes.remove(cid);
+            self.changed.insert(cid.to_owned());
+        }
+        self.list(cid, Listing::Remove);
+    }
+
+    /// Adds or removes `cid` in every query list, and re-sorts the lists that hold it.
+    fn list(&mut self, cid: &str, listing: Listing) {
+        let touches = self.state.queries.iter().any(|q| {
+            let has = q.cids.iter().any(|c| c == cid);
+            match listing {
+                Listing::Add => !has || q.cids.len() > 1,
+                Listing::Remove => has,
+                Listing::Keep => has && q.cids.len() > 1,
+            }
+        });
+        if !touches {
+            return;
+        }
+        let state = self.client();
+        let channels = Arc::clone(&state.channels);
+        for q in Arc::make_mut(&mut state.queries) {
+            let has = q.cids.iter().any(|c| c == cid);
+            match listing {
+                Listing::Add if !has && channels.contains_key(cid) => q.cids.push(cid.to_owned()),
+                Listing::Remove => q.cids.retain(|c| c != cid),
+                _ => {}
+            }
+            if q.cids.iter().any(|c| c == cid) {
+                sort_cids(&mut q.cids, &q.sort, &channels);
+            }
+        }
+    }
+
+    fn set_me(&mut self, me: &User) {
+        let mutes: Vec<Mute> = parse_all(me.mutes.as_deref());
+        let channel_mutes: Vec<ChannelMute> = parse_all(me.channel_mutes.as_deref());
+        let state = self.client();
+        state.me = Some(Arc::new(me.clone()));
+        if let Some(n) = me.total_unread_count {
+            state.total_unread_count = n;
+        }
+        if let Some(n) = me.unread_channels {
+            state.unread_channels = n;
+        }
+        if me.mutes.is_some() {
+            self.set_mutes(mutes);
+        }
+        if me.channel_mutes.is_some() {
+            self.set_channel_mutes(channel_mutes);
+        }
+    }
+
+    fn set_mutes(&mut self, mutes: Vec<Mute>) {
+        self.muted_users = mutes.iter().map(|m| m.target.id.clone()).collect();
+        self.client().mutes = Arc::new(mutes);
+    }
+
+    fn set_channel_mutes(&mut self, mutes: Vec<ChannelMute>) {
+        let muted: HashSet<String> = mutes
+            .iter()
+            .filter_map(|m| mute_cid(m).map(str::to_owned))
+            .collect();
+        self.client().channel_mutes = Arc::new(mutes);
+        let flips: Vec<String> = self
+            .state
+            .channels
+            .values()
+            .filter(|c| c.muted != muted.contains(&c.cid))
+            .map(|c| c.cid.clone())
+            .collect();
+        for cid in flips {
+            let on = muted.contains(&cid);
+            self.with_channel(&cid, None, |w| w.state.muted = on);
+        }
+    }
+
+    fn totals(&mut self, total: Option<u64>, channels: Option<u64>) {
+        if total.is_none() && channels.is_none() {
+            return;
+        }
+        let state = self.client();
+        if let Some(n) = total {
+            state.total_unread_count = n;
+        }
+        if let Some(n) = channels {
+            state.unread_channels = n;
+        }
+    }
+
+    /// A watch/query response for one channel.
+    pub(crate) fn load(&mut self, response: &ChannelResponse) {
+        let cid = response.channel.cid.clone();
+        if cid.is_empty() {
+            return;
+        }
+        self.with_channel(&cid, Some(&response.channel), |w| w.load(response));
+        self.list(&cid, Listing::Keep);
+    }
+
+    /// A `query_channels` response: its channels, and the query's list.
+    pub(crate) fn load_query(
+        &mut self,
+        request: &QueryChannelsRequest,
+        channels: &[ChannelResponse],
+    ) {
+        for c in channels {
+            self.load(c);
+        }
+        let cids: Vec<String> = channels.iter().map(|c| c.channel.cid.clone()).collect();
+        let first_page = request.offset.unwrap_or(0) == 0;
+        let state = self.client();
+        let queries = Arc::make_mut(&mut state.queries);
+        match queries.iter_mut().find(|q| q.matches(request)) {
+            Some(q) if !first_page => {
+                for cid in cids {
+                    if !q.cids.contains(&cid) {
+                        q.cids.push(cid);
+                    }
+                }
+            }
+            // The server's order for the first page.
+            Some(q) => q.cids = cids,
+            None => queries.push(QueryChannelsState {
+                filter: request.filter_conditions.clone(),
+                sort: request.sort.clone(),
+                cids,
+            }),
+        }
+    }
+
+    /// Applies one event from the bus.
+    pub(crate) fn apply(&mut self, event: &ChatEvent, now: Instant) {
+        use ChatEvent as E;
+        match event {
+            E::ConnectionChanged { state, .. } => {
+                if self.state.connection_state != *state {
+                    self.client().connection_state = *state;
+                }
+            }
+            E::HealthCheck { me: Some(me), .. } => self.set_me(me),
+            E::MessageNew(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.message_new(&e.message, e.user.as_ref(), e.created_at.as_deref());
+                    watchers(w, e.watcher_count);
+                });
+                self.list(&e.cid, Listing::Keep);
+            }
+            E::NotificationMessageNew(e) => {
+                self.totals(e.total_unread_count, e.unread_channels);
+                self.with_channel(&e.cid, e.channel.as_ref(), |w| {
+                    w.message_new(&e.message, e.user.as_ref(), e.created_at.as_deref())
+                });
+                self.list(&e.cid, Listing::Add);
+            }
+            E::MessageUpdated(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.message_updated(&e.message);
+                    watchers(w, e.watcher_count);
+                });
+            }
+            E::MessageDeleted(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.message_deleted(&e.message, e.hard_delete);
+                    watchers(w, e.watcher_count);
+                });
+            }
+            E::MessageRead(e) => {
+                if let Some(user) = &e.user {
+                    let at = at_or_now(e.created_at.as_deref());
+                    self.with_channel(&e.cid, None, |w| {
+                        w.read(user, Some(&at), e.last_read_message_id.as_deref());
+                        watchers(w, e.watcher_count);
+                    });
+                }
+            }
+            E::NotificationMarkRead(e) => {
+                self.totals(e.total_unread_count, e.unread_channels);
+                if let Some(cid) = &e.cid {
+                    self.with_channel(cid, None, |w| w.state.unread_count = 0);
+                }
+                if e.unread_channels == Some(0) {
+                    let unread: Vec<String> = self
+                        .state
+                        .channels
+                        .values()
+                        .filter(|c| c.unread_count > 0)
+                        .map(|c| c.cid.clone())
+                        .collect();
+                    for cid in unread {
+                        self.with_channel(&cid, None, |w| w.state.unread_count = 0);
+                    }
+                }
+            }
+            E::NotificationMarkUnread(e) => {
+                self.totals(e.total_unread_count, e.unread_channels);
+                if let Some(user) = &e.user {
+                    self.with_channel(&e.cid, None, |w| {
+                        w.mark_unread(
+                            user,
+                            e.last_read_at.as_deref(),
+                            e.last_read_message_id.as_deref(),
+                            e.unread_messages,
+                        )
+                    });
+                }
+            }
+            E::UserWatchingStart(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    if let Some(u) = &e.user {
+                        w.watcher(u);
+                    }
+                    watchers(w, e.watcher_count);
+                });
+            }
+            E::UserWatchingStop(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    if let Some(u) = &e.user {
+                        w.watcher_gone(&u.id);
+                    }
+                    watchers(w, e.watcher_count);
+                });
+            }
+            E::NotificationAddedToChannel(e) => {
+                if let Some(channel) = &e.channel {
+                    self.with_channel(&e.cid, Some(channel), |w| {
+                        if let Some(m) = &e.member {
+                            w.member(m);
+                        }
+                    });
+                    self.list(&e.cid, Listing::Add);
+                }
+            }
+            E::ChannelUpdated(e) => {
+                if let Some(channel) = &e.channel {
+                    self.with_channel(&e.cid, None, |w| w.channel_updated(channel));
+                    self.list(&e.cid, Listing::Keep);
+                }
+            }
+            E::ChannelDeleted(e) => self.remove_channel(&e.cid),
+            E::NotificationChannelDeleted(e) => {
+                self.totals(e.total_unread_count, e.unread_channels);
+                self.remove_channel(&e.cid);
+            }
+            E::ChannelTruncated(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.truncated(e.channel.as_ref(), e.message.as_ref())
+                });
+            }
+            E::NotificationChannelTruncated(e) => {
+                self.totals(e.total_unread_count, e.unread_channels);
+                self.with_channel(&e.cid, None, |w| w.truncated(e.channel.as_ref(), None));
+            }
+            E::ChannelHidden(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.set_hidden(true);
+                    if e.clear_history {
+                        w.clear_messages();
+                    }
+                });
+                self.list(&e.cid, Listing::Remove);
+            }
+            E::ChannelVisible(e) => {
+                self.with_channel(&e.cid, e.channel.as_ref(), |w| w.set_hidden(false));
+                self.list(&e.cid, Listing::Add);
+            }
+            E::MemberAdded(e) => self.member(&e.cid, e.member.as_ref()),
+            E::MemberUpdated(e) => self.member(&e.cid, e.member.as_ref()),
+            E::MemberRemoved(e) => {
+                let user = e.user.as_ref().map(|u| u.id.clone());
+                let user = user.or_else(|| e.member.as_ref().and_then(|m| m.user_id.clone()));
+                if let Some(user) = user {
+                    self.with_channel(&e.cid, None, |w| w.member_removed(&user));
+                }
+            }
+            E::NotificationRemovedFromChannel(e) => {
+                if let Some(me) = self.me() {
+                    self.with_channel(&e.cid, None, |w| w.member_removed(&me));
+                }
+                self.list(&e.cid, Listing::Remove);
+            }
+            E::NotificationInvited(e) => self.member(&e.cid, e.member.as_ref()),
+            E::NotificationInviteAccepted(e) => self.member(&e.cid, e.member.as_ref()),
+            E::NotificationInviteRejected(e) => self.member(&e.cid, e.member.as_ref()),
+            E::NotificationMutesUpdated(e) => {
+                if let Some(me) = &e.me {
+                    self.set_me(me);
+                }
+            }
+            E::NotificationChannelMutesUpdated(e) => {
+                if let Some(me) = &e.me {
+                    self.set_me(me);
+                }
+            }
+            E::UserBanned(e) => self.ban(e.cid.as_deref(), e.user.as_ref(), true, e.shadow),
+            E::UserUnbanned(e) => self.ban(e.cid.as_deref(), e.user.as_ref(), false, e.shadow),
+            E::UserPresenceChanged(e) => {
+                if let Some(user) = &e.user {
+                    self.user_updated(user);
+                }
+            }
+            E::UserUpdated(e) => {
+                if let Some(user) = &e.user {
+                    self.user_updated(user);
+                }
+            }
+            // Reactions, threads, typing (issue 9).
+            E::ReactionNew(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::ReactionUpdated(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::ReactionDeleted(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::TypingStart(e) => {
+                self.typing(&e.cid, e.user.as_ref(), e.parent_id.as_deref(), true, now)
+            }
+            E::TypingStop(e) => {
+                self.typing(&e.cid, e.user.as_ref(), e.parent_id.as_deref(), false, now)
+            }
+            E::NotificationThreadMessageNew(e) => {
+                self.with_channel(&e.cid, None, |w| {
+                    w.message_new(&e.message, e.user.as_ref(), e.created_at.as_deref())
+                });
+            }
+            E::ConnectionRecovered(_)
+            | E::HealthCheck { .. }
+            | E::ConnectionError { .. }
+            | E::Notification(_)
+            | E::Other(_) => {}
+        }
+    }
+
+    /// A reaction event: the server's copy of the message (counts, latest reactions); the
+    /// current user's own reactions change only when they reacted (JS
+    /// `_extendEventWithOwnReactions`).
+    fn reaction(&mut self, cid: &str, message: &Message, user: Option<&User>) {
+        let mine = user.is_some_and(|u| self.me().as_deref() == Some(u.id.as_str()));
+        self.with_channel(cid, None, |w| {
+            let mut message = message.clone();
+            if !mine && let Some(known) = w.state.message(&message.id) {
+                message.own_reactions = known.message.own_reactions.clone();
+            }
+            w.message_updated(&message);
+        });
+    }
+
+    fn typing(
+        &mut self,
+        cid: &str,
+        user: Option<&User>,
+        parent: Option<&str>,
+        on: bool,
+        now: Instant,
+    ) {
+        if let Some(user) = user {
+            self.with_channel(cid, None, |w| w.typing(user, parent, on, now));
+        }
+    }
+
+    pub(crate) fn expire_typing(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .state
+            .channels
+            .values()
+            .filter(|c| c.typing.values().any(|t| t.expires_at <= now))
+            .map(|c| c.cid.clone())
+            .collect();
+        for cid in due {
+            self.with_channel(&cid, None, |w| w.expire_typing(now));
+        }
+    }
+
+    fn member(&mut self, cid: &str, member: Option<&Member>) {
+        if let Some(m) = member {
+            self.with_channel(cid, None, |w| w.member(m));
+        }
+    }
+
+    fn ban(&mut self, cid: Option<&str>, user: Option<&User>, banned: bool, shadow: bool) {
+        if let (Some(cid), Some(user)) = (cid, user) {
+            self.with_channel(cid, None, |w| w.banned(user, banned, shadow));
+        }
+    }
+
+    fn user_updated(&mut self, user: &User) {
+        if self.me().as_deref() == Some(user.id.as_str()) {
+            // Keep what only `me` carries (mutes, unread counts, devices).
+            let mut me = self.state.me.as_deref().cloned().unwrap_or_default();
+            let (mutes, channel_mutes, devices) = (me.mutes, me.channel_mutes, me.devices);
+            me = user.clone();
+            me.mutes = me.mutes.or(mutes);
+            me.channel_mutes = me.channel_mutes.or(channel_mutes);
+            me.devices = me.devices.or(devices);
+            self.client().me = Some(Arc::new(me));
+        }
+        let cids: Vec<String> = self
+            .state
+            .channels
+            .values()
+            .filter(|c| {
+                c.members.contains_key(&user.id)
+                    || c.watchers.contains_key(&user.id)
+                    || c.reads.contains_key(&user.id)
+            })
+            .map(|c| c.cid.clone())
+            .collect();
+        for cid in cids {
+            self.with_channel(&cid, None, |w| w.user_updated(user));
+        }
+    }
+}
+
+fn watchers(w: &mut Writer<'_>, count: Option<u64>) {
+    if let Some(n) = count {
+        w.state.watcher_count = n;
+    }
+}
+
+fn mute_cid(m: &ChannelMute) -> Option<&str> {
+    m.channel.as_ref().map(|c| c.cid.as_str())
+}
+
+fn parse_all<T: serde::de::DeserializeOwned>(values: Option<&[serde_json::Value]>) -> Vec<T> {
+    values
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| serde_json::from_value(v.clone()).ok())
+        .collect()
+}
+
+impl Store {
+    pub(crate) fn new(executor: Executor) -> Self {
+        Store {
+            inner: Mutex::new(Inner::default()),
+            observers: Arc::default(),
+            executor,
+            scheduler: Mutex::new(None),
+            sweep: Mutex::new(None),
+            shut_down: Default::default(),
+        }
+    }
+
+    /// Drops every observer (and what it captured, such as a `ChatClient`) and stops the
+    /// typing timer.
+    pub(crate) fn shutdown(&self) {
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::Release);
+        let observers = std::mem::take(&mut *lock(&self.observers));
+        drop(observers);
+        lock(&self.scheduler).take();
+        lock(&self.sweep).take();
+    }
+
+    /// Expires typing users on `scheduler` (the client's timer).
+    pub(crate) fn set_scheduler(&self, scheduler: Box<Scheduler>) {
+        *lock(&self.scheduler) = Some(scheduler);
+    }
+
+    /// Sweeps the typing users at `at`.
+    fn expire_typing_at(self: &Arc<Self>, at: Instant) {
+        if self.shut_down.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let sweep =
+            Arc::clone(lock(&self.sweep).get_or_insert_with(|| {
+                Arc::new(TypingSweep(Arc::downgrade(self))) as Arc<dyn Expire>
+            }));
+        if let Some(schedule) = lock(&self.scheduler).as_ref() {
+            schedule(at, Arc::downgrade(&sweep));
+        }
+    }
+
+    /// The current client state.
+    pub(crate) fn snapshot(&self) -> Arc<ClientState> {
+        Arc::clone(&lock(&self.inner).state)
+    }
+
+    /// The current state of one channel.
+    pub(crate) fn channel(&self, cid: &str) -> Option<Arc<ChannelState>> {
+        lock(&self.inner).state.channels.get(cid).cloned()
+    }
+
+    /// Changes the state with `f`, then publishes the new snapshot to the observers of
+    /// what changed.
+    pub(crate) fn update(&self, f: impl FnOnce(&mut Inner)) {
+        let mut due: Vec<Arc<Observer>> = Vec::new();
+        {
+            let mut inner = lock(&self.inner);
+            f(&mut inner);
+            if !inner.dirty {
+                return;
+            }
+            inner.dirty = false;
+            let changed = std::mem::take(&mut inner.changed);
+            Arc::make_mut(&mut inner.state).version += 1;
+            let state = Arc::clone(&inner.state);
+            // Offered under the store's lock: slots see snapshots in version order.
+            for o in lock(&self.observers).iter() {
+                let snapshot = match &o.cid {
+                    None => Some(Snapshot::Client(Arc::clone(&state))),
+                    Some(cid) if changed.contains(cid) => {
+                        state.channels.get(cid).cloned().map(Snapshot::Channel)
+                    }
+                    Some(_) => None,
+                };
+                if let Some(s) = snapshot
+                    && o.offer(s)
+                {
+                    due.push(Arc::clone(o));
+                }
+            }
+        }
+        for o in due {
+            o.schedule();
+        }
+    }
+
+    /// The bus's hook: applies `event` before listeners get it.
+    pub(crate) fn apply(self: &Arc<Self>, event: &ChatEvent) {
+        let now = Instant::now();
+        self.update(|inner| inner.apply(event, now));
+        if let ChatEvent::TypingStart(_) = event {
+            self.expire_typing_at(now + TYPING_TIMEOUT);
+        }
+    }
+
+    /// A watch/query/create response.
+    pub(crate) fn loaded(&self, response: &ChannelResponse) {
+        self.update(|inner| inner.load(response));
+    }
+
+    /// A `query_channels` response.
+    pub(crate) fn queried(&self, request: &QueryChannelsRequest, channels: &[ChannelResponse]) {
+        self.update(|inner| inner.load_query(request, channels));
+    }
+
+    /// A message this client is sending to `cid`: shown at once as pending, as the
+    /// current user's.
+    pub(crate) fn pending(&self, cid: &str, message: &Message) {
+        self.update(|inner| {
+            let mut message = message.clone();
+            if message.user.is_none() {
+                message.user = inner.state.me.as_deref().cloned();
+            }
+            message.cid.get_or_insert_with(|| cid.to_owned());
+            inner.with_channel(cid, None, |w| w.pending(&message));
+        });
+    }
+
+    /// The send of message `id` to `cid` failed.
+    pub(crate) fn failed(&self, cid: &str, id: &str) {
+        self.update(|inner| {
+            inner.with_channel(cid, None, |w| w.failed(id));
+        });
+    }
+
+    /// The server's copy of a message of `cid` (sent, edited or soft-deleted).
+    pub(crate) fn synced(&self, cid: &str, message: &Message) {
+        self.update(|inner| {
+            inner.with_channel(cid, None, |w| w.synced(message));
+        });
+    }
+
+    /// A hard delete of a message of `cid` succeeded.
+    pub(crate) fn removed(&self, cid: &str, message: &Message) {
+        self.update(|inner| {
+            inner.with_channel(cid, None, |w| w.message_deleted(message, true));
+        });
+    }
+
+    /// Forgets everything but the connection state (a disconnect or a user switch).
+    pub(crate) fn reset(&self) {
+        self.update(|inner| {
+            let connection_state = inner.state.connection_state;
+            let cids: Vec<String> = inner.state.channels.keys().cloned().collect();
+            let version = inner.state.version;
+            *inner = Inner::default();
+            inner.state = Arc::new(ClientState {
+                connection_state,
+                version,
+                ..ClientState::default()
+            });
+            inner.changed.extend(cids);
+            inner.dirty = true;
+        });
+    }
+
+    pub(crate) fn observe(
+        &self,
+        cid: Option<String>,
+        executor: Option<Executor>,
+        deliver: Box<dyn Fn(Snapshot) + Send + Sync>,
+        on_dispose: Option<Box<dyn Fn() + Send + Sync>>,
+    ) -> Observation {
+        let executor = executor.unwrap_or_else(|| self.executor.clone());
+        let (observation, observer) =
+            observe::register(&self.observers, cid.clone(), executor, deliver, on_dispose);
+        // The current state first, so a new observer renders at once.
+        let current = {
+            let inner = lock(&self.inner);
+            match &cid {
+                None => Some(Snapshot::Client(Arc::clone(&inner.state))),
+                Some(cid) => inner
+                    .state
+                    .channels
+                    .get(cid)
+                    .cloned()
+                    .map(Snapshot::Channel),
+            }
+            .filter(|s| observer.offer(s.clone()))
+        };
+        if current.is_some() {
+            observer.schedule();
+        }
+        observation
+    }
+}

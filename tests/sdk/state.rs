@@ -1,0 +1,509 @@
+//! The state store over real sockets against the in-process server: a second client's
+//! actions show up in the first client's state; query lists follow events; local sends go
+//! pending → sent or failed; recovery after a reconnect fills the gap; observers on a GUI
+//! loop's queue get coalesced snapshots in order. Waits are on observer deliveries with a
+//! deadline, never on clocks.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+use stream_chat_client::state::{ChannelState, ClientState, SyncStatus};
+use stream_chat_client::{
+    CallbackQueue, ChannelClient, ChatClient, Message, NewMessageEvent, QueryChannelsRequest,
+    SortParam, codes,
+};
+use stream_chat_server::ServerHandle;
+
+use crate::support::*;
+
+/// Waits until `channel`'s state satisfies `fact` (checked on each observed snapshot).
+#[track_caller]
+fn until(
+    channel: &ChannelClient,
+    what: &str,
+    fact: impl Fn(&ChannelState) -> bool + Send + Sync + 'static,
+) -> Arc<ChannelState> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let _o = channel.observe(move |s| {
+        if fact(s) {
+            let _ = tx.send(Arc::clone(s));
+        }
+    });
+    rx.recv_timeout(WAIT).unwrap_or_else(|_| {
+        panic!(
+            "{}: no state where {what} within {WAIT:?}: {:#?}",
+            channel.cid(),
+            channel.state()
+        )
+    })
+}
+
+/// Waits until the client state satisfies `fact`.
+#[track_caller]
+fn until_client(
+    client: &ChatClient,
+    what: &str,
+    fact: impl Fn(&ClientState) -> bool + Send + Sync + 'static,
+) -> Arc<ClientState> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let _o = client.observe(move |s| {
+        if fact(s) {
+            let _ = tx.send(Arc::clone(s));
+        }
+    });
+    rx.recv_timeout(WAIT)
+        .unwrap_or_else(|_| panic!("no client state where {what} within {WAIT:?}"))
+}
+
+fn texts(state: &ChannelState) -> Vec<String> {
+    state
+        .messages
+        .iter()
+        .map(|m| m.message.text.clone().unwrap_or_default())
+        .collect()
+}
+
+/// bender creates messaging:`id` with fry; both watch it.
+fn pair(server: &ServerHandle, id: &str) -> (ChatClient, ChannelClient, ChatClient, ChannelClient) {
+    let bender = connected(server, "bender");
+    let fry = connected(server, "fry");
+    let own = bender.channel("messaging", id).unwrap();
+    own.create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    own.watch().execute().into_result().unwrap();
+    let theirs = fry.channel("messaging", id).unwrap();
+    theirs.watch().execute().into_result().unwrap();
+    (bender, own, fry, theirs)
+}
+
+#[test]
+fn a_second_clients_actions_show_up_in_the_first_clients_state() {
+    let server = server();
+    let (_bender, own, _fry, theirs) = pair(&server, "state-pair");
+    let state = own.state().expect("watched");
+    assert_eq!(state.members.len(), 2);
+    assert!(state.membership.is_some());
+    assert!(state.own_capabilities().iter().any(|c| c == "send-message"));
+
+    // A message: in bender's list, counted unread, fry's read reset.
+    let sent = post(&theirs, "hello bender");
+    let st = until(&own, "fry's message", |s| s.messages.len() == 1);
+    assert_eq!(texts(&st), ["hello bender"]);
+    assert_eq!(st.messages.last().unwrap().status, SyncStatus::Synced);
+    assert_eq!(st.unread_count, 1);
+    assert_eq!(st.reads["fry"].unread_messages, 0);
+    assert_eq!(st.reads["bender"].unread_messages, 1);
+
+    // An edit, a reply in a thread, a pin.
+    let mut edited = sent.clone();
+    edited.text = Some("hello, bender".into());
+    theirs
+        .update_message(edited)
+        .execute()
+        .into_result()
+        .unwrap();
+    until(&own, "the edit", |s| texts(s) == ["hello, bender"]);
+    let reply = Message {
+        parent_id: Some(sent.id.clone()),
+        ..Message::text("in a thread")
+    };
+    theirs.send_message(reply).execute().into_result().unwrap();
+    let st = until(&own, "the reply", move |s| {
+        s.thread(&sent.id).is_some_and(|t| t.len() == 1)
+    });
+    assert_eq!(
+        st.messages.len(),
+        1,
+        "a thread-only reply stays out of the channel list"
+    );
+
+    // bender reads: unread 0, and fry sees bender's read.
+    own.mark_read().execute().into_result().unwrap();
+    until(&own, "own unread 0", |s| s.unread_count == 0);
+    until(&theirs, "bender's read", |s| {
+        s.reads
+            .get("bender")
+            .is_some_and(|r| r.unread_messages == 0 && r.last_read_message_id.is_some())
+    });
+
+    // Members: bender adds leela; fry's state has her.
+    connected(&server, "leela");
+    own.add_members(["leela"], None)
+        .execute()
+        .into_result()
+        .unwrap();
+    until(&theirs, "leela a member", |s| {
+        s.members.contains_key("leela")
+    });
+    own.remove_members(["leela"], None)
+        .execute()
+        .into_result()
+        .unwrap();
+    until(&theirs, "leela gone", |s| !s.members.contains_key("leela"));
+
+    // Channel data, then a truncation.
+    let mut data = serde_json::Map::new();
+    data.insert("name".into(), json!("Planet Express"));
+    own.update(None, data).execute().into_result().unwrap();
+    until(&theirs, "the new name", |s| {
+        s.channel.extra.get("name") == Some(&json!("Planet Express"))
+    });
+    own.truncate(None).execute().into_result().unwrap();
+    let st = until(&theirs, "no messages", |s| {
+        s.messages.is_empty() && s.truncated_at().is_some()
+    });
+    assert!(st.replies.is_empty());
+    assert_eq!(
+        st.own_capabilities(),
+        theirs.state().unwrap().own_capabilities()
+    );
+
+    // Deleting a message shows it deleted (soft) or removes it (hard).
+    let a = post(&theirs, "soft");
+    let b = post(&theirs, "hard");
+    until(&own, "two messages", |s| s.messages.len() == 2);
+    theirs
+        .delete_message(&a.id, false)
+        .execute()
+        .into_result()
+        .unwrap();
+    theirs
+        .delete_message(&b.id, true)
+        .execute()
+        .into_result()
+        .unwrap();
+    let st = until(&own, "one deleted message", |s| s.messages.len() == 1);
+    assert_eq!(
+        st.messages.last().unwrap().message.kind.as_deref(),
+        Some("deleted")
+    );
+}
+
+#[test]
+fn a_query_list_stays_sorted_and_follows_events() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    let fry = connected(&server, "fry");
+    for id in ["q-old", "q-new"] {
+        bender
+            .channel("messaging", id)
+            .unwrap()
+            .create(["bender", "fry"])
+            .execute()
+            .into_result()
+            .unwrap();
+    }
+    post(&bender.channel("messaging", "q-old").unwrap(), "first");
+    post(&bender.channel("messaging", "q-new").unwrap(), "second");
+    let mut request = QueryChannelsRequest {
+        sort: vec![SortParam {
+            field: "last_message_at".into(),
+            direction: -1,
+        }],
+        watch: Some(true),
+        ..Default::default()
+    };
+    request
+        .filter_conditions
+        .insert("members".into(), json!({"$in": ["fry"]}));
+    fry.query_channels(request.clone())
+        .execute()
+        .into_result()
+        .unwrap();
+    let list = |s: &ClientState| {
+        s.query(&request)
+            .map(|q| q.cids.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(list(&fry.state()), ["messaging:q-new", "messaging:q-old"]);
+
+    // A message in the older channel moves it to the top, with an unread badge.
+    post(&bender.channel("messaging", "q-old").unwrap(), "third");
+    let r = request.clone();
+    let st = until_client(&fry, "q-old on top", move |s| {
+        s.query(&r)
+            .is_some_and(|q| q.cids.first().map(String::as_str) == Some("messaging:q-old"))
+    });
+    assert_eq!(st.channel("messaging:q-old").unwrap().unread_count, 2);
+
+    // Added to a new channel: it joins the list; deleted: it leaves.
+    let added = bender.channel("messaging", "q-added").unwrap();
+    added.create(["bender"]).execute().into_result().unwrap();
+    added
+        .add_members(["fry"], None)
+        .execute()
+        .into_result()
+        .unwrap();
+    let r = request.clone();
+    until_client(&fry, "q-added listed", move |s| {
+        s.query(&r)
+            .is_some_and(|q| q.cids.iter().any(|c| c == "messaging:q-added"))
+    });
+    bender
+        .channel("messaging", "q-new")
+        .unwrap()
+        .delete()
+        .execute()
+        .into_result()
+        .unwrap();
+    let r = request.clone();
+    let st = until_client(&fry, "q-new gone", move |s| {
+        s.query(&r)
+            .is_some_and(|q| !q.cids.iter().any(|c| c == "messaging:q-new"))
+    });
+    assert!(st.channel("messaging:q-new").is_none());
+
+    // Hiding takes it out of the list; the channel stays, marked hidden.
+    fry.channel("messaging", "q-old")
+        .unwrap()
+        .hide(false)
+        .execute()
+        .into_result()
+        .unwrap();
+    let r = request.clone();
+    let st = until_client(&fry, "q-old hidden", move |s| {
+        s.query(&r)
+            .is_some_and(|q| !q.cids.iter().any(|c| c == "messaging:q-old"))
+    });
+    assert!(st.channel("messaging:q-old").unwrap().hidden());
+}
+
+#[test]
+fn a_send_is_pending_then_sent_and_a_refused_one_is_failed() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    let channel = bender.channel("messaging", "state-sends").unwrap();
+    channel.create(["bender"]).execute().into_result().unwrap();
+    channel.watch().execute().into_result().unwrap();
+    // The default executor runs observers where the change happens: every step is seen.
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let _o = channel.observe(move |s| {
+        if let Some(m) = s.messages.last() {
+            let _ = tx.send((m.message.id.clone(), m.status));
+        }
+    });
+    let message = Message {
+        id: "local-1".into(),
+        ..Message::text("hi")
+    };
+    channel
+        .send_message(message)
+        .execute()
+        .into_result()
+        .unwrap();
+    let seen: Vec<_> = rx.try_iter().collect();
+    assert_eq!(
+        seen.first(),
+        Some(&("local-1".to_string(), SyncStatus::Pending)),
+        "{seen:?}"
+    );
+    assert_eq!(
+        channel.state().unwrap().message("local-1").unwrap().status,
+        SyncStatus::Synced,
+        "sent before the call returns"
+    );
+
+    let too_long = Message {
+        id: "local-2".into(),
+        ..Message::text("x".repeat(10_000))
+    };
+    let err = channel
+        .send_message(too_long)
+        .execute()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(err.stream_code(), Some(codes::MESSAGE_TOO_LONG));
+    let st = channel.state().unwrap();
+    assert_eq!(st.message("local-2").unwrap().status, SyncStatus::Failed);
+    // Re-sending an id the server has refuses the duplicate and leaves the sent one alone.
+    let again = Message {
+        id: "local-1".into(),
+        ..Message::text("hi")
+    };
+    assert!(channel.send_message(again).execute().into_result().is_err());
+    assert_eq!(
+        channel.state().unwrap().message("local-1").unwrap().status,
+        SyncStatus::Synced
+    );
+}
+
+#[test]
+fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
+    let server = server();
+    let (bender, own, _fry, theirs) = pair(&server, "state-recovery");
+    post(&theirs, "before");
+    until(&own, "the first message", |s| s.messages.len() == 1);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let _o = bender.observe(move |s| {
+        let _ = tx.send(s.connection_state);
+    });
+    server.refuse_connections("bender", true);
+    assert!(server.kick_connections("bender") > 0);
+    let deadline = Instant::now() + WAIT;
+    while rx
+        .recv_deadline(deadline)
+        .expect("a disconnected state")
+        .is_connected()
+    {}
+    let mut last = None;
+    for text in ["one", "two", "three"] {
+        last = Some(post(&theirs, text));
+    }
+    // fry reads while bender is away: no event reaches bender, the re-watch brings it.
+    theirs.mark_read().execute().into_result().unwrap();
+    // bender renames the channel over REST while his socket is down: the channel.updated
+    // event is missed (the store does not apply update responses); the re-watch after the
+    // reconnect brings the name.
+    let mut data = serde_json::Map::new();
+    data.insert("name".into(), json!("renamed while away"));
+    own.update(None, data).execute().into_result().unwrap();
+    assert!(own.state().unwrap().channel.extra.get("name").is_none());
+    server.refuse_connections("bender", false);
+    let st = until(&own, "the missed messages", |s| s.messages.len() == 4);
+    assert_eq!(texts(&st), ["before", "one", "two", "three"]);
+    assert_eq!(st.unread_count, 4, "each missed message counted once");
+    assert_eq!(st.messages.last().unwrap().message.id, last.unwrap().id);
+    until(&own, "the name from the re-watch", |s| {
+        s.channel.extra.get("name") == Some(&json!("renamed while away"))
+    });
+    assert!(
+        until_client(&bender, "connected again", |s| s
+            .connection_state
+            .is_connected())
+        .me
+        .is_some()
+    );
+}
+
+#[test]
+fn a_gui_loop_gets_coalesced_snapshots_in_order() {
+    let server = server();
+    let fry = connected(&server, "fry");
+    // The GUI thread: a queue whose waker counts pushes, a client delivering through it.
+    let (pushed_tx, pushed) = crossbeam_channel::unbounded();
+    let queue = CallbackQueue::with_waker(move || {
+        let _ = pushed_tx.send(());
+    });
+    let bender = builder(&server)
+        .callback_executor(queue.executor())
+        .build()
+        .unwrap();
+    connect_as(&bender, &server, "bender");
+    let own = bender.channel("messaging", "state-gui").unwrap();
+    own.create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    own.watch().execute().into_result().unwrap();
+    let theirs = fry.channel("messaging", "state-gui").unwrap();
+
+    let screen: Rc<RefCell<Vec<(u64, usize)>>> = Rc::default();
+    let shown = Rc::clone(&screen);
+    let _o = own.observe_local(&queue, move |s| {
+        shown.borrow_mut().push((s.version, s.messages.len()))
+    });
+    // A listener per message.new marks when the store has applied each one (it applies an
+    // event before handing it to listeners).
+    let (seen_tx, seen) = crossbeam_channel::unbounded();
+    // (Typed: other events of the channel, such as bender's own user.watching.start, may
+    // still arrive and must not count.)
+    let _s = own.subscribe_for_type::<NewMessageEvent>(move |_| {
+        let _ = seen_tx.send(());
+    });
+    queue.run_pending();
+    assert_eq!(screen.borrow().len(), 1, "the current state first");
+    screen.borrow_mut().clear();
+    while pushed.try_recv().is_ok() {}
+
+    // 50 messages while the GUI loop does not drain: one pending delivery, the latest.
+    for i in 0..50 {
+        post(&theirs, &format!("m{i}"));
+    }
+    let deadline = Instant::now() + WAIT;
+    let mut listener_tasks = 0;
+    while listener_tasks < 50 {
+        // Each push is a message.new listener task or the observer's one delivery.
+        pushed
+            .recv_deadline(deadline)
+            .expect("the events reach the queue");
+        listener_tasks = queue.len().saturating_sub(1);
+    }
+    queue.run_pending();
+    let drained: Vec<_> = seen.try_iter().collect();
+    assert_eq!(drained.len(), 50);
+    assert_eq!(
+        screen.borrow().len(),
+        1,
+        "one delivery for 50 changes: {:?}",
+        screen.borrow()
+    );
+    assert_eq!(screen.borrow()[0].1, 50, "the latest snapshot");
+
+    // Draining while messages arrive: several deliveries, in order, ending at the last.
+    screen.borrow_mut().clear();
+    let poster = std::thread::spawn(move || {
+        for i in 50..100 {
+            post(&theirs, &format!("m{i}"));
+        }
+    });
+    let deadline = Instant::now() + WAIT;
+    while screen.borrow().last().is_none_or(|(_, n)| *n < 100) {
+        assert!(
+            Instant::now() < deadline,
+            "not all 100 messages were shown: {:?}",
+            screen.borrow().last()
+        );
+        queue.wait_and_run(deadline);
+    }
+    poster.join().unwrap();
+    let shown = screen.borrow();
+    assert!(
+        shown
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        "in order: {shown:?}"
+    );
+    assert!(
+        shown.len() <= 50,
+        "coalesced: {} deliveries for 50 changes",
+        shown.len()
+    );
+}
+
+#[test]
+fn a_typing_user_expires_after_the_timeout_without_typing_stop() {
+    use stream_chat_client::state::TYPING_TIMEOUT;
+    let server = server();
+    let (_bender, own, _fry, theirs) = pair(&server, "state-typing");
+    // fry starts typing and never stops (a raw event: keystroke() would stop by itself).
+    let started = Instant::now();
+    theirs
+        .send_event(
+            stream_chat_client::event_types::TYPING_START,
+            serde_json::Map::new(),
+        )
+        .execute()
+        .into_result()
+        .unwrap();
+    let st = until(&own, "fry typing", |s| s.typing.contains_key("fry"));
+    assert_eq!(st.typing_users()[0].id, "fry");
+    // The store's timer drops the entry at its deadline and publishes the change.
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let _o = own.observe(move |s| {
+        if !s.typing.contains_key("fry") {
+            let _ = tx.send(Instant::now());
+        }
+    });
+    let gone = rx
+        .recv_timeout(TYPING_TIMEOUT + WAIT)
+        .expect("the typing entry expires");
+    assert!(
+        gone.duration_since(started) >= TYPING_TIMEOUT,
+        "not before the timeout"
+    );
+}
