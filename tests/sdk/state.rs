@@ -382,7 +382,11 @@ fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
 
 #[test]
 fn a_gui_loop_gets_coalesced_snapshots_in_order() {
-    let server = server();
+    // 100 messages from one user in a few seconds: over Stream's 60 a minute per endpoint.
+    let server = stream_chat_server::Server::builder()
+        .rate_limits(stream_chat_server::RateLimits::off())
+        .start()
+        .unwrap();
     let fry = connected(&server, "fry");
     // The GUI thread: a queue whose waker counts pushes, a client delivering through it.
     let (pushed_tx, pushed) = crossbeam_channel::unbounded();
