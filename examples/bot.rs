@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     lobby.watch().execute().into_result()?;
     lobby
-        .send_message(Message::text("anyone there? !ping"))
+        .send_message(Message::with_text("anyone there? !ping"))
         .execute()
         .into_result()?;
     println!("alice: anyone there? !ping");
@@ -110,7 +110,7 @@ fn serve(
         }
         let channel = bot.channel(&event.channel_type, &event.channel_id)?;
         channel
-            .send_message(Message::text(format!("pong, {from}")), BOT)
+            .send_message(Message::with_text(format!("pong, {from}")), BOT)
             .execute()
             .into_result()?;
         answered += 1;

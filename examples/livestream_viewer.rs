@@ -96,7 +96,7 @@ fn run() -> Result<(), String> {
     let caps = state.channel.own_capabilities.unwrap_or_default();
     println!("watching; own_capabilities: {}", caps.join(", "));
     let refused = channel
-        .send_message(Message::text("can I talk?"))
+        .send_message(Message::with_text("can I talk?"))
         .execute()
         .into_result();
     expect_permission_error("the anonymous viewer", refused)?;
@@ -122,7 +122,7 @@ fn run() -> Result<(), String> {
         read.watcher_count
     );
     let refused = guest_channel
-        .send_message(Message::text("Hi everyone!"))
+        .send_message(Message::with_text("Hi everyone!"))
         .execute()
         .into_result();
     expect_permission_error("the guest", refused)?;
@@ -132,7 +132,7 @@ fn run() -> Result<(), String> {
     let mut sent = Vec::new();
     for i in 1..=MESSAGES {
         let message = stage
-            .send_message(Message::text(format!(
+            .send_message(Message::with_text(format!(
                 "Good news, everyone! ({i}/{MESSAGES})"
             )))
             .execute()

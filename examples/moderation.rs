@@ -118,7 +118,7 @@ fn run() -> Result<(), String> {
     let frys = fry
         .channel("messaging", "office")
         .map_err(|e| e.to_string())?;
-    frys.send_message(Message::text("Shut up and take my money!"))
+    frys.send_message(Message::with_text("Shut up and take my money!"))
         .execute()
         .into_result()
         .map_err(|e| format!("fry's first post: {e}"))?;
@@ -149,7 +149,7 @@ fn run() -> Result<(), String> {
 
     // Fry's next post is refused with Stream's permission error.
     match frys
-        .send_message(Message::text("Hello?"))
+        .send_message(Message::with_text("Hello?"))
         .execute()
         .into_result()
     {
@@ -165,7 +165,7 @@ fn run() -> Result<(), String> {
 
     // Others still post; Amy's badge counts on.
     watching
-        .send_message(Message::text("Sweet llamas of the Bahamas!"))
+        .send_message(Message::with_text("Sweet llamas of the Bahamas!"))
         .execute()
         .into_result()
         .map_err(|e| format!("hermes's post: {e}"))?;
@@ -177,7 +177,7 @@ fn run() -> Result<(), String> {
         .execute()
         .into_result()
         .map_err(|e| format!("unban: {e}"))?;
-    frys.send_message(Message::text("I'm back!"))
+    frys.send_message(Message::with_text("I'm back!"))
         .execute()
         .into_result()
         .map_err(|e| format!("fry's post after the unban: {e}"))?;

@@ -54,7 +54,7 @@ fn message_new(n: usize) -> ChatEvent {
         created_at: Some(at.clone()),
         updated_at: Some(at),
         kind: Some("regular".into()),
-        ..Message::text(format!(
+        ..Message::with_text(format!(
             "message number {n}: good news, everyone, the delivery is late"
         ))
     });

@@ -116,7 +116,7 @@ fn describe(event: &ChatEvent) -> Option<String> {
             format!(
                 "{} wrote {place}: {}",
                 who(&e.message.user),
-                e.message.text_or_empty()
+                e.message.text()
             )
         }
         ChatEvent::MessageUpdated(e) => {
@@ -132,7 +132,7 @@ fn describe(event: &ChatEvent) -> Option<String> {
             } else {
                 format!(" ({})", notes.join(", "))
             };
-            format!("updated: {}{notes}", e.message.text_or_empty())
+            format!("updated: {}{notes}", e.message.text())
         }
         ChatEvent::ReactionNew(e) => format!(
             "{} reacted {}: {}",
@@ -194,7 +194,7 @@ fn run() -> Result<(), String> {
 
     println!("## A question and a thread");
     let question = ours
-        .send_message(Message::text("When do we launch?"))
+        .send_message(Message::with_text("When do we launch?"))
         .execute()
         .into_result()
         .map_err(err("question"))?;
@@ -215,7 +215,7 @@ fn run() -> Result<(), String> {
         let message = Message {
             parent_id: Some(question.id.clone()),
             show_in_channel: shown.then_some(true),
-            ..Message::text(text)
+            ..Message::with_text(text)
         };
         channel.send_message(message).execute().into_result()
     };
@@ -232,7 +232,7 @@ fn run() -> Result<(), String> {
         .execute()
         .into_result()
         .map_err(err("get_replies"))?;
-    let texts: Vec<&str> = replies.iter().map(|m| m.text_or_empty()).collect();
+    let texts: Vec<&str> = replies.iter().map(|m| m.text()).collect();
     println!("get_replies: {}", texts.join(" / "));
     let parent = his
         .get_message(&question.id)
@@ -302,7 +302,7 @@ fn run() -> Result<(), String> {
     println!(
         "pinned: {} message(s), the first: {}",
         pinned.len(),
-        pinned[0].text_or_empty()
+        pinned[0].text()
     );
     let set = Map::from_iter([("text".to_owned(), json!("When do we launch? (decided)"))]);
     bender
@@ -313,7 +313,7 @@ fn run() -> Result<(), String> {
     screen.until("message.updated")?;
     let quote = Message {
         quoted_message_id: Some(answer.id.clone()),
-        ..Message::text("Noted, packing my bags.")
+        ..Message::with_text("Noted, packing my bags.")
     };
     let sent = his
         .send_message(quote)
@@ -321,10 +321,7 @@ fn run() -> Result<(), String> {
         .into_result()
         .map_err(err("quote"))?;
     screen.until("message.new")?;
-    let quoted = sent
-        .quoted_message
-        .as_deref()
-        .map_or("", |m| m.text_or_empty());
+    let quoted = sent.quoted_message.as_deref().map_or("", |m| m.text());
     println!("fry's message quotes: {quoted}");
     ours.send_event(
         "launch_countdown",
@@ -346,10 +343,7 @@ fn run() -> Result<(), String> {
         .into_result()
         .map_err(err("query_threads"))?;
     for thread in &threads.threads {
-        let parent = thread
-            .parent_message
-            .as_ref()
-            .map_or("", |m| m.text_or_empty());
+        let parent = thread.parent_message.as_ref().map_or("", |m| m.text());
         println!(
             "fry's thread: \"{parent}\", {} replies",
             thread.reply_count.unwrap_or(0)
@@ -368,7 +362,7 @@ fn run() -> Result<(), String> {
         .map_err(err("search_messages"))?;
     for m in &found.messages {
         let cid = m.channel.as_ref().map_or("", |c| c.cid.as_str());
-        println!("search \"tuesday\": {} in {cid}", m.text_or_empty());
+        println!("search \"tuesday\": {} in {cid}", m.text());
     }
     if found.messages.len() != 2 {
         return Err(format!(

@@ -59,7 +59,7 @@ fn watch(channel: &ChannelClient) -> Result<(), String> {
 }
 
 fn message(id: String) -> Message {
-    let mut message = Message::text(TEXT);
+    let mut message = Message::with_text(TEXT);
     message.id = id;
     message
 }

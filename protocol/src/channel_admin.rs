@@ -16,7 +16,7 @@ use crate::{Channel, Member, Message, SortParam, User};
 ///     serde_json::from_str(r#"{"add_members":["a"],"data":{"name":"N"},"message":{"text":"hi"}}"#).unwrap();
 /// assert_eq!(r.add_members.unwrap().len(), 1);
 /// assert_eq!(r.data.unwrap()["name"], "N");
-/// assert_eq!(r.message, Some(Message::text("hi")));
+/// assert_eq!(r.message, Some(Message::with_text("hi")));
 /// assert_eq!(serde_json::to_string(&UpdateChannelRequest::default()).unwrap(), "{}");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

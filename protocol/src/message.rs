@@ -11,9 +11,9 @@ use crate::{Channel, Reaction, ReactionGroup, SortParam, User};
 /// responses carry the full shape. Unset fields are left out of the JSON; custom fields are
 /// kept in `extra`.
 ///
-/// Kotlin's `message.text` is a `String`; here [`Message::text`] is the constructor (Kotlin's
-/// `Message(text = ..)`), so the `&str` accessor, `""` when absent, is
-/// [`text_or_empty`](Message::text_or_empty), and the author's id is
+/// Kotlin's `message.text` is a `String`; here [`text()`](Message::text) is the `&str`
+/// accessor, `""` when absent, [`Message::with_text`] the constructor (Kotlin's
+/// `Message(text = ..)`), and the author's id is
 /// [`user_id_or_empty`](Message::user_id_or_empty); the `Option` fields stay for code that
 /// must tell "unset" from "empty".
 ///
@@ -126,25 +126,24 @@ impl Message {
     /// A message with just `text`, as clients send it.
     ///
     /// ```
-    /// let json = serde_json::to_string(&stream_chat_protocol::Message::text("hi")).unwrap();
+    /// let json = serde_json::to_string(&stream_chat_protocol::Message::with_text("hi")).unwrap();
     /// assert_eq!(json, r#"{"text":"hi"}"#);
     /// ```
-    pub fn text(text: impl Into<String>) -> Self {
+    pub fn with_text(text: impl Into<String>) -> Self {
         Message {
             text: Some(text.into()),
             ..Message::default()
         }
     }
 
-    /// The text, `""` when absent: Kotlin's `message.text` (the name `text` is taken by the
-    /// constructor [`Message::text`]).
+    /// The text, `""` when absent: Kotlin's `message.text`.
     ///
     /// ```
     /// use stream_chat_protocol::Message;
-    /// assert_eq!(Message::text("hi").text_or_empty(), "hi");
-    /// assert_eq!(Message::default().text_or_empty(), "");
+    /// assert_eq!(Message::with_text("hi").text(), "hi");
+    /// assert_eq!(Message::default().text(), "");
     /// ```
-    pub fn text_or_empty(&self) -> &str {
+    pub fn text(&self) -> &str {
         self.text.as_deref().unwrap_or_default()
     }
 
@@ -153,9 +152,9 @@ impl Message {
     ///
     /// ```
     /// use stream_chat_protocol::{Message, User};
-    /// let m = Message { user: Some(User::new("bender")), ..Message::text("hi") };
+    /// let m = Message { user: Some(User::new("bender")), ..Message::with_text("hi") };
     /// assert_eq!(m.user_id_or_empty(), "bender");
-    /// assert_eq!(Message::text("hi").user_id_or_empty(), "");
+    /// assert_eq!(Message::with_text("hi").user_id_or_empty(), "");
     /// ```
     pub fn user_id_or_empty(&self) -> &str {
         match (&self.user, &self.user_id) {

@@ -45,7 +45,7 @@ impl ChannelClient {
     /// channel.create(["bender", "fry"]).execute().into_result().unwrap();
     /// let mut data = serde_json::Map::new();
     /// data.insert("name".into(), json!("Planet Express"));
-    /// let updated = channel.update(Some(Message::text("Renamed")), data).execute().into_result().unwrap();
+    /// let updated = channel.update(Some(Message::with_text("Renamed")), data).execute().into_result().unwrap();
     /// assert_eq!(updated.extra["name"], "Planet Express");
     /// ```
     pub fn update(
@@ -121,7 +121,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "pe").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// channel.send_message(Message::text("old news")).execute().into_result().unwrap();
+    /// channel.send_message(Message::with_text("old news")).execute().into_result().unwrap();
     /// let truncated = channel.truncate(None).execute().into_result().unwrap();
     /// assert!(truncated.truncated_at.is_some());
     /// ```

@@ -182,7 +182,7 @@ impl ChannelClient {
     pub fn accept_invite(&self, message: Option<String>) -> Call<Channel> {
         self.post_update(UpdateChannelRequest {
             accept_invite: Some(true),
-            message: message.map(Message::text),
+            message: message.map(Message::with_text),
             ..UpdateChannelRequest::default()
         })
     }

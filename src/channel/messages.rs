@@ -19,7 +19,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let mut message = Message::text("Bite my shiny metal ass");
+    /// let mut message = Message::with_text("Bite my shiny metal ass");
     /// message.extra.insert("mood".into(), serde_json::json!("sarcastic"));
     /// let sent = channel.send_message(message).execute().into_result().unwrap();
     /// assert!(!sent.id.is_empty());
@@ -66,7 +66,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let mut sent = channel.send_message(Message::text("helo")).execute().into_result().unwrap();
+    /// let mut sent = channel.send_message(Message::with_text("helo")).execute().into_result().unwrap();
     /// sent.text = Some("hello".into());
     /// let edited = channel.update_message(sent).execute().into_result().unwrap();
     /// assert_eq!(edited.text.as_deref(), Some("hello"));
@@ -99,7 +99,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("oops")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("oops")).execute().into_result().unwrap();
     /// let deleted = channel.delete_message(&sent.id, false).execute().into_result().unwrap();
     /// assert_eq!(deleted.kind.as_deref(), Some("deleted"));
     /// ```
@@ -128,7 +128,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// let got = channel.get_message(&sent.id).execute().into_result().unwrap();
     /// assert_eq!(got.text.as_deref(), Some("hi"));
     /// ```

@@ -69,7 +69,7 @@ fn invalid(e: cid::CidError) -> ChatError {
 /// let channel = client.channel("livestream", "demo").unwrap();
 /// let state = channel.watch().execute().into_result().unwrap();
 /// assert_eq!(state.channel.cid, "livestream:demo");
-/// let sent = channel.send_message(Message::text("hello")).execute().into_result().unwrap();
+/// let sent = channel.send_message(Message::with_text("hello")).execute().into_result().unwrap();
 /// assert_eq!(sent.text.as_deref(), Some("hello"));
 /// ```
 #[derive(Clone)]

@@ -147,7 +147,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "pin-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("read me")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("read me")).execute().into_result().unwrap();
     /// let tomorrow = SystemTime::now() + Duration::from_secs(86_400);
     /// let pinned = channel.pin_message(&sent, Some(tomorrow)).execute().into_result().unwrap();
     /// assert_eq!((pinned.pinned, pinned.pinned_by.unwrap().id.as_str()), (Some(true), "bender"));
@@ -168,7 +168,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "pin-for-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("for an hour")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("for an hour")).execute().into_result().unwrap();
     /// let pinned = channel.pin_message_for(&sent, Duration::from_secs(3600)).execute().into_result().unwrap();
     /// assert!(pinned.pin_expires.is_some());
     /// ```
@@ -189,7 +189,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "unpin-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// channel.pin_message(&sent, None).execute().into_result().unwrap();
     /// let unpinned = channel.unpin_message(&sent).execute().into_result().unwrap();
     /// assert_eq!((unpinned.pinned, unpinned.pinned_at), (Some(false), None));
@@ -211,15 +211,15 @@ impl ChannelClient {
     /// channel.create(["bender"]).execute().into_result().unwrap();
     /// let mut ids = Vec::new();
     /// for text in ["one", "two", "three"] {
-    ///     let m = channel.send_message(Message::text(text)).execute().into_result().unwrap();
+    ///     let m = channel.send_message(Message::with_text(text)).execute().into_result().unwrap();
     ///     channel.pin_message(&m, None).execute().into_result().unwrap();
     ///     ids.push(m.id);
     /// }
     /// let newest = channel.get_pinned_messages(2, Vec::new(), None).execute().into_result().unwrap();
-    /// assert_eq!(newest.iter().map(|m| m.text_or_empty()).collect::<Vec<_>>(), ["three", "two"]);
+    /// assert_eq!(newest.iter().map(|m| m.text()).collect::<Vec<_>>(), ["three", "two"]);
     /// let before = PinnedMessagesPagination::BeforeMessage { message_id: ids[1].clone(), inclusive: false };
     /// let older = channel.get_pinned_messages(10, Vec::new(), Some(before)).execute().into_result().unwrap();
-    /// assert_eq!(older[0].text_or_empty(), "one");
+    /// assert_eq!(older[0].text(), "one");
     /// ```
     pub fn get_pinned_messages(
         &self,

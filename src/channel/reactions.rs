@@ -26,7 +26,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "reactions-doc").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// let reaction = Reaction { message_id: sent.id.clone(), ..Reaction::new("love") };
     /// let stored = channel.send_reaction(reaction, false).execute().into_result().unwrap();
     /// assert_eq!((stored.kind.as_str(), stored.user_id.as_str(), stored.score), ("love", "bender", 1));
@@ -61,7 +61,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "unreact-doc").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// let like = Reaction { message_id: sent.id.clone(), ..Reaction::new("like") };
     /// channel.send_reaction(like, false).execute().into_result().unwrap();
     /// let message = channel.delete_reaction(&sent.id, "like").execute().into_result().unwrap();
@@ -92,7 +92,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "list-doc").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// for kind in ["like", "love"] {
     ///     let r = Reaction { message_id: sent.id.clone(), ..Reaction::new(kind) };
     ///     channel.send_reaction(r, false).execute().into_result().unwrap();

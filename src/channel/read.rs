@@ -37,7 +37,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "pe").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let first = channel.send_message(Message::text("one")).execute().into_result().unwrap();
+    /// let first = channel.send_message(Message::with_text("one")).execute().into_result().unwrap();
     /// channel.mark_message_read(&first.id).execute().into_result().unwrap();
     /// ```
     pub fn mark_message_read(&self, message_id: &str) -> Call<()> {
@@ -63,7 +63,7 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "pe").unwrap();
     /// channel.create(["bender", "fry"]).execute().into_result().unwrap();
-    /// let first = channel.send_message(Message::text("one")).execute().into_result().unwrap();
+    /// let first = channel.send_message(Message::with_text("one")).execute().into_result().unwrap();
     /// channel.mark_unread(&first.id).execute().into_result().unwrap();
     /// ```
     pub fn mark_unread(&self, message_id: &str) -> Call<()> {

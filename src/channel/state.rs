@@ -40,7 +40,7 @@ impl ChannelClient {
     /// let (tx, rx) = std::sync::mpsc::channel();
     /// let _o = channel.observe(move |state| { let _ = tx.send(state.messages.len()); });
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// while rx.recv().unwrap() < 1 {} // each delivery is the latest state
     /// ```
     pub fn observe(

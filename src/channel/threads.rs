@@ -20,8 +20,8 @@ impl ChannelClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "thread-read-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let parent = channel.send_message(Message::text("question")).execute().into_result().unwrap();
-    /// let reply = Message { parent_id: Some(parent.id.clone()), ..Message::text("answer") };
+    /// let parent = channel.send_message(Message::with_text("question")).execute().into_result().unwrap();
+    /// let reply = Message { parent_id: Some(parent.id.clone()), ..Message::with_text("answer") };
     /// channel.send_message(reply).execute().into_result().unwrap();
     /// channel.mark_thread_read(&parent.id).execute().into_result().unwrap();
     /// ```

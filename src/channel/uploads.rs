@@ -30,7 +30,7 @@ impl ChannelClient {
     /// let upload = Upload::from_bytes(b"%PDF-1.7 ...".to_vec(), "plan.pdf")
     ///     .on_progress(|sent, total| println!("{sent} of {total:?} bytes"));
     /// let file = channel.send_file(upload).execute().into_result().unwrap();
-    /// let mut message = Message::text("the plan");
+    /// let mut message = Message::with_text("the plan");
     /// message.attachments = Some(vec![file.file_attachment("plan.pdf", "application/pdf", 12)]);
     /// channel.send_message(message).execute().into_result().unwrap();
     /// ```

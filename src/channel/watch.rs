@@ -48,7 +48,7 @@ impl ChannelClient {
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// channel.create(Vec::<String>::new()).execute().into_result().unwrap();
     /// for text in ["one", "two", "three"] {
-    ///     channel.send_message(Message::text(text)).execute().into_result().unwrap();
+    ///     channel.send_message(Message::with_text(text)).execute().into_result().unwrap();
     /// }
     /// let page = channel.query(QueryChannelRequest {
     ///     state: Some(true),

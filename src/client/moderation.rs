@@ -240,7 +240,7 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "pe").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("rude")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("rude")).execute().into_result().unwrap();
     /// let flag = client.flag_message(&sent.id, Some("spam".into()), Default::default()).execute().into_result().unwrap();
     /// assert_eq!(flag.target_message_id.as_deref(), Some(sent.id.as_str()));
     /// ```

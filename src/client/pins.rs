@@ -25,7 +25,7 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "partial-doc").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let mut draft = Message::text("draft");
+    /// let mut draft = Message::with_text("draft");
     /// draft.extra.insert("mood".into(), json!("meh"));
     /// let sent = channel.send_message(draft).execute().into_result().unwrap();
     /// let set = Map::from_iter([("text".to_owned(), json!("final"))]);
@@ -58,7 +58,7 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "client-pin").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("mine")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("mine")).execute().into_result().unwrap();
     /// let pinned = client.pin_message(&sent, None).execute().into_result().unwrap();
     /// assert_eq!(pinned.pinned, Some(true));
     /// let unpinned = client.unpin_message(&pinned).execute().into_result().unwrap();

@@ -18,7 +18,7 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "client-react").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// let wow = Reaction { message_id: sent.id.clone(), ..Reaction::new("wow") };
     /// let stored = client.send_reaction(wow, true, "livestream:client-react").execute().into_result().unwrap();
     /// assert_eq!(stored.kind, "wow");
@@ -61,7 +61,7 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "client-reactions").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// let sent = channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// let sent = channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// let like = Reaction { message_id: sent.id.clone(), ..Reaction::new("like") };
     /// channel.send_reaction(like, false).execute().into_result().unwrap();
     /// let page = client.get_reactions(&sent.id, 0, 10).execute().into_result().unwrap();

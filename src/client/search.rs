@@ -40,7 +40,7 @@ impl ChatClient {
     /// let channel = client.channel("messaging", "search-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
     /// for i in 0..3 {
-    ///     channel.send_message(Message::text(format!("Supercalifragilistic {i}"))).execute().into_result().unwrap();
+    ///     channel.send_message(Message::with_text(format!("Supercalifragilistic {i}"))).execute().into_result().unwrap();
     /// }
     /// let channels = Map::from_iter([("members".to_owned(), json!({"$in": ["bender"]}))]);
     /// let messages = Map::from_iter([("text".to_owned(), json!({"$autocomplete": "supercali"}))]);
@@ -48,7 +48,7 @@ impl ChatClient {
     /// let first = client
     ///     .search_messages(channels.clone(), messages.clone(), None, Some(2), None, oldest_first)
     ///     .execute().into_result().unwrap();
-    /// assert_eq!(first.messages[0].text_or_empty(), "Supercalifragilistic 0");
+    /// assert_eq!(first.messages[0].text(), "Supercalifragilistic 0");
     /// let rest = client
     ///     .search_messages(channels, messages, None, Some(2), first.next, Vec::new())
     ///     .execute().into_result().unwrap();

@@ -97,7 +97,7 @@ impl ChatClient {
     /// client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("livestream", "demo").unwrap();
     /// channel.watch().execute().into_result().unwrap();
-    /// channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+    /// channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
     /// assert_eq!(rx.recv().unwrap().as_deref(), Some("hi"));
     /// ```
     pub fn subscribe_for_type<T: EventKind>(

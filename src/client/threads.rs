@@ -33,15 +33,15 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "replies-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let parent = channel.send_message(Message::text("question")).execute().into_result().unwrap();
+    /// let parent = channel.send_message(Message::with_text("question")).execute().into_result().unwrap();
     /// for text in ["one", "two", "three"] {
-    ///     let reply = Message { parent_id: Some(parent.id.clone()), ..Message::text(text) };
+    ///     let reply = Message { parent_id: Some(parent.id.clone()), ..Message::with_text(text) };
     ///     channel.send_message(reply).execute().into_result().unwrap();
     /// }
     /// let newest = client.get_replies(&parent.id, 2).execute().into_result().unwrap();
-    /// assert_eq!(newest.iter().map(|m| m.text_or_empty()).collect::<Vec<_>>(), ["two", "three"]);
+    /// assert_eq!(newest.iter().map(|m| m.text()).collect::<Vec<_>>(), ["two", "three"]);
     /// let older = client.get_replies_more(&parent.id, &newest[0].id, 10).execute().into_result().unwrap();
-    /// assert_eq!(older[0].text_or_empty(), "one");
+    /// assert_eq!(older[0].text(), "one");
     /// let newer = client.get_newer_replies(&parent.id, 10, Some(&older[0].id)).execute().into_result().unwrap();
     /// assert_eq!(newer.len(), 2);
     /// ```
@@ -101,8 +101,8 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "threads-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let parent = channel.send_message(Message::text("question")).execute().into_result().unwrap();
-    /// let reply = Message { parent_id: Some(parent.id.clone()), ..Message::text("answer") };
+    /// let parent = channel.send_message(Message::with_text("question")).execute().into_result().unwrap();
+    /// let reply = Message { parent_id: Some(parent.id.clone()), ..Message::with_text("answer") };
     /// channel.send_message(reply).execute().into_result().unwrap();
     /// let request = QueryThreadsRequest { limit: Some(10), reply_limit: Some(3), ..Default::default() };
     /// let page = client.query_threads(request).execute().into_result().unwrap();
@@ -130,11 +130,11 @@ impl ChatClient {
     /// # client.connect_user(User::new("bender"), server.create_token("bender", None)).execute().into_result().unwrap();
     /// let channel = client.channel("messaging", "thread-doc").unwrap();
     /// channel.create(["bender"]).execute().into_result().unwrap();
-    /// let parent = channel.send_message(Message::text("question")).execute().into_result().unwrap();
-    /// let reply = Message { parent_id: Some(parent.id.clone()), ..Message::text("answer") };
+    /// let parent = channel.send_message(Message::with_text("question")).execute().into_result().unwrap();
+    /// let reply = Message { parent_id: Some(parent.id.clone()), ..Message::with_text("answer") };
     /// channel.send_message(reply).execute().into_result().unwrap();
     /// let thread = client.get_thread(&parent.id, GetThreadRequest::default()).execute().into_result().unwrap();
-    /// assert_eq!(thread.latest_replies[0].text_or_empty(), "answer");
+    /// assert_eq!(thread.latest_replies[0].text(), "answer");
     /// ```
     pub fn get_thread(&self, message_id: &str, options: GetThreadRequest) -> Call<Thread> {
         let path =

@@ -36,7 +36,7 @@ use stream_chat_protocol::events::{
 ///
 /// let mut frame = Event::new("message.new");
 /// frame.cid = Some("livestream:demo".into());
-/// frame.message = Some(Message { id: "m1".into(), ..Message::text("hi") });
+/// frame.message = Some(Message { id: "m1".into(), ..Message::with_text("hi") });
 /// let event = ChatEvent::from(frame);
 /// let typed = NewMessageEvent::from_chat_event(&event).unwrap();
 /// assert_eq!((NewMessageEvent::TYPE, typed.channel_id.as_str()), ("message.new", "demo"));

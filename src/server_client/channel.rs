@@ -22,7 +22,7 @@ use crate::upload::{self, Upload};
 /// let state = channel.create("agent", &["agent", "customer"]).execute().into_result().unwrap();
 /// assert_eq!(state.channel.created_by.unwrap().id, "agent");
 /// let file = channel.send_file(Upload::from_bytes(b"log".to_vec(), "log.txt"), "agent").execute().into_result().unwrap();
-/// let mut message = Message::text("the log");
+/// let mut message = Message::with_text("the log");
 /// message.attachments = Some(vec![file.file_attachment("log.txt", "text/plain", 3)]);
 /// channel.send_message(message, "agent").execute().into_result().unwrap();
 /// ```

@@ -155,7 +155,7 @@ impl ServerClientBuilder {
 /// admin.upsert_users(vec![User::new("bot"), User::new("alice")]).execute().into_result().unwrap();
 /// let channel = admin.channel("messaging", "ops").unwrap();
 /// channel.create("bot", &["bot", "alice"]).execute().into_result().unwrap();
-/// let sent = channel.send_message(Message::text("deployed"), "bot").execute().into_result().unwrap();
+/// let sent = channel.send_message(Message::with_text("deployed"), "bot").execute().into_result().unwrap();
 /// assert_eq!(sent.user.unwrap().id, "bot");
 /// let token = admin.create_token("alice", None, None); // for alice's app
 /// # assert_eq!(token, server.create_token("alice", None));

@@ -43,7 +43,7 @@ pub struct Typing {
 /// let channel = client.channel("messaging", "pe").unwrap();
 /// channel.create(["bender"]).execute().into_result().unwrap();
 /// channel.watch().execute().into_result().unwrap();
-/// channel.send_message(Message::text("hi")).execute().into_result().unwrap();
+/// channel.send_message(Message::with_text("hi")).execute().into_result().unwrap();
 /// let state = channel.state().unwrap(); // the store already has the sent message
 /// assert_eq!(state.messages.last().unwrap().message.text.as_deref(), Some("hi"));
 /// assert!(state.members.contains_key("bender"));

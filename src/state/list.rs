@@ -29,7 +29,7 @@ pub enum SyncStatus {
 /// ```
 /// use stream_chat_client::state::{MessageItem, SyncStatus};
 /// use stream_chat_client::Message;
-/// let item = MessageItem::synced(Message { id: "m1".into(), ..Message::text("hi") });
+/// let item = MessageItem::synced(Message { id: "m1".into(), ..Message::with_text("hi") });
 /// assert_eq!((item.message.id.as_str(), item.status), ("m1", SyncStatus::Synced));
 /// ```
 #[derive(Clone, Debug, PartialEq)]

@@ -61,7 +61,7 @@ use crate::events::ChatEvent;
 /// let mut frame = Event::new("message.new");
 /// frame.cid = Some("messaging:pe".into());
 /// frame.user = Some(User::new("fry"));
-/// frame.message = Some(Message { id: "m1".into(), user: Some(User::new("fry")), ..Message::text("hi") });
+/// frame.message = Some(Message { id: "m1".into(), user: Some(User::new("fry")), ..Message::with_text("hi") });
 /// reducer.apply(&ChatEvent::from(frame));
 /// let state = reducer.state();
 /// let channel = state.channel("messaging:pe").unwrap();

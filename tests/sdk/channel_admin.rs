@@ -74,7 +74,7 @@ fn update_and_update_partial_reach_the_other_watcher() {
     let notes = Events::<stream_chat_client::NewMessageEvent>::on(&other);
     let data = map(&[("name", json!("Planet Express")), ("color", json!("green"))]);
     let channel = own
-        .update(Some(Message::text("Renamed")), data)
+        .update(Some(Message::with_text("Renamed")), data)
         .execute()
         .into_result()
         .unwrap();
@@ -124,7 +124,7 @@ fn delete_truncate_hide_and_show() {
 
     let truncated = Events::<ChannelTruncatedEvent>::on(&other);
     let channel = own
-        .truncate(Some(Message::text("cleared")))
+        .truncate(Some(Message::with_text("cleared")))
         .execute()
         .into_result()
         .unwrap();
@@ -498,7 +498,7 @@ fn slow_mode_refuses_members_inside_the_cooldown_but_not_moderators() {
     post(&theirs, "first");
     let err = refused(
         theirs
-            .send_message(Message::text("second"))
+            .send_message(Message::with_text("second"))
             .execute()
             .into_result(),
     );

@@ -25,12 +25,12 @@ fn a_watcher_receives_fifty_messages_once_each_in_order() {
     let expected: Vec<String> = (0..N).map(|i| format!("message {i:02}")).collect();
     let started = Instant::now();
     for text in &expected {
-        post.send_message(Message::text(text.clone()))
+        post.send_message(Message::with_text(text.clone()))
             .execute()
             .into_result()
             .unwrap();
     }
-    post.send_message(Message::text("end"))
+    post.send_message(Message::with_text("end"))
         .execute()
         .into_result()
         .unwrap();
@@ -101,7 +101,7 @@ fn order_holds_through_a_callback_queue_drained_by_a_gui_loop() {
     let poster = connected(&server, "fry");
     let post = poster.channel_cid("livestream:gui").unwrap();
     for i in 0..N {
-        post.send_message(Message::text(format!("{i:02}")))
+        post.send_message(Message::with_text(format!("{i:02}")))
             .execute()
             .into_result()
             .unwrap();

@@ -87,7 +87,7 @@ fn watch_returns_the_state_and_delivers_the_channels_events() {
     let bender_msgs = Events::<NewMessageEvent>::on(&channel);
     let fry_msgs = Events::<NewMessageEvent>::of(&fry);
     let sent = fry_channel
-        .send_message(Message::text("Good news, everyone!"))
+        .send_message(Message::with_text("Good news, everyone!"))
         .execute()
         .into_result()
         .unwrap();
@@ -117,7 +117,7 @@ fn query_paginates_messages_and_can_watch() {
     for i in 0..6 {
         let message = Message {
             id: format!("p-{i}"),
-            ..Message::text(format!("message {i}"))
+            ..Message::with_text(format!("message {i}"))
         };
         channel
             .send_message(message)
@@ -189,7 +189,7 @@ fn query_paginates_messages_and_can_watch() {
         .unwrap();
     assert_eq!(state.messages.len(), 1);
     channel
-        .send_message(Message::text("after the watch"))
+        .send_message(Message::with_text("after the watch"))
         .execute()
         .into_result()
         .unwrap();
@@ -262,7 +262,7 @@ fn send_message_keeps_custom_fields_and_ids_and_is_idempotent() {
     let channel = bender.channel("livestream", "send").unwrap();
     channel.watch().execute().into_result().unwrap();
 
-    let mut message = Message::text("Bite my shiny metal ass");
+    let mut message = Message::with_text("Bite my shiny metal ass");
     message.extra.insert("mood".into(), json!("sarcastic"));
     message
         .extra
@@ -280,7 +280,7 @@ fn send_message_keeps_custom_fields_and_ids_and_is_idempotent() {
 
     let own = Message {
         id: "bender-own-id".into(),
-        ..Message::text("mine")
+        ..Message::with_text("mine")
     };
     let stored = channel
         .send_message(own.clone())
@@ -309,13 +309,13 @@ fn send_message_keeps_custom_fields_and_ids_and_is_idempotent() {
 
     // Bad input comes back typed, with the server's message.
     let err = channel
-        .send_message(Message::text("   "))
+        .send_message(Message::with_text("   "))
         .execute()
         .into_result()
         .unwrap_err();
     assert_eq!(err.stream_code(), Some(4), "{err}");
     let err = channel
-        .send_message(Message::text("x".repeat(5001)))
+        .send_message(Message::with_text("x".repeat(5001)))
         .execute()
         .into_result()
         .unwrap_err();
@@ -327,7 +327,7 @@ fn send_message_keeps_custom_fields_and_ids_and_is_idempotent() {
     let err = bender
         .channel("nosuchtype", "x")
         .unwrap()
-        .send_message(Message::text("hi"))
+        .send_message(Message::with_text("hi"))
         .execute()
         .into_result()
         .unwrap_err();
@@ -360,12 +360,12 @@ fn stop_watching_ends_the_channels_events_and_tells_the_others() {
 
     // Posted in a, then in b: b's arrives, a's never did (one connection, in order).
     fry_a
-        .send_message(Message::text("in a"))
+        .send_message(Message::with_text("in a"))
         .execute()
         .into_result()
         .unwrap();
     fry_b
-        .send_message(Message::text("in b"))
+        .send_message(Message::with_text("in b"))
         .execute()
         .into_result()
         .unwrap();
@@ -391,7 +391,7 @@ fn mark_read_reaches_the_watchers_as_message_read() {
     fry_channel.watch().execute().into_result().unwrap();
     let reads = Events::<MessageReadEvent>::of(&fry);
     let sent = fry_channel
-        .send_message(Message::text("read me"))
+        .send_message(Message::with_text("read me"))
         .execute()
         .into_result()
         .unwrap();
@@ -425,7 +425,7 @@ fn members_who_do_not_watch_get_notification_message_new() {
         .into_result()
         .unwrap();
     channel
-        .send_message(Message::text("psst"))
+        .send_message(Message::with_text("psst"))
         .execute()
         .into_result()
         .unwrap();
@@ -483,7 +483,7 @@ fn query_channels_filters_sorts_pages_and_watches() {
         bender
             .channel("messaging", id)
             .unwrap()
-            .send_message(Message::text(format!("in {id}")))
+            .send_message(Message::with_text(format!("in {id}")))
             .execute()
             .into_result()
             .unwrap();
@@ -530,7 +530,7 @@ fn channel_subscribe_sees_only_its_channel() {
     let all = Events::<NewMessageEvent>::of(&bender);
     for (channel, text) in [(&b, "b1"), (&a, "a1"), (&b, "b2"), (&a, "a2")] {
         channel
-            .send_message(Message::text(text))
+            .send_message(Message::with_text(text))
             .execute()
             .into_result()
             .unwrap();
@@ -562,7 +562,7 @@ fn every_channel_call_calls_back_exactly_once_when_enqueued() {
     assert_eq!(state.members.len(), 2);
     ok(enqueue_and_wait(&channel.watch()));
     let sent = ok(enqueue_and_wait(
-        &channel.send_message(Message::text("once")),
+        &channel.send_message(Message::with_text("once")),
     ));
     assert_eq!(sent.text.as_deref(), Some("once"));
     ok(enqueue_and_wait(

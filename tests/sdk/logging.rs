@@ -39,7 +39,7 @@ fn no_token_appears_in_log_records_except_dependency_wire_traces() {
     let channel = client.channel("messaging", "logs").unwrap();
     channel.create(["bender"]).execute().into_result().unwrap();
     channel
-        .send_message(Message::text("hi"))
+        .send_message(Message::with_text("hi"))
         .execute()
         .into_result()
         .unwrap();

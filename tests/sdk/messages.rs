@@ -21,12 +21,12 @@ fn a_watcher_receives_edits_and_soft_and_hard_deletions() {
     seen.watch().execute().into_result().unwrap();
 
     let mut soft = channel
-        .send_message(Message::text("helo"))
+        .send_message(Message::with_text("helo"))
         .execute()
         .into_result()
         .unwrap();
     let hard = channel
-        .send_message(Message::text("gone"))
+        .send_message(Message::with_text("gone"))
         .execute()
         .into_result()
         .unwrap();
@@ -83,7 +83,7 @@ fn only_the_author_may_edit_or_delete_a_message() {
     let channel = author.channel("livestream", "own").unwrap();
     channel.watch().execute().into_result().unwrap();
     let mut sent = channel
-        .send_message(Message::text("mine"))
+        .send_message(Message::with_text("mine"))
         .execute()
         .into_result()
         .unwrap();
@@ -125,7 +125,7 @@ fn message_calls_check_the_id_before_sending() {
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad:?}");
     }
     let err = channel
-        .update_message(Message::text("no id"))
+        .update_message(Message::with_text("no id"))
         .execute()
         .error()
         .clone();
@@ -146,7 +146,7 @@ fn marking_read_notifies_the_readers_other_connection() {
     poster
         .channel("messaging", "reads")
         .unwrap()
-        .send_message(Message::text("unread"))
+        .send_message(Message::with_text("unread"))
         .execute()
         .into_result()
         .unwrap();

@@ -246,7 +246,7 @@ fn a_moderator_bans_and_the_banned_user_is_refused_until_unbanned() {
     assert!(event.expiration.is_some());
     let theirs = fry.channel("messaging", "bans").unwrap();
     let err = theirs
-        .send_message(Message::text("hello?"))
+        .send_message(Message::with_text("hello?"))
         .execute()
         .into_result()
         .unwrap_err();
@@ -287,7 +287,7 @@ fn a_moderator_bans_and_the_banned_user_is_refused_until_unbanned() {
         .unwrap();
     assert_code(
         watching
-            .send_message(Message::text("x"))
+            .send_message(Message::with_text("x"))
             .execute()
             .into_result(),
         17,

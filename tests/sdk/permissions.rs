@@ -74,7 +74,7 @@ fn each_user_type_reads_posts_and_creates_as_the_defaults_allow() {
     let owner = connected(&server, "bender");
     let live = owner.channel("livestream", "show").unwrap();
     live.watch().execute().into_result().unwrap();
-    live.send_message(Message::text("welcome"))
+    live.send_message(Message::with_text("welcome"))
         .execute()
         .into_result()
         .unwrap();
@@ -85,7 +85,7 @@ fn each_user_type_reads_posts_and_creates_as_the_defaults_allow() {
         .into_result()
         .unwrap();
     private
-        .send_message(Message::text("members only"))
+        .send_message(Message::with_text("members only"))
         .execute()
         .into_result()
         .unwrap();
@@ -155,7 +155,7 @@ fn each_user_type_reads_posts_and_creates_as_the_defaults_allow() {
             });
             got.push(outcome(read, id));
             let post = channel
-                .send_message(Message::text(format!("{who:?} was here")))
+                .send_message(Message::with_text(format!("{who:?} was here")))
                 .execute()
                 .into_result()
                 .map(drop);
@@ -186,7 +186,7 @@ fn an_anonymous_viewer_reads_a_livestream_live_and_a_guest_cannot_post() {
     let viewer_channel = viewer.channel_cid("livestream:stage").unwrap();
     let seen = Events::<stream_chat_client::NewMessageEvent>::on(&viewer_channel);
     viewer_channel.watch().execute().into_result().unwrap();
-    live.send_message(Message::text("on air"))
+    live.send_message(Message::with_text("on air"))
         .execute()
         .into_result()
         .unwrap();
@@ -196,7 +196,7 @@ fn an_anonymous_viewer_reads_a_livestream_live_and_a_guest_cannot_post() {
     let err = guest
         .channel_cid("livestream:stage")
         .unwrap()
-        .send_message(Message::text("hello?"))
+        .send_message(Message::with_text("hello?"))
         .execute()
         .into_result()
         .unwrap_err();

@@ -150,21 +150,18 @@ fn partial_updates_and_quotes() {
     let server = server();
     let (bender, mine, fry, his) = room(&server, "partial");
     let updates = Events::<MessageUpdatedEvent>::on(&his);
-    let mut draft = Message::text("draft");
+    let mut draft = Message::with_text("draft");
     draft.extra.insert("mood".into(), json!("meh"));
     let original = mine.send_message(draft).execute().into_result().unwrap();
     let quoting = his
         .send_message(Message {
             quoted_message_id: Some(original.id.clone()),
-            ..Message::text("quoting")
+            ..Message::with_text("quoting")
         })
         .execute()
         .into_result()
         .unwrap();
-    assert_eq!(
-        quoting.quoted_message.as_ref().unwrap().text_or_empty(),
-        "draft"
-    );
+    assert_eq!(quoting.quoted_message.as_ref().unwrap().text(), "draft");
 
     let set = Map::from_iter([
         ("text".to_owned(), json!("final")),
@@ -176,19 +173,19 @@ fn partial_updates_and_quotes() {
         .into_result()
         .unwrap();
     assert_eq!(
-        (edited.text_or_empty(), edited.extra.get("tag")),
+        (edited.text(), edited.extra.get("tag")),
         ("final", Some(&json!("x")))
     );
     assert!(!edited.extra.contains_key("mood"));
     let e = updates.next();
-    assert_eq!(e.message.text_or_empty(), "final");
+    assert_eq!(e.message.text(), "final");
     let quoting = his
         .get_message(&quoting.id)
         .execute()
         .into_result()
         .unwrap();
     assert_eq!(
-        quoting.quoted_message.unwrap().text_or_empty(),
+        quoting.quoted_message.unwrap().text(),
         "final",
         "the quote shows the message as it is now"
     );
@@ -236,7 +233,7 @@ fn partial_updates_and_quotes() {
     );
     let unknown = Message {
         quoted_message_id: Some("nope".into()),
-        ..Message::text("x")
+        ..Message::with_text("x")
     };
     assert_eq!(
         code(mine.send_message(unknown).execute()),

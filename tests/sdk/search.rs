@@ -26,7 +26,7 @@ fn search_pages_by_cursor_over_readable_channels() {
         post(&ours, &format!("Delivery number {i}"));
     }
     post(&hers, "delivery for leela");
-    let mut with_image = Message::text("a picture");
+    let mut with_image = Message::with_text("a picture");
     with_image.attachments = Some(vec![json!({"type": "image"})]);
     ours.send_message(with_image)
         .execute()
@@ -47,7 +47,7 @@ fn search_pages_by_cursor_over_readable_channels() {
     let texts = |r: &stream_chat_client::SearchMessagesResult| {
         r.messages
             .iter()
-            .map(|m| m.text_or_empty().to_owned())
+            .map(|m| m.text().to_owned())
             .collect::<Vec<_>>()
     };
     assert_eq!(texts(&first), ["Delivery number 0", "Delivery number 1"]);

@@ -132,7 +132,7 @@ fn channels_and_messages_on_behalf_of_users_reach_a_user_client() {
     let state = watched.watch().execute().into_result().unwrap();
     assert_eq!(state.members.len(), 3);
     let sent = channel
-        .send_message(Message::text("how can I help?"), "agent")
+        .send_message(Message::with_text("how can I help?"), "agent")
         .execute()
         .into_result()
         .unwrap();
@@ -151,7 +151,7 @@ fn channels_and_messages_on_behalf_of_users_reach_a_user_client() {
         .execute()
         .into_result()
         .unwrap();
-    let mut message = Message::text("your invoice");
+    let mut message = Message::with_text("your invoice");
     message.attachments = Some(vec![file.file_attachment("invoice.txt", "text/plain", 7)]);
     channel
         .send_message(message, "agent")

@@ -110,7 +110,7 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
     until(&own, "the edit", |s| texts(s) == ["hello, bender"]);
     let reply = Message {
         parent_id: Some(sent.id.clone()),
-        ..Message::text("in a thread")
+        ..Message::with_text("in a thread")
     };
     theirs.send_message(reply).execute().into_result().unwrap();
     let st = until(&own, "the reply", move |s| {
@@ -289,7 +289,7 @@ fn a_send_is_pending_then_sent_and_a_refused_one_is_failed() {
     });
     let message = Message {
         id: "local-1".into(),
-        ..Message::text("hi")
+        ..Message::with_text("hi")
     };
     channel
         .send_message(message)
@@ -310,7 +310,7 @@ fn a_send_is_pending_then_sent_and_a_refused_one_is_failed() {
 
     let too_long = Message {
         id: "local-2".into(),
-        ..Message::text("x".repeat(10_000))
+        ..Message::with_text("x".repeat(10_000))
     };
     let err = channel
         .send_message(too_long)
@@ -323,7 +323,7 @@ fn a_send_is_pending_then_sent_and_a_refused_one_is_failed() {
     // Re-sending an id the server has refuses the duplicate and leaves the sent one alone.
     let again = Message {
         id: "local-1".into(),
-        ..Message::text("hi")
+        ..Message::with_text("hi")
     };
     assert!(channel.send_message(again).execute().into_result().is_err());
     assert_eq!(

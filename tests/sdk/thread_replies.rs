@@ -12,7 +12,7 @@ use stream_chat_client::{
 fn reply(channel: &ChannelClient, parent: &Message, text: &str) -> Message {
     let message = Message {
         parent_id: Some(parent.id.clone()),
-        ..Message::text(text)
+        ..Message::with_text(text)
     };
     channel
         .send_message(message)
@@ -22,7 +22,7 @@ fn reply(channel: &ChannelClient, parent: &Message, text: &str) -> Message {
 }
 
 fn texts_of(messages: &[Message]) -> Vec<&str> {
-    messages.iter().map(Message::text_or_empty).collect()
+    messages.iter().map(Message::text).collect()
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn replies_thread_a_parent_and_page_both_ways() {
     assert_eq!(first.kind.as_deref(), Some("reply"));
     let e = news.next();
     assert_eq!(
-        (e.message.parent_id.as_deref(), e.message.text_or_empty()),
+        (e.message.parent_id.as_deref(), e.message.text()),
         (Some(parent.id.as_str()), "one")
     );
     let e = updates.next();
@@ -173,7 +173,7 @@ fn a_participant_who_does_not_watch_is_notified_of_replies() {
     reply(&his, &parent, "answer");
     let e = notes.next();
     assert_eq!(
-        (e.cid.as_str(), e.message.text_or_empty()),
+        (e.cid.as_str(), e.message.text()),
         ("messaging:notify", "answer")
     );
     assert_eq!(
@@ -198,7 +198,7 @@ fn impossible_replies_and_threads_are_typed_errors() {
     };
     let nested = Message {
         parent_id: Some(first.id.clone()),
-        ..Message::text("deeper")
+        ..Message::with_text("deeper")
     };
     assert_eq!(
         code(mine.send_message(nested).execute()),
@@ -206,7 +206,7 @@ fn impossible_replies_and_threads_are_typed_errors() {
     );
     let orphan = Message {
         parent_id: Some("nope".into()),
-        ..Message::text("lost")
+        ..Message::with_text("lost")
     };
     assert_eq!(
         code(mine.send_message(orphan).execute()),
@@ -247,7 +247,7 @@ fn impossible_replies_and_threads_are_typed_errors() {
         let e = outsider
             .send_message(Message {
                 parent_id: Some(parent.id.clone()),
-                ..Message::text("hi")
+                ..Message::with_text("hi")
             })
             .execute()
             .error()

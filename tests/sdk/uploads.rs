@@ -148,7 +148,7 @@ fn files_of_0_1_and_many_bytes_come_back_byte_for_byte_and_ride_in_a_message() {
         ]
     );
     assert_eq!(fetch(&file.file).1, b"remember the milk");
-    let mut message = Message::text("see attached");
+    let mut message = Message::with_text("see attached");
     message.attachments = Some(vec![file.file_attachment("notes.txt", "text/plain", 17)]);
     let sent = channel
         .send_message(message)
@@ -226,7 +226,7 @@ fn images_are_checked_and_the_refusals_keep_streams_code() {
     assert_eq!(fetch(&chunked.file).1, b"chunked");
     // The server keeps serving this client.
     channel
-        .send_message(Message::text("still here"))
+        .send_message(Message::with_text("still here"))
         .execute()
         .into_result()
         .unwrap();

@@ -41,7 +41,7 @@ fn watch_made_before_connect_user_waits_and_a_prior_subscription_sees_the_first_
     assert_silent(&rx); // one callback
 
     let sent = fry_channel
-        .send_message(Message::text("the first message"))
+        .send_message(Message::with_text("the first message"))
         .execute()
         .into_result()
         .unwrap();
@@ -96,7 +96,7 @@ fn with_nobody_connecting_the_wait_ends_not_connected_after_the_timeout() {
     // Calls that need only a user do not wait.
     let started = Instant::now();
     let err = channel
-        .send_message(Message::text("hi"))
+        .send_message(Message::with_text("hi"))
         .execute()
         .into_result()
         .unwrap_err();
@@ -338,7 +338,7 @@ fn calls_that_need_only_a_user_go_out_while_the_socket_connects_or_reconnects() 
         let channel = client.channel("messaging", "team").unwrap();
         let text = format!("while {state}");
         let sent = channel
-            .send_message(Message::text(text.as_str()))
+            .send_message(Message::with_text(text.as_str()))
             .execute()
             .into_result()
             .unwrap();

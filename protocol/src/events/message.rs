@@ -13,7 +13,7 @@ wire_event! {
     /// use stream_chat_protocol::Message;
     ///
     /// let event = NewMessageEvent {
-    ///     message: Message { id: "m1".into(), ..Message::text("hi") },
+    ///     message: Message { id: "m1".into(), ..Message::with_text("hi") },
     ///     message_id: Some("m1".into()),
     ///     ..NewMessageEvent::for_channel("messaging:general", None)
     /// };

@@ -368,7 +368,7 @@ fn server_built_events_have_the_keys_clients_read() {
     let at = Some("2025-01-01T00:00:00.000000000Z".to_owned());
     let new = NewMessageEvent {
         user: Some(User::new("a")),
-        message: Message::text("hi"),
+        message: Message::with_text("hi"),
         message_id: Some("m1".into()),
         watcher_count: Some(1),
         channel_member_count: Some(2),

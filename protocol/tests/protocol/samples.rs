@@ -126,7 +126,7 @@ fn message_and_send_bodies() {
     let r: MessageResponse = round_trip(json!({"message": message_sample(), "duration": "1.2ms"}));
     assert_eq!(r.message.id, "m1");
     let send: SendMessageRequest = round_trip(json!({"message":{"text":"hello"}}));
-    assert_eq!(send.message, Message::text("hello"));
+    assert_eq!(send.message, Message::with_text("hello"));
 }
 
 #[test]

@@ -368,9 +368,14 @@ mod tests {
     }
 
     fn send(chat: &Chat, key: &ChannelKey, user: &str) -> Result<(), i32> {
-        chat.send_message("Test", Actor::User(user.into()), key, Message::text("hi"))
-            .map(drop)
-            .map_err(|e| e.0.code)
+        chat.send_message(
+            "Test",
+            Actor::User(user.into()),
+            key,
+            Message::with_text("hi"),
+        )
+        .map(drop)
+        .map_err(|e| e.0.code)
     }
 
     /// A channel mute that ended counts in the unread totals again.

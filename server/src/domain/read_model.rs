@@ -235,7 +235,7 @@ fn apply(chat: &Chat, model: &mut Model, op: &Op) {
             model.next_id += 1;
             let message = Message {
                 id: id.clone(),
-                ..Message::text("hi")
+                ..Message::with_text("hi")
             };
             let sent = chat.send_message("Test", user(u), &key(c), message);
             if !model.may(u, c) {

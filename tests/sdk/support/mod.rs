@@ -209,7 +209,7 @@ impl<T: stream_chat_client::EventKind> Events<T> {
 /// Sends `text` to `channel` and returns the message the server stored.
 pub fn post(channel: &stream_chat_client::ChannelClient, text: &str) -> Message {
     channel
-        .send_message(Message::text(text))
+        .send_message(Message::with_text(text))
         .execute()
         .into_result()
         .unwrap()
