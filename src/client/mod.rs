@@ -226,6 +226,24 @@ impl ChatClient {
     pub fn connection_state(&self) -> ConnectionState {
         self.shared().hub.state()
     }
+
+    /// Whether the socket is up and the server confirmed the user: Kotlin's
+    /// `isSocketConnected()`, the same as `connection_state() == ConnectionState::Connected`.
+    ///
+    /// ```
+    /// # use stream_chat_client::{ChatClient, User};
+    /// # let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let client = ChatClient::builder(server.api_key()).base_url(server.base_url()).build().unwrap();
+    /// assert!(!client.is_socket_connected());
+    /// let token = server.create_token("bender", None);
+    /// client.connect_user(User::new("bender"), token.as_str()).execute().into_result().unwrap();
+    /// assert!(client.is_socket_connected());
+    /// client.disconnect_socket().execute().into_result().unwrap();
+    /// assert!(!client.is_socket_connected());
+    /// ```
+    pub fn is_socket_connected(&self) -> bool {
+        self.connection_state() == ConnectionState::Connected
+    }
 }
 
 impl ChatClient {
