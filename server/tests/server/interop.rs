@@ -276,6 +276,9 @@ fn install_js(node: &Node) {
     if marker_matches(&marker, &key) && installed.exists() {
         return;
     }
+    if shared_install(&dir.join("node_modules"), &installed) {
+        return;
+    }
     let _ = std::fs::remove_file(&marker);
     let mut cmd = Command::new(&node.npm);
     cmd.args(["ci", "--no-audit", "--no-fund"])
@@ -288,6 +291,23 @@ fn install_js(node: &Node) {
         "npm ci did not install stream-chat 9.53.0:\n{pkg}"
     );
     write_marker(&marker, &key);
+}
+
+/// Whether `dir` is a symlink to another checkout's install (a git worktree sharing main's
+/// `node_modules` or `.venv`): it is used as it is when `probe` exists there, and never
+/// reinstalled through the link, which would wipe the other checkout's copy.
+fn shared_install(dir: &Path, probe: &Path) -> bool {
+    let linked = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    if linked {
+        assert!(
+            probe.exists(),
+            "{} is a symlink to an install that lacks {}: install there, or replace the link \
+             with a directory of its own",
+            dir.display(),
+            probe.display()
+        );
+    }
+    linked
 }
 
 fn js_test_files() -> Vec<PathBuf> {
@@ -382,6 +402,9 @@ fn install_python(python: &str, version: &str) -> PathBuf {
     let key = content_key(&[&read(&dir.join("requirements.txt")), version.as_bytes()]);
     let marker = dir.join(".installed-venv");
     if marker_matches(&marker, &key) && py.exists() {
+        return py;
+    }
+    if shared_install(&venv, &py) {
         return py;
     }
     let _ = std::fs::remove_file(&marker);
