@@ -151,6 +151,7 @@ impl Chat {
             let channel = world.existing_channel(op, &key.cid)?;
             let mut rel = channel.relation(&caller);
             rel.author = !caller.is_server() && meta.owner == caller.id;
+            caller.check_team(op, &key.kind, channel.record.team.as_deref())?;
             caller.require(op, &key.kind, rel, Action::DeleteAttachment)?;
         }
         self.files.remove(id).map_err(|e| storage_error(op, &e))?;

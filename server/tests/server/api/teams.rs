@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 use stream_chat_server::Server;
 
+use crate::api::uploads::{PNG, form, upload};
 use crate::support::*;
 
 /// A multi-tenant server with `blue1`, `blue2` (team blue), `red1` (team red), `nobody` (no
@@ -179,6 +180,28 @@ fn a_user_cannot_touch_a_channel_of_another_team_on_any_route() {
         "{red_state}"
     );
     assert!(red_state["channel"].get("name").is_none(), "{red_state}");
+}
+
+#[test]
+fn uploads_stay_within_a_team() {
+    let env = teams();
+    let moderators =
+        json!({"users": {"red-mod": {"id": "red-mod", "role": "moderator", "teams": ["red"]}}});
+    let (status, body) = env.call("POST", "/users", Auth::Server, Some(moderators));
+    assert_eq!(status, 200, "{body}");
+    let png = || form("dot.png", Some("image/png"), PNG, None);
+    let blue = Auth::User("blue1");
+    forbidden(upload(&env, blue, "livestream:red-room", "image", png()));
+    forbidden(upload(&env, blue, "livestream:red-room", "file", png()));
+    let (status, body) = upload(&env, blue, "livestream:blue-room", "image", png());
+    assert_eq!(status, 200, "{body}");
+    let url = body["file"].as_str().expect("a file URL").to_owned();
+    // A moderator may delete anyone's file, but only in a channel of their teams (admins,
+    // with Stream's `*-any-team` grants, are not restricted).
+    let delete = format!("/channels/livestream/blue-room/image?url={}", encode(&url));
+    forbidden(env.call("DELETE", &delete, Auth::User("red-mod"), None));
+    let (status, body) = env.call("DELETE", &delete, blue, None);
+    assert_eq!(status, 200, "{body}");
 }
 
 #[test]

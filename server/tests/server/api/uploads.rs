@@ -17,7 +17,12 @@ pub(crate) const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 /// A multipart body: the `file` part (with `content_type` when given), then `user`.
-fn form(name: &str, content_type: Option<&str>, bytes: &[u8], user: Option<&str>) -> Vec<u8> {
+pub(crate) fn form(
+    name: &str,
+    content_type: Option<&str>,
+    bytes: &[u8],
+    user: Option<&str>,
+) -> Vec<u8> {
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
     )
@@ -47,7 +52,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-fn upload(env: &Env, auth: Auth, cid: &str, route: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) fn upload(env: &Env, auth: Auth, cid: &str, route: &str, body: Vec<u8>) -> (u16, Value) {
     let (kind, id) = cid.split_once(':').unwrap();
     let url = format!(
         "{}/channels/{kind}/{id}/{route}?api_key={}",
