@@ -345,11 +345,10 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
         },
     ];
     lines.push(match server.data_dir() {
-        Some(dir) => format!(
-            "  data dir:     {} (kept across restarts)",
-            dir.display()
-        ),
-        None => "  data dir:     none: in memory, gone on stop (--data-dir DIR keeps it)".to_owned(),
+        Some(dir) => format!("  data dir:     {} (kept across restarts)", dir.display()),
+        None => {
+            "  data dir:     none: in memory, gone on stop (--data-dir DIR keeps it)".to_owned()
+        }
     });
     // The dashboard (issue 13) adds its line here: `  dashboard:    {url}/dashboard`.
     lines

@@ -212,6 +212,16 @@ impl ServerBuilder {
         self
     }
 
+    /// The data directory set by [`ServerBuilder::data_dir`], if any.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().data_dir("/tmp/chat");
+    /// assert_eq!(b.configured_data_dir(), Some(std::path::Path::new("/tmp/chat")));
+    /// ```
+    pub fn configured_data_dir(&self) -> Option<&std::path::Path> {
+        self.config.data_dir.as_deref()
+    }
+
     /// POST every event the server emits to `url` (`http://`), as Stream's webhooks do:
     /// the event's JSON, signed in `X-Signature` with the API secret, retried on failure,
     /// one delivery at a time in the order the events happened. See `docs/server-side.md`.

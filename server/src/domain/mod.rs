@@ -69,7 +69,6 @@ use store::{MemoryStore, SqliteStore, Store};
 /// The folder of `--data-dir` uploaded files are kept in.
 pub(crate) const UPLOADS_DIR: &str = "uploads";
 
-
 /// The chat domain's handle, shared by every request and connection task.
 pub(crate) struct Chat {
     world: Mutex<World>,

@@ -134,7 +134,12 @@ impl SqliteStore {
 
     /// One page of the messages `base` (an SQL condition over `messages`, with `params`)
     /// selects, by [`MessagePage`]'s positional rules (those of the memory store).
-    fn page(&self, base: &str, mut params: Vec<Sql>, page: &MessagePage) -> StoreResult<Vec<Message>> {
+    fn page(
+        &self,
+        base: &str,
+        mut params: Vec<Sql>,
+        page: &MessagePage,
+    ) -> StoreResult<Vec<Message>> {
         let mut list = base.to_owned();
         if let Some(viewer) = &page.viewer {
             list.push_str(" AND NOT (shadowed = 1 AND (user_id IS NULL OR user_id <> ?))");
@@ -157,7 +162,8 @@ impl SqliteStore {
             let len = self.count_all(&list, &params)?;
             let i = before.min(len.saturating_sub(1));
             let start = i.saturating_sub(page.limit as i64 / 2);
-            let sql = format!("SELECT json FROM messages WHERE {list} ORDER BY seq LIMIT ? OFFSET ?");
+            let sql =
+                format!("SELECT json FROM messages WHERE {list} ORDER BY seq LIMIT ? OFFSET ?");
             params.push(Sql::Integer(page.limit as i64));
             params.push(Sql::Integer(start));
             return self.query_messages(&sql, params);
@@ -171,7 +177,10 @@ impl SqliteStore {
                         Some(seq) => ("seq", seq, *inclusive),
                         None => return Ok(Vec::new()),
                     },
-                    Bound::Time { nanos: t, inclusive } => ("created_ns", nanos(*t), *inclusive),
+                    Bound::Time {
+                        nanos: t,
+                        inclusive,
+                    } => ("created_ns", nanos(*t), *inclusive),
                 };
                 let op = match (lower, inclusive) {
                     (true, true) => ">=",
@@ -262,11 +271,7 @@ impl SqliteStore {
     }
 
     /// The read states `sql` selects (`user_id, last_read, last_read_message_id, unread`).
-    fn read_rows(
-        &self,
-        sql: &str,
-        key: &str,
-    ) -> StoreResult<Vec<(String, ReadRecord)>> {
+    fn read_rows(&self, sql: &str, key: &str) -> StoreResult<Vec<(String, ReadRecord)>> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(db)?;
         let rows = stmt
             .query_map([key], |row| {
@@ -319,8 +324,10 @@ fn open_database(path: &Path) -> Result<Connection, String> {
             .map_err(|e| format!("migrating to schema version {}: {e}", step + 1))?;
     }
     // Reading a table proves the file is a database we can use.
-    conn.query_row("SELECT count(*) FROM channels", [], |row| row.get::<_, i64>(0))
-        .map_err(|e| e.to_string())?;
+    conn.query_row("SELECT count(*) FROM channels", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .map_err(|e| e.to_string())?;
     Ok(conn)
 }
 
@@ -592,7 +599,10 @@ impl Store for SqliteStore {
     }
 
     fn mutes(&self, user_id: &str) -> StoreResult<Vec<MuteRecord>> {
-        self.records("SELECT json FROM mutes WHERE user_id = ? ORDER BY seq", [user_id])
+        self.records(
+            "SELECT json FROM mutes WHERE user_id = ? ORDER BY seq",
+            [user_id],
+        )
     }
 
     fn put_mute(&mut self, mute: MuteRecord) -> StoreResult<()> {
@@ -721,7 +731,10 @@ impl Store for SqliteStore {
     }
 
     fn blocks(&self, user_id: &str) -> StoreResult<Vec<BlockRecord>> {
-        self.records("SELECT json FROM blocks WHERE user_id = ? ORDER BY seq", [user_id])
+        self.records(
+            "SELECT json FROM blocks WHERE user_id = ? ORDER BY seq",
+            [user_id],
+        )
     }
 
     fn put_block(&mut self, block: BlockRecord) -> StoreResult<()> {
