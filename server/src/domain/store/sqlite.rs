@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -331,7 +331,7 @@ fn open_database(path: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
-fn named(path: &PathBuf, what: &str, e: io::Error) -> io::Error {
+fn named(path: &Path, what: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
 }
 
