@@ -388,6 +388,21 @@ impl ServerBuilder {
     }
 }
 
+/// Benchmark hooks (`benches/persistence.rs`). Not part of the API.
+#[doc(hidden)]
+pub mod bench_hooks {
+    /// Writes user `user`, channel `messaging:{channel}` and `count` of their messages
+    /// straight into the `--data-dir` database under `dir`, in one transaction.
+    pub fn seed_messages(
+        dir: &std::path::Path,
+        user: &str,
+        channel: &str,
+        count: usize,
+    ) -> std::io::Result<()> {
+        crate::domain::seed_store(dir, user, channel, count)
+    }
+}
+
 /// Entry points for the fuzz targets in `fuzz/`: the query filter parser and the whole
 /// REST router (extractors, request bodies, the chat domain) without sockets. Compiled
 /// only with `--cfg fuzzing` (`scripts/fuzz.sh`). Not part of the API.

@@ -69,6 +69,8 @@ use store::{MemoryStore, SqliteStore, Store};
 /// The folder of `--data-dir` uploaded files are kept in.
 pub(crate) const UPLOADS_DIR: &str = "uploads";
 
+pub(crate) use store::sqlite::seed as seed_store;
+
 /// The chat domain's handle, shared by every request and connection task.
 pub(crate) struct Chat {
     world: Mutex<World>,

@@ -297,6 +297,52 @@ impl SqliteStore {
     }
 }
 
+/// Benchmarks only (`benches/persistence.rs`): writes user `user`, channel
+/// `messaging:{channel}` with that member and `count` messages of theirs, one second
+/// apart, into the data directory `dir` in one transaction (fast, unlike `count` requests).
+pub(crate) fn seed(dir: &Path, user: &str, channel: &str, count: usize) -> io::Result<()> {
+    let mut store = SqliteStore::open(dir)?;
+    let cid = format!("messaging:{channel}");
+    let err = |e: StoreError| io::Error::other(e.0);
+    store
+        .conn
+        .execute_batch("BEGIN")
+        .map_err(io::Error::other)?;
+    let start = time::now_nanos() - count as i128 * 1_000_000_000;
+    let now = time::format_rfc3339(time::now_nanos());
+    store.put_user(User::new(user)).map_err(err)?;
+    let record = ChannelRecord {
+        kind: "messaging".into(),
+        id: channel.into(),
+        cid: cid.clone(),
+        created_by: user.into(),
+        created_at: now.clone(),
+        updated_at: now,
+        ..ChannelRecord::default()
+    };
+    store.put_channel(record).map_err(err)?;
+    let member = MemberRecord {
+        user_id: user.into(),
+        ..MemberRecord::default()
+    };
+    store.put_member(&cid, member).map_err(err)?;
+    for i in 0..count {
+        let at = time::format_rfc3339(start + i as i128 * 1_000_000_000);
+        let message = Message {
+            id: format!("seed-{i}"),
+            text: Some(format!("seeded message {i}: some text of a typical length")),
+            kind: Some("regular".into()),
+            user: Some(User::new(user)),
+            cid: Some(cid.clone()),
+            created_at: Some(at.clone()),
+            updated_at: Some(at),
+            ..Message::default()
+        };
+        store.append_message(message).map_err(err)?;
+    }
+    store.conn.execute_batch("COMMIT").map_err(io::Error::other)
+}
+
 /// Opens the database at `path` with the store's settings and migrates its schema.
 fn open_database(path: &Path) -> Result<Connection, String> {
     let mut conn = Connection::open(path).map_err(|e| e.to_string())?;
