@@ -1,10 +1,10 @@
 //! The chat state that outlives a connection (users, channels, members, messages, reads,
 //! monthly active users) behind one narrow interface, [`Store`]; [`MemoryStore`] is the
-//! default backend.
+//! default backend, [`SqliteStore`] the durable one of `--data-dir`.
 //!
-//! **A trait, not a concrete type**, because a second backend is planned: an SQLite store
-//! (`--data-dir`) that reads messages from the database page by page instead of holding them
-//! all in memory. The domain holds a `Box<dyn Store>` and never learns which backend runs.
+//! **A trait, not a concrete type**, because there are two backends: the memory store and
+//! the SQLite store (`--data-dir`), which reads messages from the database page by page
+//! instead of holding them all in memory. The domain holds a `Box<dyn Store>` and never learns which backend runs.
 //! For that the interface is made of queries and writes on owned records (get/put a user or
 //! channel, append a message, page messages by a [`MessagePage`], update a read state), never
 //! of references into a backend's memory; and every method returns a [`StoreResult`], so a
