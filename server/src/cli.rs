@@ -317,7 +317,7 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
         api_secret: server.api_secret().to_owned(),
     }
     .token();
-    let mut lines = vec![
+    let lines = vec![
         format!(
             "stream-chat-server listening on {url} (api_key {})",
             server.api_key()
@@ -337,6 +337,12 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 " --api-secret SECRET"
             }
         ),
+        match server.data_dir() {
+            Some(dir) => format!("  data dir:     {} (kept across restarts)", dir.display()),
+            None => {
+                "  data dir:     none: in memory, gone on stop (--data-dir DIR keeps it)".to_owned()
+            }
+        },
         if dev_tokens {
             "  dev tokens:   accepted (--disable-auth-checks)".to_owned()
         } else {
@@ -344,12 +350,6 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 .to_owned()
         },
     ];
-    lines.push(match server.data_dir() {
-        Some(dir) => format!("  data dir:     {} (kept across restarts)", dir.display()),
-        None => {
-            "  data dir:     none: in memory, gone on stop (--data-dir DIR keeps it)".to_owned()
-        }
-    });
     // The dashboard (issue 13) adds its line here: `  dashboard:    {url}/dashboard`.
     lines
 }

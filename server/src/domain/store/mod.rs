@@ -441,6 +441,9 @@ pub(crate) trait Store: Send {
     /// Every message of a channel, replies included, oldest first (search, pinned messages,
     /// threads: a backend with an index may narrow this later).
     fn all_messages(&self, cid: &str) -> StoreResult<Vec<Message>>;
+    /// The messages of a channel (replies included) with `pinned: true`, in channel order
+    /// (whether a pin expired is the caller's to check).
+    fn pinned_messages(&self, cid: &str) -> StoreResult<Vec<Message>>;
     /// The read states of a thread (by its parent message's id), by user id.
     fn thread_reads(&self, parent_id: &str) -> StoreResult<Vec<(String, ReadRecord)>>;
     /// Creates or replaces the read state of `user_id` in thread `parent_id`.

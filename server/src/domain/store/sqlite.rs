@@ -49,10 +49,11 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
          cid TEXT NOT NULL, parent_id TEXT, in_channel INTEGER NOT NULL,
          shadowed INTEGER NOT NULL, user_id TEXT, created_ns INTEGER NOT NULL,
-         json TEXT NOT NULL);
+         pinned INTEGER NOT NULL, json TEXT NOT NULL);
      CREATE INDEX messages_by_channel ON messages (cid, seq);
      CREATE INDEX messages_shown ON messages (cid, in_channel, seq);
      CREATE INDEX messages_by_parent ON messages (parent_id, seq);
+     CREATE INDEX messages_pinned ON messages (cid, pinned, seq);
      CREATE TABLE reactions (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL,
          user_id TEXT NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL,
          UNIQUE (message_id, user_id, kind));
@@ -407,14 +408,16 @@ fn message_time(m: &Message) -> i64 {
     )
 }
 
-/// The keys a message is queried by: parent, shown in the channel, shadowed, author, time.
-fn message_keys(m: &Message) -> (Option<&str>, bool, bool, Option<&str>, i64) {
+/// The keys a message is queried by: parent, shown in the channel, shadowed, author, time,
+/// pinned.
+fn message_keys(m: &Message) -> (Option<&str>, bool, bool, Option<&str>, i64, bool) {
     (
         m.parent_id.as_deref(),
         m.parent_id.is_none() || m.show_in_channel == Some(true),
         m.shadowed == Some(true),
         m.user.as_ref().map(|u| u.id.as_str()),
         message_time(m),
+        m.pinned == Some(true),
     )
 }
 
@@ -591,23 +594,28 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let json = encode(&message)?;
-        let (parent, shown, shadowed, author, created) = message_keys(&message);
+        let (parent, shown, shadowed, author, created, pinned) = message_keys(&message);
         self.execute(
-            "INSERT INTO messages (id, cid, parent_id, in_channel, shadowed, user_id, created_ns, json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![message.id, cid, parent, shown, shadowed, author, created, json],
+            "INSERT INTO messages (id, cid, parent_id, in_channel, shadowed, user_id, created_ns,
+                 pinned, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                message.id, cid, parent, shown, shadowed, author, created, pinned, json
+            ],
         )?;
         Ok(())
     }
 
     fn put_message(&mut self, message: Message) -> StoreResult<()> {
         let json = encode(&message)?;
-        let (parent, shown, shadowed, author, created) = message_keys(&message);
+        let (parent, shown, shadowed, author, created, pinned) = message_keys(&message);
         self.execute(
             "UPDATE messages SET parent_id = ?2, in_channel = ?3, shadowed = ?4, user_id = ?5,
-                 created_ns = ?6, json = ?7
+                 created_ns = ?6, pinned = ?7, json = ?8
              WHERE id = ?1",
-            params![message.id, parent, shown, shadowed, author, created, json],
+            params![
+                message.id, parent, shown, shadowed, author, created, pinned, json
+            ],
         )?;
         Ok(())
     }
@@ -880,6 +888,13 @@ impl Store for SqliteStore {
     fn all_messages(&self, cid: &str) -> StoreResult<Vec<Message>> {
         self.query_messages(
             "SELECT json FROM messages WHERE cid = ? ORDER BY seq",
+            vec![Sql::Text(cid.to_owned())],
+        )
+    }
+
+    fn pinned_messages(&self, cid: &str) -> StoreResult<Vec<Message>> {
+        self.query_messages(
+            "SELECT json FROM messages WHERE cid = ? AND pinned = 1 ORDER BY seq",
             vec![Sql::Text(cid.to_owned())],
         )
     }
