@@ -29,10 +29,18 @@ impl Drop for TaskGuard<'_> {
 }
 
 impl AppState {
+    /// The state of a server whose chat is kept in memory.
+    #[cfg_attr(not(fuzzing), allow(dead_code))]
     pub(crate) fn new(config: Config) -> Self {
+        let chat = Chat::new(&config);
+        AppState::with_chat(config, chat)
+    }
+
+    /// The state of a server serving `chat` (opened by [`Chat::open`]).
+    pub(crate) fn with_chat(config: Config, chat: Chat) -> Self {
         AppState {
             limiter: RateLimiter::new(config.rate_limits),
-            chat: Chat::new(&config),
+            chat,
             config,
             shutdown: watch::Sender::new(false),
             connections_open: watch::Sender::new(0),

@@ -76,7 +76,10 @@ OPTIONS:
     --max-queued-frames N          Frames queued for one WebSocket before its client counts as
                                    too slow and is disconnected (close 1013) [default: 1024]
     --max-upload-bytes N           Largest uploaded file, in bytes [default: {DEFAULT_MAX_UPLOAD_BYTES}]
-    --data-dir DIR                 Keep uploaded files under DIR/uploads instead of in memory
+    --data-dir DIR                 Keep the chat state in DIR instead of in memory, so it survives
+                                   a restart: an SQLite database DIR/chat.sqlite3 (each write on
+                                   disk before its answer) and uploaded files in DIR/uploads.
+                                   One server per DIR (locked while it runs) [default: in memory]
     --webhook-url URL              POST every event to URL (http://), signed with the secret
     --header-timeout SECS          Seconds a client may take to send a request head (also the
                                    wait for the next request on a kept-alive connection) [default: 30]
@@ -334,6 +337,12 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 " --api-secret SECRET"
             }
         ),
+        match server.data_dir() {
+            Some(dir) => format!("  data dir:     {} (kept across restarts)", dir.display()),
+            None => {
+                "  data dir:     none: in memory, gone on stop (--data-dir DIR keeps it)".to_owned()
+            }
+        },
         if dev_tokens {
             "  dev tokens:   accepted (--disable-auth-checks)".to_owned()
         } else {

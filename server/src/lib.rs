@@ -191,19 +191,35 @@ impl ServerBuilder {
         self
     }
 
-    /// Keep uploaded files under `dir` (in `dir/uploads/`, created if missing) instead of
-    /// in memory, so they survive a restart. (Only uploads live there for now; the rest of
-    /// the chat state joins them with the durable store.)
+    /// Keep the chat state under `dir` (created if missing) instead of in memory, so it
+    /// survives a restart: users, channels, members, messages, reactions, reads, mutes, bans,
+    /// flags, blocks and usage in the SQLite database `dir/chat.sqlite3` (every write on disk
+    /// before its request is answered), uploaded files in `dir/uploads/`. The directory is
+    /// locked while the server runs: [`ServerBuilder::start`] fails with an error naming it
+    /// when another server holds it, and with one naming the database when that is corrupt
+    /// or from a newer server.
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("stream-doc-{}", std::process::id()));
     /// let server = stream_chat_server::Server::builder().data_dir(&dir).start().unwrap();
-    /// assert!(dir.join("uploads").is_dir());
+    /// assert!(dir.join("uploads").is_dir() && dir.join("chat.sqlite3").is_file());
+    /// let second = stream_chat_server::Server::builder().data_dir(&dir).start();
+    /// assert!(second.unwrap_err().to_string().contains("in use by another server"));
     /// # drop(server); std::fs::remove_dir_all(dir).unwrap();
     /// ```
     pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.data_dir = Some(dir.into());
         self
+    }
+
+    /// The data directory set by [`ServerBuilder::data_dir`], if any.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().data_dir("/tmp/chat");
+    /// assert_eq!(b.configured_data_dir(), Some(std::path::Path::new("/tmp/chat")));
+    /// ```
+    pub fn configured_data_dir(&self) -> Option<&std::path::Path> {
+        self.config.data_dir.as_deref()
     }
 
     /// POST every event the server emits to `url` (`http://`), as Stream's webhooks do:
@@ -318,8 +334,11 @@ impl ServerBuilder {
             .enable_all()
             .build()?;
         if let Some(dir) = &self.config.data_dir {
-            std::fs::create_dir_all(dir.join(domain::UPLOADS_DIR))?;
+            std::fs::create_dir_all(dir.join(domain::UPLOADS_DIR)).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
+        let chat = domain::Chat::open(&self.config)?;
         if let Some(url) = &self.config.webhook_url {
             webhooks::Target::parse(url).map_err(std::io::Error::other)?;
         }
@@ -329,7 +348,7 @@ impl ServerBuilder {
             addr,
             ..self.config
         };
-        let state = Arc::new(AppState::new(config));
+        let state = Arc::new(AppState::with_chat(config, chat));
         if let (Some(url), Some(queue)) = (
             state.config.webhook_url.as_deref(),
             state.chat.take_hook_receiver(),
@@ -366,6 +385,21 @@ impl ServerBuilder {
             state,
             running: Mutex::new(Some((runtime, serve))),
         })
+    }
+}
+
+/// Benchmark hooks (`benches/persistence.rs`). Not part of the API.
+#[doc(hidden)]
+pub mod bench_hooks {
+    /// Writes user `user`, channel `messaging:{channel}` and `count` of their messages
+    /// straight into the `--data-dir` database under `dir`, in one transaction.
+    pub fn seed_messages(
+        dir: &std::path::Path,
+        user: &str,
+        channel: &str,
+        count: usize,
+    ) -> std::io::Result<()> {
+        crate::domain::seed_store(dir, user, channel, count)
     }
 }
 
@@ -452,6 +486,16 @@ impl ServerHandle {
     /// ```
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The data directory the chat state is kept in (`None`: in memory, gone on stop).
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert!(server.data_dir().is_none());
+    /// ```
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self.state.config.data_dir.as_deref()
     }
 
     /// The API key.

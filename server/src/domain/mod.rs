@@ -64,10 +64,12 @@ use caller::{Actor, Caller};
 use connections::Connections;
 use hooks::HookQueue;
 use store::files::{DirFiles, FileStore, MemoryFiles};
-use store::{MemoryStore, Store};
+use store::{MemoryStore, SqliteStore, Store};
 
 /// The folder of `--data-dir` uploaded files are kept in.
 pub(crate) const UPLOADS_DIR: &str = "uploads";
+
+pub(crate) use store::sqlite::seed as seed_store;
 
 /// The chat domain's handle, shared by every request and connection task.
 pub(crate) struct Chat {
@@ -106,6 +108,21 @@ pub(crate) struct World {
 impl Chat {
     /// An empty chat kept in memory.
     pub(crate) fn new(config: &Config) -> Chat {
+        Chat::with_store(config, Box::new(MemoryStore::default()))
+    }
+
+    /// The chat of `config`: kept in `DATA_DIR/chat.sqlite3` with a data directory (which
+    /// is locked for this chat's life), in memory without. An error names the file: the
+    /// directory is in use by another server, or the database is corrupt or newer.
+    pub(crate) fn open(config: &Config) -> std::io::Result<Chat> {
+        let store: Box<dyn Store> = match &config.data_dir {
+            Some(dir) => Box::new(SqliteStore::open(dir)?),
+            None => Box::new(MemoryStore::default()),
+        };
+        Ok(Chat::with_store(config, store))
+    }
+
+    fn with_store(config: &Config, store: Box<dyn Store>) -> Chat {
         let files: Box<dyn FileStore> = match &config.data_dir {
             Some(dir) => Box::new(DirFiles::new(dir.join(UPLOADS_DIR))),
             None => Box::new(MemoryFiles::default()),
@@ -119,7 +136,7 @@ impl Chat {
         };
         Chat {
             world: Mutex::new(World {
-                store: Box::new(MemoryStore::default()),
+                store,
                 conns: Connections::default(),
                 last_nanos: 0,
                 last_posts: Default::default(),

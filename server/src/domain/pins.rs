@@ -227,7 +227,7 @@ impl World {
         let now = time::now_nanos();
         Ok(self
             .store
-            .all_messages(cid)?
+            .pinned_messages(cid)?
             .into_iter()
             .filter(|m| pin_active(m, now) && m.kind.as_deref() != Some(message_type::DELETED))
             .collect())

@@ -140,12 +140,17 @@ impl World {
 
     /// The newest message shown in the channel (no thread-only replies), if any.
     fn newest_shown(&self, cid: &str) -> ApiResult<Option<Message>> {
-        Ok(self
-            .store
-            .messages_since(cid, i128::MIN)?
-            .into_iter()
-            .rev()
-            .find(|m| m.parent_id.is_none() || m.show_in_channel == Some(true)))
+        // One message from the store: the newest page of one, every viewer's.
+        let page = super::store::MessagePage {
+            limit: 1,
+            offset: 0,
+            lower: Vec::new(),
+            upper: Vec::new(),
+            around: None,
+            floor: None,
+            viewer: None,
+        };
+        Ok(self.store.messages(cid, &page)?.pop())
     }
 
     /// Marks `reader` read in `channel` up to `upto` (the newest message without one):

@@ -438,6 +438,20 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
+    fn pinned_messages(&self, cid: &str) -> StoreResult<Vec<Message>> {
+        Ok(self
+            .channels
+            .get(cid)
+            .map(|c| {
+                c.messages
+                    .iter()
+                    .filter(|m| m.pinned == Some(true))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     fn thread_reads(&self, parent_id: &str) -> StoreResult<Vec<(String, ReadRecord)>> {
         Ok(self
             .thread_reads

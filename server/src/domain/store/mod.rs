@@ -1,10 +1,10 @@
 //! The chat state that outlives a connection (users, channels, members, messages, reads,
 //! monthly active users) behind one narrow interface, [`Store`]; [`MemoryStore`] is the
-//! default backend.
+//! default backend, [`SqliteStore`] the durable one of `--data-dir`.
 //!
-//! **A trait, not a concrete type**, because a second backend is planned: an SQLite store
-//! (`--data-dir`) that reads messages from the database page by page instead of holding them
-//! all in memory. The domain holds a `Box<dyn Store>` and never learns which backend runs.
+//! **A trait, not a concrete type**, because there are two backends: the memory store and
+//! the SQLite store (`--data-dir`), which reads messages from the database page by page
+//! instead of holding them all in memory. The domain holds a `Box<dyn Store>` and never learns which backend runs.
 //! For that the interface is made of queries and writes on owned records (get/put a user or
 //! channel, append a message, page messages by a [`MessagePage`], update a read state), never
 //! of references into a backend's memory; and every method returns a [`StoreResult`], so a
@@ -21,9 +21,12 @@
 
 pub(crate) mod files;
 mod memory;
+pub(crate) mod sqlite;
 
 pub(crate) use memory::MemoryStore;
+pub(crate) use sqlite::SqliteStore;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use stream_chat_protocol::names::member_role;
 use stream_chat_protocol::{Message, MessagePagination, Reaction, User, time};
@@ -49,7 +52,8 @@ impl From<StoreError> for ApiError {
 pub(crate) type StoreResult<T> = Result<T, StoreError>;
 
 /// A stored channel, without its members, reads and messages (the store keeps those apart).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct ChannelRecord {
     pub kind: String,
     pub id: String,
@@ -75,7 +79,7 @@ pub(crate) struct ChannelRecord {
 }
 
 /// A member's role in a channel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum MemberRole {
     /// The creator, as a member.
     Owner,
@@ -94,7 +98,7 @@ impl MemberRole {
 }
 
 /// A member's role in a channel: its grants are in `permissions.rs`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ChannelRole {
     #[default]
     Member,
@@ -121,7 +125,8 @@ impl ChannelRole {
 }
 
 /// A channel member.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct MemberRecord {
     pub user_id: String,
     pub role: MemberRole,
@@ -145,7 +150,8 @@ pub(crate) struct MemberRecord {
 }
 
 /// `user_id` muted `target_id` (until `expires`, if set).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct MuteRecord {
     pub user_id: String,
     pub target_id: String,
@@ -155,7 +161,8 @@ pub(crate) struct MuteRecord {
 }
 
 /// `user_id` muted channel `cid` (until `expires`, if set).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct ChannelMuteRecord {
     pub user_id: String,
     pub cid: String,
@@ -165,7 +172,8 @@ pub(crate) struct ChannelMuteRecord {
 }
 
 /// A ban of `target_id` in channel `cid`, or app-wide without one.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct BanRecord {
     pub target_id: String,
     pub cid: Option<String>,
@@ -179,7 +187,8 @@ pub(crate) struct BanRecord {
 }
 
 /// `user_id` flagged a message or a user.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct FlagRecord {
     pub user_id: String,
     pub target_message_id: Option<String>,
@@ -192,7 +201,8 @@ pub(crate) struct FlagRecord {
 }
 
 /// `user_id` blocked `blocked_user_id`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct BlockRecord {
     pub user_id: String,
     pub blocked_user_id: String,
@@ -207,7 +217,8 @@ pub(crate) fn in_force(expires: Option<&str>, now: i128) -> bool {
 }
 
 /// A user's read state in a channel.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct ReadRecord {
     pub last_read: String,
     pub last_read_message_id: Option<String>,
@@ -430,6 +441,9 @@ pub(crate) trait Store: Send {
     /// Every message of a channel, replies included, oldest first (search, pinned messages,
     /// threads: a backend with an index may narrow this later).
     fn all_messages(&self, cid: &str) -> StoreResult<Vec<Message>>;
+    /// The messages of a channel (replies included) with `pinned: true`, in channel order
+    /// (whether a pin expired is the caller's to check).
+    fn pinned_messages(&self, cid: &str) -> StoreResult<Vec<Message>>;
     /// The read states of a thread (by its parent message's id), by user id.
     fn thread_reads(&self, parent_id: &str) -> StoreResult<Vec<(String, ReadRecord)>>;
     /// Creates or replaces the read state of `user_id` in thread `parent_id`.

@@ -27,6 +27,8 @@ fn help_lists_the_flags() {
         "--idle-timeout",
         "--max-connections",
         "--rate-limits",
+        // Issue 13.
+        "--data-dir",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }

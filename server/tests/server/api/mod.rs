@@ -30,3 +30,5 @@ mod webhooks;
 // Issue 15 (server): user ids in tokens, quotas and rate limits, timeouts, the connection cap.
 mod limits;
 mod teams;
+// Issue 13: --data-dir.
+mod persistence;

@@ -30,6 +30,42 @@ pub enum Auth<'a> {
 pub struct Env {
     pub server: ServerHandle,
     agent: ureq::Agent,
+    /// The fresh data directory of `STREAM_CHAT_TEST_STORE=sqlite`, removed after the
+    /// server stops (fields drop in order).
+    _data: Option<TempDir>,
+}
+
+/// `STREAM_CHAT_TEST_STORE=sqlite`: every [`Env`] server keeps its state in SQLite, in a
+/// fresh data directory (unless the test sets its own), so the whole suite runs against
+/// the durable store too. Unset or `memory`: the in-memory store.
+pub fn sqlite_store() -> bool {
+    match std::env::var("STREAM_CHAT_TEST_STORE").as_deref() {
+        Ok("sqlite") => true,
+        Ok("memory") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("STREAM_CHAT_TEST_STORE={other}: expected sqlite or memory"),
+    }
+}
+
+/// A directory under the system's temp dir, unique to this process and call, removed on
+/// drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("stream-chat-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Env {
@@ -37,14 +73,24 @@ impl Env {
         Env::with(Server::builder())
     }
 
-    pub fn with(builder: ServerBuilder) -> Env {
+    pub fn with(mut builder: ServerBuilder) -> Env {
+        let mut data = None;
+        if sqlite_store() && builder.configured_data_dir().is_none() {
+            let dir = TempDir::new("test-store");
+            builder = builder.data_dir(&dir.0);
+            data = Some(dir);
+        }
         let server = builder.start().expect("server starts");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
             .build()
             .into();
-        Env { server, agent }
+        Env {
+            server,
+            agent,
+            _data: data,
+        }
     }
 
     pub fn token(&self, user_id: &str) -> String {
