@@ -30,3 +30,6 @@ mod webhooks;
 // Issue 15 (server): user ids in tokens, quotas and rate limits, timeouts, the connection cap.
 mod limits;
 mod teams;
+// Issue 13: seed and snapshot, the dashboard in a browser.
+mod dashboard;
+mod snapshot;
