@@ -326,7 +326,7 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
         api_secret: server.api_secret().to_owned(),
     }
     .token();
-    let mut lines = vec![
+    let lines = vec![
         format!(
             "stream-chat-server listening on {url} (api_key {})",
             server.api_key()
@@ -346,6 +346,7 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 " --api-secret SECRET"
             }
         ),
+        format!("  dashboard:    {}", server.dashboard_url()),
         if dev_tokens {
             "  dev tokens:   accepted (--disable-auth-checks)".to_owned()
         } else {
@@ -353,6 +354,5 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 .to_owned()
         },
     ];
-    lines.push(format!("  dashboard:    {}", server.dashboard_url()));
     lines
 }

@@ -27,6 +27,10 @@ fn help_lists_the_flags() {
         "--idle-timeout",
         "--max-connections",
         "--rate-limits",
+        // Issue 13.
+        "--import",
+        "--export-on-exit",
+        "--dashboard-public",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }
