@@ -175,6 +175,35 @@ pub(super) async fn token(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// The peer rule, with the peer address the accept loop records: a client on another
+    /// machine is refused unless the dashboard is public; a request without a recorded
+    /// peer is refused too.
+    #[test]
+    fn only_loopback_peers_unless_public() {
+        let check = |public: bool, peer: Option<&str>| {
+            let state = AppState::new(Config {
+                dashboard_public: public,
+                ..Config::default()
+            });
+            let mut ext = Extensions::new();
+            if let Some(peer) = peer {
+                ext.insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+            }
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, "127.0.0.1:3031".parse().unwrap());
+            guard(&state, "Dashboard", &ext, &headers, true).map_err(|e| e.0.message)
+        };
+        assert!(check(false, Some("127.0.0.1:50000")).is_ok());
+        assert!(check(false, Some("[::1]:50000")).is_ok());
+        let refused = check(false, Some("192.0.2.7:50000")).unwrap_err();
+        assert!(refused.contains("loopback clients only"), "{refused}");
+        assert!(check(false, None).is_err());
+        assert!(check(true, Some("192.0.2.7:50000")).is_ok());
+    }
+
     #[test]
     fn loopback_hosts() {
         for host in [
