@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packaging checks, run by .ci/run before `cargo publish --dry-run --workspace`:
 # 1. the declared rust-version is the toolchain that builds and tests here (CI's only one);
-# 2. each crate ships only Cargo files, its sources, README, guides (docs/*.md) and licenses;
+# 2. each crate ships only Cargo files, its sources (an embedded page among them), README, guides (docs/*.md) and licenses;
 # 3. every include_str! in a crate's sources names a file that crate ships, so its docs and
 #    doctests still build from the published package.
 set -euo pipefail
@@ -18,7 +18,7 @@ if [ "$declared" != "$actual" ]; then
        "declare the toolchain CI uses (no other can be fetched here)"
 fi
 
-allowed='^(\.cargo_vcs_info\.json|Cargo\.lock|Cargo\.toml|Cargo\.toml\.orig|LICENSE-MIT|LICENSE-APACHE|README\.md|src/.+\.rs|docs/[^/]+\.md)$'
+allowed='^(\.cargo_vcs_info\.json|Cargo\.lock|Cargo\.toml|Cargo\.toml\.orig|LICENSE-MIT|LICENSE-APACHE|README\.md|src/.+\.rs|src/.+\.html|docs/[^/]+\.md)$'
 for entry in .:stream-chat-client callbacks:stream-chat-callbacks protocol:stream-chat-protocol server:stream-chat-server; do
   dir=${entry%%:*} name=${entry#*:}
   list=$(cargo package -p "$name" --list --allow-dirty 2>/dev/null)

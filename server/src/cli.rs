@@ -90,13 +90,21 @@ OPTIONS:
     --rate-limits off|on|N         Per-user, per-endpoint rate limits with X-RateLimit-* headers and
                                    429 (code 9): on is Stream's 60 requests a minute per user and
                                    endpoint, N another number a minute, off none (load tests) [default: on]
+    --import FILE                  Load users, channels, members, messages and reactions from FILE
+                                   (a snapshot document, as --export-on-exit and GET /emulator/export
+                                   write) at start; a bad file is an error and the server exits
+    --export-on-exit FILE          Write the state to FILE (the same document) when the server
+                                   shuts down (SIGINT, SIGTERM, --exit-on-stdin-close)
+    --dashboard-public             Serve the dashboard (/dashboard) to every client, not only to
+                                   loopback ones (it mints tokens and kicks connections)
     --exit-on-stdin-close          Also shut down when stdin reaches end-of-file or the parent
                                    process exits (for test harnesses: no orphaned servers)
     -h, --help                     Print this help
     -V, --version                  Print the version
 
 The first line on stdout contains the base URL (http://HOST:PORT); the lines after it show the
-API key, the secret when it is the development default, and a sample user token. Logs go to
+API key, the secret when it is the development default, a sample user token and the dashboard
+URL (http://HOST:PORT/dashboard, loopback clients only by default). Logs go to
 stderr (filter with RUST_LOG, e.g. RUST_LOG=debug). SIGINT and SIGTERM shut the server down
 cleanly.
 
@@ -226,6 +234,10 @@ fn parse_serve(mut args: impl Iterator<Item = String>) -> Result<Command, String
                         .ok_or(format!("--max-connections: '{v}' is not a positive number"))?;
                     builder.max_connections(n)
                 }
+                // Seed, snapshot and the dashboard (issue 13).
+                "--import" => builder.import(value("--import")?),
+                "--export-on-exit" => builder.export_on_exit(value("--export-on-exit")?),
+                "--dashboard-public" => builder.dashboard_public(true),
                 "--exit-on-stdin-close" => {
                     exit_on_stdin_close = true;
                     builder
@@ -337,6 +349,7 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 " --api-secret SECRET"
             }
         ),
+        format!("  dashboard:    {}", server.dashboard_url()),
         match server.data_dir() {
             Some(dir) => format!("  data dir:     {} (kept across restarts)", dir.display()),
             None => {
@@ -350,6 +363,5 @@ pub fn banner(server: &ServerHandle, dev_tokens: bool) -> Vec<String> {
                 .to_owned()
         },
     ];
-    // The dashboard (issue 13) adds its line here: `  dashboard:    {url}/dashboard`.
     lines
 }

@@ -62,6 +62,13 @@ pub(crate) struct Config {
     pub rate_limits: crate::limits::RateLimits,
     /// Largest custom data of a user, channel or message, in bytes (issue 15).
     pub max_custom_data: usize,
+    // Seed, snapshot and the dashboard (issue 13).
+    /// A snapshot document loaded at start.
+    pub import: Option<PathBuf>,
+    /// Where the state is written when the server shuts down.
+    pub export_on_exit: Option<PathBuf>,
+    /// The dashboard answers every client, not only loopback ones.
+    pub dashboard_public: bool,
 }
 
 impl Default for Config {
@@ -85,6 +92,9 @@ impl Default for Config {
             max_connections: None,
             rate_limits: crate::limits::RateLimits::stream(),
             max_custom_data: crate::limits::MAX_CUSTOM_DATA_BYTES,
+            import: None,
+            export_on_exit: None,
+            dashboard_public: false,
         }
     }
 }

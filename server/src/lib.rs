@@ -319,6 +319,56 @@ impl ServerBuilder {
         self
     }
 
+    // Seed, snapshot and the dashboard (issue 13).
+
+    /// Loads the snapshot document at `path` (the shape [`ServerHandle::export`] writes:
+    /// users, channels, members, reads, messages and reactions) when the server starts. A
+    /// file that cannot be read or is not a valid document makes [`ServerBuilder::start`]
+    /// fail with [`std::io::ErrorKind::InvalidData`] naming the problem. See
+    /// `docs/local-server.md`.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("stream-doc-seed-{}.json", std::process::id()));
+    /// std::fs::write(&path, r#"{"version": 1, "users": [{"id": "alice"}]}"#).unwrap();
+    /// let server = stream_chat_server::Server::builder().import(&path).start().unwrap();
+    /// let doc = String::from_utf8(server.export().unwrap()).unwrap();
+    /// assert!(doc.contains("\"alice\""));
+    /// # drop(server); std::fs::remove_file(path).unwrap();
+    /// ```
+    pub fn import(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.import = Some(path.into());
+        self
+    }
+
+    /// Writes the state to `path` (as [`ServerHandle::export`]) when the server shuts down,
+    /// before it closes its connections: on [`ServerHandle::shutdown`], on drop, and in the
+    /// binary on SIGINT/SIGTERM. The file is replaced whole (written beside it, then renamed).
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("stream-doc-exit-{}.json", std::process::id()));
+    /// let server = stream_chat_server::Server::builder().export_on_exit(&path).start().unwrap();
+    /// server.shutdown();
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("\"version\": 1"));
+    /// # std::fs::remove_file(path).unwrap();
+    /// ```
+    pub fn export_on_exit(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.export_on_exit = Some(path.into());
+        self
+    }
+
+    /// Serve the dashboard (`GET /dashboard` and its `/dashboard/api/*` endpoints) to every
+    /// client, not only loopback ones. Off by default: the dashboard can mint tokens and
+    /// kick connections, so open it only on a network you trust.
+    ///
+    /// ```
+    /// let b = stream_chat_server::Server::builder().dashboard_public(true);
+    /// # drop(b);
+    /// ```
+    pub fn dashboard_public(mut self, public: bool) -> Self {
+        self.config.dashboard_public = public;
+        self
+    }
+
     /// Binds the address and starts serving on a runtime of its own (two worker threads).
     ///
     /// Usable from plain blocking code; the returned handle stops the server when dropped.
@@ -342,6 +392,10 @@ impl ServerBuilder {
         if let Some(url) = &self.config.webhook_url {
             webhooks::Target::parse(url).map_err(std::io::Error::other)?;
         }
+        let seed = match &self.config.import {
+            Some(path) => Some(read_snapshot(path)?),
+            None => None,
+        };
         let listener = listen(&runtime, self.config.addr)?;
         let addr = listener.local_addr()?;
         let config = Config {
@@ -349,6 +403,14 @@ impl ServerBuilder {
             ..self.config
         };
         let state = Arc::new(AppState::with_chat(config, chat));
+        if let Some(seed) = seed {
+            state.chat.import(seed).map_err(|e| {
+                std::io::Error::other(format!(
+                    "--import: cannot load the snapshot: {}",
+                    e.0.message
+                ))
+            })?;
+        }
         if let (Some(url), Some(queue)) = (
             state.config.webhook_url.as_deref(),
             state.chat.take_hook_receiver(),
@@ -426,6 +488,27 @@ pub mod fuzzing {
         let state = std::sync::Arc::new(super::AppState::new(builder.config));
         crate::routes::router(state)
     }
+}
+
+/// Reads and checks a snapshot document for `--import`.
+fn read_snapshot(path: &std::path::Path) -> std::io::Result<domain::snapshot::Snapshot> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("--import {}: {e}", path.display())))?;
+    domain::snapshot::Snapshot::parse(&bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("--import {}: {e}", path.display()),
+        )
+    })
+}
+
+/// Writes `bytes` to `path` whole: to a file beside it, then renamed over it.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
 }
 
 /// Binds `addr` like `TcpListener::bind`, with a backlog long enough for bursts of connects.
@@ -658,8 +741,36 @@ impl ServerHandle {
         self.state.chat.delete_channel_files(cid)
     }
 
+    /// The whole chat state as a snapshot document (pretty-printed JSON, version 1): what
+    /// `GET /emulator/export` answers and [`ServerBuilder::import`] reads. Importing it and
+    /// exporting again gives the same bytes.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// let doc: serde_json::Value = serde_json::from_slice(&server.export().unwrap()).unwrap();
+    /// assert_eq!(doc["version"], 1);
+    /// ```
+    pub fn export(&self) -> std::io::Result<Vec<u8>> {
+        self.state
+            .chat
+            .export()
+            .map_err(|e| std::io::Error::other(e.0.message))
+    }
+
+    /// The dashboard's URL, `http://HOST:PORT/dashboard`.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// assert!(server.dashboard_url().ends_with("/dashboard"));
+    /// ```
+    pub fn dashboard_url(&self) -> String {
+        format!("{}/dashboard", self.base_url())
+    }
+
     /// Stops the server: closes every WebSocket (code 1001), stops accepting, and frees the
-    /// port before returning. Idempotent; also runs on drop.
+    /// port before returning. Idempotent; also runs on drop. With
+    /// [`ServerBuilder::export_on_exit`] the state is written first (a failure is logged;
+    /// [`ServerHandle::stop`] reports it).
     ///
     /// ```
     /// let server = stream_chat_server::Server::builder().start().unwrap();
@@ -668,13 +779,38 @@ impl ServerHandle {
     /// std::net::TcpListener::bind(addr).unwrap(); // the port is free again
     /// ```
     pub fn shutdown(&self) {
+        if let Err(e) = self.stop() {
+            tracing::error!(error = %e, "the export on exit failed");
+        }
+    }
+
+    /// Like [`ServerHandle::shutdown`], but says whether the [`ServerBuilder::export_on_exit`]
+    /// file was written (the server stops either way). `Ok` when there is nothing to write
+    /// or the server was already stopped.
+    ///
+    /// ```
+    /// let server = stream_chat_server::Server::builder().start().unwrap();
+    /// server.stop().unwrap();
+    /// ```
+    pub fn stop(&self) -> std::io::Result<()> {
         let running = self
             .running
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let Some((runtime, serve)) = running else {
-            return;
+            return Ok(());
+        };
+        let exported = match &self.state.config.export_on_exit {
+            Some(path) => self.export().and_then(|bytes| {
+                write_whole(path, &bytes).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("--export-on-exit {}: {e}", path.display()),
+                    )
+                })
+            }),
+            None => Ok(()),
         };
         self.state.shutdown.send_replace(true);
         let state = self.state.clone();
@@ -690,6 +826,7 @@ impl ServerHandle {
         });
         let _ = stopper.join();
         tracing::info!(addr = %self.addr, "stream-chat-server stopped");
+        exported
     }
 }
 

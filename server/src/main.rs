@@ -63,8 +63,13 @@ fn main() -> ExitCode {
     }
     let reason = exit.wait();
     tracing::info!("{reason}: shutting down");
-    server.shutdown();
-    ExitCode::SUCCESS
+    match server.stop() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// How often the parent process is checked under `--exit-on-stdin-close`.

@@ -121,11 +121,18 @@ async fn run(
     };
     let config = &state.config;
     let counted = conn.clone();
+    // The peer's address, for handlers that answer loopback clients only (the dashboard).
+    let peer = stream.peer_addr().ok();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let busy = Busy::start(counted.clone());
         let app = app.clone();
+        let mut req = req.map(Body::new);
+        if let Some(peer) = peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         async move {
-            let response = app.oneshot(req.map(Body::new)).await;
+            let response = app.oneshot(req).await;
             drop(busy);
             Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
         }

@@ -47,6 +47,8 @@ pub(crate) struct Conn {
     /// Stored user id, or `!anon`.
     pub user_id: String,
     pub anonymous: bool,
+    /// When it opened (RFC 3339), for the dashboard.
+    pub since: String,
     /// Serialized frames waiting to be written (bounded).
     tx: mpsc::Sender<Frame>,
     /// Asks the connection task to close the socket.
@@ -93,6 +95,13 @@ impl Conn {
                     .iter()
                     .chain(&self.presence_channels)
                     .any(|cid| member_of.contains(cid) || watched_by.contains(cid)))
+    }
+
+    /// The channels it watches, in cid order.
+    pub(crate) fn watching(&self) -> Vec<String> {
+        let mut cids: Vec<String> = self.watching.iter().cloned().collect();
+        cids.sort_unstable();
+        cids
     }
 
     /// Asks the connection task to close the socket; the first request wins.
@@ -242,6 +251,9 @@ impl Connections {
         let conn = Conn {
             user_id: user_id.to_owned(),
             anonymous,
+            since: stream_chat_protocol::time::format_rfc3339(
+                stream_chat_protocol::time::now_nanos(),
+            ),
             tx,
             close,
             freeze: freeze.clone(),

@@ -52,6 +52,9 @@ mod server_side;
 pub(crate) mod uploads;
 // Teams under --multi-tenant (issue 15).
 mod teams;
+// Seed and snapshot, the dashboard (issue 13).
+pub(crate) mod dashboard;
+pub(crate) mod snapshot;
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;

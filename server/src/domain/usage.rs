@@ -128,7 +128,7 @@ impl Chat {
 }
 
 impl World {
-    fn usage(&self) -> Usage {
+    pub(crate) fn usage(&self) -> Usage {
         let month = month(time::now_nanos());
         let monthly_active_users = self.store.active_users(&month).unwrap_or_else(|e| {
             tracing::error!(error = %e.0, "cannot count the monthly active users");

@@ -23,6 +23,9 @@ mod server_side;
 mod uploads;
 // Rate limits (issue 15).
 mod limits;
+// Seed and snapshot, the dashboard (issue 13).
+mod dashboard;
+mod emulator;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -76,6 +79,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/hi", get(app::hi))
         .route("/app", get(app::app_settings))
         .route("/emulator/usage", get(app::usage))
+        .route("/emulator/export", get(emulator::export))
+        .route("/emulator/import", post(emulator::import))
+        .route("/emulator/reset", post(emulator::reset))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/api/state", get(dashboard::state))
+        .route("/dashboard/api/kick", post(dashboard::kick))
+        .route("/dashboard/api/token", post(dashboard::token))
         .route("/guest", post(guest::create_guest))
         .route(
             "/users",
@@ -319,23 +329,7 @@ impl Req {
 
     /// The JSON body (`{}` when empty): code 22 when too large, code 4 when malformed.
     pub(crate) fn json<T: DeserializeOwned>(&self, op: &str) -> ApiResult<T> {
-        let bytes = match &self.body {
-            Ok(bytes) => bytes,
-            Err(BodyError::TooLarge) => {
-                return Err(ApiError::op(
-                    op,
-                    codes::PAYLOAD_TOO_BIG,
-                    format!("request body is larger than {MAX_BODY_BYTES} bytes"),
-                ));
-            }
-            Err(BodyError::TimedOut) => {
-                return Err(ApiError::op(
-                    op,
-                    codes::REQUEST_TIMEOUT,
-                    "the request body was not received in time",
-                ));
-            }
-        };
+        let bytes = self.bytes(op)?;
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
@@ -343,6 +337,23 @@ impl Req {
         };
         serde_json::from_slice(bytes)
             .map_err(|e| ApiError::input(op, format!("invalid JSON body: {e}")))
+    }
+
+    /// The raw body: code 22 when too large, code 4 when it did not arrive in time.
+    pub(crate) fn bytes(&self, op: &str) -> ApiResult<&[u8]> {
+        match &self.body {
+            Err(BodyError::TooLarge) => Err(ApiError::op(
+                op,
+                codes::PAYLOAD_TOO_BIG,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            )),
+            Err(BodyError::TimedOut) => Err(ApiError::op(
+                op,
+                codes::REQUEST_TIMEOUT,
+                "the request body was not received in time",
+            )),
+            Ok(bytes) => Ok(bytes),
+        }
     }
 }
 

@@ -29,6 +29,9 @@ fn help_lists_the_flags() {
         "--rate-limits",
         // Issue 13.
         "--data-dir",
+        "--import",
+        "--export-on-exit",
+        "--dashboard-public",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
     }

@@ -200,6 +200,7 @@ fn banner_shows_url_key_secret_and_a_sample_token_the_server_accepts() {
         .to_owned();
     assert!(first.contains(&url), "{lines:#?}");
     assert_eq!(field(&lines, "api key:"), DEFAULT_API_KEY);
+    assert_eq!(field(&lines, "dashboard:"), format!("{url}/dashboard"));
     assert!(
         field(&lines, "api secret:").starts_with(DEFAULT_API_SECRET),
         "{lines:#?}"

@@ -32,3 +32,6 @@ mod limits;
 mod teams;
 // Issue 13: --data-dir.
 mod persistence;
+// Issue 13: seed and snapshot, the dashboard in a browser.
+mod dashboard;
+mod snapshot;
