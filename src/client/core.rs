@@ -44,6 +44,9 @@ pub(super) struct Shared {
     pub(super) timeouts: Timeouts,
     // Typing (messages surface): per channel and thread, for `keystroke`.
     pub(super) typing: Typing,
+    // The offline store (issue 12), when built with `offline(path)`.
+    #[cfg(feature = "offline")]
+    pub(super) offline: Option<Arc<crate::offline::Offline>>,
 }
 
 impl Drop for Shared {
@@ -58,6 +61,11 @@ impl Shared {
         self.pool.shutdown();
         self.bus.shutdown();
         self.store.shutdown();
+        // After the store: its last snapshot is written before this returns.
+        #[cfg(feature = "offline")]
+        if let Some(offline) = &self.offline {
+            offline.shutdown();
+        }
     }
 }
 
@@ -86,6 +94,18 @@ impl Core {
     /// The state store: call responses are applied here before their callbacks run.
     pub(crate) fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// Whether the socket is connected now.
+    #[cfg(feature = "offline")]
+    pub(crate) fn is_connected(&self) -> bool {
+        self.shared.hub.state().is_connected()
+    }
+
+    /// The offline store, when the client was built with one.
+    #[cfg(feature = "offline")]
+    pub(crate) fn offline(&self) -> Option<&Arc<crate::offline::Offline>> {
+        self.shared.offline.as_ref()
     }
 
     /// The event bus: listeners register here.

@@ -35,6 +35,8 @@ pub use list::{MessageItem, MessageList, SyncStatus};
 pub use observe::Observation;
 pub(crate) use observe::{Snapshot, local};
 pub(crate) use store::Store;
+#[cfg(feature = "offline")]
+pub(crate) use store::{CachedChannel, PublishHook};
 
 use std::sync::Arc;
 
