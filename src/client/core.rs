@@ -57,6 +57,12 @@ impl Drop for Shared {
 
 impl Shared {
     fn shutdown(&self) {
+        // The connected user is in the file even if its first event never reached the
+        // store (a connect, then at once a shutdown).
+        #[cfg(feature = "offline")]
+        if let (Some(offline), Some(session)) = (&self.offline, self.hub.current()) {
+            offline.remember(session.user());
+        }
         self.hub.shutdown();
         self.pool.shutdown();
         self.bus.shutdown();
@@ -100,6 +106,12 @@ impl Core {
     #[cfg(feature = "offline")]
     pub(crate) fn is_connected(&self) -> bool {
         self.shared.hub.state().is_connected()
+    }
+
+    /// The user connected or connecting, as the session knows it.
+    #[cfg(feature = "offline")]
+    pub(crate) fn current_user(&self) -> Option<stream_chat_protocol::User> {
+        self.shared.hub.current().map(|s| s.user())
     }
 
     /// The offline store, when the client was built with one.

@@ -158,6 +158,16 @@ pub(crate) fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> rusqlite
     .map(drop)
 }
 
+/// Sets the file's user (`user` as JSON) outside a transaction.
+pub(crate) fn set_user(conn: &Connection, user: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('user', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [user],
+    )
+    .map(drop)
+}
+
 pub(crate) fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()

@@ -50,6 +50,8 @@ pub(crate) enum Job {
     Persist(Arc<ClientState>),
     /// The socket connected, or a message was queued while connected: send the queue.
     Flush,
+    /// The connected user, when the client shuts down: the file's user from now on.
+    Remember(stream_chat_protocol::User),
     /// `clear_offline_data`: answered once the rows are gone.
     Clear(Sender<Result<(), ChatError>>),
 }
@@ -110,6 +112,11 @@ impl Offline {
         if let Some(tx) = lock(&self.jobs).as_ref() {
             let _ = tx.send(job);
         }
+    }
+
+    /// Records `user` as the file's user (see [`Job::Remember`]).
+    pub(crate) fn remember(&self, user: stream_chat_protocol::User) {
+        self.send(Job::Remember(user));
     }
 
     /// The socket connected: send the queue.
@@ -248,13 +255,29 @@ impl Writer {
         self.user = db::user(&lock(&self.db)).ok().flatten().map(|u| u.id);
         while let Ok(first) = rx.recv() {
             // Coalesce: only the newest snapshot of a burst is written.
-            let mut latest = None;
+            let mut latest: Option<Arc<ClientState>> = None;
             let mut flush = false;
             let mut clears = Vec::new();
             for job in std::iter::once(first).chain(rx.try_iter()) {
                 match job {
-                    Job::Persist(state) => latest = Some(state),
+                    Job::Persist(state) => {
+                        // The last state with a user is written before one without (a
+                        // disconnect empties the store): never coalesced away.
+                        if state.me.is_none()
+                            && let Some(with_user) =
+                                latest.take_if(|l: &mut Arc<ClientState>| l.me.is_some())
+                        {
+                            self.persist(with_user);
+                        }
+                        latest = Some(state);
+                    }
                     Job::Flush => flush = true,
+                    Job::Remember(user) => {
+                        if let Some(state) = latest.take() {
+                            self.persist(state);
+                        }
+                        self.remember(&user);
+                    }
                     Job::Clear(done) => {
                         if let Some(state) = latest.take() {
                             self.persist(state);
@@ -281,8 +304,35 @@ impl Writer {
         }
     }
 
+    /// Makes `user` the file's user unless it already is (another user's data goes).
+    fn remember(&mut self, user: &stream_chat_protocol::User) {
+        if self.user.as_deref() == Some(user.id.as_str()) {
+            return;
+        }
+        let conn = lock(&self.db);
+        let json = serde_json::to_string(user).unwrap_or_default();
+        let result = db::clear(&conn).and_then(|()| db::set_user(&conn, &json));
+        drop(conn);
+        match result {
+            Ok(()) => self.user = Some(user.id.clone()),
+            Err(err) => log::warn!("offline: cannot record the user: {err}"),
+        }
+        self.last = None;
+    }
+
     fn persist(&mut self, state: Arc<ClientState>) {
-        let Some(me) = state.me.clone() else {
+        // Before the first health.check reaches the store, the session knows the user. Not
+        // right after a state with a user: that is `disconnect()` emptying the store while
+        // its session ends.
+        let fresh = self.last.is_none();
+        let me = state.me.clone().or_else(|| {
+            if !fresh {
+                return None;
+            }
+            let core = self.core.get().and_then(WeakCore::upgrade)?;
+            core.current_user().map(Arc::new)
+        });
+        let Some(me) = me else {
             // Not connected yet, or disconnected: keep the file as it is.
             self.last = None;
             return;
@@ -319,7 +369,13 @@ impl Writer {
                     }
                 }
             }
-            if last.is_none_or(|l| !Arc::ptr_eq(&l.queries, &state.queries)) {
+            // With nothing to compare (after a start or a disconnect), an empty list set
+            // deletes nothing.
+            let queries = match last {
+                Some(l) => !Arc::ptr_eq(&l.queries, &state.queries),
+                None => !state.queries.is_empty(),
+            };
+            if queries {
                 db::put_queries(&tx, &state.queries)?;
             }
             tx.commit()

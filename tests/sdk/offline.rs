@@ -467,3 +467,38 @@ fn clear_offline_data_leaves_nothing_for_the_next_client() {
         stream_chat_client::ErrorKind::NotConnected
     );
 }
+
+#[test]
+fn a_disconnect_keeps_the_file_for_the_next_start() {
+    let server = server();
+    let dir = Dir::new("disconnect");
+    let client = offline_builder(&server, &dir.db()).build().unwrap();
+    connect_as(&client, &server, "bender");
+    let channel = client.channel("messaging", "kept").unwrap();
+    channel.create(["bender"]).execute().into_result().unwrap();
+    post(&channel, "still here");
+    let mut request = QueryChannelsRequest::default();
+    request
+        .filter_conditions
+        .insert("members".into(), serde_json::json!({"$in": ["bender"]}));
+    client
+        .query_channels(request.clone())
+        .execute()
+        .into_result()
+        .unwrap();
+    client.disconnect().execute().into_result().unwrap();
+    assert!(
+        client.state().channels.is_empty(),
+        "the state goes with the user"
+    );
+    client.shutdown();
+
+    let again = offline_builder(&server, &dir.db()).build().unwrap();
+    let state = again.state();
+    assert_eq!(state.me.as_ref().unwrap().id, "bender");
+    assert_eq!(state.query(&request).unwrap().cids, ["messaging:kept"]);
+    assert_eq!(
+        main_texts(state.channel("messaging:kept").unwrap()),
+        ["still here"]
+    );
+}
