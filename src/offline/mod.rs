@@ -51,7 +51,7 @@ pub(crate) enum Job {
     /// The socket connected, or a message was queued while connected: send the queue.
     Flush,
     /// The connected user, when the client shuts down: the file's user from now on.
-    Remember(stream_chat_protocol::User),
+    Remember(Box<stream_chat_protocol::User>),
     /// `clear_offline_data`: answered once the rows are gone.
     Clear(Sender<Result<(), ChatError>>),
 }
@@ -116,7 +116,7 @@ impl Offline {
 
     /// Records `user` as the file's user (see [`Job::Remember`]).
     pub(crate) fn remember(&self, user: stream_chat_protocol::User) {
-        self.send(Job::Remember(user));
+        self.send(Job::Remember(Box::new(user)));
     }
 
     /// The socket connected: send the queue.
