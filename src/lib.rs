@@ -65,6 +65,8 @@ mod channel;
 mod client;
 mod connection;
 mod events;
+#[cfg(feature = "offline")]
+mod offline;
 mod rest;
 pub mod state;
 mod token;

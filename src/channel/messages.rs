@@ -34,6 +34,15 @@ impl ChannelClient {
             ..SendMessageRequest::default()
         };
         let (path, cid, core) = (self.path("message"), self.cid.clone(), self.core.clone());
+        #[cfg(feature = "offline")]
+        if let Some(offline) = self.core.offline().cloned() {
+            // Ordered by when the send was made, not when its call runs.
+            let (message, at) = (body.message, crate::offline::stamp());
+            return self.core.call(move |rest| {
+                let to = (cid.as_str(), path.as_str());
+                crate::offline::send_message(&offline, &core, rest, to, message.clone(), at)
+            });
+        }
         self.core.call(move |rest| {
             // Shown at once, pending; then as the server stored it, or failed.
             let store = core.store();

@@ -57,6 +57,8 @@ pub struct ChatClientBuilder {
     worker_threads: usize,
     timeouts: Timeouts,
     max_recovered_messages: usize,
+    #[cfg(feature = "offline")]
+    offline: Option<std::path::PathBuf>,
 }
 
 impl ChatClient {
@@ -74,11 +76,40 @@ impl ChatClient {
             worker_threads: 0,
             timeouts: Timeouts::default(),
             max_recovered_messages: 500,
+            #[cfg(feature = "offline")]
+            offline: None,
         }
     }
 }
 
 impl ChatClientBuilder {
+    /// Keeps the state store in the SQLite file at `path` (created if missing; feature
+    /// `offline`), Android's `StreamOfflinePluginFactory`: users, channels with members and
+    /// reads, messages with reactions and replies, and each `query_channels` list. `build`
+    /// loads the file into the store, so the last user's channel list and messages are in
+    /// [`state()`](ChatClient::state) before any network; messages sent while disconnected
+    /// are kept there and sent once connected ([`ChannelClient::send_message`](crate::ChannelClient::send_message)),
+    /// and [`ChatClient::restore_user`] connects the last user again. A file that is not a
+    /// database, or has a newer schema, is moved aside to `<path>.corrupt-<unix seconds>`
+    /// (logged at WARN) and replaced; a path that cannot be opened (no such directory) makes
+    /// `build` fail with [`ErrorKind::InvalidArgument`]. No token is stored. See
+    /// `docs/state-and-offline.md`.
+    ///
+    /// ```
+    /// use stream_chat_client::ChatClient;
+    /// let dir = std::env::temp_dir().join(format!("offline-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let client = ChatClient::builder("key").offline(dir.join("chat.db")).build().unwrap();
+    /// assert!(client.state().channels.is_empty());
+    /// # drop(client);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    #[cfg(feature = "offline")]
+    pub fn offline(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.offline = Some(path.into());
+        self
+    }
+
     /// The API's base URL (default [`DEFAULT_BASE_URL`]). The WebSocket URL is derived
     /// from it: `http` → `ws`, `https` → `wss` (TLS through rustls), same host and port.
     ///
@@ -315,11 +346,27 @@ impl ChatClientBuilder {
             .set_scheme(ws_scheme)
             .map_err(|()| invalid("cannot derive the WebSocket URL".into()))?;
         let tls = (ws_scheme == "wss").then(tls_config);
+        #[cfg(feature = "offline")]
+        let offline = match &self.offline {
+            Some(path) => Some(crate::offline::Offline::open(path)?),
+            None => None,
+        };
         let store = Arc::new(Store::new(self.executor.clone()));
         let hook = Arc::clone(&store);
+        #[cfg(feature = "offline")]
+        let connected = offline.clone();
         let bus = EventBus::start(
             self.executor.clone(),
-            Some(Arc::new(move |e: &ChatEvent| hook.apply(e))),
+            Some(Arc::new(move |e: &ChatEvent| {
+                hook.apply(e);
+                // The socket is back: send what waits (after the store saw the event).
+                #[cfg(feature = "offline")]
+                if let (Some(offline), ChatEvent::ConnectionChanged { state, .. }) = (&connected, e)
+                    && state.is_connected()
+                {
+                    offline.connected();
+                }
+            })),
         )
         .map_err(|e| {
             ChatError::new(ErrorKind::ShutDown, "cannot start the event thread").with_source(e)
@@ -367,8 +414,21 @@ impl ChatClientBuilder {
                 api_key: self.api_key,
                 timeouts,
                 typing: Default::default(),
+                #[cfg(feature = "offline")]
+                offline: offline.clone(),
             }),
         };
+        #[cfg(feature = "offline")]
+        if let Some(offline) = &offline {
+            // Loaded before the store's writes are persisted: the cache is not written back.
+            offline.attach(&client.core, client.core.store());
+            if let Some(tx) = offline.sender() {
+                client
+                    .core
+                    .store()
+                    .set_publish_hook(crate::offline::persist_hook(tx));
+            }
+        }
         // Typing users expire on the client's one timer thread.
         let weak = client.core.downgrade();
         client

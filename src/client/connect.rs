@@ -51,6 +51,7 @@ impl ChatClient {
         let source: TokenSource = token.into();
         let client = self.clone();
         self.core.deferred(move |cancel, done| {
+            client.offline_user_switch(&user.id);
             client.start_token_connect(cancel, done, user.clone(), source.clone(), false)
         })
     }
@@ -93,6 +94,7 @@ impl ChatClient {
         let (user_id, username) = (user_id.into(), username.into());
         let client = self.clone();
         self.core.deferred(move |cancel, done| {
+            client.offline_user_switch(&user_id);
             client.start_guest_connect(cancel, done, &user_id, &username)
         })
     }
@@ -110,6 +112,7 @@ impl ChatClient {
     pub fn connect_anonymous_user(&self) -> Call<ConnectionData> {
         let client = self.clone();
         self.core.deferred(move |cancel, done| {
+            client.offline_user_switch(ANONYMOUS_USER_ID);
             let Some(pending) = client.pending(cancel, done, ANONYMOUS_USER_ID) else {
                 return;
             };

@@ -44,6 +44,9 @@ pub(super) struct Shared {
     pub(super) timeouts: Timeouts,
     // Typing (messages surface): per channel and thread, for `keystroke`.
     pub(super) typing: Typing,
+    // The offline store (issue 12), when built with `offline(path)`.
+    #[cfg(feature = "offline")]
+    pub(super) offline: Option<Arc<crate::offline::Offline>>,
 }
 
 impl Drop for Shared {
@@ -54,10 +57,21 @@ impl Drop for Shared {
 
 impl Shared {
     fn shutdown(&self) {
+        // The connected user is in the file even if its first event never reached the
+        // store (a connect, then at once a shutdown).
+        #[cfg(feature = "offline")]
+        if let (Some(offline), Some(session)) = (&self.offline, self.hub.current()) {
+            offline.remember(session.user());
+        }
         self.hub.shutdown();
         self.pool.shutdown();
         self.bus.shutdown();
         self.store.shutdown();
+        // After the store: its last snapshot is written before this returns.
+        #[cfg(feature = "offline")]
+        if let Some(offline) = &self.offline {
+            offline.shutdown();
+        }
     }
 }
 
@@ -86,6 +100,24 @@ impl Core {
     /// The state store: call responses are applied here before their callbacks run.
     pub(crate) fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// Whether the socket is connected now.
+    #[cfg(feature = "offline")]
+    pub(crate) fn is_connected(&self) -> bool {
+        self.shared.hub.state().is_connected()
+    }
+
+    /// The user connected or connecting, as the session knows it.
+    #[cfg(feature = "offline")]
+    pub(crate) fn current_user(&self) -> Option<stream_chat_protocol::User> {
+        self.shared.hub.current().map(|s| s.user())
+    }
+
+    /// The offline store, when the client was built with one.
+    #[cfg(feature = "offline")]
+    pub(crate) fn offline(&self) -> Option<&Arc<crate::offline::Offline>> {
+        self.shared.offline.as_ref()
     }
 
     /// The event bus: listeners register here.

@@ -23,6 +23,7 @@ mod search;
 mod threads;
 pub(crate) mod typing;
 // The state store (issue 12).
+mod offline;
 mod state;
 
 use std::fmt;

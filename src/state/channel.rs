@@ -255,6 +255,21 @@ impl Writer<'_> {
 
     /// Upserts a message where it belongs (channel, thread, or both).
     fn put(&mut self, message: &Message, status: SyncStatus, add_if_missing: bool) {
+        self.put_at(message, status, add_if_missing, None);
+    }
+
+    /// [`put`](Self::put), ordered at `at` (ns) when the message has no `created_at`.
+    fn put_at(
+        &mut self,
+        message: &Message,
+        status: SyncStatus,
+        add_if_missing: bool,
+        at: Option<i128>,
+    ) {
+        let item = |m: &Message| match at {
+            Some(at) if m.created_at.is_none() => MessageItem::at(m.clone(), status, at),
+            _ => MessageItem::with_status(m.clone(), status),
+        };
         let st = &mut *self.state;
         if let Some(parent) = &message.parent_id {
             let replies = Arc::make_mut(&mut st.replies);
@@ -265,7 +280,7 @@ impl Writer<'_> {
                 replies
                     .entry(parent.clone())
                     .or_default()
-                    .upsert(MessageItem::with_status(message.clone(), status));
+                    .upsert(item(message));
             }
         }
         if is_thread_only(message) {
@@ -275,7 +290,7 @@ impl Writer<'_> {
         if known.is_none() && !add_if_missing {
             return;
         }
-        let item = MessageItem::with_status(message.clone(), status);
+        let item = item(message);
         self.index
             .insert(message.id.clone(), item.created_at_nanos());
         st.messages.upsert_known(item, known);
@@ -332,6 +347,19 @@ impl Writer<'_> {
             return;
         }
         self.put(message, SyncStatus::Pending, true);
+    }
+
+    /// [`pending`](Self::pending), ordered at `at` (when the send was made, in ns).
+    #[cfg(feature = "offline")]
+    pub(crate) fn pending_at(&mut self, message: &Message, at: i128) {
+        if self
+            .state
+            .message(&message.id)
+            .is_some_and(|m| m.status == SyncStatus::Synced)
+        {
+            return;
+        }
+        self.put_at(message, SyncStatus::Pending, true, Some(at));
     }
 
     /// A local message the server refused or never got.

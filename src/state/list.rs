@@ -61,6 +61,15 @@ impl MessageItem {
         }
     }
 
+    /// A message ordered at `at` (ns since the epoch), whatever its `created_at`.
+    pub(crate) fn at(message: Message, status: SyncStatus, at: i128) -> Self {
+        MessageItem {
+            message,
+            status,
+            at,
+        }
+    }
+
     /// `created_at` in ns since the Unix epoch (the order of the list), or, for a pending
     /// message without one, when it was sent.
     pub fn created_at_nanos(&self) -> i128 {
@@ -116,6 +125,12 @@ impl MessageList {
     /// The messages, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &MessageItem> + '_ {
         self.chunks.iter().flat_map(|c| c.iter()).map(|m| &**m)
+    }
+
+    /// Whether both share every chunk (nothing changed between two snapshots).
+    #[cfg(feature = "offline")]
+    pub(crate) fn shares(&self, other: &MessageList) -> bool {
+        Arc::ptr_eq(&self.chunks, &other.chunks)
     }
 
     /// The newest message.

@@ -20,8 +20,9 @@
 //! needs (append, edit or delete near the end, truncate), with no dependency, and
 //! readers get plain slices-of-`Arc` iteration.
 //!
-//! Not in this version (see `docs/state-and-offline.md`): the offline SQLite store and
-//! `restore_user`.
+//! With the cargo feature `offline`, the store is also kept in SQLite
+//! (`ChatClientBuilder::offline`, `src/offline/`): see
+//! `docs/state-and-offline.md`.
 
 mod channel;
 mod client;
@@ -35,6 +36,8 @@ pub use list::{MessageItem, MessageList, SyncStatus};
 pub use observe::Observation;
 pub(crate) use observe::{Snapshot, local};
 pub(crate) use store::Store;
+#[cfg(feature = "offline")]
+pub(crate) use store::{CachedChannel, PublishHook};
 
 use std::sync::Arc;
 

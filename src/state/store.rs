@@ -31,7 +31,17 @@ pub(crate) struct Store {
     scheduler: Mutex<Option<Box<Scheduler>>>,
     sweep: Mutex<Option<Arc<dyn Expire>>>,
     shut_down: std::sync::atomic::AtomicBool,
+    /// Gets each published snapshot, in version order (the offline store's writer).
+    publish: Mutex<Option<PublishHook>>,
 }
+
+/// A cached channel (without messages in the response), with its messages in order: each
+/// with its status and order key (ns).
+#[cfg(feature = "offline")]
+pub(crate) type CachedChannel = (ChannelResponse, Vec<(Message, super::SyncStatus, i128)>);
+
+/// See [`Store::set_publish_hook`].
+pub(crate) type PublishHook = Box<dyn Fn(&Arc<ClientState>) + Send + Sync>;
 
 /// Resolves a target at a deadline: the client's one timer thread.
 pub(crate) type Scheduler = dyn Fn(Instant, std::sync::Weak<dyn Expire>) + Send + Sync;
@@ -560,7 +570,15 @@ impl Store {
             scheduler: Mutex::new(None),
             sweep: Mutex::new(None),
             shut_down: Default::default(),
+            publish: Mutex::new(None),
         }
+    }
+
+    /// Hands every snapshot published from now on to `hook`, in version order, under the
+    /// store's lock (keep it short: the offline store sends it to its writer thread).
+    #[cfg_attr(not(feature = "offline"), allow(dead_code))]
+    pub(crate) fn set_publish_hook(&self, hook: PublishHook) {
+        *lock(&self.publish) = Some(hook);
     }
 
     /// Drops every observer (and what it captured, such as a `ChatClient`) and stops the
@@ -572,6 +590,7 @@ impl Store {
         drop(observers);
         lock(&self.scheduler).take();
         lock(&self.sweep).take();
+        lock(&self.publish).take();
     }
 
     /// Expires typing users on `scheduler` (the client's timer).
@@ -617,6 +636,9 @@ impl Store {
             let changed = std::mem::take(&mut inner.changed);
             Arc::make_mut(&mut inner.state).version += 1;
             let state = Arc::clone(&inner.state);
+            if let Some(hook) = lock(&self.publish).as_ref() {
+                hook(&state);
+            }
             // Offered under the store's lock: slots see snapshots in version order.
             for o in lock(&self.observers).iter() {
                 let snapshot = match &o.cid {
@@ -670,6 +692,19 @@ impl Store {
         });
     }
 
+    /// [`pending`](Self::pending), ordered at `at` (ns: when the send was made).
+    #[cfg(feature = "offline")]
+    pub(crate) fn pending_at(&self, cid: &str, message: &Message, at: i128) {
+        self.update(|inner| {
+            let mut message = message.clone();
+            if message.user.is_none() {
+                message.user = inner.state.me.as_deref().cloned();
+            }
+            message.cid.get_or_insert_with(|| cid.to_owned());
+            inner.with_channel(cid, None, |w| w.pending_at(&message, at));
+        });
+    }
+
     /// The send of message `id` to `cid` failed.
     pub(crate) fn failed(&self, cid: &str, id: &str) {
         self.update(|inner| {
@@ -688,6 +723,53 @@ impl Store {
     pub(crate) fn removed(&self, cid: &str, message: &Message) {
         self.update(|inner| {
             inner.with_channel(cid, None, |w| w.message_deleted(message, true));
+        });
+    }
+
+    /// Loads what the offline store cached: the user, each channel with its messages (and
+    /// their status) and the query lists.
+    #[cfg(feature = "offline")]
+    pub(crate) fn restore(
+        &self,
+        me: Option<User>,
+        channels: Vec<CachedChannel>,
+        queries: Vec<QueryChannelsState>,
+    ) {
+        use super::SyncStatus;
+        self.update(|inner| {
+            if let Some(me) = &me {
+                inner.set_me(me);
+            }
+            for (mut response, messages) in channels {
+                let cid = response.channel.cid.clone();
+                response.messages = messages
+                    .iter()
+                    .filter(|(_, s, _)| *s == SyncStatus::Synced)
+                    .map(|(m, _, _)| m.clone())
+                    .collect();
+                inner.with_channel(&cid, Some(&response.channel), |w| {
+                    w.load(&response);
+                    for (m, status, at) in &messages {
+                        if *status != SyncStatus::Synced {
+                            w.pending_at(m, *at);
+                        }
+                        if *status == SyncStatus::Failed {
+                            w.failed(&m.id);
+                        }
+                    }
+                });
+            }
+            let known = Arc::clone(&inner.state.channels);
+            let state = inner.client();
+            state.queries = Arc::new(
+                queries
+                    .into_iter()
+                    .map(|mut q| {
+                        q.cids.retain(|c| known.contains_key(c));
+                        q
+                    })
+                    .collect(),
+            );
         });
     }
 

@@ -51,3 +51,6 @@ mod server_side;
 mod uploads;
 // The state store (issue 12).
 mod state;
+// The offline store (issue 12, feature `offline`: on for this binary, see Cargo.toml).
+#[cfg(feature = "offline")]
+mod offline;
