@@ -394,11 +394,14 @@ fn render(
     let Some(list) = state.query(request) else {
         return lines;
     };
-    // The tab badge: the sum of the list's badges. (`state.total_unread_count` is the
-    // server's count, which moves only with the events that carry it.)
+    // The tab badge: the server's count for this user, carried by `message.new`,
+    // `notification.*` and the connect's `me` (it counts every channel, listed or not).
     let channels = state.channels_of(list);
-    let unread: u64 = channels.iter().map(|c| c.unread_count).sum();
-    lines.push(format!("Channels ({}), {unread} unread", channels.len()));
+    lines.push(format!(
+        "Channels ({}), {} unread",
+        channels.len(),
+        state.total_unread_count
+    ));
     for channel in channels {
         let marker = if channel.cid == SELECTED { '>' } else { ' ' };
         let badge = match channel.unread_count {

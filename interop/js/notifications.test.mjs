@@ -210,3 +210,46 @@ test('addMembers: the official ChannelManager of the added user puts the channel
   await ch.sendMessage({ text: 'welcome bob' });
   await live;
 });
+
+test('message.new carries a watching member’s own unread totals (what an app’s badge listener reads); a non-member watcher gets none', async (t) => {
+  const server = await startServer(t);
+  const alice = await connectJwt(server, t, { id: 'alice' });
+  const bob = await connectJwt(server, t, { id: 'bob' });
+  const carol = await connectJwt(server, t, { id: 'carol' });
+
+  const first = alice.channel('messaging', 'badge-a', { members: ['alice', 'bob'] });
+  const second = alice.channel('messaging', 'badge-b', { members: ['alice', 'bob'] });
+  await first.create();
+  await second.create();
+  const bobFirst = bob.channel('messaging', 'badge-a');
+  const bobSecond = bob.channel('messaging', 'badge-b');
+  await bobFirst.watch();
+  await bobSecond.watch();
+
+  // the badge a React/RN app keeps: client.on('message.new') reading event.total_unread_count
+  let badge = 0;
+  const sub = bob.on('message.new', (e) => {
+    if (e.total_unread_count !== undefined) badge = e.total_unread_count;
+  });
+  t.after(() => sub.unsubscribe());
+  const third = waitForEvent(bob, 'message.new', { predicate: (e) => e.message?.text === 'b2', label: 'bob, b2' });
+  await first.sendMessage({ text: 'a1' });
+  await second.sendMessage({ text: 'b1' });
+  await second.sendMessage({ text: 'b2' });
+  const last = await third;
+  assert.equal(last.total_unread_count, 3, safeJson(last));
+  assert.equal(last.unread_channels, 2, safeJson(last));
+  assert.equal(badge, 3);
+  // the client's own per-channel counters agree with the server's total
+  assert.equal(bobFirst.countUnread() + bobSecond.countUnread(), 3);
+
+  // a livestream viewer who is not a member: the event without counts
+  const live = alice.channel('livestream', 'badge-live', { members: ['alice'] });
+  await live.create();
+  await carol.channel('livestream', 'badge-live').watch();
+  const seen = waitForEvent(carol, 'message.new', { label: 'carol, live' });
+  await live.sendMessage({ text: 'live' });
+  const ev = await seen;
+  assert.equal(ev.total_unread_count, undefined, safeJson(ev));
+  assert.equal(ev.unread_channels, undefined, safeJson(ev));
+});

@@ -276,6 +276,8 @@ impl Inner {
             }
             E::HealthCheck { me: Some(me), .. } => self.set_me(me),
             E::MessageNew(e) => {
+                // Stream sends a member the counts as they are after this message.
+                self.totals(e.total_unread_count, e.unread_channels);
                 self.with_channel(&e.cid, None, |w| {
                     w.message_new(&e.message, e.user.as_ref(), e.created_at.as_deref());
                     watchers(w, e.watcher_count);

@@ -511,3 +511,79 @@ fn a_typing_user_expires_after_the_timeout_without_typing_stop() {
         "not before the timeout"
     );
 }
+
+/// Stream's `message.new` is per recipient: a watching member gets their own unread totals
+/// with it (no `notification.*` event reaches a member who watches), so the client state's
+/// badge total follows; other watchers get the event without them.
+#[test]
+fn a_watching_members_unread_total_follows_message_new() {
+    let server = server();
+    let (bender, own, fry, _theirs) = pair(&server, "totals-a");
+    let second = bender.channel("messaging", "totals-b").unwrap();
+    second
+        .create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    second.watch().execute().into_result().unwrap();
+    fry.channel("messaging", "totals-b")
+        .unwrap()
+        .watch()
+        .execute()
+        .into_result()
+        .unwrap();
+    let at_fry = Events::<NewMessageEvent>::of(&fry);
+    let at_bender = Events::<NewMessageEvent>::of(&bender);
+    for (channel, text) in [(&own, "one"), (&second, "two"), (&second, "three")] {
+        channel
+            .send_message(Message::with_text(text))
+            .execute()
+            .into_result()
+            .unwrap();
+    }
+    let totals: Vec<_> = at_fry
+        .take(3)
+        .iter()
+        .map(|e| (e.total_unread_count, e.unread_channels, e.unread_count))
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            (Some(1), Some(1), Some(1)),
+            (Some(2), Some(2), Some(2)),
+            (Some(3), Some(2), Some(3))
+        ],
+        "the recipient's counts after each message"
+    );
+    let state = until_client(&fry, "3 unread in 2 channels", |s| {
+        s.total_unread_count == 3 && s.unread_channels == 2
+    });
+    assert_eq!(state.total_unread_count, 3);
+    let sender: Vec<_> = at_bender
+        .take(3)
+        .iter()
+        .map(|e| e.total_unread_count)
+        .collect();
+    assert_eq!(sender, [Some(0); 3], "the author's own counts");
+
+    // A watcher who is not a member (a livestream viewer) gets no counts.
+    let leela = connected(&server, "leela");
+    let stream = bender.channel("livestream", "totals-live").unwrap();
+    stream.create(["bender"]).execute().into_result().unwrap();
+    leela
+        .channel("livestream", "totals-live")
+        .unwrap()
+        .watch()
+        .execute()
+        .into_result()
+        .unwrap();
+    let at_leela = Events::<NewMessageEvent>::of(&leela);
+    stream
+        .send_message(Message::with_text("live"))
+        .execute()
+        .into_result()
+        .unwrap();
+    let e = at_leela.next();
+    assert_eq!(e.message.text(), "live");
+    assert_eq!((e.total_unread_count, e.unread_channels), (None, None));
+}

@@ -48,11 +48,22 @@ wire_event! {
         /// Members of the channel.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_member_count: Option<u64>,
+        /// The recipient's unread messages over all channels (a per-recipient field: set for
+        /// the channel's members, absent for other watchers).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub total_unread_count: Option<u64>,
+        /// The recipient's channels with unread messages (per recipient, as above).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unread_channels: Option<u64>,
+        /// The recipient's unread messages (the legacy name of `total_unread_count`, which
+        /// the JS client also keeps on its user).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unread_count: Option<u64>,
         /// Not on the wire: set by a client that rebuilt this event from a channel query
         /// after a reconnect (state recovery) instead of receiving it live.
         #[serde(skip)]
         pub recovered: bool,
-        /// Fields not modelled above (unread counts, `channel_custom`, ...).
+        /// Fields not modelled above (`channel_custom`, ...).
         #[serde(flatten)]
         pub extra: Map<String, Value>,
     }

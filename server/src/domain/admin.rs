@@ -208,7 +208,7 @@ impl World {
             channel_member_count: Some(channel.members.len() as u64),
             ..self.channel_event(&cid)
         };
-        self.broadcast(&cid, &event);
+        self.broadcast_new_message(channel, &event, &[])?;
         self.notify_members(channel, user, &event, &[])?;
         Ok(message)
     }

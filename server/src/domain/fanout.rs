@@ -7,10 +7,15 @@
 //! never waits (see `connections.rs`). Events to watchers and to users are also offered to
 //! the webhook queue (`hooks.rs`); per-connection copies (`send_to_conn`) are not.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use serde::Serialize;
+use stream_chat_protocol::events::NewMessageEvent;
 use stream_chat_protocol::{UserStartWatchingEvent, UserStopWatchingEvent};
 
 use super::World;
+use super::channels::Loaded;
 use super::connections::Frame;
 use super::store::StoreResult;
 
@@ -38,6 +43,47 @@ impl World {
             }
         }
         self.hooks.offer(&frame);
+    }
+
+    /// Queues a `message.new` for every connection watching the channel, except those of the
+    /// users in `except`. Stream's payload is per recipient: a member gets it with their own
+    /// `total_unread_count`, `unread_channels` and `unread_count` (counted once per member,
+    /// one frame shared by that member's connections); other watchers (and anonymous ones)
+    /// share one frame without them. The webhook gets the shared frame.
+    pub(crate) fn broadcast_new_message(
+        &self,
+        channel: &Loaded,
+        event: &NewMessageEvent,
+        except: &[String],
+    ) -> StoreResult<()> {
+        let Some(shared) = Frame::of(event) else {
+            return Ok(());
+        };
+        let mut own: HashMap<&str, Option<Frame>> = HashMap::new();
+        for conn in self.conns.watching(&channel.record.cid) {
+            if except.contains(&conn.user_id) {
+                continue;
+            }
+            if conn.anonymous || !channel.is_member(&conn.user_id) {
+                conn.send(&shared);
+                continue;
+            }
+            let frame = match own.entry(conn.user_id.as_str()) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let unread = self.store.unread_counts(&conn.user_id)?;
+                    e.insert(Frame::of(&NewMessageEvent {
+                        total_unread_count: Some(unread.messages),
+                        unread_channels: Some(unread.channels),
+                        unread_count: Some(unread.messages),
+                        ..event.clone()
+                    }))
+                }
+            };
+            conn.send(frame.as_ref().unwrap_or(&shared));
+        }
+        self.hooks.offer(&shared);
+        Ok(())
     }
 
     /// Queues `event` for every connection of `user_id`, watching or not.

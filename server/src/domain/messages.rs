@@ -398,7 +398,7 @@ impl Chat {
             ..world.channel_event(cid)
         };
         let except = world.not_delivered_to(&channel, &message)?;
-        world.broadcast_except(cid, &event, &except);
+        world.broadcast_new_message(&channel, &event, &except)?;
         if shown {
             world.notify_members(&channel, &sender, &event, &except)?;
         }
