@@ -358,40 +358,10 @@ impl WithEnvelope for UserUnbannedEvent {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use stream_chat_protocol::{Message, QueryChannelRequest, time};
 
-    use super::super::Chat;
     use super::super::caller::Actor;
-    use super::super::channels::ChannelKey;
     use super::super::store::BanRecord;
-    use crate::config::Config;
-
-    fn setup() -> (Chat, ChannelKey) {
-        let chat = Chat::new(&Config::default());
-        let key = ChannelKey::new("Test", "messaging".into(), "room".into()).unwrap();
-        let body: QueryChannelRequest = serde_json::from_value(json!({
-            "data": {"created_by_id": "a", "members": ["a", "b"]}
-        }))
-        .unwrap();
-        chat.query_channel("Test", Actor::Server, &key, body, None)
-            .unwrap();
-        (chat, key)
-    }
-
-    fn at(offset_secs: i128) -> String {
-        time::format_rfc3339(time::now_nanos() + offset_secs * 1_000_000_000)
-    }
-
-    fn send(chat: &Chat, key: &ChannelKey, user: &str) -> Result<(), i32> {
-        chat.send_message(
-            "Test",
-            Actor::User(user.into()),
-            key,
-            Message::with_text("hi"),
-        )
-        .map(drop)
-        .map_err(|e| e.0.code)
-    }
+    use super::super::test_room::{at, send, setup};
 
     /// Bans end without a timer: one whose `expires` is past is ignored when read.
     #[test]

@@ -39,6 +39,8 @@ mod moderation;
 mod presence;
 #[cfg(test)]
 mod read_model;
+#[cfg(test)]
+mod test_room;
 // Reactions, threads, typing, pins, search (messages surface).
 mod cursor;
 pub(crate) mod message_view;
