@@ -69,10 +69,7 @@ impl Chat {
             Some(name) => PushProvider::parse(name).ok_or_else(|| {
                 ApiError::input(
                     op,
-                    format!(
-                        "push_provider '{name}' is not one of {}",
-                        provider_names()
-                    ),
+                    format!("push_provider '{name}' is not one of {}", provider_names()),
                 )
             })?,
         };

@@ -856,7 +856,11 @@ impl Store for SqliteStore {
         self.execute(
             "INSERT INTO devices (id, user_id, json) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, json = excluded.json",
-            params![device.id, device.user_id.as_deref().unwrap_or_default(), json],
+            params![
+                device.id,
+                device.user_id.as_deref().unwrap_or_default(),
+                json
+            ],
         )?;
         Ok(())
     }
