@@ -110,6 +110,8 @@ pub use stream_chat_protocol::{
     BannedUser, ChannelMute, Flag, Mute, UnreadChannel, UnreadChannelType, UnreadCountsResponse,
     UserBlock,
 };
+// Push devices.
+pub use stream_chat_protocol::{Device, PushProvider};
 // Reliability: error classification and the servers' requested waits (issue 15).
 pub use stream_chat_callbacks::MAX_RETRY_AFTER;
 // Uploads, the server-side client and webhooks.

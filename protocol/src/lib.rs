@@ -19,6 +19,7 @@ mod channel;
 pub mod cid;
 pub mod codes;
 mod connect;
+mod device;
 mod error;
 pub mod events;
 pub mod jwt;
@@ -46,6 +47,7 @@ pub use channel::{
     SendEventRequest, SortParam,
 };
 pub use connect::{ConnectPayload, GuestRequest, GuestResponse};
+pub use device::{AddDeviceRequest, Device, DevicesResponse, PushProvider};
 pub use error::{ApiErrorBody, MORE_INFO_URL};
 pub use events::{
     AnyEvent, ChannelEvent, ConnectionErrorEvent, Event, HealthCheckEvent, MessageDeletedEvent,

@@ -1,8 +1,8 @@
 //! [`ChatClient`], the handle: the global instance, shutdown and what it reports about
 //! the connection. Its API lives in one file per area, each an `impl ChatClient` block:
 //! `builder.rs` (building one), `connect.rs` (connect, switch, disconnect, pause and
-//! resume), `channels.rs`, `users.rs` and `subscriptions.rs`. All of them, and the
-//! channel handlers of `channel/`, stand on `core.rs`.
+//! resume), `channels.rs`, `users.rs`, `devices.rs` (push devices) and `subscriptions.rs`.
+//! All of them, and the channel handlers of `channel/`, stand on `core.rs`.
 
 mod builder;
 mod channels;
@@ -13,6 +13,7 @@ mod timeouts;
 mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod admin;
+mod devices;
 mod moderation;
 mod reads;
 // Reactions, threads, typing, pins, search (messages surface).

@@ -36,6 +36,7 @@ mod tokens;
 mod waiting;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
+mod devices;
 mod moderation;
 // Reliability: fault classification, retries, the fault proxy (issue 15).
 mod classification;

@@ -22,6 +22,8 @@ use stream_chat_protocol::*;
 
 const EXTRA: &str = "__extra__";
 const REQUIRED: &str = "__required__";
+/// A unit enum's sample: `{ONE_OF: [its wire names]}`.
+const ONE_OF: &str = "__one_of__";
 /// Keys whose values other fields depend on (an event's `type`, a cid and its parts).
 const FIXED: [&str; 4] = ["type", "cid", "channel_type", "channel_id"];
 
@@ -76,6 +78,10 @@ fn mutant(sample: &Value) -> BoxedStrategy<Value> {
             None => Just(Value::Array(Vec::new())).boxed(),
         },
         Value::Object(fields) if is_any_value(fields) => any_json(),
+        Value::Object(fields) if fields.len() == 1 && fields.contains_key(ONE_OF) => {
+            let names = fields[ONE_OF].as_array().cloned().unwrap_or_default();
+            prop::sample::select(names).boxed()
+        }
         Value::Object(fields) if is_map(fields) => {
             prop::collection::btree_map(any::<String>(), mutant(&fields["key"]), 0..4)
                 .prop_map(|m| Value::Object(m.into_iter().collect()))
@@ -325,6 +331,10 @@ round_trips! {
     upload_file_response: UploadFileResponse,
     uploaded_file: UploadedFile,
     user_response: UserResponse,
+    // Push devices.
+    add_device_request: AddDeviceRequest,
+    device: Device,
+    devices_response: DevicesResponse,
 }
 
 #[test]

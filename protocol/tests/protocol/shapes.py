@@ -23,6 +23,9 @@ INT = {
 }
 # Fields whose value other fields depend on: kept as written, never mutated.
 FIXED = {"cid": "messaging:general", "channel_type": "messaging", "channel_id": "general"}
+# Unit enums on the wire: their names (a sample is `{ONE_OF: names}`; a mutant picks one).
+ENUMS = {"PushProvider": ["firebase", "apn", "huawei", "xiaomi"]}
+ONE_OF = "__one_of__"
 EXTRA = "__extra__"  # marks an object that takes extra keys (a flattened map)
 REQUIRED = "__required__"  # the keys a struct cannot do without
 
@@ -111,6 +114,8 @@ def sample_of(ty, structs, field, depth, path=()):
         return 1.5
     if ty == "Value":
         return {"any": "json"}
+    if ty in ENUMS:
+        return {ONE_OF: ENUMS[ty]}
     if ty in structs:
         # A struct inside itself (a message's quoted message, a thread's messages' channel
         # ...) is cut like a deep one: the samples stay small and finite.

@@ -33,6 +33,7 @@ mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod admin;
 mod bans;
+mod devices;
 mod flags;
 mod members;
 mod moderation;

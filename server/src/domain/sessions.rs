@@ -45,7 +45,7 @@ pub(crate) struct Session {
 
 impl World {
     /// `me` of a user's connection: the user with the own-user fields (unread counts,
-    /// mutes, channel mutes, blocked users; `online` true even when invisible).
+    /// mutes, channel mutes, blocked users, push devices; `online` true even when invisible).
     pub(crate) fn own_user(&self, user_id: &str) -> ApiResult<User> {
         let unread = self.store.unread_counts(user_id)?;
         let (mutes, channel_mutes) = self.mutes_view(user_id)?;
@@ -63,6 +63,7 @@ impl World {
                 .filter_map(|m| serde_json::to_value(m).ok())
                 .collect(),
         );
+        me.devices = Some(self.devices_view(user_id)?);
         me.blocked_user_ids = Some(
             self.store
                 .blocks(user_id)?

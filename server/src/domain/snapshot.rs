@@ -3,10 +3,11 @@
 //! `POST /emulator/import` and `--import`; and `POST /emulator/reset`, which empties it.
 //!
 //! The document holds users, channels with their members, read states and messages (thread
-//! replies, pins, edits and soft deletes exactly as stored), and each message's reactions.
+//! replies, pins, edits and soft deletes exactly as stored), each message's reactions, and
+//! the users' push devices.
 //! Records are written in the store's order (users by id, channels by cid, members in the
 //! order they joined, messages in channel order), so importing an export and exporting
-//! again gives the same bytes. Not in it: mutes, bans, flags, blocks, devices, uploaded
+//! again gives the same bytes. Not in it: mutes, bans, flags, blocks, uploaded
 //! files and the monthly-active-user counters (`docs/local-server.md`).
 //!
 //! An import is checked whole before anything changes (a bad document is a typed error and
@@ -17,7 +18,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use stream_chat_protocol::{Message, Reaction, User, time};
+use stream_chat_protocol::{Device, Message, Reaction, User, time};
 
 use super::caller::Actor;
 use super::connections::CloseReason;
@@ -40,6 +41,9 @@ pub(crate) struct Snapshot {
     /// Every channel, in cid order.
     #[serde(default)]
     pub channels: Vec<ChannelSnapshot>,
+    /// Push devices, by user (in id order), each user's in registration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<Device>,
 }
 
 /// A channel with its members, read states and messages.
@@ -296,6 +300,20 @@ impl Snapshot {
                 }
             }
         }
+        let mut device_ids = HashSet::new();
+        for d in &self.devices {
+            if d.id.trim().is_empty() {
+                return bad("a device has an empty id".into());
+            }
+            if !device_ids.insert(d.id.as_str()) {
+                return bad(format!("device '{}' appears twice", d.id));
+            }
+            match d.user_id.as_deref() {
+                Some(u) if users.contains(u) => {}
+                Some(u) => return bad(format!("device '{}': user '{u}' is not a user", d.id)),
+                None => return bad(format!("device '{}' has no user_id", d.id)),
+            }
+        }
         Ok(())
     }
 
@@ -426,15 +444,20 @@ impl World {
                 messages,
             });
         }
+        let mut devices = Vec::new();
+        for user in &users {
+            devices.extend(self.store.devices(&user.id)?);
+        }
         Ok(Snapshot {
             version: SNAPSHOT_VERSION,
             users,
             channels,
+            devices,
         })
     }
 
-    /// Empties the store (users, channels and everything in them, mutes, bans, flags,
-    /// blocks) and asks every connection to close; returns the removed channels' cids.
+    /// Empties the store (users with their devices, channels and everything in them, mutes,
+    /// bans, flags, blocks) and asks every connection to close; returns the removed channels' cids.
     /// The monthly-active-user counters stay (the store has no way to forget them).
     fn reset(&mut self) -> ApiResult<Vec<String>> {
         let ids: Vec<String> = self.conns.iter().map(|(id, _)| id.clone()).collect();
@@ -550,6 +573,9 @@ impl World {
             }
             // New timestamps sort after every imported one.
             self.last_nanos = latest;
+        }
+        for device in snapshot.devices {
+            self.store.put_device(device)?;
         }
         Ok(())
     }

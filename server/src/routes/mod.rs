@@ -12,6 +12,7 @@ mod messages;
 mod users;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod admin;
+mod devices;
 mod moderation;
 // Reactions, threads, typing, pins, search (messages surface).
 mod pins;
@@ -162,6 +163,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(moderation::block_user).get(moderation::blocked_users),
         )
         .route("/users/unblock", post(moderation::unblock_user))
+        .route(
+            "/devices",
+            post(devices::add_device)
+                .get(devices::devices)
+                .delete(devices::delete_device),
+        )
         // Reactions, threads, typing, pins, search (messages surface).
         .route("/messages/{id}", put(pins::partial_update_message))
         .route("/messages/{id}/reaction", post(reactions::send_reaction))

@@ -330,6 +330,41 @@ fn js_test_files() -> Vec<PathBuf> {
     files
 }
 
+/// Whether the JS interop parts of other tests are skipped (`STREAM_CHAT_SKIP_INTEROP`,
+/// after the loud notice naming `what`).
+pub(crate) fn js_skipped(what: &str) -> bool {
+    skipped(what)
+}
+
+/// Runs the script `interop/js/<script>` with Node.js and the official client (installed as
+/// for the suite), with `args` and `env`; its output lines (stdout and stderr interleaved).
+/// A failed or hung script fails the test with its output.
+pub(crate) fn run_js_script(
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> String {
+    let node = {
+        let _guard = lock();
+        let node = find_node();
+        install_js(&node);
+        node
+    };
+    let mut cmd = Command::new(&node.node);
+    cmd.arg(interop_dir().join("js").join(script))
+        .args(args)
+        .current_dir(interop_dir())
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let what = format!("node interop/js/{script} {}", args.join(" "));
+    let outcome = run(cmd, &what, timeout);
+    require_success(&outcome, &what);
+    outcome.output
+}
+
 #[test]
 fn official_js_client() {
     if skipped("JS (npm stream-chat@9.53.0)") {

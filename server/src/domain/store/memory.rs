@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use stream_chat_protocol::{Message, Reaction, User, time};
+use stream_chat_protocol::{Device, Message, Reaction, User, time};
 
 use super::{
     BanRecord, BlockRecord, Bound, ChannelMuteRecord, ChannelRecord, FlagRecord, MemberRecord,
@@ -30,6 +30,8 @@ pub(crate) struct MemoryStore {
     reactions: HashMap<String, Vec<Reaction>>,
     /// Thread (parent message id) to its readers' states.
     thread_reads: HashMap<String, BTreeMap<String, ReadRecord>>,
+    /// Push devices of every user, in the order they were first registered.
+    devices: Vec<Device>,
 }
 
 struct StoredChannel {
@@ -495,7 +497,35 @@ impl Store for MemoryStore {
     // Uploads, the server-side client and webhooks.
     fn remove_user(&mut self, id: &str) -> StoreResult<()> {
         self.users.remove(id);
+        self.devices.retain(|d| d.user_id.as_deref() != Some(id));
         Ok(())
+    }
+
+    fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>> {
+        Ok(self
+            .devices
+            .iter()
+            .filter(|d| d.user_id.as_deref() == Some(user_id))
+            .cloned()
+            .collect())
+    }
+
+    fn device(&self, id: &str) -> StoreResult<Option<Device>> {
+        Ok(self.devices.iter().find(|d| d.id == id).cloned())
+    }
+
+    fn put_device(&mut self, device: Device) -> StoreResult<()> {
+        match self.devices.iter_mut().find(|d| d.id == device.id) {
+            Some(stored) => *stored = device,
+            None => self.devices.push(device),
+        }
+        Ok(())
+    }
+
+    fn remove_device(&mut self, id: &str) -> StoreResult<bool> {
+        let before = self.devices.len();
+        self.devices.retain(|d| d.id != id);
+        Ok(self.devices.len() < before)
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) use sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use stream_chat_protocol::names::member_role;
-use stream_chat_protocol::{Message, MessagePagination, Reaction, User, time};
+use stream_chat_protocol::{Device, Message, MessagePagination, Reaction, User, time};
 
 use crate::config::MAX_MESSAGE_LIMIT;
 use crate::error::ApiError;
@@ -418,8 +418,20 @@ pub(crate) trait Store: Send {
     fn active_users(&self, month: &str) -> StoreResult<u64>;
 
     // Uploads, the server-side client and webhooks.
-    /// Removes a user record for good (a hard delete). No-op for an unknown id.
+    /// Removes a user record for good (a hard delete), with their push devices. No-op for
+    /// an unknown id.
     fn remove_user(&mut self, id: &str) -> StoreResult<()>;
+
+    // Push devices. A device id is unique in the app: it belongs to one user at a time.
+    /// The devices of `user_id`, in the order they were first registered.
+    fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>>;
+    /// A device by id.
+    fn device(&self, id: &str) -> StoreResult<Option<Device>>;
+    /// Creates the device with `device.id`, or replaces it in place (its `user_id` may
+    /// change: the device moves to that user).
+    fn put_device(&mut self, device: Device) -> StoreResult<()>;
+    /// Removes a device; returns whether there was one.
+    fn remove_device(&mut self, id: &str) -> StoreResult<bool>;
     // Reactions, threads, pins, search (messages surface).
 
     /// The reactions to a message, in the order they were first sent.

@@ -22,7 +22,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use stream_chat_protocol::{Message, Reaction, User, time};
+use stream_chat_protocol::{Device, Message, Reaction, User, time};
 
 use super::{
     BanRecord, BlockRecord, Bound, ChannelMuteRecord, ChannelRecord, FlagRecord, MemberRecord,
@@ -73,6 +73,10 @@ const MIGRATIONS: &[&str] = &[
          blocked_user_id TEXT NOT NULL, json TEXT NOT NULL, UNIQUE (user_id, blocked_user_id));
      CREATE TABLE active_users (month TEXT NOT NULL, user_id TEXT NOT NULL,
          PRIMARY KEY (month, user_id));",
+    // 2: push devices (a device id belongs to one user at a time).
+    "CREATE TABLE devices (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+         user_id TEXT NOT NULL, json TEXT NOT NULL);
+     CREATE INDEX devices_by_user ON devices (user_id, seq);",
 ];
 
 /// The chat state in an SQLite database. See the module documentation.
@@ -827,8 +831,42 @@ impl Store for SqliteStore {
     }
 
     fn remove_user(&mut self, id: &str) -> StoreResult<()> {
-        self.execute("DELETE FROM users WHERE id = ?", [id])?;
+        let tx = self.conn.transaction().map_err(db)?;
+        tx.execute("DELETE FROM users WHERE id = ?", [id])
+            .and_then(|_| tx.execute("DELETE FROM devices WHERE user_id = ?", [id]))
+            .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>> {
+        self.records(
+            "SELECT json FROM devices WHERE user_id = ? ORDER BY seq",
+            [user_id],
+        )
+    }
+
+    fn device(&self, id: &str) -> StoreResult<Option<Device>> {
+        Ok(self
+            .records("SELECT json FROM devices WHERE id = ?", [id])?
+            .pop())
+    }
+
+    fn put_device(&mut self, device: Device) -> StoreResult<()> {
+        let json = encode(&device)?;
+        self.execute(
+            "INSERT INTO devices (id, user_id, json) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, json = excluded.json",
+            params![
+                device.id,
+                device.user_id.as_deref().unwrap_or_default(),
+                json
+            ],
+        )?;
         Ok(())
+    }
+
+    fn remove_device(&mut self, id: &str) -> StoreResult<bool> {
+        Ok(self.execute("DELETE FROM devices WHERE id = ?", [id])? > 0)
     }
 
     fn reactions(&self, message_id: &str) -> StoreResult<Vec<Reaction>> {
@@ -1122,5 +1160,52 @@ mod tests {
         assert_eq!(store.active_users("2025-01").unwrap(), 1);
         assert_eq!(store.unread_counts("b").unwrap().messages, 1);
         assert_eq!(store.all_messages(CID).unwrap().len(), 12);
+    }
+
+    #[test]
+    fn a_first_version_database_migrates_and_keeps_its_rows() {
+        let dir = Dir::new("migrate-v1");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let conn = Connection::open(dir.0.join(DATABASE_FILE)).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO users (id, json) VALUES ('a', '{\"id\":\"a\"}')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = SqliteStore::open(&dir.0).unwrap();
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert_eq!(store.user("a").unwrap().unwrap().id, "a");
+        assert!(store.devices("a").unwrap().is_empty());
+        let device = |id: &str, user: &str| Device {
+            user_id: Some(user.into()),
+            ..Device::new(id, stream_chat_protocol::PushProvider::Firebase)
+        };
+        let mut memory = MemoryStore::default();
+        for s in [&mut store as &mut dyn Store, &mut memory] {
+            s.put_device(device("d1", "a")).unwrap();
+            s.put_device(device("d2", "a")).unwrap();
+            s.put_device(device("d3", "b")).unwrap();
+            // Re-registering d1 for b moves it, keeping its place.
+            s.put_device(device("d1", "b")).unwrap();
+            assert!(s.remove_device("d2").unwrap());
+            assert!(!s.remove_device("d2").unwrap());
+        }
+        let ids = |s: &dyn Store, user: &str| -> Vec<String> {
+            s.devices(user).unwrap().into_iter().map(|d| d.id).collect()
+        };
+        assert_eq!(ids(&store, "b"), ["d1", "d3"]);
+        assert_eq!(ids(&store, "b"), ids(&memory, "b"));
+        assert!(ids(&store, "a").is_empty());
+        store.remove_user("b").unwrap();
+        drop(store);
+        let store = SqliteStore::open(&dir.0).unwrap();
+        assert!(store.device("d3").unwrap().is_none());
     }
 }

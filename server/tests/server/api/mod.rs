@@ -16,6 +16,7 @@ mod users;
 mod websocket;
 // Channel administration, members, read state, moderation, presence, user updates.
 mod channel_admin;
+mod devices;
 // Reactions, threads, typing, pins, search (messages surface).
 mod pins;
 mod reactions;

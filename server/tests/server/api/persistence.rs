@@ -1,6 +1,7 @@
 //! `--data-dir` (issue 13): the real binary killed with SIGKILL and restarted on the same
-//! directory serves the same state; acknowledged messages survive kills at random points; a
-//! second server on the directory and a corrupt database are clear start errors.
+//! directory serves the same state (to our requests and to the official JS client);
+//! acknowledged messages survive kills at random points; a second server on the directory
+//! and a corrupt database are clear start errors.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -327,6 +328,83 @@ fn a_killed_server_restarts_with_the_same_state() {
     );
     let unread = s.ok("GET", "/unread", Some("bob"), None);
     assert_eq!(unread["total_unread_count"], 2, "{unread}");
+    s.kill();
+}
+
+/// Runs `interop/js/persistence_flow.mjs <mode>` (the official JS client) against `s`; its
+/// `SUMMARY` line.
+fn js_flow(s: &Proc, mode: &str) -> Value {
+    let output = crate::interop::run_js_script(
+        "persistence_flow.mjs",
+        &[mode],
+        &[
+            ("STREAM_BASE_URL", s.base.as_str()),
+            ("STREAM_API_KEY", stream_chat_server::DEFAULT_API_KEY),
+            ("STREAM_API_SECRET", DEFAULT_API_SECRET),
+        ],
+        Duration::from_secs(120),
+    );
+    let line = output
+        .lines()
+        .find_map(|l| l.strip_prefix("SUMMARY "))
+        .unwrap_or_else(|| panic!("no SUMMARY line from the {mode} flow:\n{output}"));
+    serde_json::from_str(line).unwrap()
+}
+
+/// Issue 13 item 5 with the official JS client: a session (a channel, messages, reactions,
+/// thread replies, a read) through `stream-chat`, SIGKILL, a restart on the same directory,
+/// then the same queries through the client, compared field by field.
+#[test]
+fn the_official_js_client_sees_the_same_state_after_a_kill() {
+    if crate::interop::js_skipped("JS persistence flow (npm stream-chat@9.53.0)") {
+        return;
+    }
+    let dir = TempDir::new("persist-js");
+    let s = Proc::start(&dir.0);
+    let before = js_flow(&s, "write");
+    // Sanity: the state is what the script made.
+    let texts: Vec<&str> = before["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["m0", "m1", "m2", "m3", "r2", "after read"],
+        "{before}"
+    );
+    let m0 = &before["messages"][0];
+    assert_eq!(m0["reply_count"], 2, "{m0}");
+    assert_eq!(m0["reaction_counts"], json!({"like": 2}), "{m0}");
+    assert_eq!(
+        before["messages"][1]["reaction_counts"],
+        json!({"haha": 1, "love": 1})
+    );
+    assert_eq!(before["replies"].as_array().unwrap().len(), 2, "{before}");
+    assert_eq!(before["unread"]["bob"]["total_unread_count"], 1, "{before}");
+    assert_eq!(before["read"][1]["user"], "bob");
+    assert_eq!(before["read"][1]["unread_messages"], 1, "{before}");
+    s.kill();
+
+    let s = Proc::start(&dir.0);
+    let after = js_flow(&s, "query");
+    let fields = before.as_object().unwrap();
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        after.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+    for (key, value) in fields {
+        match (value, &after[key]) {
+            (Value::Array(b), Value::Array(a)) => {
+                assert_eq!(b.len(), a.len(), "{key}: count differs after the restart");
+                for (i, (b, a)) in b.iter().zip(a).enumerate() {
+                    assert_eq!(b, a, "{key}[{i}] differs after the restart");
+                }
+            }
+            (b, a) => assert_eq!(b, a, "{key} differs after the restart"),
+        }
+    }
     s.kill();
 }
 
