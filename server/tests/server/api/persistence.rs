@@ -421,18 +421,21 @@ fn acknowledged_messages_survive_kills_at_random_points() {
     let data = json!({"data": {"created_by_id": "w", "members": ["w"]}});
     s.ok("POST", "/channels/messaging/crash/query", None, Some(data));
     let mut acked: Vec<String> = Vec::new();
+    let mut waited = 0;
     let mut server = s;
     for round in 0..50 {
         let base = server.base.clone();
         let agent = server.agent.clone();
-        // A writer posting until the server dies; the main thread kills it at a random time.
+        // A writer posting until the server dies, reporting each acknowledgement; the main
+        // thread waits for a random number of them (real progress, so every round writes
+        // under any load), then kills at a random moment after that.
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
         let writer = std::thread::spawn(move || {
             let token = jwt::user_token(DEFAULT_API_SECRET.as_bytes(), "w", None);
             let url = format!(
                 "{base}/channels/messaging/crash/message?api_key={}",
                 stream_chat_server::DEFAULT_API_KEY
             );
-            let mut ok = Vec::new();
             for i in 0..200 {
                 let id = format!("r{round}-{i}");
                 let sent = agent
@@ -441,16 +444,28 @@ fn acknowledged_messages_survive_kills_at_random_points() {
                     .header("stream-auth-type", "jwt")
                     .send_json(json!({"message": {"id": id, "text": "x"}}));
                 match sent {
-                    Ok(r) if r.status().as_u16() == 200 => ok.push(id),
+                    Ok(r) if r.status().as_u16() == 200 => {
+                        if tx.send(id).is_err() {
+                            break;
+                        }
+                    }
                     _ => break,
                 }
             }
-            ok
         });
+        let wait_for = fastrand::usize(1..6);
+        for _ in 0..wait_for {
+            let id = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("round {round}: no acknowledgement within 30 s"));
+            acked.push(id);
+        }
+        waited += wait_for;
         // The random kill point (not a synchronisation: any moment is a valid one).
-        std::thread::sleep(Duration::from_millis(fastrand::u64(0..40)));
+        std::thread::sleep(Duration::from_millis(fastrand::u64(0..20)));
         server.kill();
-        acked.extend(writer.join().unwrap());
+        writer.join().unwrap();
+        acked.extend(rx.try_iter());
         server = Proc::start(&dir.0);
         let stored = all_ids(&server);
         for id in &acked {
@@ -458,9 +473,8 @@ fn acknowledged_messages_survive_kills_at_random_points() {
         }
     }
     assert!(
-        acked.len() > 50,
-        "the writers got {} messages through",
-        acked.len()
+        acked.len() >= waited && waited >= 50,
+        "{waited} acknowledgements waited for"
     );
     server.kill();
 }
