@@ -109,7 +109,9 @@ impl ChatClient {
 
     /// Deletes everything the offline store keeps (users, channels, messages, query lists,
     /// messages waiting to be sent); the file and its schema stay. The state in memory is
-    /// not changed. Fails with [`ErrorKind::InvalidArgument`] when the file refuses the
+    /// not changed, and nothing more is written to the file until the next connect call
+    /// (`connect_user`, `restore_user`, ...): a logout's `disconnect` and `shutdown` after it
+    /// cannot bring the user back, whatever events were still on their way. Fails with [`ErrorKind::InvalidArgument`] when the file refuses the
     /// delete; does nothing without an offline store.
     ///
     /// ```
@@ -127,10 +129,14 @@ impl ChatClient {
         }
     }
 
-    /// With the offline store, a connect of `user_id` when the store holds another user's
+    /// With the offline store, a connect call lets the writer write again after a
+    /// `clear_offline_data`; and a connect of `user_id` when the store holds another user's
     /// cached state (and nobody is connected) starts from an empty state: the cache is
     /// that user's (the writer replaces the file's data once the new user is connected).
     pub(super) fn offline_user_switch(&self, user_id: &str) {
+        if let Some(offline) = self.core.offline() {
+            offline.resume();
+        }
         let store = self.core.store();
         let cached = store.snapshot().me.as_ref().map(|me| me.id.clone());
         if self.core.offline().is_some()

@@ -52,8 +52,11 @@ pub(crate) enum Job {
     Flush,
     /// The connected user, when the client shuts down: the file's user from now on.
     Remember(Box<stream_chat_protocol::User>),
-    /// `clear_offline_data`: answered once the rows are gone.
+    /// `clear_offline_data`: answered once the rows are gone. Nothing more is written
+    /// (snapshots, the shutdown's user) until the next connect call ([`Job::Resume`]).
     Clear(Sender<Result<(), ChatError>>),
+    /// A connect call: writing starts again after a clear.
+    Resume,
 }
 
 impl Offline {
@@ -71,6 +74,7 @@ impl Offline {
             core: Arc::clone(&core),
             last: None,
             user: None,
+            cleared: false,
         };
         let handle = std::thread::Builder::new()
             .name("stream-chat-offline".into())
@@ -117,6 +121,11 @@ impl Offline {
     /// Records `user` as the file's user (see [`Job::Remember`]).
     pub(crate) fn remember(&self, user: stream_chat_protocol::User) {
         self.send(Job::Remember(Box::new(user)));
+    }
+
+    /// A connect call (after a clear, writing starts again).
+    pub(crate) fn resume(&self) {
+        self.send(Job::Resume);
     }
 
     /// The socket connected: send the queue.
@@ -248,6 +257,11 @@ struct Writer {
     last: Option<Arc<ClientState>>,
     /// The user whose data the file holds.
     user: Option<String>,
+    /// `clear_offline_data` ran and no connect call came since: nothing is written. The
+    /// store publishes on its event thread, so snapshots of events received before the
+    /// clear (the connect's `me`, the disconnect's) can reach the writer after it; they
+    /// must not bring the cleared user back.
+    cleared: bool,
 }
 
 impl Writer {
@@ -257,9 +271,10 @@ impl Writer {
             // Coalesce: only the newest snapshot of a burst is written.
             let mut latest: Option<Arc<ClientState>> = None;
             let mut flush = false;
-            let mut clears = Vec::new();
             for job in std::iter::once(first).chain(rx.try_iter()) {
                 match job {
+                    Job::Persist(_) | Job::Remember(_) if self.cleared => {}
+                    Job::Resume => self.cleared = false,
                     Job::Persist(state) => {
                         // The last state with a user is written before one without (a
                         // disconnect empties the store): never coalesced away.
@@ -279,20 +294,18 @@ impl Writer {
                         self.remember(&user);
                     }
                     Job::Clear(done) => {
+                        // What came before the clear is written (and then deleted with
+                        // the rest) so the writer's bookkeeping stays simple.
                         if let Some(state) = latest.take() {
                             self.persist(state);
                         }
-                        clears.push(done);
+                        let result = db::clear(&lock(&self.db))
+                            .map_err(|e| sql_error("clear the offline data", e));
+                        self.last = None;
+                        self.user = None;
+                        self.cleared = true;
+                        let _ = done.send(result);
                     }
-                }
-            }
-            if !clears.is_empty() {
-                let result =
-                    db::clear(&lock(&self.db)).map_err(|e| sql_error("clear the offline data", e));
-                self.last = None;
-                self.user = None;
-                for done in clears {
-                    let _ = done.send(result.clone());
                 }
             }
             if let Some(state) = latest {

@@ -468,6 +468,43 @@ fn clear_offline_data_leaves_nothing_for_the_next_client() {
     );
 }
 
+/// After `clear_offline_data` nothing is written until the next connect call: a logout
+/// (clear, then shut down while connected) leaves no user, though the shutdown records the
+/// connected user and snapshots of earlier events may still reach the writer (the doctest
+/// of `restore_user` sometimes restored a cleared user that way).
+#[test]
+fn a_clear_is_not_undone_until_the_next_connect() {
+    let server = server();
+    let dir = Dir::new("clear-connected");
+    let client = offline_builder(&server, &dir.db()).build().unwrap();
+    connect_as(&client, &server, "bender");
+    let channel = client.channel("messaging", "cleared-live").unwrap();
+    channel.create(["bender"]).execute().into_result().unwrap();
+    client.clear_offline_data().unwrap();
+    post(&channel, "after the clear");
+    client.shutdown();
+    let again = offline_builder(&server, &dir.db()).build().unwrap();
+    assert!(again.state().me.is_none(), "{:?}", again.state().me);
+    assert!(again.state().channels.is_empty());
+    let none = again.restore_user("unused").execute();
+    assert_eq!(
+        none.error().kind(),
+        stream_chat_client::ErrorKind::NotConnected
+    );
+
+    // The next connect writes again.
+    connect_as(&again, &server, "bender");
+    let back = again.channel("messaging", "cleared-live").unwrap();
+    back.watch().execute().into_result().unwrap();
+    again.shutdown();
+    let third = offline_builder(&server, &dir.db()).build().unwrap();
+    assert_eq!(third.state().me.as_ref().unwrap().id, "bender");
+    assert_eq!(
+        main_texts(third.state().channel("messaging:cleared-live").unwrap()),
+        ["after the clear"]
+    );
+}
+
 #[test]
 fn a_disconnect_keeps_the_file_for_the_next_start() {
     let server = server();
