@@ -188,8 +188,13 @@ impl Http {
             // A proxy from the environment must not capture traffic to a local server.
             config = config.proxy(None);
         }
+        let agent = ureq::Agent::with_parts(
+            config.build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            LiteralFirstResolver::default(),
+        );
         Http {
-            agent: config.build().into(),
+            agent,
             base,
             api_key,
             timeout,
@@ -651,6 +656,52 @@ pub(crate) fn tls_message(e: &rustls::Error) -> String {
     }
 }
 
+/// ureq's resolver, except that an IP-literal host (`127.0.0.1`, `[::1]`) is its own address.
+///
+/// Under a deadline, ureq's [`DefaultResolver`](ureq::unversioned::resolver::DefaultResolver)
+/// looks every host up on a thread of its own, spawned per new connection and left to run
+/// out (unnamed, so it carries the name of the thread that made the call, e.g. a pool
+/// worker's). A literal needs no lookup: it gets no thread. Names still go to ureq, whose
+/// thread lets a hung DNS lookup end at the call's deadline.
+#[derive(Debug, Default)]
+struct LiteralFirstResolver {
+    names: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl ureq::unversioned::resolver::Resolver for LiteralFirstResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        if let Some(addr) = literal_addr(uri) {
+            let mut addrs = self.empty();
+            addrs.push(addr);
+            return Ok(addrs);
+        }
+        self.names.resolve(uri, config, timeout)
+    }
+}
+
+/// The socket address of a URI whose host is an IP literal (port explicit or the scheme's).
+fn literal_addr(uri: &ureq::http::Uri) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?;
+    let ip: std::net::IpAddr = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()?;
+    let port = match (uri.port_u16(), uri.scheme_str()) {
+        (Some(port), _) => port,
+        (None, Some("http")) => 80,
+        (None, Some("https")) => 443,
+        _ => return None,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -698,5 +749,19 @@ mod tests {
         ] {
             assert_eq!(is_loopback(&Url::parse(u).unwrap()), l, "{u}");
         }
+    }
+
+    #[test]
+    fn ip_literals_need_no_lookup_and_names_do() {
+        let addr = |u: &str| literal_addr(&u.parse().unwrap()).map(|a| a.to_string());
+        assert_eq!(
+            addr("http://127.0.0.1:3030/x").as_deref(),
+            Some("127.0.0.1:3030")
+        );
+        assert_eq!(addr("http://10.0.0.7/").as_deref(), Some("10.0.0.7:80"));
+        assert_eq!(addr("https://[::1]/channels").as_deref(), Some("[::1]:443"));
+        assert_eq!(addr("http://[fe80::2]:9/").as_deref(), Some("[fe80::2]:9"));
+        assert_eq!(addr("http://localhost:3030/"), None);
+        assert_eq!(addr("https://chat.stream-io-api.com/"), None);
     }
 }
