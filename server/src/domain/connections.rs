@@ -6,7 +6,7 @@
 //! bounded per-connection queues; the connection's task (`ws.rs`) writes them to its socket.
 //! Nothing here waits: a full queue closes the connection instead.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -203,8 +203,9 @@ impl Freeze {
 struct Watchers {
     /// Connection ids.
     conns: HashSet<String>,
-    /// Watching users (not anonymous) and how many of their connections watch.
-    users: HashMap<String, usize>,
+    /// Watching users (not anonymous) and how many of their connections watch, in id order
+    /// (a page of them costs its offset and length, not a sort of them all).
+    users: BTreeMap<String, usize>,
     /// Anonymous connections watching (each counts as one watcher).
     anonymous: usize,
 }
@@ -425,9 +426,13 @@ impl Connections {
         let Some(watchers) = self.watchers.get(cid) else {
             return Vec::new();
         };
-        let mut ids: Vec<&String> = watchers.users.keys().collect();
-        ids.sort_unstable();
-        ids.into_iter().skip(offset).take(limit).cloned().collect()
+        watchers
+            .users
+            .keys()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     /// The connections watching a channel.
