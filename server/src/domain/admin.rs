@@ -16,8 +16,8 @@ use stream_chat_protocol::{
 };
 
 use super::caller::{Actor, Caller};
-use super::fanout::Withheld;
 use super::channels::{ChannelKey, Loaded, RESERVED_CHANNEL_KEYS};
+use super::fanout::Withheld;
 use super::permissions::Action;
 use super::store::ReadRecord;
 use super::{Chat, World, random_id};

@@ -3,10 +3,10 @@
 
 use stream_chat_protocol::{BlockUserRequest, Flag, FlagRequest, UserBlock};
 
+use super::Chat;
 use super::caller::Actor;
 use super::permissions::{APP_SCOPE, Action, Relation};
 use super::store::{BlockRecord, FlagRecord};
-use super::Chat;
 use crate::error::{ApiError, ApiResult};
 
 impl Chat {
