@@ -141,8 +141,7 @@ fn child(clients: usize, messages: usize) {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let mut parts = line.splitn(3, ' ');
-        let (Some(user), Some(addr), Some(url)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(user), Some(addr), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
             break;
         };
         let (Ok(user), Ok(addr)) = (user.parse::<usize>(), addr.parse::<SocketAddr>()) else {
@@ -377,7 +376,9 @@ fn main() {
         })
         .and_then(|()| {
             drop(reports_tx);
-            run(&server, &rest, &mut procs, base_rss, watchers, messages, &reports)
+            run(
+                &server, &rest, &mut procs, base_rss, watchers, messages, &reports,
+            )
         });
     if let Err(e) = &outcome {
         println!("  stopped early: {e}");
