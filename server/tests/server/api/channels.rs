@@ -592,3 +592,128 @@ fn watching_with_a_connection_that_is_not_open_is_code_46() {
     );
     assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
 }
+
+/// A message reaches every watcher but those who blocked its author (found by a reverse
+/// lookup, not by scanning the audience); a shadowed one reaches its author only, anonymous
+/// watchers included in "everyone else".
+#[test]
+fn blockers_and_everyone_but_a_shadowed_author_do_not_get_the_message() {
+    let env = Env::start();
+    let mut watchers = Vec::new();
+    for user in ["alice", "bob", "carl"] {
+        let (ws, hello) = env.connect(user);
+        let (status, body) = env.watch(
+            Auth::User(user),
+            "livestream:quiet",
+            hello["connection_id"].as_str().unwrap(),
+        );
+        assert_eq!(status, 200, "{body}");
+        watchers.push(ws);
+    }
+    let (mut anon, hello) = env.connect_anonymous();
+    let (status, body) = env.watch(
+        Auth::Anonymous,
+        "livestream:quiet",
+        hello["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = env.call(
+        "POST",
+        "/users/block",
+        Auth::User("bob"),
+        Some(json!({"blocked_user_id": "alice"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let [alice, bob, carl] = &mut watchers[..] else {
+        unreachable!()
+    };
+
+    env.send(Auth::User("alice"), "livestream:quiet", "not for bob");
+    for ws in [&mut *alice, &mut *carl, &mut anon] {
+        assert_eq!(
+            ws.next_event("message.new")["message"]["text"],
+            "not for bob"
+        );
+    }
+    assert!(
+        drain(bob).iter().all(|e| e["type"] != "message.new"),
+        "bob blocked alice"
+    );
+    env.send(Auth::User("carl"), "livestream:quiet", "for all");
+    for ws in [&mut *alice, &mut *bob, &mut *carl, &mut anon] {
+        assert_eq!(ws.next_event("message.new")["message"]["text"], "for all");
+    }
+
+    let (status, body) = env.call(
+        "POST",
+        "/moderation/ban",
+        Auth::Server,
+        Some(json!({"target_user_id": "carl", "shadow": true, "banned_by_id": "alice"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = env.send(Auth::User("carl"), "livestream:quiet", "shadowed");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        carl.next_event("message.new")["message"]["text"],
+        "shadowed"
+    );
+    for ws in [&mut *alice, &mut *bob, &mut anon] {
+        let seen = drain(ws);
+        assert!(
+            seen.iter().all(|e| e["message"]["text"] != "shadowed"),
+            "{seen:?}"
+        );
+    }
+}
+
+/// Livestream has connect events off: watching one with `presence: true` subscribes to no
+/// one, and its members' presence changes do not travel through it; messaging's do.
+#[test]
+fn presence_does_not_travel_through_a_livestream_channel() {
+    let env = Env::start();
+    env.upsert(&["alice", "bob"]);
+    env.create_channel("livestream:stage", "alice", &["bob"]);
+    env.create_channel("messaging:pals", "alice", &["alice", "bob"]);
+    let (mut alice, hello) = env.connect("alice");
+    let conn = hello["connection_id"].as_str().unwrap().to_owned();
+    let (status, body) = env.call(
+        "POST",
+        &format!("/channels/livestream/stage/query?connection_id={conn}"),
+        Auth::User("alice"),
+        Some(json!({"presence": true, "state": true, "watch": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // Bob, a member of the livestream channel, comes online and goes offline: alice hears
+    // nothing (what his connect or close queued for her is in before the answer to her ping).
+    let (bob, _) = env.connect("bob");
+    let seen = drain(&mut alice);
+    assert!(
+        seen.iter().all(|e| e["type"] != "user.presence.changed"),
+        "{seen:?}"
+    );
+    bob.close();
+    env.wait_for("bob's socket to be gone", |c| {
+        c.usage.concurrent_connections == 1
+    });
+    let seen = drain(&mut alice);
+    assert!(
+        seen.iter().all(|e| e["type"] != "user.presence.changed"),
+        "{seen:?}"
+    );
+
+    // The same user seen through a messaging channel: presence arrives.
+    let (status, body) = env.call(
+        "POST",
+        &format!("/channels/messaging/pals/query?connection_id={conn}"),
+        Auth::User("alice"),
+        Some(json!({"presence": true, "state": true, "watch": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_bob, _) = env.connect("bob");
+    let e = alice.next_event("user.presence.changed");
+    assert_eq!(
+        (e["user"]["id"].as_str(), e["user"]["online"].as_bool()),
+        (Some("bob"), Some(true))
+    );
+}
