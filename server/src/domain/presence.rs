@@ -76,6 +76,9 @@ impl World {
     /// `user.presence.changed` for `user_id` as others see them now, invisible or not
     /// (a user turning invisible appears to go offline).
     fn announce_presence(&mut self, user_id: &str) -> ApiResult<()> {
+        if !self.conns.any_presence_subscriber() {
+            return Ok(());
+        }
         let mut member_of = self.channels_of(user_id)?;
         let mut watched_by = self.conns.watched_by(user_id);
         member_of.retain(|cid| super::fanout::connect_events(cid));
