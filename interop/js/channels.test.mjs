@@ -104,19 +104,19 @@ test('livestream: an anonymous viewer may not post (code 17, HTTP 403)', async (
   assert.equal(state.messages.length, 0, 'the refused message was not stored');
 });
 
-test('livestream: user.watching.start / stop reach other watchers with watcher_count', async (t) => {
+test('messaging: user.watching.start / stop reach other watchers with watcher_count', async (t) => {
   const server = await startServer(t);
   const alice = await connectJwt(server, t, { id: 'alice' });
   const bob = await connectJwt(server, t, { id: 'bob' });
-  const aliceCh = alice.channel('livestream', 'arena');
+  const aliceCh = alice.channel('messaging', 'arena', { members: ['alice', 'bob'] });
   await aliceCh.watch();
 
   const started = waitForEvent(aliceCh, 'user.watching.start', { predicate: (e) => e.user?.id === 'bob' });
-  const bobCh = bob.channel('livestream', 'arena');
+  const bobCh = bob.channel('messaging', 'arena');
   const bobState = await bobCh.watch();
   assert.ok(bobState.watcher_count >= 2, `watcher_count with two watchers: ${bobState.watcher_count}`);
   const s = await started;
-  assert.equal(s.cid, 'livestream:arena');
+  assert.equal(s.cid, 'messaging:arena');
   assert.equal(s.watcher_count, 2);
 
   const stopped = waitForEvent(aliceCh, 'user.watching.stop', { predicate: (e) => e.user?.id === 'bob' });
@@ -126,7 +126,7 @@ test('livestream: user.watching.start / stop reach other watchers with watcher_c
 
   // closing the socket also cleans up: bob watches again, disconnects, alice sees the stop
   const started2 = waitForEvent(aliceCh, 'user.watching.start', { predicate: (e) => e.user?.id === 'bob' });
-  await bob.channel('livestream', 'arena').watch();
+  await bob.channel('messaging', 'arena').watch();
   await started2;
   const stopped2 = waitForEvent(aliceCh, 'user.watching.stop', {
     predicate: (e) => e.user?.id === 'bob',
@@ -135,6 +135,36 @@ test('livestream: user.watching.start / stop reach other watchers with watcher_c
   await bob.disconnectUser();
   const st2 = await stopped2;
   assert.equal(st2.watcher_count, 1);
+});
+
+test('livestream: connect_events off, no user.watching.*; watcher_count travels in message.new and the watch response', async (t) => {
+  const server = await startServer(t);
+  const alice = await connectJwt(server, t, { id: 'alice' });
+  const bob = await connectJwt(server, t, { id: 'bob' });
+  const aliceCh = alice.channel('livestream', 'big');
+  const aliceState = await aliceCh.watch();
+  assert.equal(aliceState.channel.config.connect_events, false, 'config.connect_events');
+  assert.ok(!aliceState.channel.own_capabilities.includes('connect-events'), 'no connect-events capability');
+  const watching = [];
+  aliceCh.on('user.watching.start', (e) => watching.push(e));
+  aliceCh.on('user.watching.stop', (e) => watching.push(e));
+
+  const bobCh = bob.channel('livestream', 'big');
+  const bobState = await bobCh.watch();
+  assert.equal(bobState.watcher_count, 2, 'the watch response counts both');
+  const arrived = waitForEvent(aliceCh, 'message.new');
+  await bobCh.sendMessage({ text: 'hello, crowd' });
+  const event = await arrived;
+  assert.equal(event.watcher_count, 2, 'message.new carries watcher_count');
+  assert.equal(aliceCh.state.watcher_count, 2, "the client's state follows it");
+  // events arrive in order on one socket: a user.watching.start would have come first
+  assert.deepEqual(watching, [], 'no user.watching.* on livestream');
+
+  await bobCh.stopWatching();
+  const next = waitForEvent(aliceCh, 'message.new');
+  await aliceCh.sendMessage({ text: 'still here' });
+  assert.equal((await next).watcher_count, 1, 'bob left, without an event');
+  assert.deepEqual(watching, [], 'no user.watching.stop either');
 });
 
 test('messaging: members read and write, a member receives message.new, markRead emits message.read', async (t) => {

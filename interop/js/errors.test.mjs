@@ -169,9 +169,10 @@ test('watch with a connection_id that is closed: code 46 (ConnectionIDNotFoundEr
   assert.equal(typeof stale, 'string', 'the first socket has a connection_id');
 
   // bob's first socket watches, then closes; alice's user.watching.stop says the server let go of it
-  const aliceCh = alice.channel('livestream', 'stale');
+  // (messaging: livestream has connect events off)
+  const aliceCh = alice.channel('messaging', 'stale', { members: ['alice', 'bob'] });
   await aliceCh.watch();
-  await old.channel('livestream', 'stale').watch();
+  await old.channel('messaging', 'stale').watch();
   const gone = waitForEvent(aliceCh, 'user.watching.stop', { predicate: (e) => e.user?.id === 'bob' });
   await old.disconnectUser();
   await gone;
@@ -184,11 +185,11 @@ test('watch with a connection_id that is closed: code 46 (ConnectionIDNotFoundEr
   await withTimeout(bob.connectUser({ id: 'bob' }, tokenFor(server, 'bob')), CONNECT_TIMEOUT, 'connectUser(bob, second socket)');
   assert.notEqual(bob.wsConnection?.connectionID, stale, 'a new socket, a new id');
 
-  const err = await rejection(bob.channel('livestream', 'stale').watch(), 'watch with a closed connection_id');
+  const err = await rejection(bob.channel('messaging', 'stale').watch(), 'watch with a closed connection_id');
   assertStreamError(err, 46, 400);
   assert.ok(err.response.data.message.includes(stale), `the message names the id: ${err.response.data.message}`);
 
   // without a watch the id is not needed: the same request shape with watch:false succeeds
-  const state = await bob.channel('livestream', 'stale').query({ watch: false, state: true });
-  assert.equal(state.channel.cid, 'livestream:stale');
+  const state = await bob.channel('messaging', 'stale').query({ watch: false, state: true });
+  assert.equal(state.channel.cid, 'messaging:stale');
 });

@@ -1,57 +1,66 @@
-//! Fan-out load check (not a test): N WebSocket watchers on one `livestream` channel of an
-//! in-process server, M messages posted over REST, one at a time.
+//! Fan-out load check (not a test): K WebSocket watchers on one `livestream` channel of an
+//! in-process server, held by child processes (this same binary, `--child`), and M messages
+//! posted over REST, one at a time.
 //!
 //! ```sh
-//! cargo bench -p stream-chat-server --bench fanout                 # N=1000, M=200
-//! cargo bench -p stream-chat-server --bench fanout -- --watchers 200 --messages 50
-//! cargo bench -p stream-chat-server --bench fanout --profile dev  # without the release build
-//! cargo test -p stream-chat-server --bench fanout                 # smoke run: N=20, M=5
+//! cargo bench -p stream-chat-server --bench fanout                    # K=1000, M=200
+//! cargo bench -p stream-chat-server --bench fanout -- --watchers 10000 --messages 50
+//! cargo bench -p stream-chat-server --bench fanout --profile dev      # without the release build
+//! cargo test -p stream-chat-server --bench fanout                    # smoke run: K=20, M=5
 //! ```
 //!
-//! Prints the time to open N sockets, the time to watch the channel from each of them, the
-//! p50/p99 latency from posting a message until every watcher has its `message.new`, and the
-//! process RSS. The server runs inside this process, so the RSS includes the N client threads
-//! (small stacks and buffers) and their sockets, not only the server. Everything stays on loopback; each phase has a
-//! deadline, so a run ends within about a minute even when something goes wrong.
+//! Prints the time to open K sockets, the time until every watch of the channel (REST, from
+//! the watcher's own user) is answered, the p50/p99 latency from posting a message until the
+//! last of the K watchers has its `message.new`, and the RSS of this process: the server and
+//! the REST driver only, since the clients live in the children (up to `--per-child`, 1,000 by
+//! default, each a thread with a blocking socket). The open-file limit is raised to its hard
+//! limit in every process. Everything stays on loopback; each phase has a deadline, so a run
+//! ends within a few minutes even when something goes wrong.
 
-use std::io::ErrorKind;
-use std::net::TcpStream;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stream_chat_server::{Server, ServerHandle};
+use stream_chat_server::{RateLimits, Server, ServerHandle};
 use tungstenite::Message;
 use tungstenite::protocol::WebSocketConfig;
 
 const CHANNEL: &str = "fanout";
-/// Budget per phase; the whole run stays around a minute.
-const PHASE_BUDGET: Duration = Duration::from_secs(20);
+/// Budget of the connect phase and of the watch phase each.
+const PHASE_BUDGET: Duration = Duration::from_secs(60);
+/// Budget of the whole message phase.
+const MESSAGES_BUDGET: Duration = Duration::from_secs(60);
 /// How long one message may take to reach every watcher.
 const MESSAGE_BUDGET: Duration = Duration::from_secs(5);
+/// Concurrent REST watch requests.
+const WATCH_THREADS: usize = 4;
 
 struct Args {
     watchers: usize,
     messages: usize,
+    per_child: usize,
 }
 
-/// `--watchers N --messages M`. Without `--bench` (passed by `cargo bench`, not by
-/// `cargo test --benches`) it is a quick smoke run of 20 watchers and 5 messages.
-fn args() -> Args {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+/// `--watchers K --messages M --per-child C`. Without `--bench` (passed by `cargo bench`, not
+/// by `cargo test --benches`) it is a quick smoke run of 20 watchers and 5 messages.
+fn args(args: &[String]) -> Args {
     let full = args.iter().any(|a| a == "--bench");
     let mut parsed = Args {
         watchers: if full { 1000 } else { 20 },
         messages: if full { 200 } else { 5 },
+        per_child: 1000,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let target = match arg.as_str() {
             "--watchers" => &mut parsed.watchers,
             "--messages" => &mut parsed.messages,
+            "--per-child" => &mut parsed.per_child,
             _ => continue,
         };
         match it.next().and_then(|v| v.parse().ok()) {
@@ -60,6 +69,30 @@ fn args() -> Args {
         }
     }
     parsed
+}
+
+/// Raises the soft open-file limit to the hard one; returns the soft limit now in force.
+fn raise_open_files() -> u64 {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+        limit.rlim_cur
+    }
 }
 
 /// `VmRSS` and `VmHWM` of this process, in MiB (Linux only; `None` elsewhere).
@@ -73,46 +106,21 @@ fn rss_mib() -> Option<(f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-fn print_rss(label: &str) {
+fn print_rss(label: &str) -> Option<f64> {
     match rss_mib() {
         Some((rss, peak)) => {
-            println!("  RSS {label:<22} {rss:8.1} MiB (peak so far {peak:.1} MiB)")
+            println!("  server RSS {label:<26} {rss:8.1} MiB (peak so far {peak:.1} MiB)");
+            Some(rss)
         }
-        None => println!("  RSS {label:<22} unavailable (no /proc/self/status)"),
+        None => {
+            println!("  server RSS {label:<26} unavailable (no /proc/self/status)");
+            None
+        }
     }
 }
 
-/// What watcher threads report to the main thread.
-enum Report {
-    Connected {
-        user: usize,
-        connection_id: String,
-    },
-    Failed(String),
-    /// Every watcher has received message `k`.
-    Delivered {
-        k: usize,
-        at: Instant,
-    },
-    /// Every `user.watching.start` frame of the watch phase has arrived.
-    AllWatching,
-}
-
-/// Shared between the watcher threads.
-struct Shared {
-    watchers: usize,
-    /// Per message: how many watchers have received it.
-    received: Vec<AtomicUsize>,
-    /// `user.watching.start` frames received, summed over all watchers.
-    watching_frames: AtomicUsize,
-    /// How many the watch phase produces: joining user k is announced to the k watchers
-    /// present, itself included.
-    watching_expected: usize,
-    stop: AtomicBool,
-}
-
 /// The message number of a `message.new` frame for one of our messages, read without a full
-/// JSON parse (the client threads share the two cores with the server).
+/// JSON parse (the client threads share the cores with the server).
 fn message_number(text: &str) -> Option<usize> {
     if !text.starts_with(r#"{"type":"message.new""#) {
         return None;
@@ -121,21 +129,55 @@ fn message_number(text: &str) -> Option<usize> {
     rest[..rest.find('"')?].parse().ok()
 }
 
-/// One watcher: connect, report the connection id, then count frames until the server closes
-/// the socket or the run stops. Returns when each message arrived.
-fn watcher(
+// ---- child: holds some of the watchers ------------------------------------------------
+
+/// A child process: reads `<user> <address> <url>` lines from stdin, one watcher thread per
+/// line; writes `C <user> <connection id>` when one is connected, `F <why>` when one fails,
+/// and `D <k>` once all of its watchers have message `k`. Exits when stdin closes.
+fn child(clients: usize, messages: usize) {
+    raise_open_files();
+    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let received: Arc<Vec<AtomicUsize>> = Arc::new((0..messages).map(|_| 0.into()).collect());
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let mut parts = line.splitn(3, ' ');
+        let (Some(user), Some(addr), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
+            break;
+        };
+        let (Ok(user), Ok(addr)) = (user.parse::<usize>(), addr.parse::<SocketAddr>()) else {
+            break;
+        };
+        let (url, shared_out, received) = (url.to_owned(), out.clone(), received.clone());
+        let spawned = thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || child_watcher(user, addr, url, clients, &shared_out, &received));
+        if let Err(e) = spawned {
+            say(&out, &format!("F cannot spawn a watcher thread: {e}"));
+        }
+    }
+    // The parent closed stdin: the run is over.
+    std::process::exit(0);
+}
+
+fn say(out: &Mutex<std::io::Stdout>, line: &str) {
+    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// One watcher: connect, report the connection id, then count frames until the socket closes.
+fn child_watcher(
     user: usize,
-    server_addr: std::net::SocketAddr,
+    addr: SocketAddr,
     url: String,
-    shared: Arc<Shared>,
-    reports: mpsc::Sender<Report>,
-) -> Vec<(usize, Instant)> {
-    let mut arrivals = Vec::new();
-    let connected = TcpStream::connect_timeout(&server_addr, PHASE_BUDGET)
+    clients: usize,
+    out: &Mutex<std::io::Stdout>,
+    received: &[AtomicUsize],
+) {
+    let connected = TcpStream::connect_timeout(&addr, PHASE_BUDGET)
         .map_err(|e| e.to_string())
         .and_then(|tcp| {
-            // Small client buffers (the default read buffer is 128 KiB), so that the RSS
-            // reflects the server more than the clients sharing its process.
+            // Small client buffers (the default read buffer is 128 KiB).
             let config = WebSocketConfig::default()
                 .read_buffer_size(4096)
                 .write_buffer_size(0);
@@ -144,55 +186,95 @@ fn watcher(
         });
     let mut ws = match connected {
         Ok((ws, _)) => ws,
-        Err(e) => {
-            let _ = reports.send(Report::Failed(e));
-            return arrivals;
-        }
+        Err(e) => return say(out, &format!("F connect: {e}")),
     };
     let first = match ws.read() {
         Ok(Message::Text(t)) => serde_json::from_str::<Value>(t.as_str()).unwrap_or_default(),
-        other => {
-            let _ = reports.send(Report::Failed(format!("first frame: {other:?}")));
-            return arrivals;
-        }
+        other => return say(out, &format!("F first frame: {other:?}")),
     };
-    let Some(connection_id) = first["connection_id"].as_str().map(str::to_owned) else {
-        let _ = reports.send(Report::Failed(format!("no connection_id in {first}")));
-        return arrivals;
+    let Some(connection_id) = first["connection_id"].as_str() else {
+        return say(out, &format!("F no connection_id in {first}"));
     };
-    let _ = ws
-        .get_ref()
-        .set_read_timeout(Some(Duration::from_millis(250)));
-    let _ = reports.send(Report::Connected {
-        user,
-        connection_id,
-    });
-    while !shared.stop.load(Ordering::Relaxed) {
+    say(out, &format!("C {user} {connection_id}"));
+    loop {
         match ws.read() {
             Ok(Message::Text(text)) => {
-                let text = text.as_str();
-                if let Some(k) = message_number(text) {
-                    let at = Instant::now();
-                    arrivals.push((k, at));
-                    let seen = shared.received[k].fetch_add(1, Ordering::AcqRel) + 1;
-                    if seen == shared.watchers {
-                        let _ = reports.send(Report::Delivered { k, at });
-                    }
-                } else if text.starts_with(r#"{"type":"user.watching.start""#) {
-                    let seen = shared.watching_frames.fetch_add(1, Ordering::AcqRel) + 1;
-                    if seen == shared.watching_expected {
-                        let _ = reports.send(Report::AllWatching);
-                    }
+                if let Some(k) = message_number(text.as_str())
+                    && let Some(count) = received.get(k)
+                    && count.fetch_add(1, Ordering::AcqRel) + 1 == clients
+                {
+                    say(out, &format!("D {k}"));
                 }
             }
-            Ok(Message::Close(_)) => break,
+            Ok(Message::Close(_)) => return,
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => break,
+            Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return,
         }
     }
-    arrivals
+}
+
+// ---- parent: the server, the REST driver, the measurements ----------------------------
+
+/// What the children report to the main thread.
+enum Report {
+    Connected {
+        user: usize,
+        connection_id: String,
+    },
+    Failed(String),
+    /// Every watcher of one child has message `k`.
+    Delivered {
+        k: usize,
+        at: Instant,
+    },
+}
+
+/// Spawns a child holding `clients` watchers; its reports go to `reports`.
+fn spawn_child(
+    clients: usize,
+    messages: usize,
+    reports: mpsc::Sender<Report>,
+) -> Result<(Child, ChildStdin), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("no current exe: {e}"))?;
+    let mut child = Command::new(exe)
+        .args([
+            "--child",
+            &clients.to_string(),
+            "--messages",
+            &messages.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start a client process: {e}"))?;
+    let stdin = child.stdin.take().ok_or("no child stdin")?;
+    let stdout = child.stdout.take().ok_or("no child stdout")?;
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let at = Instant::now();
+            let mut parts = line.splitn(3, ' ');
+            let report = match (parts.next(), parts.next(), parts.next()) {
+                (Some("C"), Some(user), Some(id)) => match user.parse() {
+                    Ok(user) => Report::Connected {
+                        user,
+                        connection_id: id.to_owned(),
+                    },
+                    Err(_) => Report::Failed(line.clone()),
+                },
+                (Some("D"), Some(k), None) => match k.parse() {
+                    Ok(k) => Report::Delivered { k, at },
+                    Err(_) => Report::Failed(line.clone()),
+                },
+                _ => Report::Failed(line.clone()),
+            };
+            if reports.send(report).is_err() {
+                break;
+            }
+        }
+    });
+    Ok((child, stdin))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -207,6 +289,7 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+#[derive(Clone)]
 struct Rest {
     agent: ureq::Agent,
     base: String,
@@ -242,17 +325,31 @@ impl Rest {
 }
 
 fn main() {
-    let Args { watchers, messages } = args();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = argv.iter().position(|a| a == "--child") {
+        let clients = argv.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
+        return child(clients, args(&argv).messages);
+    }
+    let Args {
+        watchers,
+        messages,
+        per_child,
+    } = args(&argv);
     let build = if cfg!(debug_assertions) {
         "debug"
     } else {
         "release"
     };
+    let open_files = raise_open_files();
+    let children = watchers.div_ceil(per_child);
     println!(
-        "fanout: {watchers} watchers on livestream:{CHANNEL}, {messages} messages, {build} build, in-process server"
+        "fanout: {watchers} watchers on livestream:{CHANNEL} in {children} client processes, {messages} messages, {build} build, server in this process (open-file limit {open_files})"
     );
-    let server = Server::builder().start().expect("server starts");
-    print_rss("after server start");
+    let server = Server::builder()
+        .rate_limits(RateLimits::off())
+        .start()
+        .expect("server starts");
+    let base_rss = print_rss("after server start");
     let rest = Rest {
         agent: ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -269,17 +366,20 @@ fn main() {
     )
     .expect("channel created");
 
-    let shared = Arc::new(Shared {
-        watchers,
-        received: (0..messages).map(|_| AtomicUsize::new(0)).collect(),
-        watching_frames: AtomicUsize::new(0),
-        watching_expected: watchers * (watchers + 1) / 2,
-        stop: AtomicBool::new(false),
-    });
     let (reports_tx, reports) = mpsc::channel();
-    let outcome = run(
-        &server, &rest, &shared, watchers, messages, reports_tx, &reports,
-    );
+    let mut procs = Vec::with_capacity(children);
+    let outcome = (0..children)
+        .try_for_each(|c| {
+            let clients = per_child.min(watchers - c * per_child);
+            procs.push((spawn_child(clients, messages, reports_tx.clone())?, clients));
+            Ok::<(), String>(())
+        })
+        .and_then(|()| {
+            drop(reports_tx);
+            run(
+                &server, &rest, &mut procs, base_rss, watchers, messages, &reports,
+            )
+        });
     if let Err(e) = &outcome {
         println!("  stopped early: {e}");
     }
@@ -288,7 +388,16 @@ fn main() {
         "  slow-consumer disconnects: {}",
         server.slow_consumer_disconnects()
     );
-    shared.stop.store(true, Ordering::Relaxed);
+    // Closing stdin ends a child; kill the ones that do not go on their own.
+    for ((mut child, stdin), _) in procs {
+        drop(stdin);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     server.shutdown();
     if outcome.is_err() {
         std::process::exit(1);
@@ -305,44 +414,48 @@ fn next_report(reports: &mpsc::Receiver<Report>, deadline: Instant) -> Result<Re
 fn run(
     server: &ServerHandle,
     rest: &Rest,
-    shared: &Arc<Shared>,
+    procs: &mut [((Child, ChildStdin), usize)],
+    base_rss: Option<f64>,
     watchers: usize,
     messages: usize,
-    reports_tx: mpsc::Sender<Report>,
     reports: &mpsc::Receiver<Report>,
 ) -> Result<(), String> {
-    // Phase 1: open N sockets in parallel, each as its own user.
+    // Phase 1: open K sockets, each as its own user, from the children in parallel.
     let started = Instant::now();
-    let mut threads = Vec::with_capacity(watchers);
-    for i in 0..watchers {
-        let user = format!("w{i}");
-        let payload = json!({"user_id": user, "user_details": {"id": user}}).to_string();
-        let url = format!(
-            "ws://{}/connect?json={}&api_key={}&authorization={}&stream-auth-type=jwt",
-            server.addr(),
-            encode(&payload),
-            server.api_key(),
-            server.create_token(&user, None),
-        );
-        let (addr, shared, tx) = (server.addr(), shared.clone(), reports_tx.clone());
-        let spawned = thread::Builder::new()
-            .name(format!("watcher-{i}"))
-            .stack_size(256 * 1024)
-            .spawn(move || watcher(i, addr, url, shared, tx))
-            .map_err(|e| format!("cannot spawn watcher thread {i}: {e}"))?;
-        threads.push(spawned);
+    let mut next_user = 0;
+    for ((_, stdin), clients) in procs.iter_mut() {
+        for _ in 0..*clients {
+            let user = format!("w{next_user}");
+            let payload = json!({"user_id": user, "user_details": {"id": user}}).to_string();
+            writeln!(
+                stdin,
+                "{next_user} {} ws://{}/connect?json={}&api_key={}&authorization={}&stream-auth-type=jwt",
+                server.addr(),
+                server.addr(),
+                encode(&payload),
+                server.api_key(),
+                server.create_token(&user, None),
+            )
+            .map_err(|e| format!("a client process is gone: {e}"))?;
+            next_user += 1;
+        }
+        stdin.flush().map_err(|e| e.to_string())?;
     }
-    drop(reports_tx);
     let deadline = Instant::now() + PHASE_BUDGET;
     let mut connection_ids = Vec::with_capacity(watchers);
     while connection_ids.len() < watchers {
-        match next_report(reports, deadline)? {
+        match next_report(reports, deadline).map_err(|_| {
+            format!(
+                "only {} of {watchers} sockets connected in {PHASE_BUDGET:?}",
+                connection_ids.len()
+            )
+        })? {
             Report::Connected {
                 user,
                 connection_id,
             } => connection_ids.push((user, connection_id)),
-            Report::Failed(e) => return Err(format!("a watcher failed to connect: {e}")),
-            Report::Delivered { .. } | Report::AllWatching => {}
+            Report::Failed(e) => return Err(format!("a watcher failed: {e}")),
+            Report::Delivered { .. } => {}
         }
     }
     let connect = started.elapsed();
@@ -351,73 +464,99 @@ fn run(
         ms(connect),
         watchers as f64 / connect.as_secs_f64()
     );
-    print_rss("after connecting");
+    if let (Some(idle), Some(base)) = (print_rss("with the idle sockets"), base_rss) {
+        println!(
+            "  server RSS per idle socket: {:.1} KiB",
+            (idle - base) * 1024.0 / watchers as f64
+        );
+    }
 
-    // Phase 2: each connection watches the channel (REST, one request at a time).
+    // Phase 2: each connection watches the channel, as its own user (server tokens do not
+    // subscribe connections), from a few REST clients at once.
+    let work: Vec<(String, String)> = connection_ids
+        .into_iter()
+        .map(|(user, id)| (server.create_token(&format!("w{user}"), None), id))
+        .collect();
     let started = Instant::now();
-    for (user, connection_id) in &connection_ids {
-        // As the watcher's own user: server tokens do not subscribe connections.
-        rest.post_as(
-            &server.create_token(&format!("w{user}"), None),
-            &format!("/channels/livestream/{CHANNEL}/query?connection_id={connection_id}"),
-            json!({"data": {}, "state": true, "watch": true, "presence": false}),
-        )?;
+    let deadline = started + PHASE_BUDGET;
+    let queue = Arc::new(Mutex::new(work));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..WATCH_THREADS)
+        .map(|_| {
+            let (queue, answered, rest) = (queue.clone(), answered.clone(), rest.clone());
+            thread::spawn(move || -> Result<(), String> {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((token, connection_id)) = next else {
+                        return Ok(());
+                    };
+                    if Instant::now() >= deadline {
+                        return Err("watch phase over budget".to_owned());
+                    }
+                    let state = rest.post_as(
+                        &token,
+                        &format!(
+                            "/channels/livestream/{CHANNEL}/query?connection_id={connection_id}"
+                        ),
+                        json!({"data": {}, "state": true, "watch": true, "presence": false}),
+                    )?;
+                    if state["watcher_count"].as_u64().unwrap_or(0) == 0 {
+                        return Err(format!("a watch answered without watchers: {state}"));
+                    }
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join()
+            .map_err(|_| "a watch thread panicked".to_owned())??;
     }
     let watch = started.elapsed();
-    let deadline = Instant::now() + PHASE_BUDGET;
-    loop {
-        match next_report(reports, deadline) {
-            Ok(Report::AllWatching) => break,
-            Ok(_) => {}
-            Err(_) => {
-                return Err(format!(
-                    "only {} of {} user.watching.start frames arrived",
-                    shared.watching_frames.load(Ordering::Relaxed),
-                    shared.watching_expected
-                ));
-            }
-        }
-    }
     println!(
-        "  watch from {watchers} connections (sequential REST): {}; all {} user.watching.start frames delivered after {}",
+        "  watch from {watchers} connections ({WATCH_THREADS} REST clients): every watch answered after {} ({} answered)",
         ms(watch),
-        shared.watching_expected,
-        ms(started.elapsed())
+        answered.load(Ordering::Relaxed)
     );
     let usage = server.usage();
     println!(
         "  server: {} open connections, {} monthly active users",
         usage.concurrent_connections, usage.monthly_active_users
     );
+    print_rss("with K watching sockets");
 
-    // Phase 3: post messages one at a time; each must reach every watcher.
+    // Phase 3: post messages one at a time; each must reach every watcher (every child
+    // reports when all of its watchers have it).
+    let children = procs.len();
     let mut fanout = Vec::with_capacity(messages);
     let mut post_times = Vec::with_capacity(messages);
-    let mut posted_at = Vec::with_capacity(messages);
-    let run_deadline = Instant::now() + PHASE_BUDGET;
+    let run_deadline = Instant::now() + MESSAGES_BUDGET;
     for k in 0..messages {
         if Instant::now() >= run_deadline {
             return Err(format!("message phase over budget after {k} messages"));
         }
         let t0 = Instant::now();
-        posted_at.push(t0);
         rest.post(
             &format!("/channels/livestream/{CHANNEL}/message"),
             json!({"message": {"id": format!("fanout-{k}"), "text": format!("message {k}"), "user_id": "host"}}),
         )?;
         post_times.push(t0.elapsed());
         let deadline = t0 + MESSAGE_BUDGET;
-        loop {
+        let mut done = 0;
+        let mut last = t0;
+        while done < children {
             match next_report(reports, deadline)
                 .map_err(|_| format!("message {k} did not reach all watchers"))?
             {
-                Report::Delivered { k: done, at } if done == k => {
-                    fanout.push(at - t0);
-                    break;
+                Report::Delivered { k: j, at } if j == k => {
+                    done += 1;
+                    last = last.max(at);
                 }
+                Report::Failed(e) => return Err(format!("a watcher failed: {e}")),
                 _ => {}
             }
         }
+        fanout.push(last - t0);
     }
     fanout.sort();
     post_times.sort();
@@ -427,25 +566,10 @@ fn run(
         ms(percentile(&post_times, 99.0))
     );
     println!(
-        "  message.new fan-out, post -> all {watchers} watchers received: p50 {}, p99 {}, max {}",
+        "  message.new fan-out, post -> the last of {watchers} watchers received: p50 {}, p99 {}, max {}",
         ms(percentile(&fanout, 50.0)),
         ms(percentile(&fanout, 99.0)),
         ms(fanout.last().copied().unwrap_or_default())
-    );
-    shared.stop.store(true, Ordering::Relaxed);
-    let mut each = Vec::with_capacity(watchers * messages);
-    for t in threads {
-        let arrivals = t
-            .join()
-            .map_err(|_| "a watcher thread panicked".to_owned())?;
-        each.extend(arrivals.into_iter().map(|(k, at)| at - posted_at[k]));
-    }
-    each.sort();
-    println!(
-        "  per delivery (post -> one watcher): p50 {}, p99 {} over {} deliveries",
-        ms(percentile(&each, 50.0)),
-        ms(percentile(&each, 99.0)),
-        each.len()
     );
     Ok(())
 }

@@ -69,20 +69,13 @@ fn watch_returns_the_state_and_delivers_the_channels_events() {
     assert_eq!(state.watcher_count, 1);
     let caps = state.channel.own_capabilities.clone().unwrap();
     assert!(caps.iter().any(|c| c == "send-message"), "{caps:?}");
-    assert!(state.channel.config.as_ref().unwrap().connect_events);
+    // Livestream channels are large: no connect events (user.watching.*) there.
+    assert!(!state.channel.config.as_ref().unwrap().connect_events);
+    assert!(!caps.iter().any(|c| c == "connect-events"), "{caps:?}");
 
     let fry_channel = fry.channel_cid("livestream:demo").unwrap();
     let fry_state = fry_channel.watch().execute().into_result().unwrap();
     assert_eq!(fry_state.watcher_count, 2);
-    // The local server also tells a watcher about its own start; look for fry's.
-    let start = loop {
-        let e = starts.next();
-        if e.user.as_ref().is_some_and(|u| u.id == "fry") {
-            break e;
-        }
-    };
-    assert_eq!(start.cid, "livestream:demo");
-    assert_eq!(start.watcher_count, Some(2));
 
     let bender_msgs = Events::<NewMessageEvent>::on(&channel);
     let fry_msgs = Events::<NewMessageEvent>::of(&fry);
@@ -100,8 +93,11 @@ fn watch_returns_the_state_and_delivers_the_channels_events() {
         assert_eq!(event.message.id, sent.id);
         assert_eq!(event.message.text.as_deref(), Some("Good news, everyone!"));
         assert_eq!(event.user.as_ref().unwrap().id, "fry");
+        assert_eq!(event.watcher_count, Some(2));
         assert!(!event.recovered);
     }
+    // Events arrive in order: no user.watching.start came before the message.
+    assert_eq!(starts.received().len(), 0);
 }
 
 #[test]
@@ -343,13 +339,25 @@ fn stop_watching_ends_the_channels_events_and_tells_the_others() {
     let server = server();
     let bender = connected(&server, "bender");
     let fry = connected(&server, "fry");
-    let a = bender.channel("livestream", "a").unwrap();
+    // Messaging tells the others (livestream has connect events off).
+    let a = bender.channel("messaging", "a").unwrap();
+    a.create(["bender", "fry"]).execute().into_result().unwrap();
     let b = bender.channel("livestream", "b").unwrap();
     a.watch().execute().into_result().unwrap();
     b.watch().execute().into_result().unwrap();
-    let fry_a = fry.channel_cid("livestream:a").unwrap();
+    let starts = Events::<UserStartWatchingEvent>::on(&a);
+    let fry_a = fry.channel_cid("messaging:a").unwrap();
     let fry_b = fry.channel_cid("livestream:b").unwrap();
     fry_a.watch().execute().into_result().unwrap();
+    // The local server also tells a watcher about its own start; look for fry's.
+    let start = loop {
+        let e = starts.next();
+        if e.user.as_ref().is_some_and(|u| u.id == "fry") {
+            break e;
+        }
+    };
+    assert_eq!(start.cid, "messaging:a");
+    assert_eq!(start.watcher_count, Some(2));
     let stops = Events::<UserStopWatchingEvent>::on(&fry_a);
     let bender_msgs = Events::<NewMessageEvent>::of(&bender);
 

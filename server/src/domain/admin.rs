@@ -17,6 +17,7 @@ use stream_chat_protocol::{
 
 use super::caller::{Actor, Caller};
 use super::channels::{ChannelKey, Loaded, RESERVED_CHANNEL_KEYS};
+use super::fanout::Withheld;
 use super::permissions::Action;
 use super::store::ReadRecord;
 use super::{Chat, World, random_id};
@@ -104,30 +105,24 @@ impl World {
         Ok(())
     }
 
-    /// The users a new message is not delivered to over the socket: those who blocked its
-    /// author and, for a shadowed message, everyone but its author.
-    pub(crate) fn not_delivered_to(
-        &self,
-        channel: &Loaded,
-        message: &Message,
-    ) -> ApiResult<Vec<String>> {
+    /// Who a new message is not delivered to over the socket: for a shadowed message,
+    /// everyone but its author; otherwise the users who blocked its author (a reverse lookup,
+    /// usually none), whatever the size of the channel's audience.
+    pub(crate) fn not_delivered_to(&self, message: &Message) -> ApiResult<Withheld> {
         let author = message
             .user
             .as_ref()
             .map(|u| u.id.as_str())
             .unwrap_or_default();
-        let mut audience = channel.member_ids();
-        audience.extend(
-            self.conns
-                .watching_users(&channel.record.cid, 0, usize::MAX),
-        );
-        audience.sort();
-        audience.dedup();
         if message.shadowed == Some(true) {
-            audience.retain(|u| u != author);
-            return Ok(audience);
+            return Ok(Withheld::AllBut(author.to_owned()));
         }
-        self.blocked_by(&audience, author)
+        if author.is_empty() {
+            return Ok(Withheld::default());
+        }
+        Ok(Withheld::Users(
+            self.store.blockers_of(author)?.into_iter().collect(),
+        ))
     }
 
     /// Posts a system message from `user` in `channel` (a channel change's note):
@@ -208,8 +203,8 @@ impl World {
             channel_member_count: Some(channel.members.len() as u64),
             ..self.channel_event(&cid)
         };
-        self.broadcast_new_message(channel, &event, &[])?;
-        self.notify_members(channel, user, &event, &[])?;
+        self.broadcast_new_message(channel, &event, &Withheld::default())?;
+        self.notify_members(channel, user, &event, &Withheld::default())?;
         Ok(message)
     }
 

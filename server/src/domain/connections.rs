@@ -6,7 +6,7 @@
 //! bounded per-connection queues; the connection's task (`ws.rs`) writes them to its socket.
 //! Nothing here waits: a full queue closes the connection instead.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -203,8 +203,9 @@ impl Freeze {
 struct Watchers {
     /// Connection ids.
     conns: HashSet<String>,
-    /// Watching users (not anonymous) and how many of their connections watch.
-    users: HashMap<String, usize>,
+    /// Watching users (not anonymous) and how many of their connections watch, in id order
+    /// (a page of them costs its offset and length, not a sort of them all).
+    users: BTreeMap<String, usize>,
     /// Anonymous connections watching (each counts as one watcher).
     anonymous: usize,
 }
@@ -222,6 +223,11 @@ pub(crate) struct Connections {
     conns: HashMap<String, Conn>,
     /// Open connections per (non-anonymous) user.
     online: HashMap<String, usize>,
+    /// Connection ids per user id (`!anon` for the anonymous ones), so that finding a user's
+    /// connections does not scan them all.
+    by_user: HashMap<String, HashSet<String>>,
+    /// Open connections that asked for presence (a presence change scans them only if any).
+    presence_subscribers: usize,
     /// cid to its watchers.
     watchers: HashMap<String, Watchers>,
     /// Users whose `/connect` is refused ([`crate::ServerHandle::refuse_connections`]).
@@ -263,6 +269,10 @@ impl Connections {
             presence_channels: HashSet::new(),
         };
         self.conns.insert(conn_id.to_owned(), conn);
+        self.by_user
+            .entry(user_id.to_owned())
+            .or_default()
+            .insert(conn_id.to_owned());
         Inbox {
             frames,
             close: close_rx,
@@ -274,6 +284,15 @@ impl Connections {
     /// Removes a connection and its watching (the caller tells the channels it left).
     pub(crate) fn close(&mut self, conn_id: &str) -> Option<Closed> {
         let conn = self.conns.remove(conn_id)?;
+        if let Some(ids) = self.by_user.get_mut(&conn.user_id) {
+            ids.remove(conn_id);
+            if ids.is_empty() {
+                self.by_user.remove(&conn.user_id);
+            }
+        }
+        if conn.presence {
+            self.presence_subscribers -= 1;
+        }
         if !conn.anonymous
             && let Some(n) = self.online.get_mut(&conn.user_id)
         {
@@ -306,7 +325,16 @@ impl Connections {
 
     /// The open connections of `user_id` (`!anon` for the anonymous ones).
     pub(crate) fn of_user<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a Conn> {
-        self.conns.values().filter(move |c| c.user_id == user_id)
+        self.by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.conns.get(id))
+    }
+
+    /// Whether any open connection asked for presence changes.
+    pub(crate) fn any_presence_subscriber(&self) -> bool {
+        self.presence_subscribers > 0
     }
 
     /// Whether `user_id` has an open (non-anonymous) connection.
@@ -328,6 +356,9 @@ impl Connections {
         cid: Option<&str>,
     ) {
         if let Some(conn) = self.conns.get_mut(conn_id) {
+            if !conn.presence {
+                self.presence_subscribers += 1;
+            }
             conn.presence = true;
             conn.presence_users.extend(users);
             conn.presence_channels.extend(cid.map(str::to_owned));
@@ -425,9 +456,13 @@ impl Connections {
         let Some(watchers) = self.watchers.get(cid) else {
             return Vec::new();
         };
-        let mut ids: Vec<&String> = watchers.users.keys().collect();
-        ids.sort_unstable();
-        ids.into_iter().skip(offset).take(limit).cloned().collect()
+        watchers
+            .users
+            .keys()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     /// The connections watching a channel.

@@ -1,14 +1,16 @@
 //! Who receives which event: the connections watching a channel, the connections of a user
 //! (watching or not), one connection, and the members' connections that do not watch (for
 //! `notification.*` events). Also the watching events themselves: a user who starts or stops
-//! watching a channel with their first or last connection is announced to its watchers.
+//! watching a channel with their first or last connection is announced to its watchers,
+//! where the channel type has `connect_events` on (not livestream: announcing each of K
+//! joiners to everyone there costs K² frames; `watcher_count` travels in the other events).
 //!
 //! An event is serialized once per fan-out and the frame shared by its recipients; queueing
 //! never waits (see `connections.rs`). Events to watchers and to users are also offered to
 //! the webhook queue (`hooks.rs`); per-connection copies (`send_to_conn`) are not.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use stream_chat_protocol::events::NewMessageEvent;
@@ -18,6 +20,32 @@ use super::World;
 use super::channels::Loaded;
 use super::connections::Frame;
 use super::store::StoreResult;
+
+/// Who does not receive a new message over the socket.
+#[derive(Debug)]
+pub(crate) enum Withheld {
+    /// These users (those who blocked its author; usually none).
+    Users(HashSet<String>),
+    /// Everyone but this user (a shadowed message reaches its author only).
+    AllBut(String),
+}
+
+impl Default for Withheld {
+    /// No one is left out.
+    fn default() -> Self {
+        Withheld::Users(HashSet::new())
+    }
+}
+
+impl Withheld {
+    /// Whether `user_id` (`!anon` for anonymous connections) does not receive it.
+    pub(crate) fn excludes(&self, user_id: &str) -> bool {
+        match self {
+            Withheld::Users(users) => users.contains(user_id),
+            Withheld::AllBut(author) => author != user_id,
+        }
+    }
+}
 
 impl World {
     /// Queues `event` for every connection watching `cid`.
@@ -54,14 +82,14 @@ impl World {
         &self,
         channel: &Loaded,
         event: &NewMessageEvent,
-        except: &[String],
+        except: &Withheld,
     ) -> StoreResult<()> {
         let Some(shared) = Frame::of(event) else {
             return Ok(());
         };
         let mut own: HashMap<&str, Option<Frame>> = HashMap::new();
         for conn in self.conns.watching(&channel.record.cid) {
-            if except.contains(&conn.user_id) {
+            if except.excludes(&conn.user_id) {
                 continue;
             }
             if conn.anonymous || !channel.is_member(&conn.user_id) {
@@ -119,6 +147,9 @@ impl World {
         members: &[String],
         except: &str,
     ) -> Vec<(String, String)> {
+        if members.is_empty() {
+            return Vec::new();
+        }
         self.conns
             .iter()
             .filter(|(id, conn)| {
@@ -132,11 +163,14 @@ impl World {
     }
 
     /// Subscribes `conn_id` to `cid`; `user.watching.start` to the watchers (the new one
-    /// included) when its user was not watching yet.
+    /// included) when its user was not watching yet and the channel type has connect events.
     pub(crate) fn start_watching(&mut self, cid: &str, conn_id: &str) -> StoreResult<()> {
         let Some(user_id) = self.conns.watch(cid, conn_id) else {
             return Ok(());
         };
+        if !connect_events(cid) {
+            return Ok(());
+        }
         let event = UserStartWatchingEvent {
             user: Some(self.user_response(&user_id)?),
             watcher_count: Some(self.conns.watcher_count(cid)),
@@ -147,7 +181,8 @@ impl World {
     }
 
     /// Unsubscribes `conn_id` (of `user_id`) from `cid`; `user.watching.stop` to the
-    /// remaining watchers when it was the user's last watching connection.
+    /// remaining watchers when it was the user's last watching connection and the channel
+    /// type has connect events.
     pub(crate) fn stop_watching(
         &mut self,
         cid: &str,
@@ -155,7 +190,7 @@ impl World {
         user_id: &str,
         anonymous: bool,
     ) -> StoreResult<()> {
-        if !self.conns.unwatch(cid, conn_id, user_id, anonymous) {
+        if !self.conns.unwatch(cid, conn_id, user_id, anonymous) || !connect_events(cid) {
             return Ok(());
         }
         let event = UserStopWatchingEvent {
@@ -186,4 +221,11 @@ impl World {
         }
         true
     }
+}
+
+/// Whether the type of channel `cid` (`type:id`) sends connect events (`user.watching.*`,
+/// presence changes of the users seen through it).
+pub(crate) fn connect_events(cid: &str) -> bool {
+    let kind = cid.split_once(':').map_or(cid, |(kind, _)| kind);
+    super::permissions::connect_events(kind)
 }

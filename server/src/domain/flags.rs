@@ -3,29 +3,11 @@
 
 use stream_chat_protocol::{BlockUserRequest, Flag, FlagRequest, UserBlock};
 
+use super::Chat;
 use super::caller::Actor;
 use super::permissions::{APP_SCOPE, Action, Relation};
 use super::store::{BlockRecord, FlagRecord};
-use super::{Chat, World};
 use crate::error::{ApiError, ApiResult};
-
-impl World {
-    /// The users who blocked `user_id`.
-    pub(crate) fn blocked_by(&self, members: &[String], user_id: &str) -> ApiResult<Vec<String>> {
-        let mut out = Vec::new();
-        for member in members {
-            if self
-                .store
-                .blocks(member)?
-                .iter()
-                .any(|b| b.blocked_user_id == user_id)
-            {
-                out.push(member.clone());
-            }
-        }
-        Ok(out)
-    }
-}
 
 impl Chat {
     /// `POST /moderation/flag` / `unflag`: the caller flags (or unflags) a message

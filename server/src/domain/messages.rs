@@ -14,6 +14,7 @@ use stream_chat_protocol::{
 
 use super::caller::{Actor, Caller};
 use super::channels::{ChannelKey, Loaded};
+use super::fanout::Withheld;
 use super::message_view::{Viewer, clear_pin, pin_active};
 use super::permissions::Action;
 use super::pins::{Expiry, parse_expiry, pin};
@@ -251,10 +252,10 @@ impl World {
         channel: &Loaded,
         sender: &str,
         new: &NewMessageEvent,
-        except: &[String],
+        except: &Withheld,
     ) -> ApiResult<()> {
         let mut members = channel.member_ids();
-        members.retain(|m| !except.contains(m));
+        members.retain(|m| !except.excludes(m));
         for (conn_id, user_id) in self.members_not_watching(&channel.record.cid, &members, sender) {
             let caller = Caller::user(self.store.as_ref(), &user_id)?;
             let unread = self.store.unread_counts(&user_id)?;
@@ -397,7 +398,7 @@ impl Chat {
             channel_member_count: Some(channel.members.len() as u64),
             ..world.channel_event(cid)
         };
-        let except = world.not_delivered_to(&channel, &message)?;
+        let except = world.not_delivered_to(&message)?;
         world.broadcast_new_message(&channel, &event, &except)?;
         if shown {
             world.notify_members(&channel, &sender, &event, &except)?;

@@ -540,7 +540,11 @@ pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation, frozen: bool) 
     let may = |action| allowed(role, kind, rel, action);
     let mut caps: Vec<&str> = Vec::new();
     if may(Action::ReadChannel) {
-        caps.extend([CONNECT_EVENTS, SEARCH_MESSAGES]);
+        caps.push(SEARCH_MESSAGES);
+        // Watching and presence events only where the channel type has them on.
+        if connect_events(kind) {
+            caps.push(CONNECT_EVENTS);
+        }
         if role != role::ANONYMOUS {
             caps.push(READ_EVENTS);
         }
@@ -594,6 +598,13 @@ pub(crate) fn capabilities(role: &str, kind: &str, rel: Relation, frozen: bool) 
     caps.into_iter().map(str::to_owned).collect()
 }
 
+/// Whether channels of type `kind` send connect events (`user.watching.*`, and presence
+/// changes of the users seen through them). Livestream channels are large and have them off,
+/// as Stream's do: `watcher_count` still travels in their other events and watch responses.
+pub(crate) fn connect_events(kind: &str) -> bool {
+    kind != "livestream"
+}
+
 /// The configuration of a built-in channel type.
 pub(crate) fn config(kind: &str, created_at: &str) -> ChannelConfig {
     let livestream = kind == "livestream";
@@ -601,7 +612,7 @@ pub(crate) fn config(kind: &str, created_at: &str) -> ChannelConfig {
         name: kind.to_owned(),
         typing_events: !livestream,
         read_events: !livestream,
-        connect_events: true,
+        connect_events: connect_events(kind),
         delivery_events: Some(false),
         search: true,
         reactions: true,

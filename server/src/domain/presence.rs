@@ -1,7 +1,8 @@
 //! Presence and user updates: who asked for presence (queries with `presence: true`),
 //! `user.presence.changed` when a user's first connection opens or last one closes, and
 //! `user.updated` when a user's fields change. Invisible users stay offline to others and
-//! cause no presence events.
+//! cause no presence events. Channels whose type has `connect_events` off (livestream)
+//! neither subscribe to presence nor carry it: no one hears of a user through them.
 
 use std::collections::HashSet;
 
@@ -15,7 +16,8 @@ use crate::error::ApiResult;
 
 impl World {
     /// Subscribes the caller's connection `conn_id` (if it is theirs) to the presence of
-    /// `users` and of the members and watchers of `cid`.
+    /// `users` and of the members and watchers of `cid` (nothing when `cid`'s type has no
+    /// connect events).
     pub(crate) fn subscribe_presence(
         &mut self,
         caller: &Caller,
@@ -26,6 +28,9 @@ impl World {
         let Some(conn_id) = conn_id else {
             return;
         };
+        if cid.is_some_and(|cid| !super::fanout::connect_events(cid)) {
+            return;
+        }
         let own = self
             .conns
             .get(conn_id)
@@ -71,8 +76,13 @@ impl World {
     /// `user.presence.changed` for `user_id` as others see them now, invisible or not
     /// (a user turning invisible appears to go offline).
     fn announce_presence(&mut self, user_id: &str) -> ApiResult<()> {
-        let member_of = self.channels_of(user_id)?;
-        let watched_by = self.conns.watched_by(user_id);
+        if !self.conns.any_presence_subscriber() {
+            return Ok(());
+        }
+        let mut member_of = self.channels_of(user_id)?;
+        let mut watched_by = self.conns.watched_by(user_id);
+        member_of.retain(|cid| super::fanout::connect_events(cid));
+        watched_by.retain(|cid| super::fanout::connect_events(cid));
         let event = UserPresenceChangedEvent {
             created_at: Some(self.now()),
             user: Some(self.user_response(user_id)?),

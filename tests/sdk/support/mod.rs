@@ -200,6 +200,11 @@ impl<T: stream_chat_client::EventKind> Events<T> {
             .unwrap_or_else(|_| panic!("no {} within {WAIT:?}", T::TYPE))
     }
 
+    /// The events received so far and not yet taken, without waiting.
+    pub fn received(&self) -> Vec<T> {
+        self.rx.try_iter().collect()
+    }
+
     /// The next `n` events.
     pub fn take(&self, n: usize) -> Vec<T> {
         (0..n).map(|_| self.next()).collect()

@@ -345,6 +345,15 @@ impl Store for MemoryStore {
         Ok(self.blocks.get(user_id).cloned().unwrap_or_default())
     }
 
+    fn blockers_of(&self, blocked_user_id: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .blocks
+            .iter()
+            .filter(|(_, list)| list.iter().any(|b| b.blocked_user_id == blocked_user_id))
+            .map(|(user_id, _)| user_id.clone())
+            .collect())
+    }
+
     fn put_block(&mut self, block: BlockRecord) -> StoreResult<()> {
         let list = self.blocks.entry(block.user_id.clone()).or_default();
         match list

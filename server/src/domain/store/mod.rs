@@ -407,6 +407,8 @@ pub(crate) trait Store: Send {
     ) -> StoreResult<Option<FlagRecord>>;
     /// The users `user_id` blocked, oldest first.
     fn blocks(&self, user_id: &str) -> StoreResult<Vec<BlockRecord>>;
+    /// The users who blocked `blocked_user_id` (the reverse of [`Store::blocks`]).
+    fn blockers_of(&self, blocked_user_id: &str) -> StoreResult<Vec<String>>;
     /// Creates or replaces a block.
     fn put_block(&mut self, block: BlockRecord) -> StoreResult<()>;
     /// Removes a block; returns whether there was one.

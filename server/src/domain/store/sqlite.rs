@@ -795,6 +795,17 @@ impl Store for SqliteStore {
         )
     }
 
+    fn blockers_of(&self, blocked_user_id: &str) -> StoreResult<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT user_id FROM blocks WHERE blocked_user_id = ? ORDER BY seq")
+            .map_err(db)?;
+        let rows = statement
+            .query_map([blocked_user_id], |row| row.get::<_, String>(0))
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
     fn put_block(&mut self, block: BlockRecord) -> StoreResult<()> {
         let json = encode(&block)?;
         self.execute(

@@ -110,8 +110,8 @@ fn a_freeze_is_in_force_when_it_returns() {
     let env = Env::start();
     let (mut alice, first) = env.connect("alice");
     let conn = first["connection_id"].as_str().unwrap();
-    env.watch(Auth::User("alice"), "livestream:race", conn);
-    alice.next_event("user.watching.start");
+    let (status, body) = env.watch(Auth::User("alice"), "livestream:race", conn);
+    assert_eq!(status, 200, "{body}");
     let post = |text: &str| {
         let (status, body) = env.call(
             "POST",

@@ -25,19 +25,20 @@ fn message_new_reaches_every_watcher_including_the_sender() {
         b["connection_id"].as_str().unwrap(),
     );
     assert_eq!(state["watcher_count"], 2);
-    let own = alice.next_event("user.watching.start");
-    assert_eq!(
-        (own["user"]["id"].as_str(), own["watcher_count"].as_u64()),
-        (Some("alice"), Some(1))
-    );
-    let start = alice.next_event("user.watching.start");
-    assert_eq!(start["user"]["id"], "bob");
-    assert_eq!(start["watcher_count"], 2);
+    let watchers: Vec<&str> = state["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(watchers, ["alice", "bob"]);
 
     let (status, sent) = env.send(Auth::User("alice"), "livestream:show", "hello");
     assert_eq!(status, 200, "{sent}");
     for ws in [&mut alice, &mut bob] {
-        let event = ws.next_event("message.new");
+        // Livestream has connect events off: no user.watching.start came first.
+        let event = ws.next_json(WITHIN);
+        assert_eq!(event["type"], "message.new", "{event}");
         assert_eq!(event["cid"], "livestream:show");
         assert_eq!(event["channel_id"], "show");
         assert_eq!(event["channel_type"], "livestream");
@@ -48,10 +49,76 @@ fn message_new_reaches_every_watcher_including_the_sender() {
         assert!(event["created_at"].is_string());
     }
 
+    // Bob leaving is not announced either; the next message counts one watcher.
     bob.close();
-    let stop = alice.next_event("user.watching.stop");
-    assert_eq!(stop["user"]["id"], "bob");
-    assert_eq!(stop["watcher_count"], 1);
+    env.wait_for("bob's socket to be gone", |c| {
+        c.usage.concurrent_connections == 1
+    });
+    env.send(Auth::User("alice"), "livestream:show", "alone");
+    let event = alice.next_json(WITHIN);
+    assert_eq!(event["type"], "message.new", "{event}");
+    assert_eq!(event["watcher_count"], 1);
+}
+
+#[test]
+fn livestream_has_connect_events_off_and_messaging_on() {
+    let env = Env::start();
+    let (_alice, a) = env.connect("alice");
+    let (_, state) = env.watch(
+        Auth::User("alice"),
+        "livestream:cfg",
+        a["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!(state["channel"]["config"]["connect_events"], false);
+    let caps = state["channel"]["own_capabilities"].as_array().unwrap();
+    assert!(!caps.contains(&json!("connect-events")), "{caps:?}");
+    assert!(caps.contains(&json!("send-message")), "{caps:?}");
+    env.create_channel("messaging:cfg", "alice", &["alice"]);
+    let (_, state) = env.watch(
+        Auth::User("alice"),
+        "messaging:cfg",
+        a["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!(state["channel"]["config"]["connect_events"], true);
+    let caps = state["channel"]["own_capabilities"].as_array().unwrap();
+    assert!(caps.contains(&json!("connect-events")), "{caps:?}");
+}
+
+/// A watcher page is in user id order, with offset and limit, whatever the join order.
+#[test]
+fn the_watcher_page_is_in_id_order_and_paged() {
+    let env = Env::start();
+    let mut sockets = Vec::new();
+    for user in ["dora", "bob", "eve", "alice", "carl"] {
+        let (ws, hello) = env.connect(user);
+        let (status, body) = env.watch(
+            Auth::User(user),
+            "livestream:page",
+            hello["connection_id"].as_str().unwrap(),
+        );
+        assert_eq!(status, 200, "{body}");
+        sockets.push(ws);
+    }
+    let page = |offset: u64, limit: u64| -> Vec<String> {
+        let (status, body) = env.call(
+            "POST",
+            "/channels/livestream/page/query",
+            Auth::User("alice"),
+            Some(json!({"state": true, "watchers": {"offset": offset, "limit": limit}})),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["watcher_count"], 5);
+        body["watchers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(page(0, 10), ["alice", "bob", "carl", "dora", "eve"]);
+    assert_eq!(page(1, 2), ["bob", "carl"]);
+    assert_eq!(page(4, 10), ["eve"]);
+    assert_eq!(page(5, 10), Vec::<String>::new());
 }
 
 /// Text frames of `ws` up to and including the answer to a client health check sent now.
@@ -70,21 +137,24 @@ fn drain(ws: &mut Ws) -> Vec<Value> {
 #[test]
 fn a_watcher_gets_its_own_watching_start_but_not_its_own_stop() {
     let env = Env::start();
+    // Messaging has connect events on (livestream has them off); created before anyone
+    // connects, so that no notification.added_to_channel is in the way.
+    env.create_channel("messaging:w", "alice", &["alice", "bob"]);
     let (mut alice, a) = env.connect("alice");
     let (mut alice2, a2) = env.connect("alice");
     let (mut bob, b) = env.connect("bob");
     let id = |v: &Value| v["connection_id"].as_str().unwrap().to_owned();
-    env.watch(Auth::User("alice"), "livestream:w", &id(&a));
+    env.watch(Auth::User("alice"), "messaging:w", &id(&a));
     let own = drain(&mut alice);
     assert_eq!(own.len(), 1, "{own:?}");
     assert_eq!(own[0]["type"], "user.watching.start");
     assert_eq!(own[0]["user"]["id"], "alice");
     assert_eq!(own[0]["watcher_count"], 1);
     // A second connection of a user who already watches starts nothing new.
-    env.watch(Auth::User("alice"), "livestream:w", &id(&a2));
+    env.watch(Auth::User("alice"), "messaging:w", &id(&a2));
     assert_eq!(drain(&mut alice), Vec::<Value>::new());
     assert_eq!(drain(&mut alice2), Vec::<Value>::new());
-    env.watch(Auth::User("bob"), "livestream:w", &id(&b));
+    env.watch(Auth::User("bob"), "messaging:w", &id(&b));
     for ws in [&mut alice, &mut alice2, &mut bob] {
         let start = drain(ws);
         assert_eq!(start.len(), 1, "{start:?}");
@@ -95,7 +165,7 @@ fn a_watcher_gets_its_own_watching_start_but_not_its_own_stop() {
     let (status, body) = env.call(
         "POST",
         &format!(
-            "/channels/livestream/w/stop-watching?connection_id={}",
+            "/channels/messaging/w/stop-watching?connection_id={}",
             id(&b)
         ),
         Auth::User("bob"),
@@ -129,8 +199,8 @@ fn events_queued_before_a_client_frame_is_read_go_out_before_its_answer() {
     );
     let (mut alice, a) = env.connect("alice");
     let conn = a["connection_id"].as_str().unwrap().to_owned();
-    env.watch(Auth::User("alice"), "livestream:order", &conn);
-    alice.next_event("user.watching.start");
+    let (status, body) = env.watch(Auth::User("alice"), "livestream:order", &conn);
+    assert_eq!(status, 200, "{body}");
     // Under Stream's 5,000-character text limit; ~8.5 KB per frame with its html.
     let text = "x".repeat(4000);
     const FLOOD: usize = 1000;
@@ -168,17 +238,18 @@ fn stop_watching_unsubscribes_the_connection() {
         a["connection_id"].as_str().unwrap(),
         b["connection_id"].as_str().unwrap(),
     );
-    env.watch(Auth::User("alice"), "livestream:s", a_id);
-    env.watch(Auth::User("bob"), "livestream:s", b_id);
+    env.create_channel("messaging:s", "alice", &["alice", "bob"]);
+    env.watch(Auth::User("alice"), "messaging:s", a_id);
+    env.watch(Auth::User("bob"), "messaging:s", b_id);
     let (status, body) = env.call(
         "POST",
-        &format!("/channels/livestream/s/stop-watching?connection_id={b_id}"),
+        &format!("/channels/messaging/s/stop-watching?connection_id={b_id}"),
         Auth::User("bob"),
         None,
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(alice.next_event("user.watching.stop")["user"]["id"], "bob");
-    env.send(Auth::User("alice"), "livestream:s", "only alice sees this");
+    env.send(Auth::User("alice"), "messaging:s", "only alice sees this");
     assert_eq!(
         alice.next_event("message.new")["message"]["text"],
         "only alice sees this"
@@ -508,19 +579,141 @@ fn watching_with_a_connection_that_is_not_open_is_code_46() {
         assert_eq!((status, body["code"].as_i64()), (400, Some(46)), "{body}");
     }
     // A new connection of the same user watches fine; another user's stays code 4.
-    let (mut again, a) = env.connect("alice");
+    let (_again, a) = env.connect("alice");
     let (_bob, b) = env.connect("bob");
     let fresh = a["connection_id"].as_str().unwrap();
     let (status, body) = env.watch(Auth::User("alice"), "livestream:show", fresh);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        again.next_event("user.watching.start")["user"]["id"],
-        "alice"
-    );
+    assert_eq!(body["watcher_count"], 1, "{body}");
     let (status, body) = env.watch(
         Auth::User("alice"),
         "livestream:show",
         b["connection_id"].as_str().unwrap(),
     );
     assert_eq!((status, body["code"].as_i64()), (400, Some(4)), "{body}");
+}
+
+/// A message reaches every watcher but those who blocked its author (found by a reverse
+/// lookup, not by scanning the audience); a shadowed one reaches its author only, anonymous
+/// watchers included in "everyone else".
+#[test]
+fn blockers_and_everyone_but_a_shadowed_author_do_not_get_the_message() {
+    let env = Env::start();
+    let mut watchers = Vec::new();
+    for user in ["alice", "bob", "carl"] {
+        let (ws, hello) = env.connect(user);
+        let (status, body) = env.watch(
+            Auth::User(user),
+            "livestream:quiet",
+            hello["connection_id"].as_str().unwrap(),
+        );
+        assert_eq!(status, 200, "{body}");
+        watchers.push(ws);
+    }
+    let (mut anon, hello) = env.connect_anonymous();
+    let (status, body) = env.watch(
+        Auth::Anonymous,
+        "livestream:quiet",
+        hello["connection_id"].as_str().unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = env.call(
+        "POST",
+        "/users/block",
+        Auth::User("bob"),
+        Some(json!({"blocked_user_id": "alice"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let [alice, bob, carl] = &mut watchers[..] else {
+        unreachable!()
+    };
+
+    env.send(Auth::User("alice"), "livestream:quiet", "not for bob");
+    for ws in [&mut *alice, &mut *carl, &mut anon] {
+        assert_eq!(
+            ws.next_event("message.new")["message"]["text"],
+            "not for bob"
+        );
+    }
+    assert!(
+        drain(bob).iter().all(|e| e["type"] != "message.new"),
+        "bob blocked alice"
+    );
+    env.send(Auth::User("carl"), "livestream:quiet", "for all");
+    for ws in [&mut *alice, &mut *bob, &mut *carl, &mut anon] {
+        assert_eq!(ws.next_event("message.new")["message"]["text"], "for all");
+    }
+
+    let (status, body) = env.call(
+        "POST",
+        "/moderation/ban",
+        Auth::Server,
+        Some(json!({"target_user_id": "carl", "shadow": true, "banned_by_id": "alice"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = env.send(Auth::User("carl"), "livestream:quiet", "shadowed");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        carl.next_event("message.new")["message"]["text"],
+        "shadowed"
+    );
+    for ws in [&mut *alice, &mut *bob, &mut anon] {
+        let seen = drain(ws);
+        assert!(
+            seen.iter().all(|e| e["message"]["text"] != "shadowed"),
+            "{seen:?}"
+        );
+    }
+}
+
+/// Livestream has connect events off: watching one with `presence: true` subscribes to no
+/// one, and its members' presence changes do not travel through it; messaging's do.
+#[test]
+fn presence_does_not_travel_through_a_livestream_channel() {
+    let env = Env::start();
+    env.upsert(&["alice", "bob"]);
+    env.create_channel("livestream:stage", "alice", &["bob"]);
+    env.create_channel("messaging:pals", "alice", &["alice", "bob"]);
+    let (mut alice, hello) = env.connect("alice");
+    let conn = hello["connection_id"].as_str().unwrap().to_owned();
+    let (status, body) = env.call(
+        "POST",
+        &format!("/channels/livestream/stage/query?connection_id={conn}"),
+        Auth::User("alice"),
+        Some(json!({"presence": true, "state": true, "watch": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // Bob, a member of the livestream channel, comes online and goes offline: alice hears
+    // nothing (what his connect or close queued for her is in before the answer to her ping).
+    let (bob, _) = env.connect("bob");
+    let seen = drain(&mut alice);
+    assert!(
+        seen.iter().all(|e| e["type"] != "user.presence.changed"),
+        "{seen:?}"
+    );
+    bob.close();
+    env.wait_for("bob's socket to be gone", |c| {
+        c.usage.concurrent_connections == 1
+    });
+    let seen = drain(&mut alice);
+    assert!(
+        seen.iter().all(|e| e["type"] != "user.presence.changed"),
+        "{seen:?}"
+    );
+
+    // The same user seen through a messaging channel: presence arrives.
+    let (status, body) = env.call(
+        "POST",
+        &format!("/channels/messaging/pals/query?connection_id={conn}"),
+        Auth::User("alice"),
+        Some(json!({"presence": true, "state": true, "watch": true})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_bob, _) = env.connect("bob");
+    let e = alice.next_event("user.presence.changed");
+    assert_eq!(
+        (e["user"]["id"].as_str(), e["user"]["online"].as_bool()),
+        (Some("bob"), Some(true))
+    );
 }

@@ -32,10 +32,12 @@ fn a_stalled_reader_is_disconnected_and_counted_while_others_keep_up() {
     );
     let (mut slow, s) = env.connect("slow");
     let (mut fast, f) = env.connect("fast");
+    // Messaging, whose watchers hear of each other leaving (livestream has no connect events).
+    env.create_channel("messaging:busy", "host", &["host", "slow", "fast"]);
     for (user, first) in [("slow", &s), ("fast", &f)] {
         let (status, body) = env.watch(
             Auth::User(user),
-            "livestream:busy",
+            "messaging:busy",
             first["connection_id"].as_str().unwrap(),
         );
         assert_eq!(status, 200, "{body}");
@@ -52,7 +54,7 @@ fn a_stalled_reader_is_disconnected_and_counted_while_others_keep_up() {
             Instant::now() < deadline,
             "a stalled reader was not disconnected after {sent} large messages"
         );
-        post_padded(&env, "livestream:busy", &format!("m{sent}"), 256 * 1024);
+        post_padded(&env, "messaging:busy", &format!("m{sent}"), 256 * 1024);
         // The healthy watcher gets every message, in order, without waiting for the slow one.
         let event = loop {
             let frame = fast.next_json(WITHIN);
@@ -79,7 +81,7 @@ fn a_stalled_reader_is_disconnected_and_counted_while_others_keep_up() {
     // after it with a deadline of its own, issue 15).
     assert_eq!(slow.read_until_closed(), Some(LAGGING_CLOSE_CODE));
     // New messages still flow to the healthy watcher.
-    post_padded(&env, "livestream:busy", "after", 10);
+    post_padded(&env, "messaging:busy", "after", 10);
     assert_eq!(fast.next_event("message.new")["message"]["text"], "after");
 }
 
