@@ -192,8 +192,6 @@ pub(crate) const FREEZE_ACK_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) const MAX_MESSAGE_LENGTH: usize = 5000;
 /// Longest client-chosen message id, in bytes (code 4 beyond).
 pub(crate) const MAX_MESSAGE_ID_BYTES: usize = 255;
-/// Longest user id, in bytes (code 4 beyond).
-pub(crate) const MAX_USER_ID_BYTES: usize = 255;
 /// Messages in a channel state unless `messages.limit` says otherwise.
 pub(crate) const DEFAULT_MESSAGE_LIMIT: u32 = 100;
 /// Messages per channel in query-channels results unless `message_limit` says otherwise.

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use stream_chat_protocol::{codes, time};
 
-use crate::config::MAX_USER_ID_BYTES;
 use crate::error::{ApiError, ApiResult};
+
+/// Longest user id, in bytes (code 4 beyond).
+pub(crate) const MAX_USER_ID_BYTES: usize = 255;
 
 /// Why `id` is not a valid user id, if it is not: the one rule for `POST /users`, members
 /// and the `user_id` claim of tokens (REST and WebSocket). A long id is not echoed back.
