@@ -364,6 +364,13 @@ fn the_dashboard_refuses_foreign_hosts_and_origins_and_mints_working_tokens() {
         .send_json(json!({"user_id": "  "}))
         .unwrap();
     assert_eq!(res.status().as_u16(), 400);
+    // An id that token checks refuse is refused before a useless token is minted.
+    let res = env
+        .agent()
+        .post(&format!("{base}/dashboard/api/token"))
+        .send_json(json!({"user_id": "two words*"}))
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
     let res = env
         .agent()
         .post(&format!("{base}/dashboard/api/kick"))
