@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use stream_chat_protocol::names::message_type;
 use stream_chat_protocol::{
     Message, MessageDeletedEvent, MessageUpdatedEvent, NewMessageEvent,
@@ -15,48 +15,13 @@ use stream_chat_protocol::{
 use super::caller::{Actor, Caller};
 use super::channels::{ChannelKey, Loaded};
 use super::fanout::Withheld;
+use super::message_rules::{author, custom_fields, require_own, server_fields};
 use super::message_view::{Viewer, clear_pin, pin_active};
 use super::permissions::Action;
 use super::pins::{Expiry, parse_expiry, pin};
 use super::{Chat, World, random_id};
 use crate::config::{MAX_MESSAGE_ID_BYTES, MAX_MESSAGE_LENGTH};
 use crate::error::{ApiError, ApiResult};
-
-/// Message keys the server manages: never taken from a request's custom fields.
-const SERVER_MESSAGE_KEYS: [&str; 14] = [
-    "pinned_at",
-    "pinned_by",
-    "pin_expires",
-    "restricted_visibility",
-    "deleted_at",
-    "message_text_updated_at",
-    "command",
-    "i18n",
-    "quoted_message",
-    "mentioned_groups",
-    "deleted_for_me",
-    "status",
-    "error",
-    "__html",
-];
-
-/// The custom fields of a message in a request: its other keys, minus server-managed ones.
-pub(super) fn custom_fields(extra: &Map<String, Value>) -> Map<String, Value> {
-    let mut custom = extra.clone();
-    SERVER_MESSAGE_KEYS.iter().for_each(|k| {
-        custom.remove(*k);
-    });
-    custom
-}
-
-/// The server-managed keys of a stored message's `extra`.
-fn server_fields(extra: &Map<String, Value>) -> Map<String, Value> {
-    extra
-        .iter()
-        .filter(|(k, _)| SERVER_MESSAGE_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
 
 /// What a client writes of a message when sending or updating it, validated.
 struct MessageContent {
@@ -118,29 +83,6 @@ fn escape_html(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&#34;")
-}
-
-fn author(message: &Message) -> String {
-    message
-        .user
-        .as_ref()
-        .map(|u| u.id.clone())
-        .unwrap_or_default()
-}
-
-/// Code 17 unless the caller may do `action` to `message` (server tokens may do everything;
-/// users only to their own messages, while they may post in the channel).
-pub(crate) fn require_own(
-    op: &str,
-    caller: &Caller,
-    channel: &Loaded,
-    message: &Message,
-    action: Action,
-) -> ApiResult<()> {
-    caller.check_team(op, &channel.record.kind, channel.record.team.as_deref())?;
-    let mut rel = channel.relation(caller);
-    rel.author = !caller.is_server() && author(message) == caller.id;
-    caller.require(op, &channel.record.kind, rel, action)
 }
 
 impl World {

@@ -44,6 +44,7 @@ mod read_model;
 mod test_room;
 // Reactions, threads, typing, pins, search (messages surface).
 mod cursor;
+mod message_rules;
 pub(crate) mod message_view;
 mod pins;
 mod reactions;

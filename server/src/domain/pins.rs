@@ -11,8 +11,8 @@ use stream_chat_protocol::{
 
 use super::caller::{Actor, Caller};
 use super::channels::{ChannelKey, Loaded};
+use super::message_rules::{custom_fields, require_own};
 use super::message_view::{Viewer, clear_pin, pin_active};
-use super::messages::require_own;
 use super::permissions::Action;
 use super::{Chat, World};
 use crate::config::{CHANNEL_STATE_PINNED_LIMIT, DEFAULT_PINNED_LIMIT, MAX_PINNED_LIMIT};
@@ -383,7 +383,7 @@ impl Chat {
                 .extra
                 .insert("message_text_updated_at".into(), json!(now));
         }
-        let custom = super::messages::custom_fields(&message.extra);
+        let custom = custom_fields(&message.extra);
         crate::limits::check_custom_data(op, "message", &custom, world.max_custom_data)?;
         message.updated_at = Some(now);
         world.store.put_message(message.clone())?;
