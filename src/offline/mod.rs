@@ -73,6 +73,7 @@ impl Offline {
             db: Arc::clone(&db),
             core: Arc::clone(&core),
             last: None,
+            unowned: None,
             user: None,
             cleared: false,
         };
@@ -255,6 +256,10 @@ struct Writer {
     core: Arc<OnceLock<WeakCore>>,
     /// The last snapshot written (`None`: nothing to compare with, so nothing is deleted).
     last: Option<Arc<ClientState>>,
+    /// The newest snapshot not written because no user was known for it yet (before the
+    /// first `me` of a connect, once the session had ended too: a shutdown right after a
+    /// call's response). The shutdown's [`Job::Remember`] writes it as that user's.
+    unowned: Option<Arc<ClientState>>,
     /// The user whose data the file holds.
     user: Option<String>,
     /// `clear_offline_data` ran and no connect call came since: nothing is written. The
@@ -291,6 +296,9 @@ impl Writer {
                         if let Some(state) = latest.take() {
                             self.persist(state);
                         }
+                        if let Some(state) = self.unowned.take() {
+                            self.persist_as(state, Some(Arc::new((*user).clone())));
+                        }
                         self.remember(&user);
                     }
                     Job::Clear(done) => {
@@ -302,6 +310,7 @@ impl Writer {
                         let result = db::clear(&lock(&self.db))
                             .map_err(|e| sql_error("clear the offline data", e));
                         self.last = None;
+                        self.unowned = None;
                         self.user = None;
                         self.cleared = true;
                         let _ = done.send(result);
@@ -334,12 +343,23 @@ impl Writer {
     }
 
     fn persist(&mut self, state: Arc<ClientState>) {
-        // Before the first health.check reaches the store, the session knows the user. Not
-        // right after a state with a user: that is `disconnect()` emptying the store while
-        // its session ends.
-        let fresh = self.last.is_none();
-        let me = state.me.clone().or_else(|| {
-            if !fresh {
+        self.persist_as(state, None);
+    }
+
+    /// [`persist`](Self::persist), with `owner` as the user when the snapshot has none.
+    fn persist_as(
+        &mut self,
+        state: Arc<ClientState>,
+        owner: Option<Arc<stream_chat_protocol::User>>,
+    ) {
+        // Before the first health.check reaches the store, the session knows the user: a
+        // call's response can come first (a watch right after the connect call returned,
+        // then a shutdown before the event: its channel was never written). Not right
+        // after a state with a user: that is `disconnect()` emptying the store while its
+        // session ends.
+        let before_me = self.last.as_ref().is_none_or(|l| l.me.is_none());
+        let me = state.me.clone().or(owner).or_else(|| {
+            if !before_me {
                 return None;
             }
             let core = self.core.get().and_then(WeakCore::upgrade)?;
@@ -347,9 +367,13 @@ impl Writer {
         });
         let Some(me) = me else {
             // Not connected yet, or disconnected: keep the file as it is.
+            if before_me {
+                self.unowned = Some(state);
+            }
             self.last = None;
             return;
         };
+        self.unowned = None;
         let mut conn = lock(&self.db);
         let result = (|| -> rusqlite::Result<()> {
             if self.user.as_deref() != Some(me.id.as_str()) {

@@ -505,6 +505,40 @@ fn a_clear_is_not_undone_until_the_next_connect() {
     );
 }
 
+/// A channel loaded before the connect's own event reached the store (the event thread
+/// was busy), then a shutdown before that event: the channel is still written, as the
+/// connected user's. It was lost twice over: the writer skipped snapshots without `me`
+/// after its first, and at shutdown the session it asked for the user had ended.
+#[test]
+fn a_channel_loaded_before_the_connect_event_is_written_at_shutdown() {
+    let server = server();
+    let dir = Dir::new("before-me");
+    let client = offline_builder(&server, &dir.db()).build().unwrap();
+    // Holds the event thread on the first event (the connect's `connecting`): the store
+    // gets `me` only after the release.
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let release_rx = std::sync::Mutex::new(Some(release_rx));
+    let _held = client.subscribe(move |_| {
+        if let Some(rx) = release_rx.lock().unwrap().take() {
+            let _ = rx.recv_timeout(Duration::from_secs(30));
+        }
+    });
+    connect_as(&client, &server, "leela");
+    let channel = client.channel("messaging", "before-me").unwrap();
+    channel.create(["leela"]).execute().into_result().unwrap();
+    assert!(client.state().me.is_none(), "the event thread is held");
+    client.shutdown();
+    release_tx.send(()).unwrap();
+
+    let again = offline_builder(&server, &dir.db()).build().unwrap();
+    assert_eq!(again.state().me.as_ref().unwrap().id, "leela");
+    assert!(
+        again.state().channel("messaging:before-me").is_some(),
+        "{:?}",
+        again.state().channels.keys().collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn a_disconnect_keeps_the_file_for_the_next_start() {
     let server = server();
