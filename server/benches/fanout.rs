@@ -13,12 +13,12 @@
 //! the watcher's own user) is answered, the p50/p99 latency from posting a message until the
 //! last of the K watchers has its `message.new`, and the RSS of this process: the server and
 //! the REST driver only, since the clients live in the children (up to `--per-child`, 1,000 by
-//! default, each a thread with a blocking socket). The open-file limit is raised to its hard
+//! default, tasks of one single-threaded event loop). The open-file limit is raised to its hard
 //! limit in every process. Everything stays on loopback; each phase has a deadline, so a run
 //! ends within a few minutes even when something goes wrong.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -131,31 +131,56 @@ fn message_number(text: &str) -> Option<usize> {
 
 // ---- child: holds some of the watchers ------------------------------------------------
 
-/// A child process: reads `<user> <address> <url>` lines from stdin, one watcher thread per
-/// line; writes `C <user> <connection id>` when one is connected, `F <why>` when one fails,
-/// and `D <k>` once all of its watchers have message `k`. Exits when stdin closes.
+/// A child process: reads `<user> <address> <url>` lines from stdin and opens one watcher
+/// per line; writes `C <user> <connection id>` when one is connected, `F <why>` when one
+/// fails, and `D <k>` once all of its watchers have message `k`. Exits when stdin closes.
+///
+/// The watchers are tasks of one single-threaded event loop (tokio's), not a thread each:
+/// what is measured is the server's fan-out, and 10,000 receiving threads on the same two
+/// cores would mostly measure their own wake-ups.
 fn child(clients: usize, messages: usize) {
     raise_open_files();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            println!("F cannot start the event loop: {e}");
+            std::process::exit(1);
+        }
+    };
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let received: Arc<Vec<AtomicUsize>> = Arc::new((0..messages).map(|_| 0.into()).collect());
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else { break };
-        let mut parts = line.splitn(3, ' ');
-        let (Some(user), Some(addr), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
-            break;
-        };
-        let (Ok(user), Ok(addr)) = (user.parse::<usize>(), addr.parse::<SocketAddr>()) else {
-            break;
-        };
-        let (url, shared_out, received) = (url.to_owned(), out.clone(), received.clone());
-        let spawned = thread::Builder::new()
-            .stack_size(128 * 1024)
-            .spawn(move || child_watcher(user, addr, url, clients, &shared_out, &received));
-        if let Err(e) = spawned {
-            say(&out, &format!("F cannot spawn a watcher thread: {e}"));
+    let (lines_tx, mut lines) =
+        tokio::sync::mpsc::unbounded_channel::<(usize, SocketAddr, String)>();
+    thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let mut parts = line.splitn(3, ' ');
+            let (Some(user), Some(addr), Some(url)) = (parts.next(), parts.next(), parts.next())
+            else {
+                break;
+            };
+            let (Ok(user), Ok(addr)) = (user.parse::<usize>(), addr.parse::<SocketAddr>()) else {
+                break;
+            };
+            if lines_tx.send((user, addr, url.to_owned())).is_err() {
+                break;
+            }
         }
-    }
-    // The parent closed stdin: the run is over.
+        // Dropping the sender ends the loop below: the parent closed stdin, the run is over.
+    });
+    runtime.block_on(async move {
+        while let Some((user, addr, url)) = lines.recv().await {
+            let (out, received) = (out.clone(), received.clone());
+            tokio::spawn(async move {
+                if let Err(e) = child_watcher(user, addr, &url, clients, &out, &received).await {
+                    say(&out, &format!("F {e}"));
+                }
+            });
+        }
+    });
     std::process::exit(0);
 }
 
@@ -165,53 +190,97 @@ fn say(out: &Mutex<std::io::Stdout>, line: &str) {
     let _ = out.flush();
 }
 
-/// One watcher: connect, report the connection id, then count frames until the socket closes.
-fn child_watcher(
+/// A socket of the event loop as tungstenite's stream: a read or write that would block
+/// says so (`WouldBlock`), and the task then awaits the socket's readiness.
+struct Nonblocking(Arc<tokio::net::TcpStream>);
+
+impl std::io::Read for Nonblocking {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl std::io::Write for Nonblocking {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.try_write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The next frame, awaiting the socket while there is none; `None` once it is closed.
+async fn next_frame(
+    ws: &mut tungstenite::WebSocket<Nonblocking>,
+    tcp: &tokio::net::TcpStream,
+) -> Result<Option<Message>, String> {
+    loop {
+        match ws.read() {
+            Ok(message) => return Ok(Some(message)),
+            Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::WouldBlock => {
+                tcp.readable().await.map_err(|e| e.to_string())?;
+            }
+            Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::Interrupted => {}
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// One watcher: connect, report the connection id, then count frames until the socket
+/// closes. Errors before it is connected are reported; after, the socket just ends.
+async fn child_watcher(
     user: usize,
     addr: SocketAddr,
-    url: String,
+    url: &str,
     clients: usize,
     out: &Mutex<std::io::Stdout>,
     received: &[AtomicUsize],
-) {
-    let connected = TcpStream::connect_timeout(&addr, PHASE_BUDGET)
-        .map_err(|e| e.to_string())
-        .and_then(|tcp| {
-            // Small client buffers (the default read buffer is 128 KiB).
-            let config = WebSocketConfig::default()
-                .read_buffer_size(4096)
-                .write_buffer_size(0);
-            tungstenite::client::client_with_config(url, tcp, Some(config))
-                .map_err(|e| e.to_string())
-        });
-    let mut ws = match connected {
-        Ok((ws, _)) => ws,
-        Err(e) => return say(out, &format!("F connect: {e}")),
+) -> Result<(), String> {
+    let tcp = tokio::time::timeout(PHASE_BUDGET, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| "connect: timed out".to_owned())?
+        .map_err(|e| format!("connect: {e}"))?;
+    let tcp = Arc::new(tcp);
+    // Small client buffers (the default read buffer is 128 KiB).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let mut handshake =
+        tungstenite::client::client_with_config(url, Nonblocking(tcp.clone()), Some(config));
+    let mut ws = loop {
+        match handshake {
+            Ok((ws, _)) => break ws,
+            Err(tungstenite::HandshakeError::Interrupted(mid)) => {
+                // The request is a few hundred bytes on a fresh socket: what remains is
+                // waiting for the answer.
+                tcp.readable().await.map_err(|e| format!("connect: {e}"))?;
+                handshake = mid.handshake();
+            }
+            Err(tungstenite::HandshakeError::Failure(e)) => return Err(format!("connect: {e}")),
+        }
     };
-    let first = match ws.read() {
-        Ok(Message::Text(t)) => serde_json::from_str::<Value>(t.as_str()).unwrap_or_default(),
-        other => return say(out, &format!("F first frame: {other:?}")),
+    let first = match next_frame(&mut ws, &tcp).await? {
+        Some(Message::Text(t)) => serde_json::from_str::<Value>(t.as_str()).unwrap_or_default(),
+        other => return Err(format!("first frame: {other:?}")),
     };
     let Some(connection_id) = first["connection_id"].as_str() else {
-        return say(out, &format!("F no connection_id in {first}"));
+        return Err(format!("no connection_id in {first}"));
     };
     say(out, &format!("C {user} {connection_id}"));
-    loop {
-        match ws.read() {
-            Ok(Message::Text(text)) => {
-                if let Some(k) = message_number(text.as_str())
-                    && let Some(count) = received.get(k)
-                    && count.fetch_add(1, Ordering::AcqRel) + 1 == clients
-                {
-                    say(out, &format!("D {k}"));
-                }
-            }
-            Ok(Message::Close(_)) => return,
-            Ok(_) => {}
-            Err(tungstenite::Error::Io(e)) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return,
+    while let Ok(Some(frame)) = next_frame(&mut ws, &tcp).await {
+        if let Message::Text(text) = frame
+            && let Some(k) = message_number(text.as_str())
+            && let Some(count) = received.get(k)
+            && count.fetch_add(1, Ordering::AcqRel) + 1 == clients
+        {
+            say(out, &format!("D {k}"));
         }
     }
+    Ok(())
 }
 
 // ---- parent: the server, the REST driver, the measurements ----------------------------
