@@ -119,6 +119,10 @@ async fn run(
         tracker: &tracker,
         id: conn.id,
     };
+    // Events are small frames written as they happen: without this, a second frame to a
+    // socket waits (Nagle) until the peer acknowledges the first, which a delayed ACK can
+    // hold for up to 40 ms.
+    let _ = stream.set_nodelay(true);
     let config = &state.config;
     let counted = conn.clone();
     // The peer's address, for handlers that answer loopback clients only (the dashboard).
