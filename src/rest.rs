@@ -1,9 +1,11 @@
-//! REST over one ureq `Agent` per client: Stream's headers and query parameters, error
-//! bodies mapped to `ChatError`, and the code-40 token refresh with a rebuilt request.
+//! REST over ureq `Agent`s shared by the clients of a process: Stream's headers and query
+//! parameters, error bodies mapped to `ChatError`, and the code-40 token refresh with a
+//! rebuilt request.
 
+use std::collections::HashMap;
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
@@ -159,6 +161,47 @@ pub(crate) struct Http {
     timeout: Duration,
 }
 
+/// The agent of the clients with this connect timeout and proxy rule, made on first use.
+/// Sharing it shares its pool: at most 8 idle keep-alive connections per host for all the
+/// process's clients together, instead of one or more per client, each holding 36 KiB of
+/// buffers (1,000 clients kept 1,000 of them). A pooled connection the server has closed
+/// is not reused (ureq probes it first), and every request carries its own client's key,
+/// token and deadline, so nothing of one client travels with another's request.
+fn shared_agent(connect_timeout: Duration, loopback: bool) -> ureq::Agent {
+    static AGENTS: LazyLock<Mutex<HashMap<(Duration, bool), ureq::Agent>>> =
+        LazyLock::new(Mutex::default);
+    let mut agents = AGENTS.lock().unwrap_or_else(|e| e.into_inner());
+    agents
+        .entry((connect_timeout, loopback))
+        .or_insert_with(|| new_agent(connect_timeout, loopback))
+        .clone()
+}
+
+fn new_agent(connect_timeout: Duration, loopback: bool) -> ureq::Agent {
+    // No agent-wide global timeout: each attempt gets what is left of its call's.
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(connect_timeout))
+        .user_agent(CLIENT_ID)
+        .max_idle_connections_per_host(8)
+        // Sized for chat: ureq's 128 KiB defaults stay resident per pooled connection
+        // (a quarter of a client's memory). Bodies stream through these buffers, so a
+        // large answer or upload is read in more, smaller steps, never refused; a head
+        // over MAX_RESPONSE_HEAD is a `Protocol` error (the input buffer must exceed it).
+        .max_response_header_size(MAX_RESPONSE_HEAD)
+        .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
+        .output_buffer_size(16 * 1024);
+    if loopback {
+        // A proxy from the environment must not capture traffic to a local server.
+        config = config.proxy(None);
+    }
+    ureq::Agent::with_parts(
+        config.build(),
+        ureq::unversioned::transport::DefaultConnector::default(),
+        LiteralFirstResolver::default(),
+    )
+}
+
 /// The largest HTTP response head the SDK reads (status line and headers). Stream's heads
 /// are under 2 KiB.
 pub(crate) const MAX_RESPONSE_HEAD: usize = 16 * 1024;
@@ -170,29 +213,7 @@ impl Http {
         connect_timeout: Duration,
         timeout: Duration,
     ) -> Self {
-        let loopback = is_loopback(&base);
-        // No agent-wide global timeout: each attempt gets what is left of its call's.
-        let mut config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(connect_timeout))
-            .user_agent(CLIENT_ID)
-            .max_idle_connections_per_host(8)
-            // Sized for chat: ureq's 128 KiB defaults stay resident per pooled connection
-            // (a quarter of a client's memory). Bodies stream through these buffers, so a
-            // large answer or upload is read in more, smaller steps, never refused; a head
-            // over MAX_RESPONSE_HEAD is a `Protocol` error (the input buffer must exceed it).
-            .max_response_header_size(MAX_RESPONSE_HEAD)
-            .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
-            .output_buffer_size(16 * 1024);
-        if loopback {
-            // A proxy from the environment must not capture traffic to a local server.
-            config = config.proxy(None);
-        }
-        let agent = ureq::Agent::with_parts(
-            config.build(),
-            ureq::unversioned::transport::DefaultConnector::default(),
-            LiteralFirstResolver::default(),
-        );
+        let agent = shared_agent(connect_timeout, is_loopback(&base));
         Http {
             agent,
             base,
