@@ -200,6 +200,20 @@ impl<T: stream_chat_client::EventKind> Events<T> {
             .unwrap_or_else(|_| panic!("no {} within {WAIT:?}", T::TYPE))
     }
 
+    /// The next event that `wanted` accepts, skipping others (events of an earlier step
+    /// can still be on their way when the collector subscribes); fails after `WAIT`.
+    pub fn next_where(&self, wanted: impl Fn(&T) -> bool) -> T {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(event) if wanted(&event) => return event,
+                Ok(_) => {}
+                Err(_) => panic!("no wanted {} within {WAIT:?}", T::TYPE),
+            }
+        }
+    }
+
     /// The events received so far and not yet taken, without waiting.
     pub fn received(&self) -> Vec<T> {
         self.rx.try_iter().collect()
