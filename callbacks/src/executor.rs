@@ -2,11 +2,11 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
-use crate::local::{Owner, describe_current, free_queue};
-use crate::panic_message;
+use crate::local::{self, LocalCallback, Owner, OwnerQueue, describe_current, free_queue};
+use crate::{ChatResult, panic_message};
 
 type Task = Box<dyn FnOnce() + Send>;
 type UserExecutor = dyn Fn(Box<dyn FnOnce() + Send>) + Send + Sync;
@@ -211,6 +211,12 @@ impl QueueShared {
     }
 }
 
+impl OwnerQueue for QueueShared {
+    fn run_on_owner(&self, task: Task) {
+        self.push_local(task);
+    }
+}
+
 impl CallbackQueue {
     /// An empty queue without a waker.
     ///
@@ -278,8 +284,20 @@ impl CallbackQueue {
         }
     }
 
-    pub(crate) fn shared(&self) -> &Arc<QueueShared> {
-        &self.shared
+    /// Stores `callback` in this thread's table and returns its ticket.
+    ///
+    /// Panics when this thread did not create the queue: the callback could never run.
+    pub(crate) fn register_local<T: 'static>(
+        &self,
+        callback: impl FnOnce(ChatResult<T>) + 'static,
+    ) -> LocalCallback<T> {
+        let queue: Weak<QueueShared> = Arc::downgrade(&self.shared);
+        local::register(
+            self.shared.id,
+            &self.shared.owner,
+            queue as Weak<dyn OwnerQueue>,
+            callback,
+        )
     }
 
     /// Whether the current thread created this queue, i.e. may run its

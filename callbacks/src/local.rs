@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, ThreadId};
 
 use crate::ChatResult;
-use crate::executor::{CallbackQueue, QueueShared};
 
 /// (queue id, slot id) of a registered callback.
 type Key = (u64, u64);
@@ -69,44 +68,51 @@ fn describe(id: ThreadId, name: Option<&str>) -> String {
     }
 }
 
+/// The queue a ticket belongs to, as the ticket needs it: a ticket dropped on another
+/// thread has the queue free its slot on the owner thread.
+pub(crate) trait OwnerQueue: Send + Sync {
+    /// Runs `task` on the owner thread, at the queue's next drain.
+    fn run_on_owner(&self, task: Box<dyn FnOnce() + Send>);
+}
+
 /// The `Send` ticket of a callback registered on the queue's thread. [`fire`](Self::fire)
 /// runs it (on that thread); dropping the ticket unfired frees the slot on that thread.
 pub(crate) struct LocalCallback<T> {
     key: Key,
-    queue: Weak<QueueShared>,
+    queue: Weak<dyn OwnerQueue>,
     owner: ThreadId,
     fired: bool,
     _result: PhantomData<fn(ChatResult<T>)>,
 }
 
-impl CallbackQueue {
-    /// Stores `callback` in this thread's table and returns its ticket.
-    ///
-    /// Panics when this thread did not create the queue: the callback could never run.
-    pub(crate) fn register_local<T: 'static>(
-        &self,
-        callback: impl FnOnce(ChatResult<T>) + 'static,
-    ) -> LocalCallback<T> {
-        let shared = self.shared();
-        if !shared.owner.is_current() {
-            panic!(
-                "Call::enqueue_local on thread {}: a callback that is not Send runs on the \
-                 thread that created the CallbackQueue ({}), so it must be enqueued there too; \
-                 from other threads use enqueue_on(&queue.executor(), ..) with a Send callback",
-                describe_current(),
-                shared.owner.describe(),
-            );
-        }
-        let key = (shared.id, NEXT_SLOT.fetch_add(1, Ordering::Relaxed));
-        let callback: Box<dyn FnOnce(ChatResult<T>)> = Box::new(callback);
-        SLOTS.with(|slots| slots.borrow_mut().insert(key, Box::new(callback)));
-        LocalCallback {
-            key,
-            queue: std::sync::Arc::downgrade(shared),
-            owner: shared.owner.id,
-            fired: false,
-            _result: PhantomData,
-        }
+/// Stores `callback` in this thread's table, for queue `queue_id` owned by `owner`, and
+/// returns its ticket.
+///
+/// Panics when this thread is not `owner`: the callback could never run.
+pub(crate) fn register<T: 'static>(
+    queue_id: u64,
+    owner: &Owner,
+    queue: Weak<dyn OwnerQueue>,
+    callback: impl FnOnce(ChatResult<T>) + 'static,
+) -> LocalCallback<T> {
+    if !owner.is_current() {
+        panic!(
+            "Call::enqueue_local on thread {}: a callback that is not Send runs on the \
+             thread that created the CallbackQueue ({}), so it must be enqueued there too; \
+             from other threads use enqueue_on(&queue.executor(), ..) with a Send callback",
+            describe_current(),
+            owner.describe(),
+        );
+    }
+    let key = (queue_id, NEXT_SLOT.fetch_add(1, Ordering::Relaxed));
+    let callback: Box<dyn FnOnce(ChatResult<T>)> = Box::new(callback);
+    SLOTS.with(|slots| slots.borrow_mut().insert(key, Box::new(callback)));
+    LocalCallback {
+        key,
+        queue,
+        owner: owner.id,
+        fired: false,
+        _result: PhantomData,
     }
 }
 
@@ -136,7 +142,7 @@ impl<T> Drop for LocalCallback<T> {
             free(key);
         } else if let Some(queue) = self.queue.upgrade() {
             // Whatever the callback captured is dropped on its own thread, at the next drain.
-            queue.push_local(Box::new(move || free(key)));
+            queue.run_on_owner(Box::new(move || free(key)));
         }
         // Else the queue is gone: the slot lives until the owner thread exits.
     }
