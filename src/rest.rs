@@ -202,6 +202,17 @@ fn new_agent(connect_timeout: Duration, loopback: bool) -> ureq::Agent {
     )
 }
 
+/// `messages/{id}`; an id that is empty or would leave the path is refused.
+pub(crate) fn message_path(id: &str) -> Result<String, ChatError> {
+    if id.is_empty() || id.contains(['/', '?', '#', '%']) {
+        return Err(ChatError::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid message id '{id}'"),
+        ));
+    }
+    Ok(format!("messages/{id}"))
+}
+
 /// The largest HTTP response head the SDK reads (status line and headers). Stream's heads
 /// are under 2 KiB.
 pub(crate) const MAX_RESPONSE_HEAD: usize = 16 * 1024;

@@ -1,10 +1,10 @@
 //! Messages: `send_message`, `update_message`, `delete_message` and `get_message`.
 
-use stream_chat_callbacks::{Call, ChatError, ErrorKind};
+use stream_chat_callbacks::Call;
 use stream_chat_protocol::{Message, MessageResponse, SendMessageRequest};
 
 use super::ChannelClient;
-use crate::rest::{Request, new_request_id};
+use crate::rest::{Request, message_path, new_request_id};
 
 impl ChannelClient {
     /// Sends `message` (text, attachments, custom fields in `extra`) and returns it as the
@@ -148,15 +148,4 @@ impl ChannelClient {
             Ok(response.message)
         })
     }
-}
-
-/// `messages/{id}`; an id that is empty or would leave the path is refused.
-pub(crate) fn message_path(id: &str) -> Result<String, ChatError> {
-    if id.is_empty() || id.contains(['/', '?', '#', '%']) {
-        return Err(ChatError::new(
-            ErrorKind::InvalidArgument,
-            format!("invalid message id '{id}'"),
-        ));
-    }
-    Ok(format!("messages/{id}"))
 }

@@ -22,7 +22,7 @@ mod typing;
 mod state;
 
 pub use admin::MAX_COOLDOWN_SECONDS;
-pub(crate) use messages::message_path;
+
 pub use pins::PinnedMessagesPagination;
 // Uploads, the server-side client and webhooks.
 mod uploads;

@@ -12,9 +12,9 @@ use stream_chat_protocol::{
 };
 
 use super::ChannelClient;
-use super::messages::message_path;
 use crate::client::core::Core;
 use crate::rest::Request;
+use crate::rest::message_path;
 
 /// Where a page of pinned messages starts (Kotlin's `PinnedMessagesPagination`): around,
 /// before or after a time the messages were pinned at, or the time a message was pinned.

@@ -7,9 +7,9 @@ use stream_chat_protocol::{
 };
 
 use super::ChannelClient;
-use super::messages::message_path;
 use crate::client::core::Core;
 use crate::rest::Request;
+use crate::rest::message_path;
 
 impl ChannelClient {
     /// Reacts to the message `reaction.message_id` (Kotlin's `sendReaction(reaction,

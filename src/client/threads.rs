@@ -13,7 +13,7 @@ use crate::rest::Request;
 
 /// `GET /messages/{id}/replies` with `request`, as a call on `core`.
 fn replies(core: &Core, parent_id: &str, request: RepliesRequest) -> Call<Vec<Message>> {
-    let path = crate::channel::message_path(parent_id).map(|p| format!("{p}/replies"));
+    let path = crate::rest::message_path(parent_id).map(|p| format!("{p}/replies"));
     core.call(move |rest| {
         let path = path.clone()?;
         let pairs = query::to_pairs(&request);
@@ -137,8 +137,7 @@ impl ChatClient {
     /// assert_eq!(thread.latest_replies[0].text(), "answer");
     /// ```
     pub fn get_thread(&self, message_id: &str, options: GetThreadRequest) -> Call<Thread> {
-        let path =
-            crate::channel::message_path(message_id).map(|_| format!("{THREADS}/{message_id}"));
+        let path = crate::rest::message_path(message_id).map(|_| format!("{THREADS}/{message_id}"));
         let pairs = query::to_pairs(&options);
         if options.watch == Some(true) {
             return self.core.on_connection(move |live| {

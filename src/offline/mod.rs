@@ -488,7 +488,7 @@ fn send_queued(core: &Core, queued: &db::Queued) -> Option<Result<Message, ()>> 
         Ok(response) => Some(Ok(response.message)),
         Err(err) if already_sent(&err) => {
             // The server's copy (its created_at); ours if that fails too.
-            let stored = crate::channel::message_path(&message.id)
+            let stored = crate::rest::message_path(&message.id)
                 .ok()
                 .and_then(|path| {
                     core.call(move |rest| rest.send::<MessageResponse>(&Request::get(&path)))
