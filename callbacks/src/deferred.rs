@@ -81,6 +81,45 @@ impl<T> Completer<T> {
         }
     }
 
+    /// This completer with `f` run on the result first, on the completing thread, before
+    /// the call's caller or callback can see it (also for the failure of a drop without
+    /// completing). For state the result must already show: the caller of a connect
+    /// finds the connected user in the client's state.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use stream_chat_callbacks::{Call, ChatResult, WorkerPool};
+    ///
+    /// let pool = WorkerPool::new(1);
+    /// let seen = Arc::new(Mutex::new(None));
+    /// let record = Arc::clone(&seen);
+    /// let call = Call::deferred(&pool, move |_token, completer| {
+    ///     let record = Arc::clone(&record);
+    ///     let completer = completer.before_complete(move |r: &ChatResult<u8>| {
+    ///         *record.lock().unwrap() = Some(*r.data());
+    ///     });
+    ///     completer.complete(ChatResult::Success(3));
+    /// });
+    /// assert_eq!(call.execute(), ChatResult::Success(3));
+    /// assert_eq!(*seen.lock().unwrap(), Some(3));
+    /// ```
+    pub fn before_complete(self, f: impl FnOnce(&ChatResult<T>) + Send + 'static) -> Completer<T>
+    where
+        T: 'static,
+    {
+        let started_at = self.started_at;
+        let caller_waits = self.caller_waits;
+        let inner = self;
+        Completer::new(
+            started_at,
+            caller_waits,
+            Box::new(move |result| {
+                f(&result);
+                inner.complete(result);
+            }),
+        )
+    }
+
     /// When the call was executed or enqueued: the origin of deadlines that must include
     /// the time an enqueued call waited for a pool thread.
     ///

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use stream_chat_callbacks::{Call, CancelToken, ChatError, Completer, ErrorKind};
+use stream_chat_callbacks::{Call, CancelToken, ChatError, ChatResult, Completer, ErrorKind};
 use stream_chat_protocol::{ANONYMOUS_USER_ID, GuestRequest, GuestResponse, User};
 
 use super::ChatClient;
@@ -226,6 +226,17 @@ impl ChatClient {
         label: &str,
     ) -> Option<Arc<Pending>> {
         let hub = &self.shared().hub;
+        // The connected user is in the state before the caller sees the result: a call
+        // made right after (a query's unread counts) needs it, and the connect's own
+        // event may still wait on the event thread.
+        let core = self.core.downgrade();
+        let done = done.before_complete(move |result| {
+            if let (ChatResult::Success(data), Some(core)) = (result, core.upgrade())
+                && core.current_user_id().as_deref() == Some(data.user.id.as_str())
+            {
+                core.store().connected_user(&data.user);
+            }
+        });
         let pending = Pending::start(
             hub,
             cancel,

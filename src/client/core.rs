@@ -138,6 +138,11 @@ impl Core {
         self.shared.hub.schedule(at, target);
     }
 
+    /// The id of the user connected or connecting, as the session knows it.
+    pub(crate) fn current_user_id(&self) -> Option<String> {
+        self.shared.hub.current().map(|s| s.user_id.clone())
+    }
+
     /// A handle that does not keep the client alive (for timer targets).
     pub(crate) fn downgrade(&self) -> WeakCore {
         WeakCore(Arc::downgrade(&self.shared))

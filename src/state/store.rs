@@ -662,6 +662,12 @@ impl Store {
         }
     }
 
+    /// The user a connect call resolved with, in the state before its caller sees the
+    /// result (the same `me` reaches the store again as the connect's event).
+    pub(crate) fn connected_user(&self, me: &User) {
+        self.update(|inner| inner.set_me(me));
+    }
+
     /// The bus's hook: applies `event` before listeners get it.
     pub(crate) fn apply(self: &Arc<Self>, event: &ChatEvent) {
         let now = Instant::now();

@@ -526,7 +526,7 @@ fn a_channel_loaded_before_the_connect_event_is_written_at_shutdown() {
     connect_as(&client, &server, "leela");
     let channel = client.channel("messaging", "before-me").unwrap();
     channel.create(["leela"]).execute().into_result().unwrap();
-    assert!(client.state().me.is_none(), "the event thread is held");
+    // (The connect put its user in the state; its event has not been applied.)
     client.shutdown();
     release_tx.send(()).unwrap();
 

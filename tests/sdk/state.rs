@@ -184,6 +184,46 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
     );
 }
 
+/// A connect call resolves with the user already in the state, though the connect's own
+/// event is still on its way (here: the event thread is held). A query right after it
+/// counts the caller's unread messages from that user: with no `me` yet it counted none
+/// (the stress run saw 1 instead of 2 in `a_query_list_stays_sorted_and_follows_events`).
+#[test]
+fn a_connect_resolves_with_its_user_in_the_state_and_a_query_right_after_counts_unread() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    let channel = bender.channel("messaging", "me-first").unwrap();
+    channel
+        .create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    post(&channel, "unread by fry");
+
+    let fry = client(&server);
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let release_rx = std::sync::Mutex::new(Some(release_rx));
+    let _held = fry.subscribe(move |_| {
+        if let Some(rx) = release_rx.lock().unwrap().take() {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    });
+    connect_as(&fry, &server, "fry");
+    let me = fry.state().me.clone();
+    assert_eq!(me.map(|u| u.id.clone()).as_deref(), Some("fry"));
+    let mut request = QueryChannelsRequest::default();
+    request
+        .filter_conditions
+        .insert("id".into(), json!("me-first"));
+    fry.query_channels(request).execute().into_result().unwrap();
+    let unread = fry
+        .state()
+        .channel("messaging:me-first")
+        .map(|c| c.unread_count);
+    release_tx.send(()).unwrap();
+    assert_eq!(unread, Some(1));
+}
+
 #[test]
 fn a_query_list_stays_sorted_and_follows_events() {
     let server = server();
