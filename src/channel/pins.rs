@@ -116,9 +116,11 @@ pub(crate) fn partial_update(
     body: PartialUpdateMessageRequest,
 ) -> Call<Message> {
     let id = message_id.to_owned();
+    let owner = core.clone();
     core.call(move |rest| {
         let path = message_path(&id)?;
         let response: MessageResponse = rest.send(&Request::put(&path, &body)?)?;
+        owner.store().message_changed(&response.message);
         Ok(response.message)
     })
 }

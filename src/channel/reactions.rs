@@ -32,6 +32,7 @@ impl ChannelClient {
     /// assert_eq!((stored.kind.as_str(), stored.user_id.as_str(), stored.score), ("love", "bender", 1));
     /// ```
     pub fn send_reaction(&self, reaction: Reaction, enforce_unique: bool) -> Call<Reaction> {
+        let core = self.core.clone();
         self.core.call(move |rest| {
             if reaction.kind.trim().is_empty() {
                 return Err(ChatError::new(
@@ -46,6 +47,7 @@ impl ChannelClient {
                 skip_push: None,
             };
             let response: ReactionResponse = rest.send(&Request::post(&path, &body)?)?;
+            core.store().message_changed(&response.message);
             Ok(response.reaction)
         })
     }
@@ -69,6 +71,7 @@ impl ChannelClient {
     /// ```
     pub fn delete_reaction(&self, message_id: &str, reaction_type: &str) -> Call<Message> {
         let (id, kind) = (message_id.to_owned(), reaction_type.to_owned());
+        let core = self.core.clone();
         self.core.call(move |rest| {
             if kind.is_empty() || kind.contains(['/', '?', '#', '%']) {
                 return Err(ChatError::new(
@@ -78,6 +81,7 @@ impl ChannelClient {
             }
             let path = format!("{}/reaction/{kind}", message_path(&id)?);
             let response: ReactionResponse = rest.send(&Request::delete(&path))?;
+            core.store().message_changed(&response.message);
             Ok(response.message)
         })
     }

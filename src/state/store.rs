@@ -12,7 +12,7 @@ use std::time::Instant;
 use stream_chat_callbacks::{Executor, Expire};
 use stream_chat_protocol::{
     Channel, ChannelMute, ChannelState as ChannelResponse, Member, Message, Mute,
-    QueryChannelsRequest, User,
+    QueryChannelsRequest, Reaction, User,
 };
 
 use super::channel::{ChannelState, Ctx, TYPING_TIMEOUT, Writer, at_or_now};
@@ -39,6 +39,17 @@ pub(crate) struct Store {
 /// with its status and order key (ns).
 #[cfg(feature = "offline")]
 pub(crate) type CachedChannel = (ChannelResponse, Vec<(Message, super::SyncStatus, i128)>);
+
+/// How a reaction event changes the current user's own reactions when it is theirs.
+#[derive(Clone, Copy)]
+enum Own {
+    /// `reaction.new`: this one added (replacing one of its type).
+    Add,
+    /// `reaction.updated` (`enforce_unique`): this one replaces all of theirs.
+    ReplaceAll,
+    /// `reaction.deleted`: the one of its type removed.
+    Remove,
+}
 
 /// See [`Store::set_publish_hook`].
 pub(crate) type PublishHook = Box<dyn Fn(&Arc<ClientState>) + Send + Sync>;
@@ -443,9 +454,13 @@ impl Inner {
                 }
             }
             // Reactions, threads, typing (issue 9).
-            E::ReactionNew(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
-            E::ReactionUpdated(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
-            E::ReactionDeleted(e) => self.reaction(&e.cid, &e.message, e.user.as_ref()),
+            E::ReactionNew(e) => self.reaction(&e.cid, &e.message, &e.reaction, Own::Add),
+            E::ReactionUpdated(e) => {
+                self.reaction(&e.cid, &e.message, &e.reaction, Own::ReplaceAll)
+            }
+            E::ReactionDeleted(e) => {
+                self.reaction(&e.cid, &e.message, &e.reaction, Own::Remove)
+            }
             E::TypingStart(e) => {
                 self.typing(&e.cid, e.user.as_ref(), e.parent_id.as_deref(), true, now)
             }
@@ -465,16 +480,31 @@ impl Inner {
         }
     }
 
-    /// A reaction event: the server's copy of the message (counts, latest reactions); the
-    /// current user's own reactions change only when they reacted (JS
-    /// `_extendEventWithOwnReactions`).
-    fn reaction(&mut self, cid: &str, message: &Message, user: Option<&User>) {
-        let mine = user.is_some_and(|u| self.me().as_deref() == Some(u.id.as_str()));
+    /// A reaction event: the server's copy of the message (counts, latest reactions). A
+    /// broadcast carries nobody's own reactions, so the current user's are kept as known
+    /// and changed by `change` only when the reaction is theirs (JS
+    /// `_extendEventWithOwnReactions`, `_addOwnReactionToMessage`,
+    /// `_removeOwnReactionFromMessage`).
+    fn reaction(&mut self, cid: &str, message: &Message, reaction: &Reaction, change: Own) {
+        let mine = self.me().as_deref() == Some(reaction.user_id.as_str());
         self.with_channel(cid, None, |w| {
             let mut message = message.clone();
-            if !mine && let Some(known) = w.state.message(&message.id) {
-                message.own_reactions = known.message.own_reactions.clone();
+            let mut own = w
+                .state
+                .message(&message.id)
+                .and_then(|known| known.message.own_reactions.clone())
+                .unwrap_or_default();
+            if mine {
+                match change {
+                    Own::Add => {
+                        own.retain(|r| r.kind != reaction.kind);
+                        own.push(reaction.clone());
+                    }
+                    Own::ReplaceAll => own = vec![reaction.clone()],
+                    Own::Remove => own.retain(|r| r.kind != reaction.kind),
+                }
             }
+            message.own_reactions = Some(own);
             w.message_updated(&message);
         });
     }
@@ -666,6 +696,18 @@ impl Store {
     /// result (the same `me` reaches the store again as the connect's event).
     pub(crate) fn connected_user(&self, me: &User) {
         self.update(|inner| inner.set_me(me));
+    }
+
+    /// A message as a call returned it (a reaction sent or removed, a pin, a partial
+    /// update: the caller's view, own reactions included), before the caller sees it.
+    /// Only a message the state holds changes.
+    pub(crate) fn message_changed(&self, message: &Message) {
+        let Some(cid) = message.cid.as_deref() else {
+            return;
+        };
+        self.update(|inner| {
+            inner.with_channel(cid, None, |w| w.message_updated(message));
+        });
     }
 
     /// The bus's hook: applies `event` before listeners get it.

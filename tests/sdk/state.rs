@@ -224,6 +224,170 @@ fn a_connect_resolves_with_its_user_in_the_state_and_a_query_right_after_counts_
     assert_eq!(unread, Some(1));
 }
 
+/// The kinds of a message's own reactions in `state`, sorted.
+fn own_kinds(state: &ChannelState, id: &str) -> Vec<String> {
+    let mut kinds: Vec<String> = state
+        .message(id)
+        .and_then(|m| m.message.own_reactions.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+fn count_of(state: &ChannelState, id: &str, kind: &str) -> u64 {
+    state
+        .message(id)
+        .and_then(|m| m.message.reaction_counts.as_ref()?.get(kind).copied())
+        .unwrap_or(0)
+}
+
+/// Reaction events keep the current user's own reactions (a broadcast carries nobody's):
+/// their own reaction is added, an `enforce_unique` one replaces the others, a delete
+/// removes it, and another user's reaction leaves them as they were (JS
+/// `_addOwnReactionToMessage` / `_removeOwnReactionFromMessage`).
+#[test]
+fn reaction_events_keep_the_current_users_own_reactions() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    let fry = connected(&server, "fry");
+    let mine = bender.channel("messaging", "own-reactions").unwrap();
+    mine.create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    mine.watch().execute().into_result().unwrap();
+    let his = fry.channel("messaging", "own-reactions").unwrap();
+    his.watch().execute().into_result().unwrap();
+    let sent = post(&mine, "react to me");
+    let id = sent.id.clone();
+    let react = |channel: &ChannelClient, kind: &str, unique: bool| {
+        let reaction = stream_chat_client::Reaction {
+            message_id: id.clone(),
+            ..stream_chat_client::Reaction::new(kind)
+        };
+        channel
+            .send_reaction(reaction, unique)
+            .execute()
+            .into_result()
+            .unwrap();
+    };
+
+    // The events are what fry's state learns from; bender's through his own events too.
+    react(&mine, "love", false);
+    let i = id.clone();
+    let st = until(&his, "bender's love", move |s| count_of(s, &i, "love") == 1);
+    assert_eq!(own_kinds(&st, &id), Vec::<String>::new(), "fry has none");
+    react(&mine, "like", false);
+    let i = id.clone();
+    until(&his, "bender's like", move |s| count_of(s, &i, "like") == 1);
+    react(&his, "wow", false);
+    let i = id.clone();
+    let st = until(&mine, "fry's wow", move |s| count_of(s, &i, "wow") == 1);
+    assert_eq!(
+        own_kinds(&st, &id),
+        ["like", "love"],
+        "after fry's reaction"
+    );
+    let i = id.clone();
+    let st = until(&his, "his own wow", move |s| own_kinds(s, &i) == ["wow"]);
+    assert_eq!(count_of(&st, &id, "love"), 1);
+
+    react(&mine, "haha", true);
+    let i = id.clone();
+    let st = until(&his, "bender's haha", move |s| count_of(s, &i, "haha") == 1);
+    assert_eq!(
+        count_of(&st, &id, "love"),
+        0,
+        "enforce_unique replaced bender's others"
+    );
+    let i = id.clone();
+    let st = until(&mine, "only haha", move |s| own_kinds(s, &i) == ["haha"]);
+    assert_eq!(count_of(&st, &id, "wow"), 1);
+
+    mine.delete_reaction(&id, "haha")
+        .execute()
+        .into_result()
+        .unwrap();
+    let i = id.clone();
+    until(&his, "haha gone", move |s| count_of(s, &i, "haha") == 0);
+    let i = id.clone();
+    until(&mine, "no own reaction", move |s| {
+        own_kinds(s, &i).is_empty() && count_of(s, &i, "haha") == 0
+    });
+}
+
+/// Reaction, pin and partial-update calls put the message as the server returned it into
+/// the state before their callers see the result, as `send_message` does (here the event
+/// thread is held, so no event can do it).
+#[test]
+fn message_changing_calls_are_in_the_state_when_they_return() {
+    let server = server();
+    let bender = client(&server);
+    connect_as(&bender, &server, "bender");
+    let channel = bender.channel("messaging", "calls-first").unwrap();
+    channel.create(["bender"]).execute().into_result().unwrap();
+    let sent = post(&channel, "change me");
+    let id = sent.id.clone();
+    let i = id.clone();
+    until(&channel, "the message", move |s| s.message(&i).is_some());
+
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let release_rx = std::sync::Mutex::new(Some(release_rx));
+    let _held = bender.subscribe(move |_| {
+        if let Some(rx) = release_rx.lock().unwrap().take() {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    });
+    let reaction = stream_chat_client::Reaction {
+        message_id: id.clone(),
+        ..stream_chat_client::Reaction::new("love")
+    };
+    channel
+        .send_reaction(reaction, false)
+        .execute()
+        .into_result()
+        .unwrap();
+    let st = channel.state().unwrap();
+    let reacted = (count_of(&st, &id, "love"), own_kinds(&st, &id));
+    let pinned = channel
+        .pin_message(&sent, None)
+        .execute()
+        .into_result()
+        .unwrap();
+    let st = channel.state().unwrap();
+    let pin_state = (
+        st.message(&id).and_then(|m| m.message.pinned),
+        st.pinned_messages.iter().any(|m| m.id == id),
+    );
+    let mut set = serde_json::Map::new();
+    set.insert("text".into(), json!("changed"));
+    bender
+        .partial_update_message(&id, set, Vec::new())
+        .execute()
+        .into_result()
+        .unwrap();
+    let text = channel
+        .state()
+        .unwrap()
+        .message(&id)
+        .and_then(|m| m.message.text.clone());
+    channel
+        .delete_reaction(&id, "love")
+        .execute()
+        .into_result()
+        .unwrap();
+    let after_delete = count_of(&channel.state().unwrap(), &id, "love");
+    release_tx.send(()).unwrap();
+    assert_eq!(pinned.pinned, Some(true));
+    assert_eq!(reacted, (1, vec!["love".to_owned()]));
+    assert_eq!(pin_state, (Some(true), true));
+    assert_eq!(text.as_deref(), Some("changed"));
+    assert_eq!(after_delete, 0);
+}
+
 #[test]
 fn a_query_list_stays_sorted_and_follows_events() {
     let server = server();
