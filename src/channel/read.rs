@@ -1,14 +1,25 @@
 //! Reads: `mark_read`, `mark_message_read`, `mark_unread`.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use stream_chat_callbacks::Call;
+use stream_chat_protocol::events::AnyEvent;
 use stream_chat_protocol::{MarkReadRequest, MarkUnreadRequest};
 
 use super::ChannelClient;
+use crate::events::from_server;
 use crate::rest::Request;
 
+/// What `POST …/read` answers: the `message.read` event it sent.
+#[derive(Deserialize)]
+struct MarkReadResponse {
+    event: Option<AnyEvent>,
+}
+
 impl ChannelClient {
-    /// Marks the channel read for the user (`message.read` goes to the watchers).
+    /// Marks the channel read for the user (`message.read` goes to the watchers). The
+    /// state shows the channel read when the call returns (the answer's `message.read` is
+    /// applied then; the user's total arrives with `notification.mark_read`).
     ///
     /// ```
     /// use stream_chat_client::{ChatClient, User};
@@ -21,8 +32,12 @@ impl ChannelClient {
     /// ```
     pub fn mark_read(&self) -> Call<()> {
         let path = self.path("read");
+        let core = self.core.clone();
         self.core.call(move |rest| {
-            let _: Value = rest.send(&Request::post(&path, &Map::new())?)?;
+            let response: MarkReadResponse = rest.send(&Request::post(&path, &Map::new())?)?;
+            if let Some(event) = response.event {
+                core.store().answered(&from_server(event));
+            }
             Ok(())
         })
     }

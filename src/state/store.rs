@@ -458,9 +458,7 @@ impl Inner {
             E::ReactionUpdated(e) => {
                 self.reaction(&e.cid, &e.message, &e.reaction, Own::ReplaceAll)
             }
-            E::ReactionDeleted(e) => {
-                self.reaction(&e.cid, &e.message, &e.reaction, Own::Remove)
-            }
+            E::ReactionDeleted(e) => self.reaction(&e.cid, &e.message, &e.reaction, Own::Remove),
             E::TypingStart(e) => {
                 self.typing(&e.cid, e.user.as_ref(), e.parent_id.as_deref(), true, now)
             }
@@ -708,6 +706,12 @@ impl Store {
         self.update(|inner| {
             inner.with_channel(cid, None, |w| w.message_updated(message));
         });
+    }
+
+    /// The event a call's answer carries (`mark_read`'s `message.read`), applied before
+    /// the caller sees the result; the same event reaches the store again from the socket.
+    pub(crate) fn answered(&self, event: &ChatEvent) {
+        self.update(|inner| inner.apply(event, Instant::now()));
     }
 
     /// The bus's hook: applies `event` before listeners get it.

@@ -388,6 +388,39 @@ fn message_changing_calls_are_in_the_state_when_they_return() {
     assert_eq!(after_delete, 0);
 }
 
+/// `mark_read` shows the channel read when it returns (its answer's `message.read` is
+/// applied), though the socket's events are held back: a GUI's badge clears with the call.
+#[test]
+fn mark_read_clears_the_badge_when_it_returns() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    let fry = connected(&server, "fry");
+    let mine = bender.channel("messaging", "badge").unwrap();
+    mine.create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    let his = fry.channel("messaging", "badge").unwrap();
+    his.watch().execute().into_result().unwrap();
+    post(&mine, "unread for fry");
+    until(&his, "one unread", |s| s.unread_count == 1);
+
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let release_rx = std::sync::Mutex::new(Some(release_rx));
+    let _held = fry.subscribe(move |_| {
+        if let Some(rx) = release_rx.lock().unwrap().take() {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    });
+    // An event the held listener stops on, so nothing from the socket reaches the store.
+    post(&mine, "holds fry's event thread");
+    his.mark_read().execute().into_result().unwrap();
+    let state = his.state().unwrap();
+    let fry_read = state.reads.get("fry").map(|r| r.unread_messages);
+    release_tx.send(()).unwrap();
+    assert_eq!((state.unread_count, fry_read), (0, Some(0)));
+}
+
 #[test]
 fn a_query_list_stays_sorted_and_follows_events() {
     let server = server();
