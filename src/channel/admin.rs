@@ -23,8 +23,31 @@ impl ChannelClient {
     /// Sends a channel update (`POST /channels/{type}/{id}`) and returns the channel.
     pub(super) fn post_update(&self, body: UpdateChannelRequest) -> Call<Channel> {
         let path = self.base();
+        let (core, cid) = (self.core.clone(), self.cid.clone());
+        // `remove_members` entries are ids or `{"user_id": ..}` objects.
+        let removed: Vec<String> = body
+            .remove_members
+            .iter()
+            .flatten()
+            .filter_map(|v| v.as_str().or_else(|| v["user_id"].as_str()))
+            .map(str::to_owned)
+            .collect();
         self.core.call(move |rest| {
             let response: UpdateChannelResponse = rest.send(&Request::post(&path, &body)?)?;
+            core.store()
+                .channel_answered(&cid, &response.channel, &response.members, &removed);
+            Ok(response.channel)
+        })
+    }
+
+    /// `PATCH /channels/{type}/{id}` with `body`; the answer goes into the state.
+    fn patch_update(&self, body: PartialUpdateChannelRequest) -> Call<Channel> {
+        let path = self.base();
+        let (core, cid) = (self.core.clone(), self.cid.clone());
+        self.core.call(move |rest| {
+            let response: UpdateChannelResponse = rest.send(&Request::patch(&path, &body)?)?;
+            core.store()
+                .channel_answered(&cid, &response.channel, &response.members, &[]);
             Ok(response.channel)
         })
     }
@@ -77,15 +100,10 @@ impl ChannelClient {
     /// assert_eq!(updated.extra["topic"], "deliveries");
     /// ```
     pub fn update_partial(&self, set: Map<String, Value>, unset: Vec<String>) -> Call<Channel> {
-        let path = self.base();
-        let body = PartialUpdateChannelRequest {
+        self.patch_update(PartialUpdateChannelRequest {
             set,
             unset,
             user_id: None,
-        };
-        self.core.call(move |rest| {
-            let response: UpdateChannelResponse = rest.send(&Request::patch(&path, &body)?)?;
-            Ok(response.channel)
         })
     }
 
@@ -104,8 +122,10 @@ impl ChannelClient {
     /// ```
     pub fn delete(&self) -> Call<Channel> {
         let path = self.base();
+        let (core, cid) = (self.core.clone(), self.cid.clone());
         self.core.call(move |rest| {
             let response: DeleteChannelResponse = rest.send(&Request::delete(&path))?;
+            core.store().delete_answered(&cid);
             Ok(response.channel)
         })
     }
@@ -131,8 +151,11 @@ impl ChannelClient {
             message: system_message,
             ..TruncateChannelRequest::default()
         };
+        let (core, cid) = (self.core.clone(), self.cid.clone());
         self.core.call(move |rest| {
             let response: TruncateChannelResponse = rest.send(&Request::post(&path, &body)?)?;
+            core.store()
+                .truncate_answered(&cid, &response.channel, response.message.as_ref());
             Ok(response.channel)
         })
     }
@@ -157,8 +180,10 @@ impl ChannelClient {
             user_id: None,
             clear_history: Some(clear_history),
         };
+        let (core, cid) = (self.core.clone(), self.cid.clone());
         self.core.call(move |rest| {
             let _: Value = rest.send(&Request::post(&path, &body)?)?;
+            core.store().hide_answered(&cid, true, clear_history);
             Ok(())
         })
     }
@@ -176,8 +201,10 @@ impl ChannelClient {
     /// ```
     pub fn show(&self) -> Call<()> {
         let path = self.path("show");
+        let (core, cid) = (self.core.clone(), self.cid.clone());
         self.core.call(move |rest| {
             let _: Value = rest.send(&Request::post(&path, &Map::new())?)?;
+            core.store().hide_answered(&cid, false, false);
             Ok(())
         })
     }
@@ -221,15 +248,10 @@ impl ChannelClient {
     fn set_cooldown(&self, seconds: u32) -> Call<Channel> {
         let mut set = Map::new();
         set.insert("cooldown".into(), json!(seconds));
-        let path = self.base();
-        let body = PartialUpdateChannelRequest {
+        self.patch_update(PartialUpdateChannelRequest {
             set,
             unset: Vec::new(),
             user_id: None,
-        };
-        self.core.call(move |rest| {
-            let response: UpdateChannelResponse = rest.send(&Request::patch(&path, &body)?)?;
-            Ok(response.channel)
         })
     }
 }

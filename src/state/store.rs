@@ -708,6 +708,71 @@ impl Store {
         });
     }
 
+    /// What a channel-changing call returned (update, members, moderators, invites, slow
+    /// mode): the channel's data and its members, with `removed` taken out, before the
+    /// caller sees it. Only a channel the state holds changes.
+    pub(crate) fn channel_answered(
+        &self,
+        cid: &str,
+        channel: &Channel,
+        members: &[Member],
+        removed: &[String],
+    ) {
+        self.update(|inner| {
+            let held = inner.with_channel(cid, None, |w| {
+                w.channel_updated(channel);
+                for member in members {
+                    w.member(member);
+                }
+                for user in removed {
+                    w.member_removed(user);
+                }
+            });
+            if held.is_some() {
+                inner.list(cid, Listing::Keep);
+            }
+        });
+    }
+
+    /// A truncate's answer: the channel and its system message, if any.
+    pub(crate) fn truncate_answered(
+        &self,
+        cid: &str,
+        channel: &Channel,
+        message: Option<&Message>,
+    ) {
+        self.update(|inner| {
+            inner.with_channel(cid, None, |w| w.truncated(Some(channel), message));
+        });
+    }
+
+    /// A delete's answer: the channel leaves the state and its lists.
+    pub(crate) fn delete_answered(&self, cid: &str) {
+        self.update(|inner| inner.remove_channel(cid));
+    }
+
+    /// A hide's (with `clear_history`) or show's answer.
+    pub(crate) fn hide_answered(&self, cid: &str, hidden: bool, clear_history: bool) {
+        self.update(|inner| {
+            let held = inner.with_channel(cid, None, |w| {
+                w.set_hidden(hidden);
+                if clear_history {
+                    w.clear_messages();
+                }
+            });
+            if held.is_some() {
+                inner.list(
+                    cid,
+                    if hidden {
+                        Listing::Remove
+                    } else {
+                        Listing::Add
+                    },
+                );
+            }
+        });
+    }
+
     /// The event a call's answer carries (`mark_read`'s `message.read`), applied before
     /// the caller sees the result; the same event reaches the store again from the socket.
     pub(crate) fn answered(&self, event: &ChatEvent) {

@@ -421,6 +421,90 @@ fn mark_read_clears_the_badge_when_it_returns() {
     assert_eq!((state.unread_count, fry_read), (0, Some(0)));
 }
 
+/// Channel-changing calls are in the state when they return, as their answers say, with
+/// the socket's events held back: data, members and roles, truncate, hide and show,
+/// delete.
+#[test]
+fn channel_changing_calls_are_in_the_state_when_they_return() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    connected(&server, "amy");
+    connected(&server, "fry");
+    let channel = bender.channel("messaging", "admin-first").unwrap();
+    channel
+        .create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+    channel.watch().execute().into_result().unwrap();
+    post(&channel, "before the truncate");
+    until(&channel, "the message", |s| !s.messages.is_empty());
+
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let release_rx = std::sync::Mutex::new(Some(release_rx));
+    let _held = bender.subscribe(move |_| {
+        if let Some(rx) = release_rx.lock().unwrap().take() {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    });
+    let now = || channel.state().unwrap();
+    let mut seen = Vec::new();
+    let mut set = serde_json::Map::new();
+    set.insert("color".into(), json!("red"));
+    channel
+        .update_partial(set, Vec::new())
+        .execute()
+        .into_result()
+        .unwrap();
+    seen.push((
+        "color",
+        now().channel.extra.get("color").cloned() == Some(json!("red")),
+    ));
+    channel
+        .add_members(["amy"], None)
+        .execute()
+        .into_result()
+        .unwrap();
+    seen.push(("amy added", now().members.contains_key("amy")));
+    channel
+        .add_moderators(["fry"], None)
+        .execute()
+        .into_result()
+        .unwrap();
+    let role = now()
+        .members
+        .get("fry")
+        .and_then(|m| m.channel_role.clone());
+    seen.push((
+        "fry moderates",
+        role.as_deref() == Some("channel_moderator"),
+    ));
+    channel
+        .remove_members(["amy"], None)
+        .execute()
+        .into_result()
+        .unwrap();
+    seen.push(("amy removed", !now().members.contains_key("amy")));
+    channel.truncate(None).execute().into_result().unwrap();
+    seen.push(("truncated", now().messages.is_empty()));
+    channel.hide(false).execute().into_result().unwrap();
+    seen.push(("hidden", now().hidden()));
+    channel.show().execute().into_result().unwrap();
+    seen.push(("shown", !now().hidden()));
+    channel.delete().execute().into_result().unwrap();
+    seen.push(("deleted", channel.state().is_none()));
+    release_tx.send(()).unwrap();
+    let missed: Vec<&str> = seen
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(what, _)| *what)
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "not in the state when the call returned: {missed:?}"
+    );
+}
+
 #[test]
 fn a_query_list_stays_sorted_and_follows_events() {
     let server = server();
@@ -573,6 +657,11 @@ fn a_send_is_pending_then_sent_and_a_refused_one_is_failed() {
 fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
     let server = server();
     let (bender, own, _fry, theirs) = pair(&server, "state-recovery");
+    // fry may rename the channel (below, while bender is away).
+    own.add_moderators(["fry"], None)
+        .execute()
+        .into_result()
+        .unwrap();
     post(&theirs, "before");
     until(&own, "the first message", |s| s.messages.len() == 1);
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -593,12 +682,11 @@ fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
     }
     // fry reads while bender is away: no event reaches bender, the re-watch brings it.
     theirs.mark_read().execute().into_result().unwrap();
-    // bender renames the channel over REST while his socket is down: the channel.updated
-    // event is missed (the store does not apply update responses); the re-watch after the
-    // reconnect brings the name.
+    // fry renames the channel while bender's socket is down: bender misses the
+    // channel.updated event; the re-watch after the reconnect brings the name.
     let mut data = serde_json::Map::new();
     data.insert("name".into(), json!("renamed while away"));
-    own.update(None, data).execute().into_result().unwrap();
+    theirs.update(None, data).execute().into_result().unwrap();
     assert!(own.state().unwrap().channel.extra.get("name").is_none());
     server.refuse_connections("bender", false);
     let st = until(&own, "the missed messages", |s| s.messages.len() == 4);
