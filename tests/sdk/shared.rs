@@ -39,13 +39,18 @@ fn fifty_clients_add_one_socket_thread_each() {
             client
         })
         .collect();
-    // A connect's dial thread ends right after it handed over the socket: wait for it.
-    let sockets = vec!["stream-chat-ws".to_owned(); CLIENTS];
-    let settled = poll_external(WAIT, || client_threads() == sockets);
-    assert!(settled.is_some(), "client threads: {:?}", client_threads());
-    let mut shared: Vec<String> = sdk_threads();
-    shared.retain(|t| t != "stream-chat-ws");
-    assert_eq!(shared, shared_set(), "the shared set, once");
+    // A connect's dial thread ends right after it handed over the socket, and threads
+    // name themselves once running: wait for both.
+    let mut expected = shared_set();
+    expected.extend(vec!["stream-chat-ws".to_owned(); CLIENTS]);
+    expected.sort();
+    let settled = poll_external(WAIT, || sdk_threads() == expected);
+    assert!(
+        settled.is_some(),
+        "the shared set once, one socket thread per client; client threads: {:?}, all: {:?}",
+        client_threads(),
+        sdk_threads()
+    );
     eprintln!(
         "{CLIENTS} connected clients: {} SDK threads",
         sdk_threads().len()

@@ -39,7 +39,9 @@ fn shutdown_ends_every_thread_of_the_client() {
         .into_result()
         .unwrap();
     assert!(sdk_threads().iter().any(|t| t == "stream-chat-ws"));
-    assert_eq!(client_threads(), ["stream-chat-ws"], "{:?}", sdk_threads());
+    // The dial thread ends right after it handed the socket over: wait for it.
+    let settled = poll_external(WAIT, || client_threads() == ["stream-chat-ws"]);
+    assert!(settled.is_some(), "client threads: {:?}", client_threads());
 
     client.shutdown();
     assert_eq!(
@@ -85,7 +87,9 @@ fn shutdown_ends_every_thread_of_the_client() {
         .worker_threads(3)
         .build()
         .unwrap();
-    assert_eq!(client_threads(), ["stream-chat-wor"; 3]);
+    // Each thread names itself once running: wait for the names.
+    let named = poll_external(WAIT, || client_threads() == ["stream-chat-wor"; 3]);
+    assert!(named.is_some(), "client threads: {:?}", client_threads());
     client.shutdown();
     drop(client);
     let gone = poll_external(WAIT, || sdk_threads() == shared_set());
