@@ -68,6 +68,7 @@ mod events;
 #[cfg(feature = "offline")]
 mod offline;
 mod rest;
+mod runtime;
 pub mod state;
 mod token;
 // Uploads, the server-side client and webhooks.

@@ -520,11 +520,12 @@ impl<T: Send + 'static> Call<T> {
     }
 }
 
-/// Queues `job` on the pool, or runs it as shut down (on this thread) when the pool is gone.
+/// Queues `job` on the pool (as shut down when its scope is), or runs it as shut down on
+/// this thread when no pool thread is left.
 fn submit(pool: &Weak<PoolShared>, job: Job) {
     match pool.upgrade() {
         Some(shared) => {
-            if let Err(job) = shared.submit(job) {
+            if let Err(job) = shared.submit_or_fail(job) {
                 job(false);
             }
         }

@@ -62,7 +62,7 @@ impl ChannelClient {
     /// sends `typing.start` ([`TypingStartEvent`], with `parent_id` in a thread) at most
     /// once per [`TYPING_START_INTERVAL`](crate::TYPING_START_INTERVAL), and `typing.stop`
     /// by itself after [`TYPING_STOP_AFTER`](crate::TYPING_STOP_AFTER) without one, as the
-    /// official clients do. The stop waits on the client's timer thread: no thread per
+    /// official clients do. The stop waits on the shared timer thread: no thread per
     /// channel. Returns the event sent, or `None` when the keystroke fell within the
     /// interval (Kotlin fails the call then). A channel type without typing events
     /// (`livestream` by default) refuses with

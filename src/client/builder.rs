@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stream_chat_callbacks::{ChatError, ErrorKind, Executor, WorkerPool};
+use stream_chat_callbacks::{ChatError, Executor, WorkerPool};
 use stream_chat_protocol::ChannelState;
 use url::Url;
 
@@ -55,6 +55,7 @@ pub struct ChatClientBuilder {
     base_url: String,
     executor: Executor,
     worker_threads: usize,
+    pool: Option<WorkerPool>,
     timeouts: Timeouts,
     max_recovered_messages: usize,
     #[cfg(feature = "offline")]
@@ -74,6 +75,7 @@ impl ChatClient {
             base_url: DEFAULT_BASE_URL.to_owned(),
             executor: Executor::pool_thread(),
             worker_threads: 0,
+            pool: None,
             timeouts: Timeouts::default(),
             max_recovered_messages: 500,
             #[cfg(feature = "offline")]
@@ -138,9 +140,13 @@ impl ChatClientBuilder {
         self
     }
 
-    /// Threads of the worker pool that runs enqueued calls (0, the default: the number
-    /// of CPUs, at least 2). Connects and `disconnect()` hold a worker only for a moment:
-    /// they wait for the connection without one. REST calls hold one while they run.
+    /// Gives the client a worker pool of its own with this many threads, started by
+    /// `build` and stopped by its shutdown. 0, the default, runs its calls on the pool all
+    /// clients of the process share (the number of CPUs, at least 4 threads, started with
+    /// the first client and kept): a process with many clients then needs no thread per
+    /// client for calls. Either way the client's shutdown fails and cancels exactly its own
+    /// calls. Connects and `disconnect()` hold a worker only for a moment: they wait for
+    /// the connection without one. REST calls hold one while they run.
     ///
     /// ```
     /// # use stream_chat_client::ChatClient;
@@ -149,6 +155,30 @@ impl ChatClientBuilder {
     /// ```
     pub fn worker_threads(mut self, threads: usize) -> Self {
         self.worker_threads = threads;
+        self
+    }
+
+    /// Runs the client's calls on `pool`'s threads, through a
+    /// [scope](WorkerPool::scoped) of it; takes precedence over
+    /// [`worker_threads`](Self::worker_threads). For an app that sizes one pool for its
+    /// clients and its own [`Call`](crate::Call)s (say, a pool for a group of clients that
+    /// must not wait behind the others' REST calls): the client's shutdown still fails and
+    /// cancels only its own calls and leaves the threads to the others; shutting `pool`
+    /// itself down stops them for every client on it.
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, WorkerPool};
+    /// let pool = WorkerPool::builder().threads(2).thread_name("my-chat").build();
+    /// let a = ChatClient::builder("key").worker_pool(&pool).build().unwrap();
+    /// let b = ChatClient::builder("key").worker_pool(&pool).build().unwrap();
+    /// a.shutdown();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pool.spawn(move || tx.send("still running").unwrap()).unwrap();
+    /// assert_eq!(rx.recv().unwrap(), "still running");
+    /// # drop(b);
+    /// ```
+    pub fn worker_pool(mut self, pool: &WorkerPool) -> Self {
+        self.pool = Some(pool.clone());
         self
     }
 
@@ -355,7 +385,9 @@ impl ChatClientBuilder {
         let hook = Arc::clone(&store);
         #[cfg(feature = "offline")]
         let connected = offline.clone();
-        let bus = EventBus::start(
+        let runtime = crate::runtime::shared()?;
+        let bus = EventBus::new(
+            runtime.events.clone(),
             self.executor.clone(),
             Some(Arc::new(move |e: &ChatEvent| {
                 hook.apply(e);
@@ -367,10 +399,7 @@ impl ChatClientBuilder {
                     offline.connected();
                 }
             })),
-        )
-        .map_err(|e| {
-            ChatError::new(ErrorKind::ShutDown, "cannot start the event thread").with_source(e)
-        })?;
+        );
         let socket = SocketConfig {
             ws_base,
             api_key: self.api_key.clone(),
@@ -380,10 +409,14 @@ impl ChatClientBuilder {
             max_reconnect_delay: timeouts.max_reconnect_delay,
             tls,
         };
-        let pool = WorkerPool::builder()
-            .threads(self.worker_threads)
-            .thread_name(WORKER_NAME)
-            .build();
+        let pool = match (&self.pool, self.worker_threads) {
+            (Some(pool), _) => pool.scoped(),
+            (None, 0) => runtime.pool.scoped(),
+            (None, threads) => WorkerPool::builder()
+                .threads(threads)
+                .thread_name(WORKER_NAME)
+                .build(),
+        };
         let http = Arc::new(Http::new(
             base.clone(),
             self.api_key.clone(),
@@ -399,9 +432,7 @@ impl ChatClientBuilder {
                 rewatched.loaded(state)
             })),
         ));
-        let hub = Hub::new(bus.sender(), socket, tracker).map_err(|e| {
-            ChatError::new(ErrorKind::ShutDown, "cannot start the timer thread").with_source(e)
-        })?;
+        let hub = Hub::new(bus.sender(), socket, tracker, Arc::clone(&runtime.timer));
         let client = ChatClient {
             core: Core::new(Shared {
                 http,
@@ -429,16 +460,21 @@ impl ChatClientBuilder {
                     .set_publish_hook(crate::offline::persist_hook(tx));
             }
         }
-        // Typing users expire on the client's one timer thread.
-        let weak = client.core.downgrade();
-        client
-            .core
-            .store()
-            .set_scheduler(Box::new(move |at, target| {
+        // Typing users expire at deadlines of the shared timer, swept on the client's pool.
+        let (weak, on_pool) = (client.core.downgrade(), client.core.downgrade());
+        client.core.store().set_scheduler(
+            Box::new(move |at, target| {
                 if let Some(core) = weak.upgrade() {
                     core.schedule(at, target);
                 }
-            }));
+            }),
+            Box::new(move |sweep| {
+                if let Some(core) = on_pool.upgrade() {
+                    // Refused only once the client shut down: nothing to sweep then.
+                    let _ = core.spawn(sweep);
+                }
+            }),
+        );
         super::make_instance(&client);
         Ok(client)
     }

@@ -132,8 +132,8 @@ impl Core {
         &self.shared.typing
     }
 
-    /// Resolves `target` at `at` on the client's one timer thread, unless it is dropped or
-    /// done by then.
+    /// Resolves `target` at `at` on the shared timer thread, unless it is dropped or done
+    /// by then.
     pub(crate) fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
         self.shared.hub.schedule(at, target);
     }
@@ -141,6 +141,11 @@ impl Core {
     /// The id of the user connected or connecting, as the session knows it.
     pub(crate) fn current_user_id(&self) -> Option<String> {
         self.shared.hub.current().map(|s| s.user_id.clone())
+    }
+
+    /// Runs `job` on the client's pool; fails once the client shut down.
+    pub(crate) fn spawn(&self, job: impl FnOnce() + Send + 'static) -> Result<(), ChatError> {
+        self.shared.pool.spawn(job)
     }
 
     /// A handle that does not keep the client alive (for timer targets).

@@ -97,11 +97,13 @@ impl ChatClient {
 
     /// Shuts the client down for good and releases its threads: disconnects (pending
     /// connects fail with [`ErrorKind::ShutDown`]), fails queued and pending calls with
-    /// [`ErrorKind::ShutDown`] and cancels running ones, ends the worker pool, timer and
-    /// event threads, drops every listener, and clears [`ChatClient::instance`] if it is
-    /// this client. Later connects and enqueued calls fail with [`ErrorKind::ShutDown`].
-    /// Returns without waiting;
-    /// the threads end as soon as what they run returns. Idempotent; safe in a callback.
+    /// [`ErrorKind::ShutDown`] and cancels running ones, stops delivering its events,
+    /// drops every listener, and clears [`ChatClient::instance`] if it is this client.
+    /// Later connects and enqueued calls fail with [`ErrorKind::ShutDown`]. Returns without
+    /// waiting: the connection threads (and a pool of its own, see
+    /// [`ChatClientBuilder::worker_threads`](crate::ChatClientBuilder::worker_threads)) end
+    /// as soon as what they run returns. The pool, event dispatcher and timer that the
+    /// process's clients share keep serving the others. Idempotent; safe in a callback.
     ///
     /// Dropping every handle is not enough to release a client: the one built last stays
     /// reachable through `instance()` (as in Kotlin), and a listener that captures a

@@ -32,7 +32,9 @@ pub(crate) struct Hub {
     events: EventSender,
     socket: SocketConfig,
     tracker: Arc<Tracker>,
-    timer: DeadlineTimer,
+    /// The shared timer (see `runtime`): it holds this hub's targets weakly, so nothing
+    /// of a shut-down client stays alive in it.
+    timer: Arc<DeadlineTimer>,
     shut_down: AtomicBool,
 }
 
@@ -150,8 +152,9 @@ impl Hub {
         events: EventSender,
         socket: SocketConfig,
         tracker: Arc<Tracker>,
-    ) -> std::io::Result<Self> {
-        Ok(Hub {
+        timer: Arc<DeadlineTimer>,
+    ) -> Self {
+        Hub {
             slot: Mutex::new(Slot {
                 current: None,
                 state: ConnectionState::Disconnected,
@@ -165,9 +168,9 @@ impl Hub {
             events,
             socket,
             tracker,
-            timer: DeadlineTimer::start("stream-chat-timer")?,
+            timer,
             shut_down: AtomicBool::new(false),
-        })
+        }
     }
 
     pub(crate) fn lock(&self) -> SlotGuard<'_> {
@@ -200,13 +203,15 @@ impl Hub {
         self.shut_down.load(Ordering::Acquire)
     }
 
-    /// Resolves `target` at `at` unless it is done by then.
+    /// Resolves `target` at `at` unless it is dropped or done by then. The timer is
+    /// shared and outlives the client: what a shut-down client scheduled still resolves
+    /// (a wait fails at its deadline instead of hanging), and what it dropped is forgotten.
     pub(crate) fn schedule(&self, at: Instant, target: Weak<dyn Expire>) {
         self.timer.schedule(at, target);
     }
 
     /// Refuses new connects, ends the current session (its waiting connects fail with
-    /// [`ErrorKind::ShutDown`]) and stops the timer thread. Idempotent.
+    /// [`ErrorKind::ShutDown`]). The shared timer goes on. Idempotent.
     pub(crate) fn shutdown(&self) {
         let session = {
             let mut slot = self.lock();
@@ -229,7 +234,6 @@ impl Hub {
         if let Some(session) = session {
             session.stop();
         }
-        self.timer.stop();
     }
 
     /// Joins the current session of `user.id`, or starts one (ending the current one

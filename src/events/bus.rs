@@ -1,59 +1,88 @@
 //! The event bus: events are numbered when published and handed, in order, to the
-//! listeners registered before, through one dispatcher thread per client.
+//! listeners registered before, through the client's strand: a serial queue of its events
+//! that a shared dispatcher pool drains, one job at a time per client.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use crossbeam_channel::{Receiver, Sender};
-use stream_chat_callbacks::Executor;
+use stream_chat_callbacks::{Executor, WorkerPool};
 
 use super::chat_event::ChatEvent;
 use super::subscription::{Registry, Sub, Subscription, lock};
 
-/// Registered listeners plus the queue of the client's dispatcher thread.
+/// How many events one drain job hands out before it queues itself again behind the other
+/// clients' strands, so a busy client cannot starve the rest of the dispatcher.
+const BATCH: usize = 32;
+
+/// Registered listeners plus the client's strand on the dispatcher pool.
 ///
 /// Each event is numbered when it is published; a listener gets the events numbered from
-/// the moment it registered on, however far behind the dispatcher thread runs, so "from
-/// now on" means from the `subscribe` call, not from whenever the dispatcher catches up.
+/// the moment it registered on, however far behind the strand runs, so "from now on"
+/// means from the `subscribe` call, not from whenever the dispatcher catches up.
 pub(crate) struct EventBus {
     registry: Arc<Registry>,
     next_id: AtomicU64,
+    strand: Arc<Strand>,
+}
+
+/// One client's events waiting for the dispatcher, and how they are handed out. At most
+/// one drain job of a strand is queued or running at a time: the client's events are
+/// handed out in order and never concurrently, whichever pool thread runs the job.
+struct Strand {
+    queue: Mutex<Queue>,
     /// The number the next published event gets.
-    seq: Arc<AtomicU64>,
-    tx: Sender<(u64, ChatEvent)>,
-    /// Dropped by [`shutdown`](Self::shutdown) to end the dispatcher.
-    stop: Mutex<Option<Sender<()>>>,
+    seq: AtomicU64,
+    registry: Weak<Registry>,
+    executor: Executor,
+    before: Option<Arc<BeforeHook>>,
+    pool: WorkerPool,
+}
+
+#[derive(Default)]
+struct Queue {
+    events: VecDeque<(u64, ChatEvent)>,
+    /// A drain job is queued or running.
+    scheduled: bool,
+    /// The bus shut down: events are dropped.
+    stopped: bool,
 }
 
 impl EventBus {
-    /// Starts the dispatcher thread; it hands each event, in order, to `executor` and
-    /// ends once the bus (every sender) is gone. `before` sees each event first, on the
-    /// dispatcher thread, before any listener (the state store's hook).
-    pub(crate) fn start(
+    /// A bus whose strand runs on `pool` (the shared dispatcher); it hands each event, in
+    /// order, to `executor`. `before` sees each event first, on the dispatcher, before any
+    /// listener (the state store's hook).
+    pub(crate) fn new(
+        pool: WorkerPool,
         executor: Executor,
         before: Option<Arc<BeforeHook>>,
-    ) -> Result<EventBus, std::io::Error> {
+    ) -> EventBus {
         let registry: Arc<Registry> = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let (stop, stopped) = crossbeam_channel::bounded(0);
-        let weak = Arc::downgrade(&registry);
-        std::thread::Builder::new()
-            .name("stream-chat-events".into())
-            .spawn(move || dispatch(rx, stopped, weak, executor, before))?;
-        Ok(EventBus {
+        let strand = Arc::new(Strand {
+            queue: Mutex::new(Queue::default()),
+            seq: AtomicU64::new(0),
+            registry: Arc::downgrade(&registry),
+            executor,
+            before,
+            pool,
+        });
+        EventBus {
             registry,
             next_id: AtomicU64::new(1),
-            seq: Arc::new(AtomicU64::new(0)),
-            tx,
-            stop: Mutex::new(Some(stop)),
-        })
+            strand,
+        }
     }
 
-    /// Ends the dispatcher thread and drops every listener (and what they captured, such
-    /// as a `ChatClient`). Events not yet dispatched are dropped. Idempotent.
+    /// Stops the strand (events not yet dispatched are dropped, later ones refused) and
+    /// drops every listener (and what they captured, such as a `ChatClient`). The shared
+    /// dispatcher goes on serving other clients. Idempotent.
     pub(crate) fn shutdown(&self) {
-        drop(lock(&self.stop).take());
+        {
+            let mut queue = lock(&self.strand.queue);
+            queue.stopped = true;
+            queue.events.clear();
+        }
         let listeners = std::mem::take(&mut *lock(&self.registry));
         for sub in &listeners {
             sub.active.store(false, Ordering::Release);
@@ -105,7 +134,7 @@ impl EventBus {
     ) -> Subscription {
         let sub = Arc::new(Sub {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            from: self.seq.load(Ordering::SeqCst),
+            from: self.strand.seq.load(Ordering::SeqCst),
             active: AtomicBool::new(true),
             describe,
             filter: Box::new(filter),
@@ -118,8 +147,7 @@ impl EventBus {
 
     pub(crate) fn sender(&self) -> EventSender {
         EventSender {
-            seq: Arc::clone(&self.seq),
-            tx: self.tx.clone(),
+            strand: Arc::clone(&self.strand),
         }
     }
 }
@@ -127,40 +155,74 @@ impl EventBus {
 /// A handle the connection threads use to publish events.
 #[derive(Clone)]
 pub(crate) struct EventSender {
-    seq: Arc<AtomicU64>,
-    tx: Sender<(u64, ChatEvent)>,
+    strand: Arc<Strand>,
 }
 
 impl EventSender {
     pub(crate) fn send(&self, event: ChatEvent) {
-        let seq = self.seq.fetch_add(1, Ordering::SeqCst);
-        // Fails only once the dispatcher is gone, i.e. the client was dropped.
-        let _ = self.tx.send((seq, event));
+        let strand = &self.strand;
+        let start = {
+            let mut queue = lock(&strand.queue);
+            if queue.stopped {
+                return; // the client shut down
+            }
+            // Numbered under the queue's lock: the queue is in number order.
+            let seq = strand.seq.fetch_add(1, Ordering::SeqCst);
+            queue.events.push_back((seq, event));
+            !std::mem::replace(&mut queue.scheduled, true)
+        };
+        if start {
+            strand.schedule();
+        }
     }
 }
 
-/// What sees every event before the listeners (see [`EventBus::start`]).
+/// What sees every event before the listeners (see [`EventBus::new`]).
 pub(crate) type BeforeHook = dyn Fn(&ChatEvent) + Send + Sync;
 
-fn dispatch(
-    rx: Receiver<(u64, ChatEvent)>,
-    stopped: Receiver<()>,
-    registry: Weak<Registry>,
-    executor: Executor,
-    before: Option<Arc<BeforeHook>>,
-) {
-    loop {
-        let (seq, event) = crossbeam_channel::select! {
-            recv(rx) -> event => match event {
-                Ok(event) => event,
-                Err(_) => return,
-            },
-            recv(stopped) -> _ => return,
+impl Strand {
+    /// Queues a drain job (the strand is marked scheduled).
+    fn schedule(self: &Arc<Self>) {
+        let strand = Arc::clone(self);
+        if self.pool.spawn(move || strand.drain()).is_err() {
+            // Only when the dispatcher pool itself was shut down: nothing can deliver.
+            log::error!("the event dispatcher is shut down; events are dropped");
+            let mut queue = lock(&self.queue);
+            queue.events.clear();
+            queue.scheduled = false;
+        }
+    }
+
+    /// Hands out up to [`BATCH`] events, then queues itself again if more wait.
+    fn drain(self: &Arc<Self>) {
+        for _ in 0..BATCH {
+            let next = {
+                let mut queue = lock(&self.queue);
+                match queue.events.pop_front() {
+                    Some(next) => next,
+                    None => {
+                        queue.scheduled = false;
+                        return;
+                    }
+                }
+            };
+            self.dispatch(next);
+        }
+        let more = {
+            let mut queue = lock(&self.queue);
+            queue.scheduled = !queue.events.is_empty();
+            queue.scheduled
         };
-        let Some(registry) = registry.upgrade() else {
+        if more {
+            self.schedule();
+        }
+    }
+
+    fn dispatch(&self, (seq, event): (u64, ChatEvent)) {
+        let Some(registry) = self.registry.upgrade() else {
             return;
         };
-        if let Some(before) = &before
+        if let Some(before) = &self.before
             && catch_unwind(AssertUnwindSafe(|| before(&event))).is_err()
         {
             log::error!("the state store panicked on {}", event.kind());
@@ -178,9 +240,9 @@ fn dispatch(
         };
         drop(registry);
         if targets.is_empty() {
-            continue;
+            return;
         }
-        executor.execute(Box::new(move || {
+        self.executor.execute(Box::new(move || {
             for sub in targets {
                 // The swap makes a single-event delivery happen exactly once.
                 let active = if sub.single {
@@ -207,7 +269,7 @@ mod tests {
 
     #[test]
     fn events_arrive_in_order_filtered_and_stop_after_dispose() {
-        let bus = EventBus::start(Executor::pool_thread(), None).unwrap();
+        let bus = EventBus::new(WorkerPool::new(2), Executor::pool_thread(), None);
         let (tx, rx) = crossbeam_channel::unbounded();
         let all = {
             let tx = tx.clone();

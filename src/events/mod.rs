@@ -1,6 +1,6 @@
 //! Events flowing back to the app: what a listener gets ([`ChatEvent`], the typed events
-//! and [`EventKind`]) and the bus that delivers them in order ([`EventBus`], one
-//! dispatcher thread per client, and [`Subscription`]).
+//! and [`EventKind`]) and the bus that delivers them in order ([`EventBus`], a serial
+//! queue per client on the shared dispatcher, and [`Subscription`]).
 //!
 //! The server's typed events are the protocol crate's serde types, re-exported here; the
 //! SDK adds its local events (`connection.changed`, `connection.recovered`).

@@ -1,7 +1,7 @@
 //! [`Store`]: the state behind one lock, what each event and each call response does to it,
 //! and the publication of snapshots to observers.
 //!
-//! Events are applied on the event bus's dispatcher thread, in publish order, before any
+//! Events are applied on the event bus's dispatcher (the client's strand), in publish order, before any
 //! listener gets the event (so a listener reading `client.state()` sees its effect); call
 //! responses are applied on the thread that ran the call, before its callback runs.
 
@@ -28,7 +28,7 @@ pub(crate) struct Store {
     /// Expires typing users: the client's timer (set by the builder; a `Reducer` has none,
     /// its entries expire when read) and the sweep it runs (held here: the timer keeps only
     /// a `Weak`).
-    scheduler: Mutex<Option<Box<Scheduler>>>,
+    scheduler: Mutex<Option<(Box<Scheduler>, Box<Runner>)>>,
     sweep: Mutex<Option<Arc<dyn Expire>>>,
     shut_down: std::sync::atomic::AtomicBool,
     /// Gets each published snapshot, in version order (the offline store's writer).
@@ -54,17 +54,31 @@ enum Own {
 /// See [`Store::set_publish_hook`].
 pub(crate) type PublishHook = Box<dyn Fn(&Arc<ClientState>) + Send + Sync>;
 
-/// Resolves a target at a deadline: the client's one timer thread.
+/// Resolves a target at a deadline: the shared timer thread.
 pub(crate) type Scheduler = dyn Fn(Instant, std::sync::Weak<dyn Expire>) + Send + Sync;
+
+/// Runs store work off the timer's thread (on the client's pool): the sweep publishes
+/// snapshots, and observers with the default executor run where they are published.
+pub(crate) type Runner = dyn Fn(Box<dyn FnOnce() + Send>) + Send + Sync;
 
 /// Drops the typing entries past their [`TYPING_TIMEOUT`], at each entry's deadline.
 struct TypingSweep(std::sync::Weak<Store>);
 
 impl Expire for TypingSweep {
     fn expire(&self) {
-        if let Some(store) = self.0.upgrade() {
-            let now = Instant::now();
-            store.update(|inner| inner.expire_typing(now));
+        let Some(store) = self.0.upgrade() else {
+            return;
+        };
+        let weak = self.0.clone();
+        let sweep = move || {
+            if let Some(store) = weak.upgrade() {
+                let now = Instant::now();
+                store.update(|inner| inner.expire_typing(now));
+            }
+        };
+        // The timer is shared by every client: it must not run observers.
+        if let Some((_, run)) = lock(&store.scheduler).as_ref() {
+            run(Box::new(sweep));
         }
     }
 
@@ -623,9 +637,10 @@ impl Store {
         lock(&self.publish).take();
     }
 
-    /// Expires typing users on `scheduler` (the client's timer).
-    pub(crate) fn set_scheduler(&self, scheduler: Box<Scheduler>) {
-        *lock(&self.scheduler) = Some(scheduler);
+    /// Expires typing users at their deadlines on `scheduler` (the shared timer), with
+    /// the sweep itself run by `runner` (the client's pool).
+    pub(crate) fn set_scheduler(&self, scheduler: Box<Scheduler>, runner: Box<Runner>) {
+        *lock(&self.scheduler) = Some((scheduler, runner));
     }
 
     /// Sweeps the typing users at `at`.
@@ -637,7 +652,7 @@ impl Store {
             Arc::clone(lock(&self.sweep).get_or_insert_with(|| {
                 Arc::new(TypingSweep(Arc::downgrade(self))) as Arc<dyn Expire>
             }));
-        if let Some(schedule) = lock(&self.scheduler).as_ref() {
+        if let Some((schedule, _)) = lock(&self.scheduler).as_ref() {
             schedule(at, Arc::downgrade(&sweep));
         }
     }

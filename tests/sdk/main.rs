@@ -26,6 +26,7 @@ mod pool_waits;
 mod reconnect;
 mod recovery;
 mod rest;
+mod shared;
 mod shutdown;
 mod socket_panic;
 mod stale_connection;

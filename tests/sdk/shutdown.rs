@@ -1,5 +1,7 @@
 //! `ChatClient::shutdown()` releases every thread of the client (review #9), also with a
-//! listener that captures the client (an `Arc` cycle) and when called from a callback.
+//! listener that captures the client (an `Arc` cycle) and when called from a callback. The
+//! threads the process's clients share (pool, event dispatchers, timer) are not the
+//! client's: they start with the first client and stay, exactly that set and no more.
 //! In a process of its own (`own_process!`): it counts every `stream-chat-*` thread of the
 //! process (their names do not tell clients apart), which no other test's threads may
 //! pollute, and `ChatClient::instance()` is process-wide. Threads end with no notification
@@ -7,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::support::process::{own_process, sdk_threads};
+use crate::support::process::{client_threads, own_process, sdk_threads, shared_set};
 use crate::support::{WAIT, poll_external, threads_named};
 use stream_chat_client::{ChatClient, ErrorKind, User};
 use stream_chat_server::Server;
@@ -37,6 +39,9 @@ fn shutdown_ends_every_thread_of_the_client() {
         .into_result()
         .unwrap();
     assert!(sdk_threads().iter().any(|t| t == "stream-chat-ws"));
+    // The dial thread ends right after it handed the socket over: wait for it.
+    let settled = poll_external(WAIT, || client_threads() == ["stream-chat-ws"]);
+    assert!(settled.is_some(), "client threads: {:?}", client_threads());
 
     client.shutdown();
     assert_eq!(
@@ -54,7 +59,7 @@ fn shutdown_ends_every_thread_of_the_client() {
     );
     drop(client);
     drop(subscription);
-    let gone = poll_external(WAIT, || sdk_threads().is_empty());
+    let gone = poll_external(WAIT, || sdk_threads() == shared_set());
     eprintln!("after shutdown(): every client thread ended within {gone:?}");
     assert!(gone.is_some(), "threads left: {:?}", sdk_threads());
     assert_eq!(Arc::strong_count(&marker), 1, "the listener was dropped");
@@ -72,7 +77,21 @@ fn shutdown_ends_every_thread_of_the_client() {
     });
     assert!(rx.recv_timeout(WAIT).unwrap());
     drop(client);
-    let gone = poll_external(WAIT, || sdk_threads().is_empty());
+    let gone = poll_external(WAIT, || sdk_threads() == shared_set());
     eprintln!("after shutdown() in a callback: every client thread ended within {gone:?}");
+    assert!(gone.is_some(), "threads left: {:?}", sdk_threads());
+
+    // A client with a pool of its own: its workers end with it too.
+    let client = ChatClient::builder(server.api_key())
+        .base_url(server.base_url())
+        .worker_threads(3)
+        .build()
+        .unwrap();
+    // Each thread names itself once running: wait for the names.
+    let named = poll_external(WAIT, || client_threads() == ["stream-chat-wor"; 3]);
+    assert!(named.is_some(), "client threads: {:?}", client_threads());
+    client.shutdown();
+    drop(client);
+    let gone = poll_external(WAIT, || sdk_threads() == shared_set());
     assert!(gone.is_some(), "threads left: {:?}", sdk_threads());
 }

@@ -7,29 +7,25 @@
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::support::process::{own_process, sdk_threads};
+use crate::support::process::{own_process, sdk_threads, shared_set};
 use crate::support::{Recorder, WAIT, assert_server, poll_external, threads_named};
 use stream_chat_client::{ChatClient, ConnectionState, ErrorKind, User};
 use stream_chat_server::Server;
 
-/// The threads of `clients` idle clients of 2 workers: pool, event dispatcher, timer.
+/// The threads of `clients` idle clients with 2 workers of their own: their pools, plus
+/// the set every client shares (pool, event dispatchers, timer), once.
 fn idle_threads(clients: usize) -> Vec<String> {
-    let mut names = Vec::new();
-    for _ in 0..clients {
-        names.extend([
-            "stream-chat-eve",
-            "stream-chat-tim",
-            "stream-chat-wor",
-            "stream-chat-wor",
-        ]);
-    }
-    let mut names: Vec<String> = names.into_iter().map(String::from).collect();
+    let mut names = shared_set();
+    names.extend(std::iter::repeat_n(
+        "stream-chat-wor".to_owned(),
+        2 * clients,
+    ));
     names.sort();
     names
 }
 
-/// Asserts that within `limit` of `since` only the client's own threads (pool, events,
-/// timer) are left: `baseline`.
+/// Asserts that within `limit` of `since` only the idle threads (the client's pool and
+/// the shared set) are left: `baseline`.
 #[track_caller]
 fn assert_back_to(baseline: &[String], since: Instant, limit: Duration, what: &str) {
     let took = poll_external(WAIT, || sdk_threads() == baseline).map(|_| since.elapsed());

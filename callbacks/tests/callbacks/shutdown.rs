@@ -192,3 +192,59 @@ fn dropping_the_pool_interrupts_work_sleeping_in_a_retry_back_off() {
     assert_silent(&rx);
     assert!(!call.is_canceled(), "the user did not cancel the call");
 }
+
+/// A scope's shutdown is its own: its queued calls fail with ShutDown, its running call's
+/// back-off is cancelled, and dropping its last handle waits for those only; another
+/// scope's queued call on the same threads still runs, and the threads stay.
+#[test]
+fn shutting_a_scope_down_fails_its_own_calls_only() {
+    let pool = WorkerPool::builder()
+        .threads(1)
+        .thread_name("scopes")
+        .build();
+    let (mine, theirs) = (pool.scoped(), pool.scoped());
+
+    // `mine` runs a call sleeping in a back-off; `theirs` queues one behind it.
+    let (attempted_tx, attempted) = unbounded();
+    let (slept_tx, slept) = unbounded();
+    let sleeper = Call::<()>::new(&mine, move |_| {
+        attempted_tx.send(()).unwrap();
+        ChatResult::Failure(stream_chat_callbacks::ChatError::new(
+            ErrorKind::Network,
+            "reset",
+        ))
+    })
+    .retry(stream_chat_callbacks::FixedRetry {
+        max_attempts: 3,
+        delay: std::time::Duration::MAX,
+    });
+    sleeper.enqueue(move |r| slept_tx.send(r).unwrap());
+    recv(&attempted);
+    let (other_tx, other) = unbounded();
+    Call::new(&theirs, |_| ChatResult::Success(thread_name()))
+        .enqueue(move |r| other_tx.send(r).unwrap());
+    let queue = CallbackQueue::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let results = enqueue_many(&mine, &queue, &ran);
+
+    // Dropping the scope's last handle returns once its own calls resolved.
+    drop(mine);
+    let err = recv(&slept).into_result().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ShutDown, "{err}");
+    assert_silent(&slept);
+    assert_eq!(
+        queue.run_pending(),
+        QUEUED / 2,
+        "the queued callbacks all fired"
+    );
+    assert_all_shut_down_once(&results);
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "no queued work ran");
+
+    // The other scope's call ran on the same thread, which still serves.
+    let name = recv(&other).into_result().unwrap();
+    assert_eq!(name, "scopes-0");
+    let (tx, rx) = unbounded();
+    theirs.spawn(move || tx.send(()).unwrap()).unwrap();
+    recv(&rx);
+    assert_eq!(pool.threads(), 1);
+}

@@ -84,6 +84,27 @@ pub fn sdk_threads() -> Vec<String> {
     names
 }
 
+/// The visible (15-byte) names of the threads every client of the process shares, started
+/// with the first client and kept: the pool (one per CPU, at least 4), two event
+/// dispatchers and the timer.
+pub const SHARED_PREFIXES: [&str; 3] = ["stream-chat-poo", "stream-chat-eve", "stream-chat-tim"];
+
+/// The shared threads' names as [`sdk_threads`] lists them once a client was built.
+pub fn shared_set() -> Vec<String> {
+    let pool = std::thread::available_parallelism().map_or(4, |n| n.get().max(4));
+    let mut names = vec!["stream-chat-poo".to_owned(); pool];
+    names.extend(["stream-chat-eve", "stream-chat-eve", "stream-chat-tim"].map(String::from));
+    names.sort();
+    names
+}
+
+/// The SDK threads of this process that belong to clients (not the shared set), sorted.
+pub fn client_threads() -> Vec<String> {
+    let mut names = sdk_threads();
+    names.retain(|n| !SHARED_PREFIXES.contains(&n.as_str()));
+    names
+}
+
 /// Names of this process's threads whose name starts with `prefix` (Linux only; `None`
 /// elsewhere). Names are cut to 15 bytes: `stream-chat-tim` is the SDK's timer thread.
 pub fn threads_named(prefix: &str) -> Option<Vec<String>> {
