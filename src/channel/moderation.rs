@@ -5,13 +5,14 @@
 use serde_json::{Map, Value, json};
 use stream_chat_callbacks::{Call, ChatError, ErrorKind};
 use stream_chat_protocol::{
-    BanUserRequest, BannedUser, MuteChannelRequest, QueryBannedUsersRequest,
+    BanUserRequest, BannedUser, MuteChannelRequest, MuteChannelResponse, QueryBannedUsersRequest,
     QueryBannedUsersResponse, SortParam,
 };
 
 use super::ChannelClient;
 use crate::client::core::Core;
 use crate::rest::Request;
+use crate::state::Unmuted;
 
 /// `POST /moderation/ban`: in the channel `(type, id)`, or app-wide without one. A
 /// negative timeout fails locally with `InvalidArgument`.
@@ -113,8 +114,13 @@ impl ChannelClient {
             expiration: expiration_ms.map(i64::from),
             ..MuteChannelRequest::default()
         };
+        let core = self.core.clone();
         self.core.call(move |rest| {
-            let _: Value = rest.send(&Request::post("moderation/mute/channel", &body)?)?;
+            let response: MuteChannelResponse =
+                rest.send(&Request::post("moderation/mute/channel", &body)?)?;
+            if let Some(me) = &response.own_user {
+                core.store().own_user_answered(me);
+            }
             Ok(())
         })
     }
@@ -130,8 +136,10 @@ impl ChannelClient {
             channel_cid: Some(self.cid.clone()),
             ..MuteChannelRequest::default()
         };
+        let (core, cid) = (self.core.clone(), self.cid.clone());
         self.core.call(move |rest| {
             let _: Value = rest.send(&Request::post("moderation/unmute/channel", &body)?)?;
+            core.store().unmute_answered(Unmuted::Channel(&cid));
             Ok(())
         })
     }

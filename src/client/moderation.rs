@@ -13,6 +13,7 @@ use stream_chat_protocol::{
 use super::ChatClient;
 use crate::channel::moderation::{ban, query_bans, unban};
 use crate::rest::Request;
+use crate::state::Unmuted;
 
 impl ChatClient {
     /// Mutes a user for `timeout_minutes` or until [`unmute_user`](Self::unmute_user): their
@@ -36,9 +37,13 @@ impl ChatClient {
             timeout: timeout_minutes.map(i64::from),
             ..MuteUserRequest::default()
         };
+        let core = self.core.clone();
         self.core.call(move |rest| {
             let response: MuteUserResponse =
                 rest.send(&Request::post("moderation/mute", &body)?)?;
+            if let Some(me) = &response.own_user {
+                core.store().own_user_answered(me);
+            }
             response
                 .mute
                 .ok_or_else(|| ChatError::new(ErrorKind::Parse, "the mute response has no mute"))
@@ -56,8 +61,10 @@ impl ChatClient {
             target_id: Some(user_id.to_owned()),
             ..MuteUserRequest::default()
         };
+        let (core, target) = (self.core.clone(), user_id.to_owned());
         self.core.call(move |rest| {
             let _: Value = rest.send(&Request::post("moderation/unmute", &body)?)?;
+            core.store().unmute_answered(Unmuted::User(&target));
             Ok(())
         })
     }

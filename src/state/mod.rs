@@ -35,9 +35,9 @@ pub use client::{ClientState, QueryChannelsState};
 pub use list::{MessageItem, MessageList, SyncStatus};
 pub use observe::Observation;
 pub(crate) use observe::{Snapshot, local};
-pub(crate) use store::Store;
 #[cfg(feature = "offline")]
 pub(crate) use store::{CachedChannel, PublishHook};
+pub(crate) use store::{Store, Unmuted};
 
 use std::sync::Arc;
 

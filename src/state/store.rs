@@ -40,6 +40,12 @@ pub(crate) struct Store {
 #[cfg(feature = "offline")]
 pub(crate) type CachedChannel = (ChannelResponse, Vec<(Message, super::SyncStatus, i128)>);
 
+/// What an unmute call unmuted (see [`Store::unmute_answered`]).
+pub(crate) enum Unmuted<'a> {
+    User(&'a str),
+    Channel(&'a str),
+}
+
 /// How a reaction event changes the current user's own reactions when it is theirs.
 #[derive(Clone, Copy)]
 enum Own {
@@ -784,6 +790,47 @@ impl Store {
                         Listing::Add
                     },
                 );
+            }
+        });
+    }
+
+    /// A mute call's answer: the user as it is now (`own_user`, with its mutes), if it is
+    /// the current user.
+    pub(crate) fn own_user_answered(&self, user: &User) {
+        self.update(|inner| {
+            if inner.me().as_deref() == Some(user.id.as_str()) {
+                inner.set_me(user);
+            }
+        });
+    }
+
+    /// An unmute's answer (it carries no user): `target`'s mute taken out of the user's
+    /// mutes, a user id or a channel's cid.
+    pub(crate) fn unmute_answered(&self, target: Unmuted<'_>) {
+        self.update(|inner| match target {
+            Unmuted::User(id) => {
+                let mutes: Vec<Mute> = inner
+                    .state
+                    .mutes
+                    .iter()
+                    .filter(|m| m.target.id != id)
+                    .cloned()
+                    .collect();
+                if mutes.len() != inner.state.mutes.len() {
+                    inner.set_mutes(mutes);
+                }
+            }
+            Unmuted::Channel(cid) => {
+                let mutes: Vec<ChannelMute> = inner
+                    .state
+                    .channel_mutes
+                    .iter()
+                    .filter(|m| mute_cid(m) != Some(cid))
+                    .cloned()
+                    .collect();
+                if mutes.len() != inner.state.channel_mutes.len() {
+                    inner.set_channel_mutes(mutes);
+                }
             }
         });
     }

@@ -505,6 +505,66 @@ fn channel_changing_calls_are_in_the_state_when_they_return() {
     );
 }
 
+/// Mute and unmute calls are in the state when they return (the mute answers carry the
+/// user with its mutes; an unmute's answer carries nothing, so the mute is taken out),
+/// with the socket's events held back.
+#[test]
+fn mute_calls_are_in_the_state_when_they_return() {
+    let server = server();
+    let bender = connected(&server, "bender");
+    connected(&server, "fry");
+    let channel = bender.channel("messaging", "mute-first").unwrap();
+    channel
+        .create(["bender", "fry"])
+        .execute()
+        .into_result()
+        .unwrap();
+
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let release_rx = std::sync::Mutex::new(Some(release_rx));
+    let _held = bender.subscribe(move |_| {
+        if let Some(rx) = release_rx.lock().unwrap().take() {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    });
+    let mut seen = Vec::new();
+    let muted_users = |c: &ChatClient| -> Vec<String> {
+        c.state()
+            .mutes
+            .iter()
+            .map(|m| m.target.id.clone())
+            .collect()
+    };
+    bender
+        .mute_user("fry", None)
+        .execute()
+        .into_result()
+        .unwrap();
+    seen.push(("fry muted", muted_users(&bender) == ["fry"]));
+    channel.mute(None).execute().into_result().unwrap();
+    seen.push((
+        "channel muted",
+        bender.state().channel_mutes.len() == 1 && channel.state().is_some_and(|s| s.muted),
+    ));
+    bender.unmute_user("fry").execute().into_result().unwrap();
+    seen.push(("fry unmuted", muted_users(&bender).is_empty()));
+    channel.unmute().execute().into_result().unwrap();
+    seen.push((
+        "channel unmuted",
+        bender.state().channel_mutes.is_empty() && channel.state().is_some_and(|s| !s.muted),
+    ));
+    release_tx.send(()).unwrap();
+    let missed: Vec<&str> = seen
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(what, _)| *what)
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "not in the state when the call returned: {missed:?}"
+    );
+}
+
 #[test]
 fn a_query_list_stays_sorted_and_follows_events() {
     let server = server();
