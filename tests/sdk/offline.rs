@@ -516,19 +516,13 @@ fn a_channel_loaded_before_the_connect_event_is_written_at_shutdown() {
     let client = offline_builder(&server, &dir.db()).build().unwrap();
     // Holds the event thread on the first event (the connect's `connecting`): the store
     // gets `me` only after the release.
-    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-    let release_rx = std::sync::Mutex::new(Some(release_rx));
-    let _held = client.subscribe(move |_| {
-        if let Some(rx) = release_rx.lock().unwrap().take() {
-            let _ = rx.recv_timeout(Duration::from_secs(30));
-        }
-    });
+    let held = hold_events(&client);
     connect_as(&client, &server, "leela");
     let channel = client.channel("messaging", "before-me").unwrap();
     channel.create(["leela"]).execute().into_result().unwrap();
     // (The connect put its user in the state; its event has not been applied.)
     client.shutdown();
-    release_tx.send(()).unwrap();
+    held.release();
 
     let again = offline_builder(&server, &dir.db()).build().unwrap();
     assert_eq!(again.state().me.as_ref().unwrap().id, "leela");

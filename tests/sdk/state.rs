@@ -201,13 +201,7 @@ fn a_connect_resolves_with_its_user_in_the_state_and_a_query_right_after_counts_
     post(&channel, "unread by fry");
 
     let fry = client(&server);
-    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-    let release_rx = std::sync::Mutex::new(Some(release_rx));
-    let _held = fry.subscribe(move |_| {
-        if let Some(rx) = release_rx.lock().unwrap().take() {
-            let _ = rx.recv_timeout(WAIT);
-        }
-    });
+    let held = hold_events(&fry);
     connect_as(&fry, &server, "fry");
     let me = fry.state().me.clone();
     assert_eq!(me.map(|u| u.id.clone()).as_deref(), Some("fry"));
@@ -220,7 +214,7 @@ fn a_connect_resolves_with_its_user_in_the_state_and_a_query_right_after_counts_
         .state()
         .channel("messaging:me-first")
         .map(|c| c.unread_count);
-    release_tx.send(()).unwrap();
+    held.release();
     assert_eq!(unread, Some(1));
 }
 
@@ -334,13 +328,7 @@ fn message_changing_calls_are_in_the_state_when_they_return() {
     let i = id.clone();
     until(&channel, "the message", move |s| s.message(&i).is_some());
 
-    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-    let release_rx = std::sync::Mutex::new(Some(release_rx));
-    let _held = bender.subscribe(move |_| {
-        if let Some(rx) = release_rx.lock().unwrap().take() {
-            let _ = rx.recv_timeout(WAIT);
-        }
-    });
+    let held = hold_events(&bender);
     let reaction = stream_chat_client::Reaction {
         message_id: id.clone(),
         ..stream_chat_client::Reaction::new("love")
@@ -380,7 +368,7 @@ fn message_changing_calls_are_in_the_state_when_they_return() {
         .into_result()
         .unwrap();
     let after_delete = count_of(&channel.state().unwrap(), &id, "love");
-    release_tx.send(()).unwrap();
+    held.release();
     assert_eq!(pinned.pinned, Some(true));
     assert_eq!(reacted, (1, vec!["love".to_owned()]));
     assert_eq!(pin_state, (Some(true), true));
@@ -405,19 +393,13 @@ fn mark_read_clears_the_badge_when_it_returns() {
     post(&mine, "unread for fry");
     until(&his, "one unread", |s| s.unread_count == 1);
 
-    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-    let release_rx = std::sync::Mutex::new(Some(release_rx));
-    let _held = fry.subscribe(move |_| {
-        if let Some(rx) = release_rx.lock().unwrap().take() {
-            let _ = rx.recv_timeout(WAIT);
-        }
-    });
+    let held = hold_events(&fry);
     // An event the held listener stops on, so nothing from the socket reaches the store.
     post(&mine, "holds fry's event thread");
     his.mark_read().execute().into_result().unwrap();
     let state = his.state().unwrap();
     let fry_read = state.reads.get("fry").map(|r| r.unread_messages);
-    release_tx.send(()).unwrap();
+    held.release();
     assert_eq!((state.unread_count, fry_read), (0, Some(0)));
 }
 
@@ -440,13 +422,7 @@ fn channel_changing_calls_are_in_the_state_when_they_return() {
     post(&channel, "before the truncate");
     until(&channel, "the message", |s| !s.messages.is_empty());
 
-    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-    let release_rx = std::sync::Mutex::new(Some(release_rx));
-    let _held = bender.subscribe(move |_| {
-        if let Some(rx) = release_rx.lock().unwrap().take() {
-            let _ = rx.recv_timeout(WAIT);
-        }
-    });
+    let held = hold_events(&bender);
     let now = || channel.state().unwrap();
     let mut seen = Vec::new();
     let mut set = serde_json::Map::new();
@@ -493,7 +469,7 @@ fn channel_changing_calls_are_in_the_state_when_they_return() {
     seen.push(("shown", !now().hidden()));
     channel.delete().execute().into_result().unwrap();
     seen.push(("deleted", channel.state().is_none()));
-    release_tx.send(()).unwrap();
+    held.release();
     let missed: Vec<&str> = seen
         .iter()
         .filter(|(_, ok)| !ok)
@@ -520,13 +496,7 @@ fn mute_calls_are_in_the_state_when_they_return() {
         .into_result()
         .unwrap();
 
-    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
-    let release_rx = std::sync::Mutex::new(Some(release_rx));
-    let _held = bender.subscribe(move |_| {
-        if let Some(rx) = release_rx.lock().unwrap().take() {
-            let _ = rx.recv_timeout(WAIT);
-        }
-    });
+    let held = hold_events(&bender);
     let mut seen = Vec::new();
     let muted_users = |c: &ChatClient| -> Vec<String> {
         c.state()
@@ -553,7 +523,7 @@ fn mute_calls_are_in_the_state_when_they_return() {
         "channel unmuted",
         bender.state().channel_mutes.is_empty() && channel.state().is_some_and(|s| !s.muted),
     ));
-    release_tx.send(()).unwrap();
+    held.release();
     let missed: Vec<&str> = seen
         .iter()
         .filter(|(_, ok)| !ok)

@@ -225,6 +225,44 @@ impl<T: stream_chat_client::EventKind> Events<T> {
     }
 }
 
+/// Holds `client`'s event delivery on the first event after this call, until
+/// [`release`](HeldEvents::release) or the drop (at most `WAIT`): the socket's events then
+/// reach neither its state store nor its listeners, so what the state shows meanwhile came
+/// from call answers.
+pub fn hold_events(client: &ChatClient) -> HeldEvents {
+    let (release, released) = crossbeam_channel::bounded::<()>(1);
+    let released = std::sync::Mutex::new(Some(released));
+    let subscription = client.subscribe(move |_| {
+        let first = released.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(rx) = first {
+            let _ = rx.recv_timeout(WAIT);
+        }
+    });
+    HeldEvents {
+        release,
+        _subscription: subscription,
+    }
+}
+
+/// See [`hold_events`].
+pub struct HeldEvents {
+    release: Sender<()>,
+    _subscription: Subscription,
+}
+
+impl HeldEvents {
+    /// Lets the held events go.
+    pub fn release(&self) {
+        let _ = self.release.try_send(());
+    }
+}
+
+impl Drop for HeldEvents {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 /// Sends `text` to `channel` and returns the message the server stored.
 pub fn post(channel: &stream_chat_client::ChannelClient, text: &str) -> Message {
     channel
