@@ -31,7 +31,7 @@ pub(crate) struct Store {
     /// Expires typing users: the client's timer (set by the builder; a `Reducer` has none,
     /// its entries expire when read) and the sweep it runs (held here: the timer keeps only
     /// a `Weak`).
-    scheduler: Mutex<Option<(Box<Scheduler>, Box<Runner>)>>,
+    scheduler: Mutex<Option<(Arc<Scheduler>, Arc<Runner>)>>,
     sweep: Mutex<Option<Arc<dyn Expire>>>,
     shut_down: std::sync::atomic::AtomicBool,
     /// Gets each published snapshot, in version order (the offline store's writer).
@@ -79,8 +79,14 @@ impl Expire for TypingSweep {
                 store.update(|inner| inner.expire_typing(now));
             }
         };
-        // The timer is shared by every client: it must not run observers.
-        if let Some((_, run)) = lock(&store.scheduler).as_ref() {
+        // The timer is shared by every client: it must not run observers. Called with the
+        // lock released: the runner may drop the client's last handle, whose shutdown
+        // takes this lock (holding it deadlocked the timer thread, and with it every
+        // client's deadlines).
+        let run = lock(&store.scheduler)
+            .as_ref()
+            .map(|(_, run)| Arc::clone(run));
+        if let Some(run) = run {
             run(Box::new(sweep));
         }
     }
@@ -643,7 +649,7 @@ impl Store {
     /// Expires typing users at their deadlines on `scheduler` (the shared timer), with
     /// the sweep itself run by `runner` (the client's pool).
     pub(crate) fn set_scheduler(&self, scheduler: Box<Scheduler>, runner: Box<Runner>) {
-        *lock(&self.scheduler) = Some((scheduler, runner));
+        *lock(&self.scheduler) = Some((Arc::from(scheduler), Arc::from(runner)));
     }
 
     /// Sweeps the typing users at `at`.
@@ -655,7 +661,11 @@ impl Store {
             Arc::clone(lock(&self.sweep).get_or_insert_with(|| {
                 Arc::new(TypingSweep(Arc::downgrade(self))) as Arc<dyn Expire>
             }));
-        if let Some((schedule, _)) = lock(&self.scheduler).as_ref() {
+        // With the lock released, as in `TypingSweep::expire`.
+        let schedule = lock(&self.scheduler)
+            .as_ref()
+            .map(|(schedule, _)| Arc::clone(schedule));
+        if let Some(schedule) = schedule {
             schedule(at, Arc::downgrade(&sweep));
         }
     }
