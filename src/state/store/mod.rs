@@ -878,3 +878,37 @@ impl Store {
         observation
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The sweep calls its runner with the store's lock released: a runner that drops a
+    /// client's last handle shuts the store down, which takes that lock (the shared timer
+    /// thread deadlocked there, and every client's deadlines with it).
+    #[test]
+    fn a_sweep_whose_runner_shuts_the_store_down_does_not_deadlock() {
+        let store = Arc::new(Store::new(stream_chat_callbacks::Executor::pool_thread()));
+        let target = Arc::downgrade(&store);
+        store.set_scheduler(
+            Box::new(|_, _| {}),
+            Box::new(move |_sweep| {
+                if let Some(store) = target.upgrade() {
+                    store.shutdown();
+                }
+            }),
+        );
+        let sweep = TypingSweep(Arc::downgrade(&store));
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            sweep.expire();
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "the sweep deadlocked"
+        );
+    }
+}
