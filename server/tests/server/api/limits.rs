@@ -111,10 +111,11 @@ fn a_request_head_never_finished_is_cut_off_after_the_header_timeout() {
             .idle_timeout(LONG)
             .body_timeout(LONG),
     );
-    // Half a head, then nothing; and a socket that sends nothing at all.
+    // Half a head, then nothing; and a socket that sends nothing at all. The server's clock
+    // starts at accept, so the lower bound is taken before the connects.
+    let start = Instant::now();
     let mut half = TcpStream::connect(env.server.addr()).unwrap();
     let mut silent = TcpStream::connect(env.server.addr()).unwrap();
-    let start = Instant::now();
     half.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n").unwrap();
     for tcp in [&mut half, &mut silent] {
         let (_, ended) = read_until_closed(tcp);
@@ -165,9 +166,10 @@ fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
             .body_timeout(LONG),
     );
     let mut tcp = TcpStream::connect(env.server.addr()).unwrap();
+    // Taken before the write: the answer (and the idle clock) may come before this thread runs.
+    let answered = Instant::now();
     tcp.write_all(b"GET /hi HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    let answered = Instant::now();
     let (answer, ended) = read_until_closed(&mut tcp);
     assert_eq!(
         status_of(&answer),
