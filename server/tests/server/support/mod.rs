@@ -390,7 +390,11 @@ impl Ws {
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            // A read with SO_RCVTIMEO is not restarted after a signal handler
+                            // ran (signal(7)); the persistence tests' child processes raise SIGCHLD.
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => return Err(e),
             }
@@ -412,6 +416,9 @@ impl Ws {
         match read {
             Ok(m) => Some(m),
             Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                self.try_next()
+            }
             Err(e) => panic!("websocket error: {e}"),
         }
     }
