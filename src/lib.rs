@@ -67,6 +67,7 @@ mod connection;
 mod events;
 #[cfg(feature = "offline")]
 mod offline;
+mod reactor;
 mod rest;
 mod runtime;
 pub mod state;

@@ -5,12 +5,14 @@
 //! Each client still owns its part of them: a [scope](WorkerPool::scoped) of the worker
 //! pool (its shutdown fails and cancels its own calls only), a serial queue of its events
 //! on the dispatcher (a strand: its events reach its listeners in order, one at a time)
-//! and its own timer targets (the timer holds them weakly). Only the socket threads stay
-//! per connection.
+//! and its own timer targets (the timer holds them weakly). Every WebSocket runs on the
+//! reactor's threads (`reactor`).
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use stream_chat_callbacks::{ChatError, DeadlineTimer, ErrorKind, WorkerPool};
+
+use crate::reactor::Reactor;
 
 /// Threads of the shared worker pool: REST calls hold one while they run, so it is not
 /// smaller than this even on a machine with fewer CPUs.
@@ -18,6 +20,8 @@ const MIN_SHARED_WORKERS: usize = 4;
 /// Threads that run the event strands (and, with the default executor, the listeners):
 /// two, so one client's blocked listener leaves the other clients' events flowing.
 const EVENT_THREADS: usize = 2;
+/// Most reactor threads (one per CPU up to this): they run every WebSocket of the process.
+const MAX_REACTOR_THREADS: usize = 4;
 
 /// The process-wide default machinery (see the module docs).
 pub(crate) struct Runtime {
@@ -28,6 +32,8 @@ pub(crate) struct Runtime {
     /// Resolves every client's deadlines (connect and wait timeouts, typing stops). It
     /// runs no user code: what it resolves hands callbacks to a pool.
     pub(crate) timer: Arc<DeadlineTimer>,
+    /// Runs every WebSocket of the process (see `reactor`).
+    pub(crate) reactor: Reactor,
 }
 
 static SHARED: OnceLock<Runtime> = OnceLock::new();
@@ -47,8 +53,11 @@ pub(crate) fn shared() -> Result<&'static Runtime, ChatError> {
     let timer = DeadlineTimer::start("stream-chat-timer").map_err(|e| {
         ChatError::new(ErrorKind::ShutDown, "cannot start the timer thread").with_source(e)
     })?;
-    let workers = std::thread::available_parallelism()
-        .map_or(MIN_SHARED_WORKERS, |n| n.get().max(MIN_SHARED_WORKERS));
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cpus.max(MIN_SHARED_WORKERS);
+    let reactor = Reactor::start(cpus.min(MAX_REACTOR_THREADS), "stream-chat-io").map_err(|e| {
+        ChatError::new(ErrorKind::ShutDown, "cannot start the reactor threads").with_source(e)
+    })?;
     let runtime = Runtime {
         pool: WorkerPool::builder()
             .threads(workers)
@@ -59,6 +68,7 @@ pub(crate) fn shared() -> Result<&'static Runtime, ChatError> {
             .thread_name("stream-chat-events")
             .build(),
         timer: Arc::new(timer),
+        reactor,
     };
     Ok(SHARED.get_or_init(|| runtime))
 }

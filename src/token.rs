@@ -347,6 +347,17 @@ impl TokenManager {
         }
     }
 
+    /// The cached token, when there is one newer than `stale`, without waiting: a caller
+    /// that must not block tries this before [`get`](Self::get) or
+    /// [`refresh`](Self::refresh).
+    pub(crate) fn ready(&self, stale: Option<u64>) -> Option<Token> {
+        self.lock()
+            .token
+            .as_ref()
+            .filter(|t| stale.is_none_or(|v| t.version > v))
+            .cloned()
+    }
+
     /// The cached token, loading it first when there is none yet.
     pub(crate) fn get(
         self: &Arc<Self>,

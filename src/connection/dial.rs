@@ -1,18 +1,20 @@
-//! Opening a WebSocket: the `/connect` URL, TCP within a deadline (on a helper thread,
-//! so a stop is never held up by DNS or a slow connect), then the TLS and WebSocket
-//! handshake. `socket.rs` runs what this opens.
+//! Opening a WebSocket, without blocking the reactor: the `/connect` URL, the addresses
+//! (a DNS lookup only for host names, which the caller runs off the reactor), a
+//! non-blocking TCP connect, then the TLS and WebSocket handshake, resumed each time the
+//! socket is ready. `socket.rs` drives what this opens.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use crossbeam_channel::{Receiver, after, select};
+use mio::net::TcpStream;
 use stream_chat_callbacks::{ChatError, ErrorKind};
 use stream_chat_protocol::names::auth_type;
 use stream_chat_protocol::{ConnectPayload, User};
 use tungstenite::client::IntoClientRequest;
-use tungstenite::handshake::HandshakeError;
+use tungstenite::handshake::client::ClientHandshake;
+use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Connector, WebSocket};
@@ -25,8 +27,11 @@ use crate::rest::{
 };
 use crate::token::Token;
 
-/// A connected WebSocket, TLS or not.
+/// A connected WebSocket, TLS or not, on a non-blocking socket.
 pub(super) type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// A WebSocket handshake waiting for its socket to be ready.
+pub(super) type Mid = MidHandshake<ClientHandshake<MaybeTlsStream<TcpStream>>>;
 
 /// The `/connect` URL of `session`'s next attempt: the connect payload, the API key and
 /// the token (anonymous without one) as query parameters, on `ws_base`.
@@ -71,92 +76,38 @@ pub(super) fn connect_url(
     Ok(url)
 }
 
-/// Resolves and connects on a helper thread, so that `stop` is not held up by a slow DNS
-/// lookup or TCP connect. The helper skips DNS for IP addresses, gives up at `deadline`,
-/// and closes what it connected if the session was stopped meanwhile.
-pub(super) fn dial(
-    url: &Url,
-    deadline: Instant,
-    session: &Session,
-) -> Result<TcpStream, Option<ChatError>> {
+/// The host and port `url` connects to (IPv6 literals without brackets).
+pub(super) fn host_port(url: &Url) -> (String, u16) {
     let host = url
         .host_str()
         .unwrap_or_default()
         .trim_matches(['[', ']'])
         .to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let halted = session.stop_signal();
-    let stop = halted.clone();
-    let spawned = std::thread::Builder::new()
-        .name("stream-chat-dial".into())
-        .spawn(move || {
-            let result = connect_tcp(&host, port, deadline, &stop);
-            // Nobody waits any more: the stream (if any) is closed by dropping it.
-            let _ = tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return Err(Some(
-            ChatError::new(ErrorKind::Network, "cannot start the dial thread").with_source(e),
-        ));
-    }
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    select! {
-        recv(rx) -> r => match r {
-            Ok(Ok(tcp)) => Ok(tcp),
-            Ok(Err(e)) => Err(Some(e)),
-            Err(_) => Err(Some(ChatError::new(ErrorKind::Network, "the dial thread ended without a result"))),
-        },
-        recv(halted) -> _ => Err(None),
-        recv(after(remaining)) -> _ => Err(Some(ChatError::new(ErrorKind::Timeout, "the TCP connection was not established in time"))),
-    }
+    (host, url.port_or_known_default().unwrap_or(443))
 }
 
-fn is_stopped(stop: &Receiver<()>) -> bool {
-    matches!(
-        stop.try_recv(),
-        Err(crossbeam_channel::TryRecvError::Disconnected)
-    )
+/// Whether finding the addresses of `host` takes a DNS lookup (which blocks).
+pub(super) fn needs_lookup(host: &str) -> bool {
+    host.parse::<IpAddr>().is_err()
 }
 
-fn connect_tcp(
-    host: &str,
-    port: u16,
-    deadline: Instant,
-    stop: &Receiver<()>,
-) -> Result<TcpStream, ChatError> {
-    let stopped = || ChatError::new(ErrorKind::Network, "the session was stopped");
-    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
+/// The addresses of `host`: the address itself for an IP, else a DNS lookup (blocking).
+pub(super) fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ChatError> {
+    match host.parse::<IpAddr>() {
+        Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
         Err(_) => (host, port)
             .to_socket_addrs()
+            .map(Iterator::collect)
             .map_err(|e| {
                 ChatError::new(ErrorKind::Network, format!("cannot resolve {host}")).with_source(e)
-            })?
-            .collect(),
-    };
-    let mut last = None;
-    for addr in addrs {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            break;
-        }
-        if is_stopped(stop) {
-            return Err(stopped());
-        }
-        match TcpStream::connect_timeout(&addr, remaining) {
-            Ok(tcp) if is_stopped(stop) => {
-                let _ = tcp.shutdown(std::net::Shutdown::Both);
-                return Err(stopped());
-            }
-            Ok(tcp) => {
-                let _ = tcp.set_nodelay(true);
-                return Ok(tcp);
-            }
-            Err(e) => last = Some(e),
-        }
+            }),
     }
-    Err(match last {
+}
+
+/// Why no address of `host:port` took the connection: `last` is the last address's
+/// error, `None` when the deadline came first.
+pub(super) fn connect_error(host: &str, port: u16, last: Option<io::Error>) -> ChatError {
+    match last {
         Some(e) if e.kind() == io::ErrorKind::TimedOut => ChatError::new(
             ErrorKind::Timeout,
             format!("connecting to {host}:{port} timed out"),
@@ -171,63 +122,66 @@ fn connect_tcp(
             ErrorKind::Timeout,
             format!("connecting to {host}:{port} timed out"),
         ),
-    })
+    }
 }
 
-/// Read and write timeouts of the stream (at least 1 ms: zero would mean none).
-pub(super) fn set_timeouts(control: &TcpStream, read: Duration, write: Duration) {
-    let floor = Duration::from_millis(1);
-    let _ = control.set_read_timeout(Some(read.max(floor)));
-    let _ = control.set_write_timeout(Some(write.max(floor)));
+/// How far a handshake got.
+pub(super) enum Handshake {
+    Done(Box<Ws>),
+    /// Waiting for the socket: resume with [`resume_handshake`] when it is ready.
+    Pending(Box<Mid>),
+    Failed(ChatError),
 }
 
-/// The TLS (for `wss`) and WebSocket handshake on `tcp`, by `deadline`; `control` is a
-/// clone of the stream, to set its timeouts. `dev_token`: the URL carries a development
-/// token (it picks the advice for a refusal with code 43).
-pub(super) fn handshake(
-    url: Url,
+/// Starts the TLS (for `wss`) and WebSocket handshake on the connected `tcp`.
+/// `dev_token`: the URL carries a development token (it picks the advice for a refusal
+/// with code 43).
+pub(super) fn start_handshake(
+    url: &Url,
     tcp: TcpStream,
-    control: &TcpStream,
     tls: Option<&Arc<rustls::ClientConfig>>,
-    deadline: Instant,
     dev_token: bool,
-) -> Result<Ws, ChatError> {
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    set_timeouts(control, remaining, remaining);
-    let request = url.as_str().into_client_request().map_err(|e| {
-        ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e)
-    })?;
+) -> Handshake {
+    let request = match url.as_str().into_client_request() {
+        Ok(request) => request,
+        Err(e) => {
+            return Handshake::Failed(
+                ChatError::new(ErrorKind::InvalidArgument, "bad WebSocket URL").with_source(e),
+            );
+        }
+    };
     let connector = match tls {
         Some(tls) if url.scheme() == "wss" => Connector::Rustls(Arc::clone(tls)),
         _ => Connector::Plain,
     };
     // Chat frames are small: start the read buffer at 8 KiB (it grows for a larger frame)
     // instead of tungstenite's 128 KiB, which stays resident per socket; write each frame
-    // at once (every send is flushed anyway), so no write buffer is kept either.
+    // at once, so no write buffer is kept either.
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(16 << 20))
         .read_buffer_size(8 * 1024)
         .write_buffer_size(0);
     // tungstenite's TRACE dumps the request line, token included.
     warn_if_wire_tracing();
-    let mut result =
-        tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector));
-    loop {
-        match result {
-            Ok((ws, _response)) => return Ok(ws),
-            Err(HandshakeError::Interrupted(mid)) => {
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
-                    return Err(ChatError::new(
-                        ErrorKind::Timeout,
-                        "the server did not complete the WebSocket handshake in time",
-                    ));
-                }
-                set_timeouts(control, remaining, remaining);
-                result = mid.handshake();
-            }
-            Err(HandshakeError::Failure(e)) => return Err(handshake_error(e, dev_token)),
-        }
+    outcome(
+        tungstenite::client_tls_with_config(request, tcp, Some(ws_config), Some(connector)),
+        dev_token,
+    )
+}
+
+/// Goes on with a handshake whose socket became ready.
+pub(super) fn resume_handshake(mid: Mid, dev_token: bool) -> Handshake {
+    outcome(mid.handshake(), dev_token)
+}
+
+fn outcome<R>(
+    result: Result<(Ws, R), HandshakeError<ClientHandshake<MaybeTlsStream<TcpStream>>>>,
+    dev_token: bool,
+) -> Handshake {
+    match result {
+        Ok((ws, _)) => Handshake::Done(Box::new(ws)),
+        Err(HandshakeError::Interrupted(mid)) => Handshake::Pending(Box::new(mid)),
+        Err(HandshakeError::Failure(e)) => Handshake::Failed(handshake_error(e, dev_token)),
     }
 }
 

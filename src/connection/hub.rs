@@ -9,7 +9,6 @@
 //! which go through the recovery tracker on their way there.
 
 use std::ops::{Deref, DerefMut};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
@@ -482,43 +481,14 @@ impl Hub {
         Ok(session)
     }
 
-    /// Starts the connection thread of `session`. It runs again instead of ending when the
-    /// session was resumed while it was ending.
+    /// Starts the connection of `session` (a task on the reactor). It runs again instead
+    /// of ending when the session was resumed while it was ending.
     fn spawn_thread(self: &Arc<Self>, session: &Arc<Session>) -> Result<(), ChatError> {
-        let (hub, session) = (Arc::clone(self), Arc::clone(session));
-        std::thread::Builder::new()
-            .name("stream-chat-ws".into())
-            .spawn(move || {
-                let mut generation = session.generation();
-                loop {
-                    let run = catch_unwind(AssertUnwindSafe(|| {
-                        socket::run(&*hub, &hub.socket, &session)
-                    }));
-                    if let Err(payload) = run {
-                        let why = panic_text(&*payload);
-                        log::error!(
-                            "the connection thread of '{}' panicked: {why}",
-                            session.user_id
-                        );
-                        hub.failed(
-                            &session,
-                            ChatError::new(
-                                ErrorKind::Panicked,
-                                format!("the connection thread panicked: {why}"),
-                            ),
-                        );
-                    }
-                    match session.exited(generation) {
-                        Some(resumed) => generation = resumed,
-                        None => break,
-                    }
-                }
-            })
-            .map(drop)
-            .map_err(|e| {
-                ChatError::new(ErrorKind::Network, "cannot start the connection thread")
-                    .with_source(e)
-            })
+        socket::start(
+            Arc::clone(self) as Arc<dyn Reports>,
+            self.socket.clone(),
+            Arc::clone(session),
+        )
     }
 
     /// Restarts the connection thread of a paused `session` (current, slot locked); the
@@ -652,16 +622,6 @@ fn is_current(slot: &Slot, session: &Session) -> bool {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
 }
 
 pub(crate) fn already_connected(current: &str) -> ChatError {

@@ -1,14 +1,12 @@
 //! [`Session`]: one connected (or connecting) user and the lifetime of its connection
-//! thread: who it is, how it authenticates, its connection id, and the signals that stop
-//! or pause the thread. The hub decides when a session starts and ends; the socket reads
-//! it; neither is known here.
+//! (a task on the reactor, see `socket.rs`): who it is, how it authenticates, its
+//! connection id, and the signals that stop or pause the connection. The hub decides when
+//! a session starts and ends; the socket reads it; neither is known here.
 
-use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender};
 use stream_chat_protocol::User;
 
 use super::state::ConnectionData;
@@ -21,34 +19,35 @@ pub(crate) enum AuthMode {
     Anonymous,
 }
 
-/// Runs once the connection thread has ended (see [`Session::on_exit`]).
+/// Runs once the connection has ended (see [`Session::on_exit`]).
 pub(crate) type ExitHook = Box<dyn FnOnce() + Send>;
 
-/// One connected (or connecting) user and its connection thread.
+/// Tells the connection a stop or pause happened (it runs on the reactor).
+pub(crate) type Waker = Box<dyn Fn() + Send + Sync>;
+
+/// One connected (or connecting) user and its connection.
 pub(crate) struct Session {
     id: u64,
     pub(crate) user_id: String,
     pub(crate) auth: AuthMode,
     initial_details: User,
-    /// The deadline of the connect (or `reconnect_socket`) that started the thread, from
-    /// its call's start; enforced by the thread too until the first connection.
+    /// The deadline of the connect (or `reconnect_socket`) that started the connection,
+    /// from its call's start; enforced by the connection too until it first connects.
     connect_deadline: Mutex<Instant>,
     inner: Mutex<Inner>,
     stopped: AtomicBool,
-    /// `disconnect_socket()`: the thread ends, the session stays current.
+    /// `disconnect_socket()`: the connection ends, the session stays current.
     paused: AtomicBool,
     exit: Mutex<Exit>,
-    /// Dropping the sender wakes every blocking point of the thread (stop or pause); a
-    /// resume arms a fresh pair.
-    signal: Mutex<(Option<Sender<()>>, Receiver<()>)>,
-    stream: Mutex<Option<TcpStream>>,
+    /// Wakes the connection on its reactor thread (stop or pause), once it has started.
+    waker: Mutex<Option<Waker>>,
 }
 
-/// The connection thread's lifetime, for the calls that wait for it to end.
+/// The connection's lifetime, for the calls that wait for it to end.
 struct Exit {
-    /// Whether the thread's body returned.
+    /// Whether the connection ended.
     ended: bool,
-    /// Bumped by each resume; a thread that sees it change before it ends runs again.
+    /// Bumped by each resume; a connection that sees it change before it ends runs again.
     generation: u64,
     hooks: Vec<ExitHook>,
 }
@@ -61,9 +60,8 @@ struct Inner {
 
 impl Session {
     /// Session number `id` of `user`, whose first connect has until `connect_deadline`;
-    /// its thread is not started yet.
+    /// its connection is not started yet.
     pub(crate) fn new(id: u64, user: User, auth: AuthMode, connect_deadline: Instant) -> Self {
-        let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
         Session {
             id,
             user_id: user.id.clone(),
@@ -82,8 +80,7 @@ impl Session {
                 generation: 0,
                 hooks: Vec::new(),
             }),
-            signal: Mutex::new((Some(stop_tx), stop_rx)),
-            stream: Mutex::new(None),
+            waker: Mutex::new(None),
         }
     }
 
@@ -179,17 +176,18 @@ impl Session {
         self.paused.load(Ordering::Acquire)
     }
 
-    /// Stopped or paused: the connection thread is to end.
+    /// Stopped or paused: the connection is to end.
     pub(crate) fn is_halted(&self) -> bool {
         self.is_stopped() || self.is_paused()
     }
 
-    /// Fires (by disconnecting) when the session is stopped or paused.
-    pub(crate) fn stop_signal(&self) -> Receiver<()> {
-        lock(&self.signal).1.clone()
+    /// How a stop or pause reaches the running connection (set when it starts; it checks
+    /// [`is_halted`](Self::is_halted) after setting it, so no stop is missed).
+    pub(crate) fn set_waker(&self, waker: Option<Waker>) {
+        *lock(&self.waker) = waker;
     }
 
-    /// Pauses the session and wakes its thread so it closes the socket and ends; false
+    /// Pauses the session and wakes its connection so it closes the socket and ends; false
     /// when it was already paused or stopped.
     pub(crate) fn pause(&self) -> bool {
         if self.is_stopped() || self.paused.swap(true, Ordering::AcqRel) {
@@ -199,57 +197,32 @@ impl Session {
         true
     }
 
-    /// Ends a pause with a fresh wake signal, the next connect having until `deadline`;
-    /// true when the thread has ended and must be started again (otherwise it runs again
-    /// by itself, see [`exited`](Self::exited)).
+    /// Ends a pause, the next connect having until `deadline`; true when the connection
+    /// has ended and must be started again (otherwise it runs again by itself, see
+    /// [`exited`](Self::exited)).
     pub(crate) fn unpause(&self, deadline: Instant) -> bool {
         *lock(&self.connect_deadline) = deadline;
         let mut exit = lock(&self.exit);
-        let (tx, rx) = crossbeam_channel::bounded(0);
-        *lock(&self.signal) = (Some(tx), rx);
         self.paused.store(false, Ordering::Release);
         exit.generation += 1;
         std::mem::replace(&mut exit.ended, false)
     }
 
-    /// Undoes [`unpause`](Self::unpause) when the thread could not be started again.
+    /// Undoes [`unpause`](Self::unpause) when the connection could not be started again.
     pub(crate) fn repause(&self) {
         let mut exit = lock(&self.exit);
         self.paused.store(true, Ordering::Release);
         exit.ended = true;
     }
 
-    /// Wakes every blocking point of the thread (read, back-off, dial, token wait).
+    /// Wakes the connection (on the reactor) and every token wait of the session.
     fn wake(&self) {
-        drop(lock(&self.signal).0.take());
-        if let Some(stream) = lock(&self.stream).as_ref() {
-            // Only the read half: the thread still sends its close frame before it ends.
-            let _ = stream.shutdown(Shutdown::Read);
+        if let Some(waker) = lock(&self.waker).as_ref() {
+            waker();
         }
         if let Some(tokens) = self.tokens() {
             tokens.wake_all();
         }
-    }
-
-    /// Sleeps for `d`; false when the session was stopped meanwhile.
-    pub(crate) fn sleep(&self, d: Duration) -> bool {
-        if d.is_zero() {
-            return !self.is_halted();
-        }
-        matches!(
-            self.stop_signal().recv_timeout(d),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout)
-        )
-    }
-
-    /// Registers the socket that `stop` shuts down; false when already stopped.
-    pub(crate) fn set_stream(&self, stream: Option<TcpStream>) -> bool {
-        let mut slot = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-        if stream.is_some() && self.is_halted() {
-            return false;
-        }
-        *slot = stream;
-        true
     }
 
     /// The first connect's deadline, measured from its call's start.
@@ -257,8 +230,8 @@ impl Session {
         *lock(&self.connect_deadline)
     }
 
-    /// Runs `hook` once the connection thread has ended; hands it back when the thread
-    /// has ended already (run it yourself, outside every lock).
+    /// Runs `hook` once the connection has ended; hands it back when it has ended
+    /// already (run it yourself, outside every lock).
     pub(crate) fn on_exit(&self, hook: ExitHook) -> Result<(), ExitHook> {
         let mut exit = lock(&self.exit);
         if exit.ended {
@@ -268,9 +241,8 @@ impl Session {
         Ok(())
     }
 
-    /// The thread's body, started at `generation`, returned. When the session was
-    /// resumed meanwhile, returns the generation to run again; otherwise the thread ends
-    /// and the exit hooks run.
+    /// The connection, started at `generation`, ended. When the session was resumed
+    /// meanwhile, returns the generation to run again; otherwise the exit hooks run.
     pub(crate) fn exited(&self, generation: u64) -> Option<u64> {
         let hooks = {
             let mut exit = lock(&self.exit);
@@ -286,13 +258,13 @@ impl Session {
         None
     }
 
-    /// The generation the thread starts at (see [`exited`](Self::exited)).
+    /// The generation the connection starts at (see [`exited`](Self::exited)).
     pub(crate) fn generation(&self) -> u64 {
         lock(&self.exit).generation
     }
 
-    /// Stops the connection thread of a session that ended: every blocking point (read,
-    /// backoff, dial, token wait) wakes at once. Does not wait for the thread.
+    /// Stops the connection of a session that ended: it wakes at once, wherever it is
+    /// (reading, backing off, dialling, waiting for a token). Does not wait for it.
     pub(crate) fn stop(&self) {
         if !self.stopped.swap(true, Ordering::AcqRel) {
             self.wake();

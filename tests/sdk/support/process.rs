@@ -86,13 +86,20 @@ pub fn sdk_threads() -> Vec<String> {
 
 /// The visible (15-byte) names of the threads every client of the process shares, started
 /// with the first client and kept: the pool (one per CPU, at least 4), two event
-/// dispatchers and the timer.
-pub const SHARED_PREFIXES: [&str; 3] = ["stream-chat-poo", "stream-chat-eve", "stream-chat-tim"];
+/// dispatchers, the timer and the reactor that runs every WebSocket (one per CPU, at
+/// most 4).
+pub const SHARED_PREFIXES: [&str; 4] = [
+    "stream-chat-poo",
+    "stream-chat-eve",
+    "stream-chat-tim",
+    "stream-chat-io",
+];
 
 /// The shared threads' names as [`sdk_threads`] lists them once a client was built.
 pub fn shared_set() -> Vec<String> {
-    let pool = std::thread::available_parallelism().map_or(4, |n| n.get().max(4));
-    let mut names = vec!["stream-chat-poo".to_owned(); pool];
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut names = vec!["stream-chat-poo".to_owned(); cpus.max(4)];
+    names.extend(vec!["stream-chat-io".to_owned(); cpus.min(4)]);
     names.extend(["stream-chat-eve", "stream-chat-eve", "stream-chat-tim"].map(String::from));
     names.sort();
     names
