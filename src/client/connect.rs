@@ -131,7 +131,7 @@ impl ChatClient {
 
     /// Closes the connection and forgets the user. Fails with
     /// [`ErrorKind::NotConnected`] when nobody is connected. Connects still waiting fail
-    /// with [`ErrorKind::NotConnected`]. It resolves once the connection thread has ended
+    /// with [`ErrorKind::NotConnected`]. It resolves once the connection has ended
     /// (after a second at most), without holding a worker thread meanwhile, so it is
     /// never stuck behind pending connects.
     ///
@@ -161,7 +161,7 @@ impl ChatClient {
     /// [`reconnect_socket`](Self::reconnect_socket). Connects still waiting fail with
     /// [`ErrorKind::NotConnected`]. Fails with [`ErrorKind::NotConnected`] when no user is
     /// set; calling it again while paused succeeds. Like [`disconnect`](Self::disconnect),
-    /// it resolves once the connection thread has ended, holding no worker meanwhile.
+    /// it resolves once the connection has ended, holding no worker meanwhile.
     ///
     /// [`ConnectionState::Disconnected`]: crate::ConnectionState::Disconnected
     ///

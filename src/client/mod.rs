@@ -100,9 +100,9 @@ impl ChatClient {
     /// [`ErrorKind::ShutDown`] and cancels running ones, stops delivering its events,
     /// drops every listener, and clears [`ChatClient::instance`] if it is this client.
     /// Later connects and enqueued calls fail with [`ErrorKind::ShutDown`]. Returns without
-    /// waiting: the connection threads (and a pool of its own, see
+    /// waiting: its connection (and a pool of its own, see
     /// [`ChatClientBuilder::worker_threads`](crate::ChatClientBuilder::worker_threads)) end
-    /// as soon as what they run returns. The pool, event dispatcher and timer that the
+    /// as soon as what they run returns. The pool, event dispatcher, timer and reactor that the
     /// process's clients share keep serving the others. Idempotent; safe in a callback.
     ///
     /// Dropping every handle is not enough to release a client: the one built last stays

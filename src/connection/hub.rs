@@ -1,10 +1,10 @@
-//! The connection state machine: which session (user + connection thread) is current,
+//! The connection state machine: which session (user + connection) is current,
 //! its `ConnectionState`, and the connect and disconnect calls waiting on it. Every change
 //! happens under one lock (the [`Slot`]); the calls it resolves are delivered once the
 //! lock is released, so a callback always sees the state its outcome reports.
 //!
 //! Inputs come from the client (connect, disconnect, pause, resume, shutdown), from the
-//! connection thread (through [`Reports`]) and from the waits' timer and cancel hooks
+//! connection (through [`Reports`]) and from the waits' timer and cancel hooks
 //! (`waits.rs`). Outputs are `connection.changed` events on the bus and server events,
 //! which go through the recovery tracker on their way there.
 
@@ -321,7 +321,7 @@ impl Hub {
         self.wait_exit(&session, done);
     }
 
-    /// `done` resolves once the connection thread of `session` has ended (at most
+    /// `done` resolves once the connection of `session` has ended (at most
     /// [`EXIT_WAIT`] from now); no thread waits meanwhile.
     fn wait_exit(&self, session: &Session, done: Completer<()>) {
         let wait = Arc::new(ExitWait::new(done, &session.user_id));
@@ -491,7 +491,7 @@ impl Hub {
         )
     }
 
-    /// Restarts the connection thread of a paused `session` (current, slot locked); the
+    /// Restarts the connection of a paused `session` (current, slot locked); the
     /// attempt has until `deadline` while it never connected.
     fn reopen(
         self: &Arc<Self>,
@@ -557,7 +557,7 @@ impl Hub {
     }
 }
 
-/// What the connection thread reports, applied to the state under the lock; reports of a
+/// What the connection reports, applied to the state under the lock; reports of a
 /// session that is no longer current change nothing.
 impl Reports for Hub {
     fn connected(&self, session: &Arc<Session>, connection_id: &str, me: Option<User>) -> bool {

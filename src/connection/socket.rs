@@ -49,7 +49,7 @@ pub(crate) struct SocketConfig {
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-/// What a connection thread reports about its session's link. Reports of a session that
+/// What a connection reports about its session's link. Reports of a session that
 /// is no longer current change nothing.
 pub(crate) trait Reports: Send + Sync {
     /// The server confirmed the connection (its first `health.check`, with `me`, the user

@@ -1,5 +1,5 @@
 //! The calls waiting on the hub, each resolved exactly once by whichever comes first: the
-//! connection thread, the hub's timer at the deadline, the call's cancel hook, or the end
+//! connection, the hub's timer at the deadline, the call's cancel hook, or the end
 //! of the session or client. No thread waits meanwhile.
 //!
 //! - [`Pending`]: a connect (or `reconnect_socket`) waiting for its outcome;
@@ -24,10 +24,10 @@ pub(crate) type Connection = (Arc<Session>, String);
 /// What a [`ConnWait`] calls with its outcome.
 pub(crate) type OnConnection = Box<dyn FnOnce(Result<Connection, ChatError>) + Send>;
 
-/// How long `disconnect()` waits for the connection thread to end.
+/// How long `disconnect()` waits for the connection to end.
 pub(super) const EXIT_WAIT: Duration = Duration::from_secs(1);
 
-/// A completer that several parties (connection thread, timer, cancel hook) race to
+/// A completer that several parties (connection, timer, cancel hook) race to
 /// resolve; the first one wins.
 pub(super) struct Once<T>(Mutex<Option<Completer<T>>>);
 
@@ -148,7 +148,7 @@ impl Expire for Pending {
 }
 
 /// A call waiting for a connection (see [`Hub::wait_connection`]). It resolves exactly
-/// once: connected (the connection thread), the session ended, the deadline (the hub's
+/// once: connected (the connection), the session ended, the deadline (the hub's
 /// timer), the call cancelled (its cancel hook) or the client shut down.
 pub(crate) struct ConnWait {
     done: Mutex<Option<OnConnection>>,
@@ -279,7 +279,7 @@ fn disconnected(ended: Option<&(u64, String, Option<ChatError>)>, gone: u64) -> 
     }
 }
 
-/// A disconnect call waiting for the connection thread to end (or [`EXIT_WAIT`], then it
+/// A disconnect call waiting for the connection to end (or [`EXIT_WAIT`], then it
 /// resolves anyway and logs).
 pub(super) struct ExitWait {
     done: Once<()>,
@@ -304,7 +304,7 @@ impl Expire for ExitWait {
     fn expire(&self) {
         if self.done.resolve(Ok(())) {
             log::warn!(
-                "the connection thread of '{}' did not end within {EXIT_WAIT:?}",
+                "the connection of '{}' did not end within {EXIT_WAIT:?}",
                 self.user_id
             );
         }

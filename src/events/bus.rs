@@ -152,7 +152,7 @@ impl EventBus {
     }
 }
 
-/// A handle the connection threads use to publish events.
+/// A handle the connections use to publish events.
 #[derive(Clone)]
 pub(crate) struct EventSender {
     strand: Arc<Strand>,
