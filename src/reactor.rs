@@ -74,6 +74,14 @@ impl Cx<'_> {
         self.wake_at = at;
     }
 
+    /// Calls [`Task::timer`] at `at` or earlier: keeps an earlier deadline already set. For
+    /// a deadline that moves later often (a silence check pushed back by every frame),
+    /// where re-arming each time would pile up stale timers; the task's timer then finds
+    /// nothing due and arms the current deadline.
+    pub(crate) fn wake_by(&mut self, at: Instant) {
+        self.wake_at = Some(self.wake_at.map_or(at, |armed| armed.min(at)));
+    }
+
     /// The task has ended: it is dropped after this step (with its sockets).
     pub(crate) fn done(&mut self) {
         self.done = true;
@@ -285,4 +293,132 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-string panic".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    use crossbeam_channel::{Sender, unbounded};
+    use mio::Interest;
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    /// Reports what it is stepped for; panics on the message "panic".
+    struct Probe {
+        seen: Sender<String>,
+        at: Instant,
+        socket: Option<mio::net::TcpStream>,
+    }
+
+    impl Task for Probe {
+        fn start(&mut self, cx: &mut Cx<'_>) {
+            if let Some(socket) = self.socket.as_mut() {
+                cx.registry()
+                    .register(socket, cx.token(), Interest::READABLE)
+                    .unwrap();
+            }
+            cx.wake_at(Some(self.at + Duration::from_secs(3600)));
+            // An earlier deadline wins over the later one set just before.
+            cx.wake_by(self.at);
+            self.seen.send("start".into()).unwrap();
+        }
+
+        fn ready(&mut self, _: &mut Cx<'_>, readable: bool, _: bool) {
+            let mut buf = [0u8; 16];
+            let n = self
+                .socket
+                .as_mut()
+                .map_or(0, |s| s.read(&mut buf).unwrap_or(0));
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            self.seen.send(format!("ready {readable} {text}")).unwrap();
+        }
+
+        fn timer(&mut self, _: &mut Cx<'_>) {
+            let early = Instant::now() < self.at;
+            self.seen.send(format!("timer early={early}")).unwrap();
+        }
+
+        fn message(&mut self, cx: &mut Cx<'_>, message: Message) {
+            let text = *message.downcast::<&str>().unwrap();
+            if text == "panic" {
+                panic!("asked to");
+            }
+            if text == "done" {
+                return cx.done();
+            }
+            self.seen.send(format!("message {text}")).unwrap();
+        }
+
+        fn panicked(&mut self, _: &mut Cx<'_>, why: String) {
+            self.seen.send(format!("panicked {why}")).unwrap();
+        }
+    }
+
+    fn next(rx: &crossbeam_channel::Receiver<String>) -> String {
+        rx.recv_timeout(WAIT).expect("the task was stepped")
+    }
+
+    #[test]
+    fn a_timer_fires_at_the_earlier_deadline_and_readiness_steps_the_task() {
+        let reactor = Reactor::start(1, "reactor-test").unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let (tx, rx) = unbounded();
+        let started = Instant::now();
+        let task = Probe {
+            seen: tx,
+            at: started + Duration::from_millis(50),
+            socket: Some(mio::net::TcpStream::from_std(ours)),
+        };
+        reactor.place(Box::new(task)).unwrap();
+        assert_eq!(next(&rx), "start");
+        // Not before its deadline, and the earlier of the two.
+        assert_eq!(next(&rx), "timer early=false");
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        peer.write_all(b"hi").unwrap();
+        assert_eq!(next(&rx), "ready true hi");
+        assert!(rx.try_recv().is_err(), "one readiness, one step");
+    }
+
+    #[test]
+    fn a_panicking_step_is_reported_and_the_thread_serves_on() {
+        let reactor = Reactor::start(1, "reactor-test").unwrap();
+        let (tx, rx) = unbounded();
+        let far = Instant::now() + Duration::from_secs(3600);
+        reactor
+            .place(Box::new(Probe {
+                seen: tx.clone(),
+                at: far,
+                socket: None,
+            }))
+            .unwrap();
+        assert_eq!(next(&rx), "start");
+        let mailbox = Mailbox {
+            key: 0,
+            thread: Arc::clone(&reactor.threads[0]),
+        };
+        assert!(mailbox.send(Box::new("panic")));
+        assert_eq!(next(&rx), "panicked asked to");
+        assert!(mailbox.send(Box::new("hello")));
+        assert_eq!(next(&rx), "message hello");
+        assert!(mailbox.send(Box::new("done")));
+        // A message to a task that has ended is dropped; another task still runs.
+        assert!(mailbox.send(Box::new("hello")));
+        reactor
+            .place(Box::new(Probe {
+                seen: tx,
+                at: far,
+                socket: None,
+            }))
+            .unwrap();
+        assert_eq!(next(&rx), "start");
+        assert!(rx.try_recv().is_err(), "{:?}", rx.try_recv());
+    }
 }

@@ -403,7 +403,9 @@ impl Connection {
                 } else {
                     self.deadline
                 };
-                cx.wake_at(Some(at));
+                // Each frame moves the silence check later: keep the earlier timer, and let
+                // `tick` find nothing due then (no stale timer per frame).
+                cx.wake_by(at);
                 self.phase = Phase::Open(open);
             }
             Flow::End(attempt) => {
