@@ -9,11 +9,19 @@ use stream_chat_protocol::{ChannelRequestData, ChannelState, QueryChannelRequest
 use super::ChannelClient;
 use crate::rest::Request;
 
+/// Watchers a [`ChannelClient::watch`] asks for: Android's `AnyChannelPaginationRequest`
+/// default (the server's own default is 100). Each is a full user held in the channel's
+/// state, so for a client watching a crowded channel this is most of its memory.
+const WATCHER_PAGE: u32 = 30;
+
 impl ChannelClient {
     /// Watches the channel on this connection (creating it when the user may): its state
-    /// with the newest 100 messages, then its events. Sends
-    /// `{"state":true,"watch":true,"presence":false}`. The client keeps watching it across
-    /// reconnects (see [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type)
+    /// with the newest 100 messages and the first 30 watchers, then its events. Sends
+    /// `{"state":true,"watch":true,"presence":false,"watchers":{"limit":30}}`: a page of
+    /// watchers the size Android's state layer asks for (`watcherLimit = 30`), since a
+    /// livestream's watcher list grows with its audience (`watcher_count` has the total;
+    /// [`query`](Self::query) with `watchers` pages through the rest). The client keeps
+    /// watching it across reconnects (see [`ChatClient::subscribe_for_type`](crate::ChatClient::subscribe_for_type)
     /// and `connection.recovered`) until [`stop_watching`](Self::stop_watching) or
     /// `disconnect()`.
     ///
@@ -29,10 +37,8 @@ impl ChannelClient {
     /// ```
     pub fn watch(&self) -> Call<ChannelState> {
         self.query(QueryChannelRequest {
-            state: Some(true),
-            watch: Some(true),
-            presence: Some(false),
-            ..QueryChannelRequest::default()
+            watchers: Some(serde_json::json!({ "limit": WATCHER_PAGE })),
+            ..QueryChannelRequest::watch()
         })
     }
 

@@ -154,12 +154,13 @@ pub(super) fn start_handshake(
         Some(tls) if url.scheme() == "wss" => Connector::Rustls(Arc::clone(tls)),
         _ => Connector::Plain,
     };
-    // Chat frames are small: start the read buffer at 8 KiB (it grows for a larger frame)
-    // instead of tungstenite's 128 KiB, which stays resident per socket; write each frame
-    // at once, so no write buffer is kept either.
+    // Chat frames are small (a `message.new` is 1-2 KiB): start the read buffer at 4 KiB
+    // (it grows for a larger frame) instead of tungstenite's 128 KiB, which stays resident
+    // per socket (8 KiB was a sixth of a watching client's memory); write each frame at
+    // once, so no write buffer is kept either.
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(16 << 20))
-        .read_buffer_size(8 * 1024)
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
     // tungstenite's TRACE dumps the request line, token included.
     warn_if_wire_tracing();
