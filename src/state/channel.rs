@@ -10,6 +10,7 @@ use stream_chat_protocol::time::{format_rfc3339, parse_rfc3339};
 use stream_chat_protocol::{Channel, ChannelState as ChannelResponse, Member, Message, Read, User};
 
 use super::list::{MessageItem, MessageList, SyncStatus};
+use super::shared;
 
 /// How long a user stays in [`ChannelState::typing`] after their last `typing.start`
 /// without a `typing.stop`: 7 seconds, as the JS client's `channel_state.ts` `clean()`
@@ -219,37 +220,36 @@ impl Writer<'_> {
             self.put(m, SyncStatus::Synced, true);
         }
         let st = &mut *self.state;
-        st.pinned_messages = Arc::new(response.pinned_messages.clone());
-        st.members = Arc::new(
-            response
-                .members
-                .iter()
-                .filter_map(|m| Some((member_id(m)?.to_owned(), m.clone())))
-                .collect(),
-        );
+        let pinned = response.pinned_messages.clone();
+        st.pinned_messages =
+            shared::PINNED.share(&st.cid, pinned, response.pinned_messages.is_empty());
+        let members = response
+            .members
+            .iter()
+            .filter_map(|m| Some((member_id(m)?.to_owned(), m.clone())))
+            .collect::<BTreeMap<_, _>>();
+        st.members = shared::MEMBERS.share(&st.cid, members, response.members.is_empty());
         st.membership = response.membership.clone().map(Arc::new).or_else(|| {
             let me = self.ctx.me?;
             st.members.get(me).cloned().map(Arc::new)
         });
-        st.reads = Arc::new(
-            response
-                .read
-                .iter()
-                .map(|r| (r.user.id.clone(), r.clone()))
-                .collect(),
-        );
+        let reads = response
+            .read
+            .iter()
+            .map(|r| (r.user.id.clone(), r.clone()))
+            .collect::<BTreeMap<_, _>>();
+        st.reads = shared::READS.share(&st.cid, reads, response.read.is_empty());
         st.unread_count = self
             .ctx
             .me
             .and_then(|me| st.reads.get(me))
             .map_or(0, |r| r.unread_messages);
-        st.watchers = Arc::new(
-            response
-                .watchers
-                .iter()
-                .map(|u| (u.id.clone(), u.clone()))
-                .collect(),
-        );
+        let watchers = response
+            .watchers
+            .iter()
+            .map(|u| (u.id.clone(), u.clone()))
+            .collect::<BTreeMap<_, _>>();
+        st.watchers = shared::WATCHERS.share(&st.cid, watchers, response.watchers.is_empty());
         st.watcher_count = response.watcher_count;
     }
 
@@ -336,14 +336,28 @@ impl Writer<'_> {
         }
     }
 
+    /// The stored copy of `message` (by its id), found through the index and its thread,
+    /// not by scanning the channel: a send into a long channel stays O(log n).
+    fn stored(&self, message: &Message) -> Option<&MessageItem> {
+        let id = &message.id;
+        let in_channel = || {
+            let at = *self.index.get(id)?;
+            self.state.messages.get_at(at, id)
+        };
+        let in_thread = || self.state.replies.get(message.parent_id.as_ref()?)?.get(id);
+        in_channel().or_else(in_thread)
+    }
+
+    /// Whether the server already has this message as this client knows it.
+    fn is_synced(&self, message: &Message) -> bool {
+        self.stored(message)
+            .is_some_and(|m| m.status == SyncStatus::Synced)
+    }
+
     /// A local message sent by this client, before the server answers.
     pub(crate) fn pending(&mut self, message: &Message) {
         // Re-sending an id the server has (a duplicate it refuses) changes nothing here.
-        if self
-            .state
-            .message(&message.id)
-            .is_some_and(|m| m.status == SyncStatus::Synced)
-        {
+        if self.is_synced(message) {
             return;
         }
         self.put(message, SyncStatus::Pending, true);
@@ -352,11 +366,7 @@ impl Writer<'_> {
     /// [`pending`](Self::pending), ordered at `at` (when the send was made, in ns).
     #[cfg(feature = "offline")]
     pub(crate) fn pending_at(&mut self, message: &Message, at: i128) {
-        if self
-            .state
-            .message(&message.id)
-            .is_some_and(|m| m.status == SyncStatus::Synced)
-        {
+        if self.is_synced(message) {
             return;
         }
         self.put_at(message, SyncStatus::Pending, true, Some(at));
@@ -364,7 +374,12 @@ impl Writer<'_> {
 
     /// A local message the server refused or never got.
     pub(crate) fn failed(&mut self, id: &str) {
-        let Some(item) = self.state.message(id).cloned() else {
+        let in_channel = self
+            .index
+            .get(id)
+            .and_then(|&at| self.state.messages.get_at(at, id));
+        let found = in_channel.or_else(|| self.state.replies.values().find_map(|r| r.get(id)));
+        let Some(item) = found.cloned() else {
             return;
         };
         if item.status == SyncStatus::Pending {
@@ -611,7 +626,10 @@ impl Writer<'_> {
 
     /// `user.watching.start` / `user.updated` (for a known watcher).
     pub(crate) fn watcher(&mut self, user: &User) {
-        Arc::make_mut(&mut self.state.watchers).insert(user.id.clone(), user.clone());
+        // Unchanged (the watch answer already had them): no copy of a shared list.
+        if self.state.watchers.get(&user.id) != Some(user) {
+            Arc::make_mut(&mut self.state.watchers).insert(user.id.clone(), user.clone());
+        }
     }
 
     pub(crate) fn watcher_gone(&mut self, user_id: &str) {
@@ -628,7 +646,7 @@ impl Writer<'_> {
         {
             m.user = Some(user.clone());
         }
-        if st.watchers.contains_key(&user.id) {
+        if st.watchers.get(&user.id).is_some_and(|w| w != user) {
             Arc::make_mut(&mut st.watchers).insert(user.id.clone(), user.clone());
         }
         if st.reads.contains_key(&user.id)

@@ -143,6 +143,12 @@ impl MessageList {
         self.iter().rev().find(|m| m.message.id == id)
     }
 
+    /// The message `id` whose order key is `at` (a binary search, no scan).
+    pub(crate) fn get_at(&self, at: i128, id: &str) -> Option<&MessageItem> {
+        let (chunk, i, found) = self.locate(at, id);
+        found.then(|| &*self.chunks[chunk][i])
+    }
+
     /// Where `(at, id)` is or would go: (chunk, index in chunk, found).
     fn locate(&self, at: i128, id: &str) -> (usize, usize, bool) {
         let key = (at, id);
@@ -186,7 +192,8 @@ impl MessageList {
         let (chunk, i, _) = self.locate(item.at, &item.message.id);
         let chunks = Arc::make_mut(&mut self.chunks);
         if chunks.is_empty() {
-            chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+            // Grown as needed: most channels a client holds have a few messages.
+            chunks.push(Arc::default());
         }
         let c = Arc::make_mut(&mut chunks[chunk]);
         c.insert(i, Arc::new(item));

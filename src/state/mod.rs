@@ -28,6 +28,7 @@ mod channel;
 mod client;
 mod list;
 mod observe;
+mod shared;
 mod store;
 
 pub use channel::{ChannelState, TYPING_TIMEOUT, Typing};

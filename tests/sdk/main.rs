@@ -53,6 +53,7 @@ mod server_side;
 mod uploads;
 // The state store (issue 12).
 mod state;
+mod state_sharing;
 // The offline store (issue 12, feature `offline`: on for this binary, see Cargo.toml).
 #[cfg(feature = "offline")]
 mod offline;
