@@ -35,7 +35,7 @@ impl ChannelClient {
         };
         let (path, cid, core) = (self.path("message"), self.cid.clone(), self.core.clone());
         #[cfg(feature = "offline")]
-        if let Some(offline) = self.core.offline().cloned() {
+        if let Some(offline) = crate::offline::Offline::of(&self.core) {
             // Ordered by when the send was made, not when its call runs.
             let (message, at) = (body.message, crate::offline::stamp());
             return self.core.call(move |rest| {

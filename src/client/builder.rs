@@ -446,7 +446,7 @@ impl ChatClientBuilder {
                 timeouts,
                 typing: Default::default(),
                 #[cfg(feature = "offline")]
-                offline: offline.clone(),
+                offline: offline.clone().map(|o| o as Arc<dyn super::core::Attached>),
             }),
         };
         #[cfg(feature = "offline")]

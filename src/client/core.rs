@@ -46,7 +46,21 @@ pub(super) struct Shared {
     pub(super) typing: Typing,
     // The offline store (issue 12), when built with `offline(path)`.
     #[cfg(feature = "offline")]
-    pub(super) offline: Option<Arc<crate::offline::Offline>>,
+    pub(super) offline: Option<Arc<dyn Attached>>,
+}
+
+/// A store that lives as long as the client (the offline store, `src/offline/`): told the
+/// connected user at shutdown, and shut down after the state store. A trait, so the core
+/// does not depend on the offline module, which is built on the core; the module gets its
+/// store back with [`Core::attached`] and a downcast.
+#[cfg(feature = "offline")]
+pub(crate) trait Attached: std::any::Any + Send + Sync {
+    /// The connected user, written even if its first event never reached the store.
+    fn remember(&self, user: stream_chat_protocol::User);
+    /// Writes what is left and stops.
+    fn shutdown(&self);
+    /// Itself, for a downcast to the concrete store.
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync>;
 }
 
 impl Drop for Shared {
@@ -114,10 +128,10 @@ impl Core {
         self.shared.hub.current().map(|s| s.user())
     }
 
-    /// The offline store, when the client was built with one.
+    /// The store attached to the client (the offline store), when it was built with one.
     #[cfg(feature = "offline")]
-    pub(crate) fn offline(&self) -> Option<&Arc<crate::offline::Offline>> {
-        self.shared.offline.as_ref()
+    pub(crate) fn attached(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        self.shared.offline.clone().map(Attached::into_any)
     }
 
     /// The event bus: listeners register here.

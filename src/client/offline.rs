@@ -94,7 +94,7 @@ impl ChatClient {
         &self,
         token: impl Into<crate::TokenSource>,
     ) -> Call<crate::ConnectionData> {
-        let last = self.core.offline().and_then(|o| o.user());
+        let last = crate::offline::Offline::of(&self.core).and_then(|o| o.user());
         let Some(me) = last else {
             let err = ChatError::new(ErrorKind::NotConnected, "no stored user to restore");
             return self.core.call(move |_| Err(err.clone()));
@@ -123,7 +123,7 @@ impl ChatClient {
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
     pub fn clear_offline_data(&self) -> Result<(), ChatError> {
-        match self.core.offline() {
+        match crate::offline::Offline::of(&self.core) {
             Some(offline) => offline.clear(),
             None => Ok(()),
         }
@@ -134,12 +134,12 @@ impl ChatClient {
     /// cached state (and nobody is connected) starts from an empty state: the cache is
     /// that user's (the writer replaces the file's data once the new user is connected).
     pub(super) fn offline_user_switch(&self, user_id: &str) {
-        if let Some(offline) = self.core.offline() {
+        if let Some(offline) = crate::offline::Offline::of(&self.core) {
             offline.resume();
         }
         let store = self.core.store();
         let cached = store.snapshot().me.as_ref().map(|me| me.id.clone());
-        if self.core.offline().is_some()
+        if crate::offline::Offline::of(&self.core).is_some()
             && self.current_user().is_none()
             && cached.is_some_and(|id| id != user_id)
         {

@@ -32,7 +32,7 @@ use stream_chat_protocol::{
     ChannelState as ChannelResponse, Message, MessageResponse, SendMessageRequest, codes,
 };
 
-use crate::client::core::{Core, WeakCore};
+use crate::client::core::{Attached, Core, WeakCore};
 use crate::rest::Request;
 use crate::state::{ChannelState, ClientState, MessageItem, PublishHook, Store};
 
@@ -119,6 +119,11 @@ impl Offline {
         }
     }
 
+    /// The client's offline store, when it was built with one.
+    pub(crate) fn of(core: &Core) -> Option<Arc<Offline>> {
+        core.attached()?.downcast().ok()
+    }
+
     /// Records `user` as the file's user (see [`Job::Remember`]).
     pub(crate) fn remember(&self, user: stream_chat_protocol::User) {
         self.send(Job::Remember(Box::new(user)));
@@ -178,6 +183,20 @@ impl Offline {
         {
             let _ = handle.join();
         }
+    }
+}
+
+impl Attached for Offline {
+    fn remember(&self, user: stream_chat_protocol::User) {
+        Offline::remember(self, user);
+    }
+
+    fn shutdown(&self) {
+        Offline::shutdown(self);
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
     }
 }
 
