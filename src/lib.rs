@@ -71,6 +71,7 @@ mod reactor;
 mod rest;
 mod runtime;
 pub mod state;
+mod tls;
 mod token;
 // Uploads, the server-side client and webhooks.
 mod server_client;

@@ -16,6 +16,7 @@ use stream_chat_protocol::names::auth_type;
 use url::Url;
 
 use crate::api_error::{error_from_body, is_dev_token, requested_wait};
+use crate::tls::Roots;
 use crate::token::{Interrupt, TokenManager, TokenWaitError};
 
 /// Dependencies whose TRACE records dump raw requests: tungstenite the WebSocket upgrade
@@ -167,17 +168,17 @@ pub(crate) struct Http {
 /// buffers (1,000 clients kept 1,000 of them). A pooled connection the server has closed
 /// is not reused (ureq probes it first), and every request carries its own client's key,
 /// token and deadline, so nothing of one client travels with another's request.
-fn shared_agent(connect_timeout: Duration, loopback: bool) -> ureq::Agent {
-    static AGENTS: LazyLock<Mutex<HashMap<(Duration, bool), ureq::Agent>>> =
-        LazyLock::new(Mutex::default);
+fn shared_agent(connect_timeout: Duration, loopback: bool, roots: &Roots) -> ureq::Agent {
+    type Key = (Duration, bool, Roots);
+    static AGENTS: LazyLock<Mutex<HashMap<Key, ureq::Agent>>> = LazyLock::new(Mutex::default);
     let mut agents = AGENTS.lock().unwrap_or_else(|e| e.into_inner());
     agents
-        .entry((connect_timeout, loopback))
-        .or_insert_with(|| new_agent(connect_timeout, loopback))
+        .entry((connect_timeout, loopback, roots.clone()))
+        .or_insert_with(|| new_agent(connect_timeout, loopback, roots))
         .clone()
 }
 
-fn new_agent(connect_timeout: Duration, loopback: bool) -> ureq::Agent {
+fn new_agent(connect_timeout: Duration, loopback: bool, roots: &Roots) -> ureq::Agent {
     // No agent-wide global timeout: each attempt gets what is left of its call's.
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -194,6 +195,9 @@ fn new_agent(connect_timeout: Duration, loopback: bool) -> ureq::Agent {
     if loopback {
         // A proxy from the environment must not capture traffic to a local server.
         config = config.proxy(None);
+    }
+    if let Some(tls) = crate::tls::agent_config(roots) {
+        config = config.tls_config(tls);
     }
     ureq::Agent::with_parts(
         config.build(),
@@ -223,8 +227,9 @@ impl Http {
         api_key: String,
         connect_timeout: Duration,
         timeout: Duration,
+        roots: &Roots,
     ) -> Self {
-        let agent = shared_agent(connect_timeout, is_loopback(&base));
+        let agent = shared_agent(connect_timeout, is_loopback(&base), roots);
         Http {
             agent,
             base,

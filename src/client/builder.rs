@@ -58,6 +58,7 @@ pub struct ChatClientBuilder {
     pool: Option<WorkerPool>,
     timeouts: Timeouts,
     max_recovered_messages: usize,
+    tls_roots: Result<crate::tls::Roots, ChatError>,
     #[cfg(feature = "offline")]
     offline: Option<std::path::PathBuf>,
 }
@@ -78,6 +79,7 @@ impl ChatClient {
             pool: None,
             timeouts: Timeouts::default(),
             max_recovered_messages: 500,
+            tls_roots: Ok(None),
             #[cfg(feature = "offline")]
             offline: None,
         }
@@ -85,6 +87,31 @@ impl ChatClient {
 }
 
 impl ChatClientBuilder {
+    /// Trusts these root certificates (DER) for `https` and `wss` instead of Mozilla's
+    /// (`webpki-roots`, the default): a private CA, or a TLS-terminating proxy in front of
+    /// the local server. Kotlin sets this on the `OkHttpClient` it passes to
+    /// `ChatClient.Builder.okHttpClient(...)` (a custom `X509TrustManager`). A certificate
+    /// that does not parse, or an empty list, fails [`build`](Self::build) with
+    /// [`ErrorKind::InvalidArgument`].
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatClient, ErrorKind};
+    /// let err = ChatClient::builder("key")
+    ///     .base_url("https://chat.example.internal")
+    ///     .tls_root_certificates([b"not DER".to_vec()])
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    /// ```
+    pub fn tls_root_certificates<I, C>(mut self, certs: I) -> Self
+    where
+        I: IntoIterator<Item = C>,
+        C: Into<Vec<u8>>,
+    {
+        self.tls_roots = crate::tls::roots(certs).map(Some);
+        self
+    }
+
     /// Keeps the state store in the SQLite file at `path` (created if missing; feature
     /// `offline`), Android's `StreamOfflinePluginFactory`: users, channels with members and
     /// reads, messages with reactions and replies, and each `query_channels` list. `build`
@@ -375,7 +402,11 @@ impl ChatClientBuilder {
         ws_base
             .set_scheme(ws_scheme)
             .map_err(|()| invalid("cannot derive the WebSocket URL".into()))?;
-        let tls = (ws_scheme == "wss").then(tls_config);
+        let roots = self.tls_roots.clone()?;
+        let tls = match ws_scheme {
+            "wss" => Some(crate::tls::client_config(&roots)?),
+            _ => None,
+        };
         #[cfg(feature = "offline")]
         let offline = match &self.offline {
             Some(path) => Some(crate::offline::Offline::open(path)?),
@@ -422,6 +453,7 @@ impl ChatClientBuilder {
             self.api_key.clone(),
             timeouts.connect_timeout,
             timeouts.request_timeout,
+            &roots,
         ));
         let rewatched = Arc::clone(&store);
         let tracker = Arc::new(Tracker::new(
@@ -488,21 +520,4 @@ impl fmt::Debug for ChatClientBuilder {
             .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
-}
-
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-        .unwrap_or_else(|e| {
-            // ring supports the default versions; this cannot fail in practice.
-            log::error!("TLS setup failed ({e}); falling back to the default config");
-            rustls::ClientConfig::builder()
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
-        });
-    Arc::new(config)
 }

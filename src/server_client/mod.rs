@@ -56,6 +56,7 @@ pub struct ServerClientBuilder {
     worker_threads: usize,
     connect_timeout: Duration,
     request_timeout: Duration,
+    tls_roots: Result<crate::tls::Roots, ChatError>,
 }
 
 impl ServerClientBuilder {
@@ -86,6 +87,18 @@ impl ServerClientBuilder {
     /// Time for a request and its answer (default 30 s); an upload's each write.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Trusts these root certificates (DER) for `https` instead of Mozilla's, as
+    /// [`ChatClientBuilder::tls_root_certificates`](crate::ChatClientBuilder::tls_root_certificates)
+    /// does; a certificate that does not parse fails `build()`.
+    pub fn tls_root_certificates<I, C>(mut self, certs: I) -> Self
+    where
+        I: IntoIterator<Item = C>,
+        C: Into<Vec<u8>>,
+    {
+        self.tls_roots = crate::tls::roots(certs).map(Some);
         self
     }
 
@@ -130,6 +143,7 @@ impl ServerClientBuilder {
                     self.api_key.clone(),
                     self.connect_timeout,
                     self.request_timeout,
+                    &self.tls_roots.clone()?,
                 ),
                 pool,
                 executor: self.executor,
@@ -197,6 +211,7 @@ impl ServerClient {
             executor: Executor::default(),
             worker_threads: 0,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            tls_roots: Ok(None),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }

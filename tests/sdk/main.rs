@@ -54,6 +54,8 @@ mod uploads;
 // The state store (issue 12).
 mod state;
 mod state_sharing;
+// TLS: private roots, https and wss through a TLS-terminating proxy.
+mod tls_paths;
 // The offline store (issue 12, feature `offline`: on for this binary, see Cargo.toml).
 #[cfg(feature = "offline")]
 mod offline;

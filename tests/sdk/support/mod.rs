@@ -8,10 +8,12 @@
 pub mod logs;
 pub mod net;
 pub mod process;
+pub mod tls;
 pub mod wait;
 
 pub use net::*;
 pub use process::threads_named;
+pub use tls::{TEST_CA, tls_front};
 pub use wait::{assert_server, poll_external};
 
 use std::net::TcpListener;
