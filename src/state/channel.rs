@@ -220,15 +220,13 @@ impl Writer<'_> {
             self.put(m, SyncStatus::Synced, true);
         }
         let st = &mut *self.state;
-        let pinned = response.pinned_messages.clone();
-        st.pinned_messages =
-            shared::PINNED.share(&st.cid, pinned, response.pinned_messages.is_empty());
+        st.pinned_messages = shared::PINNED.share(&st.cid, response.pinned_messages.clone());
         let members = response
             .members
             .iter()
             .filter_map(|m| Some((member_id(m)?.to_owned(), m.clone())))
             .collect::<BTreeMap<_, _>>();
-        st.members = shared::MEMBERS.share(&st.cid, members, response.members.is_empty());
+        st.members = shared::MEMBERS.share(&st.cid, members);
         st.membership = response.membership.clone().map(Arc::new).or_else(|| {
             let me = self.ctx.me?;
             st.members.get(me).cloned().map(Arc::new)
@@ -238,7 +236,7 @@ impl Writer<'_> {
             .iter()
             .map(|r| (r.user.id.clone(), r.clone()))
             .collect::<BTreeMap<_, _>>();
-        st.reads = shared::READS.share(&st.cid, reads, response.read.is_empty());
+        st.reads = shared::READS.share(&st.cid, reads);
         st.unread_count = self
             .ctx
             .me
@@ -249,7 +247,7 @@ impl Writer<'_> {
             .iter()
             .map(|u| (u.id.clone(), u.clone()))
             .collect::<BTreeMap<_, _>>();
-        st.watchers = shared::WATCHERS.share(&st.cid, watchers, response.watchers.is_empty());
+        st.watchers = shared::WATCHERS.share(&st.cid, watchers);
         st.watcher_count = response.watcher_count;
     }
 
@@ -336,16 +334,20 @@ impl Writer<'_> {
         }
     }
 
-    /// The stored copy of `message` (by its id), found through the index and its thread,
-    /// not by scanning the channel: a send into a long channel stays O(log n).
+    /// The message `id` in the channel's list, found through the index: O(log n), where
+    /// `ChannelState::message` scans (a send into a long channel used to).
+    fn in_channel(&self, id: &str) -> Option<&MessageItem> {
+        let at = *self.index.get(id)?;
+        self.state.messages.get_at(at, id)
+    }
+
+    /// The stored copy of `message`: in the channel's list, or in its thread.
     fn stored(&self, message: &Message) -> Option<&MessageItem> {
-        let id = &message.id;
-        let in_channel = || {
-            let at = *self.index.get(id)?;
-            self.state.messages.get_at(at, id)
+        let in_thread = || {
+            let thread = self.state.replies.get(message.parent_id.as_ref()?)?;
+            thread.get(&message.id)
         };
-        let in_thread = || self.state.replies.get(message.parent_id.as_ref()?)?.get(id);
-        in_channel().or_else(in_thread)
+        self.in_channel(&message.id).or_else(in_thread)
     }
 
     /// Whether the server already has this message as this client knows it.
@@ -374,12 +376,9 @@ impl Writer<'_> {
 
     /// A local message the server refused or never got.
     pub(crate) fn failed(&mut self, id: &str) {
-        let in_channel = self
-            .index
-            .get(id)
-            .and_then(|&at| self.state.messages.get_at(at, id));
-        let found = in_channel.or_else(|| self.state.replies.values().find_map(|r| r.get(id)));
-        let Some(item) = found.cloned() else {
+        // The parent is unknown here: any thread (a failure is rare; a send is not).
+        let in_a_thread = || self.state.replies.values().find_map(|r| r.get(id));
+        let Some(item) = self.in_channel(id).or_else(in_a_thread).cloned() else {
             return;
         };
         if item.status == SyncStatus::Pending {

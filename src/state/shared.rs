@@ -25,7 +25,7 @@ struct Last<T> {
     after_sweep: usize,
 }
 
-impl<T: PartialEq> Shared<T> {
+impl<T: PartialEq + Default> Shared<T> {
     fn new() -> Self {
         Shared {
             last: Mutex::new(Last {
@@ -36,9 +36,10 @@ impl<T: PartialEq> Shared<T> {
     }
 
     /// `fresh` as an `Arc`: the one another client holds for `cid` when it is equal.
-    /// Empty lists are not shared (an empty map does not allocate).
-    pub(crate) fn share(&self, cid: &str, fresh: T, is_empty: bool) -> Arc<T> {
-        if is_empty {
+    /// Empty lists are not tracked (most channels have no pins; an empty map does not
+    /// allocate).
+    pub(crate) fn share(&self, cid: &str, fresh: T) -> Arc<T> {
+        if fresh == T::default() {
             return Arc::new(fresh);
         }
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,31 +82,31 @@ mod tests {
     #[test]
     fn equal_lists_share_one_copy_and_different_ones_do_not() {
         let shared = Shared::new();
-        let a = shared.share("livestream:a", users(&["fry", "leela"]), false);
-        let b = shared.share("livestream:a", users(&["fry", "leela"]), false);
+        let a = shared.share("livestream:a", users(&["fry", "leela"]));
+        let b = shared.share("livestream:a", users(&["fry", "leela"]));
         assert!(Arc::ptr_eq(&a, &b));
-        let c = shared.share("livestream:a", users(&["fry"]), false);
+        let c = shared.share("livestream:a", users(&["fry"]));
         assert!(!Arc::ptr_eq(&a, &c));
         // The newest list is the one offered next; the older ones stay as they are.
-        let d = shared.share("livestream:a", users(&["fry"]), false);
+        let d = shared.share("livestream:a", users(&["fry"]));
         assert!(Arc::ptr_eq(&c, &d));
         assert_eq!(a.len(), 2);
         // Another channel with the same users is compared only with its own.
-        let e = shared.share("livestream:b", users(&["fry"]), false);
+        let e = shared.share("livestream:b", users(&["fry"]));
         assert!(!Arc::ptr_eq(&c, &e));
     }
 
     #[test]
     fn a_list_no_client_holds_is_not_revived_and_dead_entries_are_swept() {
         let shared = Shared::new();
-        let first = shared.share("x:0", users(&["fry"]), false);
+        let first = shared.share("x:0", users(&["fry"]));
         let weak = Arc::downgrade(&first);
         drop(first);
         assert!(weak.upgrade().is_none());
-        let again = shared.share("x:0", users(&["fry"]), false);
+        let again = shared.share("x:0", users(&["fry"]));
         assert_eq!(again.len(), 1);
         for n in 0..1000 {
-            drop(shared.share(&format!("x:{n}"), users(&["fry"]), false));
+            drop(shared.share(&format!("x:{n}"), users(&["fry"])));
         }
         let held = shared.last.lock().unwrap().by_cid.len();
         assert!(held < 200, "{held} entries kept for 1,000 dropped lists");
