@@ -45,9 +45,7 @@ impl ChannelClient {
             format!("channel {cid}, type {}", T::TYPE),
             move |e| e.kind() == T::TYPE && e.cid() == Some(cid.as_str()),
             move |e| {
-                if let Some(typed) = T::from_chat_event(e) {
-                    listener(&typed);
-                }
+                T::with_typed(e, &listener);
             },
         )
     }

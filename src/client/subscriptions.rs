@@ -108,9 +108,7 @@ impl ChatClient {
             format!("type {}", T::TYPE),
             |e| e.kind() == T::TYPE,
             move |e| {
-                if let Some(typed) = T::from_chat_event(e) {
-                    listener(&typed);
-                }
+                T::with_typed(e, &listener);
             },
         )
     }

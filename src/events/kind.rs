@@ -52,6 +52,22 @@ pub trait EventKind: Clone + Send + Sync + 'static {
 
     /// The typed event when `event` is one, `None` otherwise.
     fn from_chat_event(event: &ChatEvent) -> Option<Self>;
+
+    /// Runs `f` on the typed event when `event` is one. The server's events are lent as
+    /// the `ChatEvent` holds them, not copied: what `subscribe_for_type` hands each
+    /// listener (a copy per listener and event was most of a delivery's cost).
+    ///
+    /// ```
+    /// use stream_chat_client::{ChatEvent, Event, EventKind, Message, NewMessageEvent};
+    /// let mut frame = Event::new("message.new");
+    /// frame.cid = Some("livestream:demo".into());
+    /// frame.message = Some(Message { id: "m1".into(), ..Message::with_text("hi") });
+    /// let event = ChatEvent::from(frame);
+    /// assert_eq!(NewMessageEvent::with_typed(&event, |e| e.message.id.clone()), Some("m1".into()));
+    /// ```
+    fn with_typed<R>(event: &ChatEvent, f: impl FnOnce(&Self) -> R) -> Option<R> {
+        Self::from_chat_event(event).map(|typed| f(&typed))
+    }
 }
 
 /// `EventKind` for a struct carried boxed by a `ChatEvent` tuple variant; the type name is
@@ -65,6 +81,13 @@ macro_rules! tuple_kind {
                 fn from_chat_event(event: &ChatEvent) -> Option<Self> {
                     match event {
                         ChatEvent::$variant(e) => Some((**e).clone()),
+                        _ => None,
+                    }
+                }
+
+                fn with_typed<R>(event: &ChatEvent, f: impl FnOnce(&Self) -> R) -> Option<R> {
+                    match event {
+                        ChatEvent::$variant(e) => Some(f(e)),
                         _ => None,
                     }
                 }
