@@ -19,28 +19,6 @@ use stream_chat_server::ServerHandle;
 
 use crate::support::*;
 
-/// Waits until `channel`'s state satisfies `fact` (checked on each observed snapshot).
-#[track_caller]
-fn until(
-    channel: &ChannelClient,
-    what: &str,
-    fact: impl Fn(&ChannelState) -> bool + Send + Sync + 'static,
-) -> Arc<ChannelState> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let _o = channel.observe(move |s| {
-        if fact(s) {
-            let _ = tx.send(Arc::clone(s));
-        }
-    });
-    rx.recv_timeout(WAIT).unwrap_or_else(|_| {
-        panic!(
-            "{}: no state where {what} within {WAIT:?}: {:#?}",
-            channel.cid(),
-            channel.state()
-        )
-    })
-}
-
 /// Waits until the client state satisfies `fact`.
 #[track_caller]
 fn until_client(
@@ -92,7 +70,7 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
 
     // A message: in bender's list, counted unread, fry's read reset.
     let sent = post(&theirs, "hello bender");
-    let st = until(&own, "fry's message", |s| s.messages.len() == 1);
+    let st = state_until(&own, "fry's message", |s| s.messages.len() == 1);
     assert_eq!(texts(&st), ["hello bender"]);
     assert_eq!(st.messages.last().unwrap().status, SyncStatus::Synced);
     assert_eq!(st.unread_count, 1);
@@ -107,13 +85,13 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
         .execute()
         .into_result()
         .unwrap();
-    until(&own, "the edit", |s| texts(s) == ["hello, bender"]);
+    state_until(&own, "the edit", |s| texts(s) == ["hello, bender"]);
     let reply = Message {
         parent_id: Some(sent.id.clone()),
         ..Message::with_text("in a thread")
     };
     theirs.send_message(reply).execute().into_result().unwrap();
-    let st = until(&own, "the reply", move |s| {
+    let st = state_until(&own, "the reply", move |s| {
         s.thread(&sent.id).is_some_and(|t| t.len() == 1)
     });
     assert_eq!(
@@ -124,8 +102,8 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
 
     // bender reads: unread 0, and fry sees bender's read.
     own.mark_read().execute().into_result().unwrap();
-    until(&own, "own unread 0", |s| s.unread_count == 0);
-    until(&theirs, "bender's read", |s| {
+    state_until(&own, "own unread 0", |s| s.unread_count == 0);
+    state_until(&theirs, "bender's read", |s| {
         s.reads
             .get("bender")
             .is_some_and(|r| r.unread_messages == 0 && r.last_read_message_id.is_some())
@@ -137,24 +115,24 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
         .execute()
         .into_result()
         .unwrap();
-    until(&theirs, "leela a member", |s| {
+    state_until(&theirs, "leela a member", |s| {
         s.members.contains_key("leela")
     });
     own.remove_members(["leela"], None)
         .execute()
         .into_result()
         .unwrap();
-    until(&theirs, "leela gone", |s| !s.members.contains_key("leela"));
+    state_until(&theirs, "leela gone", |s| !s.members.contains_key("leela"));
 
     // Channel data, then a truncation.
     let mut data = serde_json::Map::new();
     data.insert("name".into(), json!("Planet Express"));
     own.update(None, data).execute().into_result().unwrap();
-    until(&theirs, "the new name", |s| {
+    state_until(&theirs, "the new name", |s| {
         s.channel.extra.get("name") == Some(&json!("Planet Express"))
     });
     own.truncate(None).execute().into_result().unwrap();
-    let st = until(&theirs, "no messages", |s| {
+    let st = state_until(&theirs, "no messages", |s| {
         s.messages.is_empty() && s.truncated_at().is_some()
     });
     assert!(st.replies.is_empty());
@@ -166,7 +144,7 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
     // Deleting a message shows it deleted (soft) or removes it (hard).
     let a = post(&theirs, "soft");
     let b = post(&theirs, "hard");
-    until(&own, "two messages", |s| s.messages.len() == 2);
+    state_until(&own, "two messages", |s| s.messages.len() == 2);
     theirs
         .delete_message(&a.id, false)
         .execute()
@@ -177,7 +155,7 @@ fn a_second_clients_actions_show_up_in_the_first_clients_state() {
         .execute()
         .into_result()
         .unwrap();
-    let st = until(&own, "one deleted message", |s| s.messages.len() == 1);
+    let st = state_until(&own, "one deleted message", |s| s.messages.len() == 1);
     assert_eq!(
         st.messages.last().unwrap().message.kind.as_deref(),
         Some("deleted")
@@ -272,33 +250,33 @@ fn reaction_events_keep_the_current_users_own_reactions() {
     // The events are what fry's state learns from; bender's through his own events too.
     react(&mine, "love", false);
     let i = id.clone();
-    let st = until(&his, "bender's love", move |s| count_of(s, &i, "love") == 1);
+    let st = state_until(&his, "bender's love", move |s| count_of(s, &i, "love") == 1);
     assert_eq!(own_kinds(&st, &id), Vec::<String>::new(), "fry has none");
     react(&mine, "like", false);
     let i = id.clone();
-    until(&his, "bender's like", move |s| count_of(s, &i, "like") == 1);
+    state_until(&his, "bender's like", move |s| count_of(s, &i, "like") == 1);
     react(&his, "wow", false);
     let i = id.clone();
-    let st = until(&mine, "fry's wow", move |s| count_of(s, &i, "wow") == 1);
+    let st = state_until(&mine, "fry's wow", move |s| count_of(s, &i, "wow") == 1);
     assert_eq!(
         own_kinds(&st, &id),
         ["like", "love"],
         "after fry's reaction"
     );
     let i = id.clone();
-    let st = until(&his, "his own wow", move |s| own_kinds(s, &i) == ["wow"]);
+    let st = state_until(&his, "his own wow", move |s| own_kinds(s, &i) == ["wow"]);
     assert_eq!(count_of(&st, &id, "love"), 1);
 
     react(&mine, "haha", true);
     let i = id.clone();
-    let st = until(&his, "bender's haha", move |s| count_of(s, &i, "haha") == 1);
+    let st = state_until(&his, "bender's haha", move |s| count_of(s, &i, "haha") == 1);
     assert_eq!(
         count_of(&st, &id, "love"),
         0,
         "enforce_unique replaced bender's others"
     );
     let i = id.clone();
-    let st = until(&mine, "only haha", move |s| own_kinds(s, &i) == ["haha"]);
+    let st = state_until(&mine, "only haha", move |s| own_kinds(s, &i) == ["haha"]);
     assert_eq!(count_of(&st, &id, "wow"), 1);
 
     mine.delete_reaction(&id, "haha")
@@ -306,9 +284,9 @@ fn reaction_events_keep_the_current_users_own_reactions() {
         .into_result()
         .unwrap();
     let i = id.clone();
-    until(&his, "haha gone", move |s| count_of(s, &i, "haha") == 0);
+    state_until(&his, "haha gone", move |s| count_of(s, &i, "haha") == 0);
     let i = id.clone();
-    until(&mine, "no own reaction", move |s| {
+    state_until(&mine, "no own reaction", move |s| {
         own_kinds(s, &i).is_empty() && count_of(s, &i, "haha") == 0
     });
 }
@@ -326,7 +304,7 @@ fn message_changing_calls_are_in_the_state_when_they_return() {
     let sent = post(&channel, "change me");
     let id = sent.id.clone();
     let i = id.clone();
-    until(&channel, "the message", move |s| s.message(&i).is_some());
+    state_until(&channel, "the message", move |s| s.message(&i).is_some());
 
     let held = hold_events(&bender);
     let reaction = stream_chat_client::Reaction {
@@ -391,7 +369,7 @@ fn mark_read_clears_the_badge_when_it_returns() {
     let his = fry.channel("messaging", "badge").unwrap();
     his.watch().execute().into_result().unwrap();
     post(&mine, "unread for fry");
-    until(&his, "one unread", |s| s.unread_count == 1);
+    state_until(&his, "one unread", |s| s.unread_count == 1);
 
     let held = hold_events(&fry);
     // An event the held listener stops on, so nothing from the socket reaches the store.
@@ -420,7 +398,7 @@ fn channel_changing_calls_are_in_the_state_when_they_return() {
         .unwrap();
     channel.watch().execute().into_result().unwrap();
     post(&channel, "before the truncate");
-    until(&channel, "the message", |s| !s.messages.is_empty());
+    state_until(&channel, "the message", |s| !s.messages.is_empty());
 
     let held = hold_events(&bender);
     let now = || channel.state().unwrap();
@@ -693,7 +671,7 @@ fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
         .into_result()
         .unwrap();
     post(&theirs, "before");
-    until(&own, "the first message", |s| s.messages.len() == 1);
+    state_until(&own, "the first message", |s| s.messages.len() == 1);
     let (tx, rx) = crossbeam_channel::unbounded();
     let _o = bender.observe(move |s| {
         let _ = tx.send(s.connection_state);
@@ -719,11 +697,11 @@ fn messages_missed_while_disconnected_are_in_the_state_after_recovery() {
     theirs.update(None, data).execute().into_result().unwrap();
     assert!(own.state().unwrap().channel.extra.get("name").is_none());
     server.refuse_connections("bender", false);
-    let st = until(&own, "the missed messages", |s| s.messages.len() == 4);
+    let st = state_until(&own, "the missed messages", |s| s.messages.len() == 4);
     assert_eq!(texts(&st), ["before", "one", "two", "three"]);
     assert_eq!(st.unread_count, 4, "each missed message counted once");
     assert_eq!(st.messages.last().unwrap().message.id, last.unwrap().id);
-    until(&own, "the name from the re-watch", |s| {
+    state_until(&own, "the name from the re-watch", |s| {
         s.channel.extra.get("name") == Some(&json!("renamed while away"))
     });
     assert!(
@@ -849,7 +827,7 @@ fn a_typing_user_expires_after_the_timeout_without_typing_stop() {
         .execute()
         .into_result()
         .unwrap();
-    let st = until(&own, "fry typing", |s| s.typing.contains_key("fry"));
+    let st = state_until(&own, "fry typing", |s| s.typing.contains_key("fry"));
     assert_eq!(st.typing_users()[0].id, "fry");
     // The store's timer drops the entry at its deadline and publishes the change.
     let (tx, rx) = crossbeam_channel::unbounded();

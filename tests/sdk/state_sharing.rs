@@ -6,27 +6,9 @@
 
 use std::sync::Arc;
 
-use stream_chat_client::state::ChannelState;
 use stream_chat_client::{ChannelClient, ChatClient, QueryChannelRequest};
 
 use crate::support::*;
-
-/// Waits until `channel`'s state satisfies `fact`.
-#[track_caller]
-fn until(
-    channel: &ChannelClient,
-    what: &str,
-    fact: impl Fn(&ChannelState) -> bool + Send + Sync + 'static,
-) -> Arc<ChannelState> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let _o = channel.observe(move |s| {
-        if fact(s) {
-            let _ = tx.send(Arc::clone(s));
-        }
-    });
-    rx.recv_timeout(WAIT)
-        .unwrap_or_else(|_| panic!("{}: no state where {what} within {WAIT:?}", channel.cid()))
-}
 
 fn watching(
     client: &ChatClient,
@@ -87,7 +69,7 @@ fn clients_of_one_process_keep_one_copy_of_equal_lists_until_one_changes() {
         .unwrap();
     let (at_fry, _) = watching(&fry, "messaging", "shared-lists");
     let (at_leela, _) = watching(&leela, "messaging", "shared-lists");
-    until(&at_fry, "leela watches", |s| {
+    state_until(&at_fry, "leela watches", |s| {
         s.watchers.contains_key("leela")
     });
     // Fry reloads the channel: the same watchers and members leela's watch brought.
@@ -110,10 +92,10 @@ fn clients_of_one_process_keep_one_copy_of_equal_lists_until_one_changes() {
     // Bender starts watching: each client's list changes on its own.
     let bender = connected(&server, "bender");
     watching(&bender, "messaging", "shared-lists");
-    let fry_after = until(&at_fry, "bender watches", |s| {
+    let fry_after = state_until(&at_fry, "bender watches", |s| {
         s.watchers.contains_key("bender")
     });
-    let leela_after = until(&at_leela, "bender watches", |s| {
+    let leela_after = state_until(&at_leela, "bender watches", |s| {
         s.watchers.contains_key("bender")
     });
     for after in [&fry_after, &leela_after] {

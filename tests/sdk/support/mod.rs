@@ -164,6 +164,29 @@ pub fn connected(server: &ServerHandle, id: &str) -> ChatClient {
     client
 }
 
+/// Waits until `channel`'s state satisfies `fact` (checked on each observed snapshot, the
+/// current one first); fails the test after [`WAIT`] with the state it had.
+#[track_caller]
+pub fn state_until(
+    channel: &stream_chat_client::ChannelClient,
+    what: &str,
+    fact: impl Fn(&stream_chat_client::state::ChannelState) -> bool + Send + Sync + 'static,
+) -> std::sync::Arc<stream_chat_client::state::ChannelState> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let _o = channel.observe(move |s| {
+        if fact(s) {
+            let _ = tx.send(std::sync::Arc::clone(s));
+        }
+    });
+    rx.recv_timeout(WAIT).unwrap_or_else(|_| {
+        panic!(
+            "{}: no state where {what} within {WAIT:?}: {:#?}",
+            channel.cid(),
+            channel.state()
+        )
+    })
+}
+
 /// Typed events of one kind, collected into a channel as they are delivered.
 pub struct Events<T> {
     pub rx: Receiver<T>,

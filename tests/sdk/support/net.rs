@@ -427,19 +427,10 @@ pub fn accept_upgrade(head: &str, stream: &TcpStream) -> bool {
 /// client trusts it: its `https://` base URL and a report of each TLS handshake it ran
 /// (`Err` with rustls' reason when the client refused it).
 pub fn untrusted_tls_peer() -> (String, Receiver<Result<(), String>>) {
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let cert = CertificateDer::from(include_bytes!("tls/self-signed-cert.der").to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        include_bytes!("tls/self-signed-key.pk8.der").to_vec(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let config = Arc::new(config);
+    let config = super::tls::server_config(
+        include_bytes!("tls/self-signed-cert.der"),
+        include_bytes!("tls/self-signed-key.pk8.der"),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
     let (tx, rx) = crossbeam_channel::unbounded();

@@ -14,12 +14,10 @@ use stream_chat_server::ServerHandle;
 /// The root the proxy's certificate chains to (DER).
 pub const TEST_CA: &[u8] = include_bytes!("tls/ca-cert.der");
 
-/// Starts the proxy for `server`; its base URL (`https://127.0.0.1:port`).
-pub fn tls_front(server: &ServerHandle) -> String {
-    let cert = CertificateDer::from(include_bytes!("tls/leaf-cert.der").to_vec());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        include_bytes!("tls/leaf-key.pk8.der").to_vec(),
-    ));
+/// A TLS server config presenting `cert` (DER) with its PKCS#8 `key` (DER).
+pub fn server_config(cert: &[u8], key: &[u8]) -> Arc<rustls::ServerConfig> {
+    let cert = CertificateDer::from(cert.to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.to_vec()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -27,7 +25,15 @@ pub fn tls_front(server: &ServerHandle) -> String {
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
         .unwrap();
-    let config = Arc::new(config);
+    Arc::new(config)
+}
+
+/// Starts the proxy for `server`; its base URL (`https://127.0.0.1:port`).
+pub fn tls_front(server: &ServerHandle) -> String {
+    let config = server_config(
+        include_bytes!("tls/leaf-cert.der"),
+        include_bytes!("tls/leaf-key.pk8.der"),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
     let upstream = server.addr();
