@@ -16,7 +16,7 @@ use stream_chat_protocol::names::auth_type;
 use url::Url;
 
 use crate::api_error::{error_from_body, is_dev_token, requested_wait};
-use crate::tls::Roots;
+use crate::tls::{Roots, tls_cause, tls_hint, tls_message};
 use crate::token::{Interrupt, TokenManager, TokenWaitError};
 
 /// Dependencies whose TRACE records dump raw requests: tungstenite the WebSocket upgrade
@@ -648,48 +648,12 @@ fn map_transport_error(e: ureq::Error) -> ChatError {
     }
 }
 
-/// The advice for a TLS failure.
-pub(crate) const TLS_HINT: &str = "the server's TLS certificate or handshake was refused: check \
-     that the certificate is valid, unexpired and names the base URL's host, and that no proxy \
-     intercepts TLS";
-
-/// The advice when the peer answered a TLS handshake with something that is not TLS
-/// (typically a plain `http://` server behind an `https://` base URL).
-pub(crate) const NOT_TLS_HINT: &str = "the server did not answer in TLS: if it serves plain \
-     HTTP (the local server does unless it is behind a TLS proxy), use an http:// base URL";
-
-/// The advice for a TLS failure: [`NOT_TLS_HINT`] when the peer does not speak TLS at all,
-/// else [`TLS_HINT`].
-pub(crate) fn tls_hint(e: &rustls::Error) -> &'static str {
-    match e {
-        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
-            NOT_TLS_HINT
-        }
-        _ => TLS_HINT,
-    }
-}
-
 /// The rustls error behind `e`, if TLS failed (rustls reports through `io::Error`s).
 fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {
     match e {
         ureq::Error::Rustls(tls) => Some(tls),
         ureq::Error::Io(io) => tls_cause(io),
         _ => None,
-    }
-}
-
-/// The rustls error inside an `io::Error`, if any.
-pub(crate) fn tls_cause(io: &io::Error) -> Option<&rustls::Error> {
-    io.get_ref()?.downcast_ref::<rustls::Error>()
-}
-
-/// What a TLS failure means, in words.
-pub(crate) fn tls_message(e: &rustls::Error) -> String {
-    match e {
-        rustls::Error::InvalidCertificate(why) => {
-            format!("the server's TLS certificate is not trusted: {why:?}")
-        }
-        other => format!("the TLS handshake failed: {other}"),
     }
 }
 

@@ -1,7 +1,9 @@
 //! What TLS trusts: Mozilla's roots (`webpki-roots`) by default, or the root certificates a
 //! builder was given instead (`tls_root_certificates`: a private CA, a TLS-terminating
 //! proxy). One answer for both transports: the WebSocket's rustls config and the REST
-//! agent's roots.
+//! agent's roots. And what a TLS failure means, in words and advice, for both.
+
+use std::io;
 
 use std::sync::{Arc, LazyLock};
 
@@ -87,6 +89,42 @@ pub(crate) fn agent_config(roots: &Roots) -> Option<ureq::tls::TlsConfig> {
             .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
             .build(),
     )
+}
+
+/// The advice for a TLS failure.
+pub(crate) const TLS_HINT: &str = "the server's TLS certificate or handshake was refused: check \
+     that the certificate is valid, unexpired and names the base URL's host, and that no proxy \
+     intercepts TLS";
+
+/// The advice when the peer answered a TLS handshake with something that is not TLS
+/// (typically a plain `http://` server behind an `https://` base URL).
+pub(crate) const NOT_TLS_HINT: &str = "the server did not answer in TLS: if it serves plain \
+     HTTP (the local server does unless it is behind a TLS proxy), use an http:// base URL";
+
+/// The advice for a TLS failure: [`NOT_TLS_HINT`] when the peer does not speak TLS at all,
+/// else [`TLS_HINT`].
+pub(crate) fn tls_hint(e: &rustls::Error) -> &'static str {
+    match e {
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            NOT_TLS_HINT
+        }
+        _ => TLS_HINT,
+    }
+}
+
+/// The rustls error inside an `io::Error`, if any.
+pub(crate) fn tls_cause(io: &io::Error) -> Option<&rustls::Error> {
+    io.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// What a TLS failure means, in words.
+pub(crate) fn tls_message(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(why) => {
+            format!("the server's TLS certificate is not trusted: {why:?}")
+        }
+        other => format!("the TLS handshake failed: {other}"),
+    }
 }
 
 #[cfg(test)]

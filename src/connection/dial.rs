@@ -22,9 +22,8 @@ use url::Url;
 
 use super::session::Session;
 use crate::api_error::{error_from_body, requested_wait};
-use crate::rest::{
-    CLIENT_ID, TLS_HINT, new_request_id, tls_cause, tls_hint, tls_message, warn_if_wire_tracing,
-};
+use crate::rest::{CLIENT_ID, new_request_id, warn_if_wire_tracing};
+use crate::tls::{TLS_HINT, tls_cause, tls_hint, tls_message};
 use crate::token::Token;
 
 /// A connected WebSocket, TLS or not, on a non-blocking socket.
